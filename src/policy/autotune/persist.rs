@@ -1,0 +1,109 @@
+//! The crash-safe, locked, merging save of the autotune store.
+//!
+//! A save takes an exclusive advisory lock on `<path>.lock`, re-reads the file, applies this
+//! store's changes on top of it, writes the result to a temporary file in the same directory,
+//! fsyncs it, renames it over the store file and fsyncs the directory. A writer killed at any
+//! moment leaves the old file or the new one, never a truncated one.
+
+use super::file::{read_store_file, render_store, Records};
+use super::record::AutotuneRecord;
+use crate::policy::key::AutotuneKey;
+use crate::{Error, Result};
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The lock file that serialises writers of `path`.
+pub fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    path.with_file_name(name)
+}
+
+/// Applies `changes` (Some = put, None = forget) to the file at `path` under the writers' lock and
+/// returns the records now on disk.
+pub fn merge_and_write(
+    path: &Path,
+    changes: &BTreeMap<AutotuneKey, Option<AutotuneRecord>>,
+) -> Result<Records> {
+    if path.file_name().is_none() {
+        return Err(Error::invalid(format!(
+            "{}: the store path must name a file",
+            path.display()
+        )));
+    }
+    let lock = lock_writers(path)?;
+    let mut records = read_store_file(path)
+        .map_err(|e| match e {
+            Error::Parse { .. } | Error::TooLarge(_) => Error::invalid(format!(
+                "refusing to overwrite an unreadable store file ({e}); move it aside and save again"
+            )),
+            other => other,
+        })?
+        .unwrap_or_default();
+    for (key, change) in changes {
+        match change {
+            Some(record) => records.insert(key.clone(), record.clone()),
+            None => records.remove(key),
+        };
+    }
+    replace_atomically(path, render_store(&records).as_bytes())?;
+    drop(lock);
+    Ok(records)
+}
+
+/// Opens `<path>.lock` and holds an exclusive lock on it until the file is dropped.
+fn lock_writers(path: &Path) -> Result<File> {
+    let lock_path = lock_path(path);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::io(&lock_path, "creating the store lock file", e))?;
+    file.lock()
+        .map_err(|e| Error::io(&lock_path, "locking the store lock file", e))?;
+    Ok(file)
+}
+
+/// Writes `bytes` to a temporary sibling of `path`, fsyncs it, renames it over `path` and fsyncs
+/// the directory. On error the old file is untouched and the temporary file is removed.
+fn replace_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".specrt-store-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(|e| Error::io(&dir, "creating a temporary store file", e))?;
+    let permissions = std::fs::metadata(path)
+        .map(|m| m.permissions())
+        .unwrap_or_else(|_| default_permissions());
+    let written = temp
+        .write_all(bytes)
+        .and_then(|()| temp.as_file().set_permissions(permissions))
+        .and_then(|()| temp.as_file().sync_all());
+    written.map_err(|e| Error::io(temp.path(), "writing the temporary store file", e))?;
+    temp.persist(path)
+        .map_err(|e| Error::io(path, "renaming the new store file into place", e.error))?;
+    File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(&dir, "syncing the store directory", e))
+}
+
+#[cfg(unix)]
+fn default_permissions() -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::Permissions::from_mode(0o644)
+}
+
+#[cfg(not(unix))]
+fn default_permissions() -> std::fs::Permissions {
+    tempfile::tempfile()
+        .and_then(|f| f.metadata())
+        .map(|m| m.permissions())
+        .expect("a temporary file has permissions")
+}
