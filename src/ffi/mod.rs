@@ -1,1 +1,23 @@
-//! The C ABI.
+//! The C ABI declared in `include/specrt.h`.
+//!
+//! Conventions: every fallible export returns a `specrt_status` (0 = `SPECRT_OK`) and leaves a
+//! message for `specrt_last_error`; outputs come last and are written only on success; handles
+//! are opaque, type-tagged and freed by a `_free` call that accepts NULL; no panic crosses the
+//! boundary. The modules below are thin over `crate::policy`.
+#![allow(non_camel_case_types)]
+
+pub mod args;
+pub mod autotune;
+pub mod boundary;
+pub mod handle;
+pub mod last_error;
+pub mod persistent;
+pub mod race;
+pub mod report;
+pub mod speculator;
+pub mod status;
+pub mod version;
+pub mod window;
+
+#[cfg(feature = "test-hooks")]
+pub mod test_hooks;

@@ -55,7 +55,7 @@ impl SpeculationReport {
 ///
 /// Fails when `bytes` is shorter than 8 bytes or its length is not a multiple of 4.
 pub fn parse_counter_tail(bytes: &[u8]) -> Result<SpeculationReport> {
-    if bytes.len() < COUNTER_TAIL_LEN || bytes.len() % 4 != 0 {
+    if bytes.len() < COUNTER_TAIL_LEN || !bytes.len().is_multiple_of(4) {
         return Err(Error::CounterTail(format!(
             "a buffer of {} bytes has no valid tail; it needs at least {COUNTER_TAIL_LEN} bytes and a length that is a multiple of 4",
             bytes.len()

@@ -143,7 +143,8 @@ mod tests {
         let s = AdaptiveSpeculator::new(u32::MAX);
         assert_eq!(s.threshold_ppm(), u32::MAX);
         feed(&s, 3, 1, 0);
-        assert!(s.commit_rate_ppm() <= u32::MAX);
+        assert!(s.commit_rate_ppm() < u32::MAX && s.commit_rate_ppm() > 1_000_000);
+        assert!(!s.should_speculate());
     }
 
     #[test]

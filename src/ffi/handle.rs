@@ -1,0 +1,84 @@
+//! Type-tagged opaque handles.
+//!
+//! A handle given to C points at a `Tagged<T>`: a tag word then the object. Each call checks the
+//! tag before use, so a handle of the wrong type, or one already freed, is an error instead of
+//! memory corruption (a freed handle is detected while its memory has not been reused).
+
+use crate::{Error, Result};
+
+/// A Rust object exposed to C as the opaque type `Self`.
+pub trait Handle: Sized {
+    /// The object behind the handle.
+    type Inner;
+    /// The tag that identifies this handle type.
+    const TAG: u64;
+    /// The C type name, for messages.
+    const NAME: &'static str;
+}
+
+#[repr(C)]
+struct Tagged<T> {
+    tag: u64,
+    value: T,
+}
+
+/// Written over the tag of a freed handle.
+const FREED_TAG: u64 = 0x5350_4543_4445_4144; // "SPECDEAD"
+
+/// Names of all live handle tags, for messages about a handle of the wrong type.
+static KNOWN_TAGS: &[(u64, &str)] = &[
+    (super::speculator::TAG, "specrt_speculator"),
+    (super::autotune::TAG, "specrt_autotune_store"),
+    (super::window::TAG, "specrt_paired_window"),
+];
+
+/// Moves `value` to the heap and returns its handle.
+pub fn into_raw<H: Handle>(value: H::Inner) -> *mut H {
+    Box::into_raw(Box::new(Tagged {
+        tag: H::TAG,
+        value,
+    }))
+    .cast()
+}
+
+/// Borrows the object behind `ptr`.
+///
+/// # Safety
+/// `ptr` must be NULL or point to at least 8 readable bytes (any specrt handle does).
+pub unsafe fn borrow<'a, H: Handle>(ptr: *const H, arg: &'static str) -> Result<&'a H::Inner> {
+    if ptr.is_null() {
+        return Err(Error::NullPointer(arg));
+    }
+    let tagged = ptr.cast::<Tagged<H::Inner>>();
+    let tag = std::ptr::read_volatile(ptr.cast::<u64>());
+    if tag != H::TAG {
+        let found = match tag {
+            FREED_TAG => "it was already freed",
+            t => KNOWN_TAGS
+                .iter()
+                .find(|(known, _)| *known == t)
+                .map_or("it is not a specrt handle", |(_, name)| name),
+        };
+        return Err(Error::InvalidHandle {
+            arg,
+            expected: H::NAME,
+            found,
+        });
+    }
+    Ok(&(*tagged).value)
+}
+
+/// Frees the handle; NULL and handles of another type are ignored (the latter with a last error).
+///
+/// # Safety
+/// `ptr` must be NULL or a live handle returned by specrt.
+pub unsafe fn free<H: Handle>(ptr: *mut H) -> Result<()> {
+    if ptr.is_null() {
+        return Ok(());
+    }
+    borrow::<H>(ptr, "handle")?;
+    let mut boxed = Box::from_raw(ptr.cast::<Tagged<H::Inner>>());
+    std::ptr::write_volatile(&mut boxed.tag, FREED_TAG);
+    drop(boxed);
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! Exports that exist only in test builds (feature `test-hooks`), never in the shipped header.
+
+use super::boundary::status_call;
+use super::status::specrt_status;
+
+/// Panics inside the boundary, to prove that a panic becomes `SPECRT_ERROR_PANIC`.
+#[no_mangle]
+pub extern "C" fn specrt_test_force_panic() -> specrt_status {
+    status_call(|| panic!("forced by specrt_test_force_panic"))
+}
