@@ -91,7 +91,9 @@ pub enum Error {
         message: String,
     },
     /// A panic was caught at the C boundary.
-    #[error("internal panic: {0}; the objects involved were left as they were, please report this")]
+    #[error(
+        "internal panic: {0}; the objects involved were left as they were, please report this"
+    )]
     Panic(String),
 }
 

@@ -12,7 +12,8 @@ use std::sync::{Mutex, MutexGuard};
 /// Largest autotune store file, in bytes, that `specrt_autotune_store_load` accepts.
 pub const SPECRT_AUTOTUNE_MAX_FILE_BYTES: u64 = 4194304;
 
-const _: () = assert!(SPECRT_AUTOTUNE_MAX_FILE_BYTES == crate::policy::autotune::MAX_STORE_FILE_BYTES);
+const _: () =
+    assert!(SPECRT_AUTOTUNE_MAX_FILE_BYTES == crate::policy::autotune::MAX_STORE_FILE_BYTES);
 
 /// Identity of one specialised kernel variant.
 #[repr(C)]
@@ -324,5 +325,8 @@ pub(crate) unsafe fn autotune_key(
     adapter_id: *const c_char,
 ) -> Result<AutotuneKey> {
     let spec = SpecCacheKey::from(args::input(key, "key")?);
-    Ok(AutotuneKey::new(&spec, args::c_str(adapter_id, "adapter_id")?))
+    Ok(AutotuneKey::new(
+        &spec,
+        args::c_str(adapter_id, "adapter_id")?,
+    ))
 }

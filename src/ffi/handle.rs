@@ -25,20 +25,16 @@ struct Tagged<T> {
 /// Written over the tag of a freed handle.
 const FREED_TAG: u64 = 0x5350_4543_4445_4144; // "SPECDEAD"
 
-/// Names of all live handle tags, for messages about a handle of the wrong type.
+/// What each live handle tag is, for messages about a handle of the wrong type.
 static KNOWN_TAGS: &[(u64, &str)] = &[
-    (super::speculator::TAG, "specrt_speculator"),
-    (super::autotune::TAG, "specrt_autotune_store"),
-    (super::window::TAG, "specrt_paired_window"),
+    (super::speculator::TAG, "it is a specrt_speculator"),
+    (super::autotune::TAG, "it is a specrt_autotune_store"),
+    (super::window::TAG, "it is a specrt_paired_window"),
 ];
 
 /// Moves `value` to the heap and returns its handle.
 pub fn into_raw<H: Handle>(value: H::Inner) -> *mut H {
-    Box::into_raw(Box::new(Tagged {
-        tag: H::TAG,
-        value,
-    }))
-    .cast()
+    Box::into_raw(Box::new(Tagged { tag: H::TAG, value })).cast()
 }
 
 /// Borrows the object behind `ptr`.

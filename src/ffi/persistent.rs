@@ -90,7 +90,11 @@ pub unsafe extern "C" fn specrt_persistent_decision_format(
             SPECRT_PERSISTENT_KERNEL => PersistentDecision::PersistentKernel {
                 savings_ns: decision.savings_ns,
             },
-            other => return Err(Error::invalid(format!("decision kind {other} is not a SPECRT_PERSISTENT_* value"))),
+            other => {
+                return Err(Error::invalid(format!(
+                    "decision kind {other} is not a SPECRT_PERSISTENT_* value"
+                )))
+            }
         }
         .to_string();
         let size = text.len() + 1;
@@ -100,7 +104,10 @@ pub unsafe extern "C" fn specrt_persistent_decision_format(
         }
         let buf = args::out(buf, "buf")?;
         if cap < size {
-            return Err(Error::BufferTooSmall { needed: size, capacity: cap });
+            return Err(Error::BufferTooSmall {
+                needed: size,
+                capacity: cap,
+            });
         }
         let dst = std::slice::from_raw_parts_mut((buf as *mut c_char).cast::<u8>(), size);
         dst[..text.len()].copy_from_slice(text.as_bytes());

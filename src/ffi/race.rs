@@ -1,7 +1,9 @@
 //! C ABI: variant races and the adopt/reject/keep-racing verdict (SPEC.md sections 6 and 7).
 
 use super::args;
-use super::autotune::{lock_store, specrt_autotune_record, specrt_autotune_store, specrt_spec_cache_key};
+use super::autotune::{
+    lock_store, specrt_autotune_record, specrt_autotune_store, specrt_spec_cache_key,
+};
 use super::boundary::status_call;
 use super::status::specrt_status;
 use crate::policy::{

@@ -1,10 +1,10 @@
 //! C ABI: the adaptive speculator (SPEC.md sections 2 and 3).
 
+use super::args;
 use super::boundary::{status_call, value_call};
 use super::handle::{self, Handle};
 use super::report::specrt_report;
 use super::status::specrt_status;
-use super::args;
 use crate::policy::AdaptiveSpeculator;
 
 /// How a dispatch chooses its path: one of the `SPECRT_SPECULATION_*` values.
@@ -96,7 +96,9 @@ pub unsafe extern "C" fn specrt_speculator_record(
 pub unsafe extern "C" fn specrt_speculator_commit_rate_ppm(
     speculator: *const specrt_speculator,
 ) -> u32 {
-    value_call(0, || Ok(handle::borrow(speculator, "speculator")?.commit_rate_ppm()))
+    value_call(0, || {
+        Ok(handle::borrow(speculator, "speculator")?.commit_rate_ppm())
+    })
 }
 
 /// How many non-empty reports were recorded (0 with a last error on a bad handle).
@@ -105,7 +107,10 @@ pub unsafe extern "C" fn specrt_speculator_commit_rate_ppm(
 /// `speculator` must be NULL or a specrt handle.
 #[no_mangle]
 pub unsafe extern "C" fn specrt_speculator_samples(speculator: *const specrt_speculator) -> u64 {
-    value_call(0, || Ok(handle::borrow(speculator, "speculator")?.samples()))
+    value_call(
+        0,
+        || Ok(handle::borrow(speculator, "speculator")?.samples()),
+    )
 }
 
 /// The threshold in parts per million (0 with a last error on a bad handle).
@@ -116,5 +121,7 @@ pub unsafe extern "C" fn specrt_speculator_samples(speculator: *const specrt_spe
 pub unsafe extern "C" fn specrt_speculator_threshold_ppm(
     speculator: *const specrt_speculator,
 ) -> u32 {
-    value_call(0, || Ok(handle::borrow(speculator, "speculator")?.threshold_ppm()))
+    value_call(0, || {
+        Ok(handle::borrow(speculator, "speculator")?.threshold_ppm())
+    })
 }

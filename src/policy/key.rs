@@ -125,6 +125,9 @@ mod tests {
         assert_eq!(KeyDigest::from_hex(&hex.to_uppercase()), Some(d));
         assert_eq!(KeyDigest::from_hex(&hex[..31]), None);
         assert_eq!(KeyDigest::from_hex(&format!("{}g", &hex[..31])), None);
-        assert_eq!(KeyDigest::from_hex("é0000000000000000000000000000000"), None);
+        assert_eq!(
+            KeyDigest::from_hex("é0000000000000000000000000000000"),
+            None
+        );
     }
 }

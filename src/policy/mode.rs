@@ -39,7 +39,11 @@ mod tests {
 
     #[test]
     fn raw_round_trip() {
-        for m in [SpeculationMode::Auto, SpeculationMode::Force, SpeculationMode::Disable] {
+        for m in [
+            SpeculationMode::Auto,
+            SpeculationMode::Force,
+            SpeculationMode::Disable,
+        ] {
             assert_eq!(SpeculationMode::from_raw(m.to_raw()), Some(m));
         }
         assert_eq!(SpeculationMode::from_raw(3), None);

@@ -82,12 +82,29 @@ mod tests {
         assert_eq!(d(0, 5000, 1000, 50000), StandardLaunches);
         assert_eq!(d(5, 5000, 1000, 50000), StandardLaunches);
         assert_eq!(d(10, 5000, 1000, 50000), StandardLaunches);
-        assert_eq!(d(100, 5000, 1000, 50000), PersistentKernel { savings_ns: 450_000 });
-        assert_eq!(d(10, 25000, 5000, 200000), PersistentKernel { savings_ns: 50_000 });
+        assert_eq!(
+            d(100, 5000, 1000, 50000),
+            PersistentKernel {
+                savings_ns: 450_000
+            }
+        );
+        assert_eq!(
+            d(10, 25000, 5000, 200000),
+            PersistentKernel { savings_ns: 50_000 }
+        );
         assert_eq!(d(1000, 0, 100, 50000), StandardLaunches);
-        assert!(matches!(d(u32::MAX, u64::MAX / 2, 1, 50000), PersistentKernel { .. }));
+        assert!(matches!(
+            d(u32::MAX, u64::MAX / 2, 1, 50000),
+            PersistentKernel { .. }
+        ));
         assert_eq!(StandardLaunches.to_string(), "standard-launches");
-        assert_eq!(PersistentKernel { savings_ns: 450_000 }.to_string(), "persistent-kernel:450000");
+        assert_eq!(
+            PersistentKernel {
+                savings_ns: 450_000
+            }
+            .to_string(),
+            "persistent-kernel:450000"
+        );
     }
 
     proptest! {

@@ -108,7 +108,10 @@ mod tests {
         let mut buf = [0u8; 32];
         buf[24..28].copy_from_slice(&42u32.to_le_bytes());
         buf[28..32].copy_from_slice(&100u32.to_le_bytes());
-        assert_eq!(parse_counter_tail(&buf).unwrap(), SpeculationReport::new(42, 100));
+        assert_eq!(
+            parse_counter_tail(&buf).unwrap(),
+            SpeculationReport::new(42, 100)
+        );
         assert!(parse_counter_tail(&buf[..7]).is_err());
         assert!(parse_counter_tail(&[0u8; 9]).is_err());
         assert!(parse_counter_tail(&[]).is_err());

@@ -150,7 +150,13 @@ mod tests {
     fn spec_vectors() {
         let (w, _, u) = run(1, &sample(100_000, 50_000, 0));
         assert_eq!(u.verdict, Verdict::KeepRacing);
-        assert_eq!((u.observation.baseline_dispatches, u.observation.speculative_dispatches), (1, 1));
+        assert_eq!(
+            (
+                u.observation.baseline_dispatches,
+                u.observation.speculative_dispatches
+            ),
+            (1, 1)
+        );
         assert_eq!(w.len(), 1);
 
         let (_, store, u) = run(8, &sample(100_000, 50_000, 0));
@@ -178,19 +184,27 @@ mod tests {
         let (ck, sk) = keys();
         let mut store = AutotuneStore::new();
         let mut w = PairedWindow::new();
-        w.record_sample(&mut store, &ck, &sk, "a", &sample(1, 2, u64::MAX)).unwrap();
+        w.record_sample(&mut store, &ck, &sk, "a", &sample(1, 2, u64::MAX))
+            .unwrap();
         let (before_w, before_s) = (w.clone(), store.clone());
-        let err = w.record_sample(&mut store, &ck, &sk, "b", &sample(1, 2, 1)).unwrap_err();
+        let err = w
+            .record_sample(&mut store, &ck, &sk, "b", &sample(1, 2, 1))
+            .unwrap_err();
         assert!(matches!(err, Error::Overflow(_)));
         assert_eq!((w, store), (before_w, before_s));
 
         let mut w = PairedWindow {
-            conservative: RunningMean { count: u32::MAX, total: 0 },
+            conservative: RunningMean {
+                count: u32::MAX,
+                total: 0,
+            },
             ..Default::default()
         };
         let mut store = AutotuneStore::new();
         let before = w.clone();
-        assert!(w.record_sample(&mut store, &ck, &sk, "a", &sample(1, 1, 0)).is_err());
+        assert!(w
+            .record_sample(&mut store, &ck, &sk, "a", &sample(1, 1, 0))
+            .is_err());
         assert_eq!(w, before);
         assert!(store.is_empty());
     }
@@ -200,8 +214,10 @@ mod tests {
         let (ck, sk) = keys();
         let mut store = AutotuneStore::new();
         let mut w = PairedWindow::new();
-        w.record_sample(&mut store, &ck, &sk, "a", &sample(1, u64::MAX, 0)).unwrap();
-        w.record_sample(&mut store, &ck, &sk, "a", &sample(2, u64::MAX, 0)).unwrap();
+        w.record_sample(&mut store, &ck, &sk, "a", &sample(1, u64::MAX, 0))
+            .unwrap();
+        w.record_sample(&mut store, &ck, &sk, "a", &sample(2, u64::MAX, 0))
+            .unwrap();
         let o = w.observation();
         assert_eq!((o.baseline_mean_ns, o.speculative_mean_ns), (1, u64::MAX));
     }

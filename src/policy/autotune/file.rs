@@ -173,12 +173,17 @@ fn positioned(bytes: &[u8], origin: &str, at: usize, message: String) -> Error {
 /// 1-based line and column (in characters) of byte offset `at`.
 pub fn line_column(bytes: &[u8], at: usize) -> (usize, usize) {
     let before = &bytes[..at.min(bytes.len())];
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
     (line, column)
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -230,14 +235,29 @@ recorded_at = "2026-05-02"
     fn errors_name_file_and_position() {
         assert!(err("schema = 2\n").starts_with("s.toml:1:10: unknown schema 2"));
         let bad_key = SAMPLE.replace("0123456789abcdef0123456789abcdef", "xyz");
-        assert!(err(&bad_key).starts_with("s.toml:4:7: key \"xyz\""), "{}", err(&bad_key));
+        assert!(
+            err(&bad_key).starts_with("s.toml:4:7: key \"xyz\""),
+            "{}",
+            err(&bad_key)
+        );
         let bad_type = SAMPLE.replace("unroll = 4", "unroll = \"four\"");
-        assert!(err(&bad_type).starts_with("s.toml:7:"), "{}", err(&bad_type));
+        assert!(
+            err(&bad_type).starts_with("s.toml:7:"),
+            "{}",
+            err(&bad_type)
+        );
         let bad_date = SAMPLE.replace("2026-05-02", "May 2nd");
-        assert!(err(&bad_date).starts_with("s.toml:9:15:"), "{}", err(&bad_date));
+        assert!(
+            err(&bad_date).starts_with("s.toml:9:15:"),
+            "{}",
+            err(&bad_date)
+        );
         assert!(err("[[record]\n").starts_with("s.toml:1:"));
         assert!(err("\u{0}\u{ff}").starts_with("s.toml:1:"));
-        assert!(parse_store(&[0x80, 0x81], "s").unwrap_err().to_string().contains("UTF-8"));
+        assert!(parse_store(&[0x80, 0x81], "s")
+            .unwrap_err()
+            .to_string()
+            .contains("UTF-8"));
         let missing = SAMPLE.replace("tile = [16, 16, 1]\n", "");
         assert!(err(&missing).contains("tile"), "{}", err(&missing));
     }

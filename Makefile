@@ -1,0 +1,90 @@
+# specrt: build, demo, tests and benchmarks.
+#   make demo    build the release library and run the main demo
+#   make test    every test: Rust, header freshness, C and C++ against static and shared builds
+#   make bench   one JSON object of measurements on this machine
+#   make lint    rustfmt and clippy with warnings as errors
+
+CARGO    ?= cargo
+CC       ?= cc
+CXX      ?= c++
+DEBUG    := target/debug
+RELEASE  := target/release
+CDIR     := target/c
+# What a static libspecrt.a needs from the system (`cargo rustc -- --print native-static-libs`).
+NATIVE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+CFLAGS_C99   := -std=c99 -Wall -Wextra -Wpedantic -Werror -g -Iinclude
+CFLAGS_C11   := -std=c11 -Wall -Wextra -Wpedantic -Werror -g -Iinclude
+CXXFLAGS_17  := -std=c++17 -Wall -Wextra -Wpedantic -Werror -g -Iinclude -x c++
+ASAN         := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+C_TESTS  := policy_vectors policy_misuse
+EXAMPLES := policy_tour
+
+.PHONY: all demo test test-rust test-header test-c examples bench lint clean
+
+all: $(RELEASE)/libspecrt.a
+
+$(RELEASE)/libspecrt.a: FORCE
+	$(CARGO) build --release --lib
+
+$(DEBUG)/libspecrt.a: FORCE
+	$(CARGO) build --lib
+
+FORCE:
+
+demo: $(RELEASE)/libspecrt.a
+	@mkdir -p $(CDIR)
+	$(CC) $(CFLAGS_C99) -O2 examples/c/policy_tour.c $(RELEASE)/libspecrt.a $(NATIVE_LIBS) -o $(CDIR)/policy_tour
+	cd $(CDIR) && ./policy_tour
+
+test: test-rust test-header test-c examples
+	@echo "make test: all passed"
+
+test-rust:
+	$(CARGO) fmt --check
+	$(CARGO) test --features test-hooks
+	$(CARGO) test --no-default-features --lib
+
+# The committed header must equal a fresh cbindgen generation (build.rs rewrites it on build).
+test-header: $(DEBUG)/libspecrt.a
+	@git diff --exit-code -- include/specrt.h || { echo "include/specrt.h is stale: commit the regenerated header"; exit 1; }
+	@test -z "$$(git status --porcelain -- include/specrt.h)" || { echo "include/specrt.h is not committed"; exit 1; }
+	@for std in "$(CFLAGS_C99)" "$(CFLAGS_C11)"; do echo '#include "specrt.h"' | $(CC) $$std -fsyntax-only -x c - || exit 1; done
+	@echo '#include "specrt.h"' | $(CXX) $(CXXFLAGS_17) -fsyntax-only - 
+	@echo "header: fresh, compiles as C99, C11 and C++17"
+
+# Each C test is built four ways (C99 static, C99 shared, C++17 static, all under ASan+UBSan)
+# and run in its own scratch directory.
+test-c: $(DEBUG)/libspecrt.a
+	@mkdir -p $(CDIR)
+	@set -e; for t in $(C_TESTS); do \
+	  $(CC)  $(CFLAGS_C99) $(ASAN) tests/c/$$t.c $(DEBUG)/libspecrt.a $(NATIVE_LIBS) -o $(CDIR)/$$t-static; \
+	  $(CC)  $(CFLAGS_C99) $(ASAN) tests/c/$$t.c -L$(DEBUG) -Wl,-rpath,$(CURDIR)/$(DEBUG) -lspecrt -o $(CDIR)/$$t-shared; \
+	  $(CXX) $(CXXFLAGS_17) $(ASAN) tests/c/$$t.c -x none $(DEBUG)/libspecrt.a $(NATIVE_LIBS) -o $(CDIR)/$$t-cxx; \
+	  for v in static shared cxx; do \
+	    d=$$(mktemp -d); echo "== $$t ($$v)"; \
+	    ASAN_OPTIONS=detect_leaks=1 $(CDIR)/$$t-$$v $$d; rm -rf $$d; \
+	  done; \
+	done
+
+examples: $(DEBUG)/libspecrt.a
+	@mkdir -p $(CDIR)
+	@set -e; for e in $(EXAMPLES); do \
+	  $(CC) $(CFLAGS_C99) examples/c/$$e.c $(DEBUG)/libspecrt.a $(NATIVE_LIBS) -o $(CDIR)/$$e; \
+	  $(CXX) $(CXXFLAGS_17) -fsyntax-only examples/c/$$e.c; \
+	done
+	@d=$$(mktemp -d); (cd $$d && $(CURDIR)/$(CDIR)/policy_tour > tour.out) && grep -q "persistent-kernel:" $$d/tour.out; rm -rf $$d
+	@echo "examples: built and ran"
+
+bench: $(RELEASE)/libspecrt.a
+	@mkdir -p $(CDIR)
+	@$(CC) -std=c99 -O2 -Iinclude benches/c/policy_bench.c $(RELEASE)/libspecrt.a $(NATIVE_LIBS) -o $(CDIR)/policy_bench
+	@SPECRT_C_BENCH=$(CURDIR)/$(CDIR)/policy_bench $(CARGO) bench --quiet --bench policy
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets --all-features -- -D warnings
+	$(CARGO) clippy --no-default-features --all-targets -- -D warnings
+
+clean:
+	$(CARGO) clean
