@@ -67,6 +67,9 @@ test-c: $(DEBUG)/libspecrt.a
 	  done; \
 	done
 
+	$(CC) $(CFLAGS_C99) tests/c/store_writer.c $(DEBUG)/libspecrt.a $(NATIVE_LIBS) -o $(CDIR)/store_writer
+	tests/c/store_stress.sh $(CDIR)/store_writer
+
 examples: $(DEBUG)/libspecrt.a
 	@mkdir -p $(CDIR)
 	@set -e; for e in $(EXAMPLES); do \

@@ -37,6 +37,7 @@ struct RecordIn {
 #[derive(Serialize)]
 struct FileOut<'a> {
     schema: i64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     record: Vec<RecordOut<'a>>,
 }
 

@@ -34,6 +34,7 @@ pub fn merge_and_write(
         )));
     }
     let lock = lock_writers(path)?;
+    remove_stale_temporaries(path);
     let mut records = read_store_file(path)
         .map_err(|e| match e {
             Error::Parse { .. } | Error::TooLarge(_) => Error::invalid(format!(
@@ -67,16 +68,42 @@ fn lock_writers(path: &Path) -> Result<File> {
     Ok(file)
 }
 
+/// The directory holding `path` (`.` for a bare file name).
+fn directory_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Prefix of the temporary files a save of `path` writes next to it.
+fn temporary_prefix(path: &Path) -> String {
+    format!(
+        ".{}.specrt-tmp-",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    )
+}
+
+/// Removes temporary files left by writers of `path` that were killed mid-save. Only the holder
+/// of the writers' lock creates them, so under the lock any that exist are orphans. Best effort.
+fn remove_stale_temporaries(path: &Path) {
+    let prefix = temporary_prefix(path);
+    let Ok(entries) = std::fs::read_dir(directory_of(path)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Writes `bytes` to a temporary sibling of `path`, fsyncs it, renames it over `path` and fsyncs
 /// the directory. On error the old file is untouched and the temporary file is removed.
 fn replace_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = directory_of(path);
     let mut temp = tempfile::Builder::new()
-        .prefix(".specrt-store-")
-        .suffix(".tmp")
+        .prefix(&temporary_prefix(path))
         .tempfile_in(&dir)
         .map_err(|e| Error::io(&dir, "creating a temporary store file", e))?;
     let permissions = std::fs::metadata(path)
@@ -106,4 +133,23 @@ fn default_permissions() -> std::fs::Permissions {
         .and_then(|f| f.metadata())
         .map(|m| m.permissions())
         .expect("a temporary file has permissions")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orphaned_temporaries_are_removed_under_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        let orphan = dir.path().join(".s.toml.specrt-tmp-abc123");
+        let other = dir.path().join(".t.toml.specrt-tmp-abc123");
+        std::fs::write(&orphan, "half").unwrap();
+        std::fs::write(&other, "another store's").unwrap();
+        merge_and_write(&path, &BTreeMap::new()).unwrap();
+        assert!(!orphan.exists());
+        assert!(other.exists());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "schema = 1\n");
+    }
 }
