@@ -82,12 +82,13 @@ pub enum Error {
     /// The GPU device was lost; make a new context.
     #[error("device lost: {0}; create a new context")]
     DeviceLost(String),
-    /// A host callback reported failure.
-    #[error("callback failed with status {status}: {message}")]
+    /// A host callback failed or returned malformed results.
+    #[error("callback failed: {message}")]
     Callback {
-        /// The status the callback returned.
+        /// The non-zero status the callback returned (a `SPECRT_ERROR_*` code propagates as
+        /// itself), or 0 when the callback returned malformed results.
         status: i32,
-        /// Context on which callback failed.
+        /// What went wrong.
         message: String,
     },
     /// A panic was caught at the C boundary.

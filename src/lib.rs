@@ -9,6 +9,8 @@
 
 pub mod error;
 pub mod ffi;
+#[cfg(feature = "gpu")]
+pub mod gpu;
 pub mod policy;
 
 pub use error::{Error, Result};

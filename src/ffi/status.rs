@@ -61,6 +61,7 @@ pub fn status_of(error: &Error) -> specrt_status {
         Error::Gpu(_) => SPECRT_ERROR_GPU,
         Error::OutOfMemory(_) => SPECRT_ERROR_OUT_OF_MEMORY,
         Error::DeviceLost(_) => SPECRT_ERROR_DEVICE_LOST,
+        Error::Callback { status, .. } if (1..=SPECRT_ERROR_PANIC).contains(status) => *status,
         Error::Callback { .. } => SPECRT_ERROR_CALLBACK,
         Error::Panic(_) => SPECRT_ERROR_PANIC,
     }

@@ -1,0 +1,237 @@
+//! The GPU context: one wgpu instance, adapter, device and queue.
+
+use super::buffers::BufferPool;
+use crate::{Error, Result};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Which adapter a context prefers when no index is given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PowerPreference {
+    /// Discrete GPUs first, then integrated, virtual, software.
+    #[default]
+    HighPerformance,
+    /// Integrated GPUs first.
+    LowPower,
+}
+
+/// How to choose and open the GPU.
+#[derive(Clone, Debug)]
+pub struct ContextOptions {
+    /// Backends to consider; empty means every primary backend.
+    pub backends: wgpu::Backends,
+    /// Ordering of adapters when `adapter_index` is `None`.
+    pub power: PowerPreference,
+    /// Index into the list of acceptable adapters, in enumeration order.
+    pub adapter_index: Option<usize>,
+    /// Whether a software adapter (lavapipe, llvmpipe, WARP) is acceptable.
+    pub allow_software: bool,
+    /// Whether to open a context with no GPU when no adapter is found (CPU backends only).
+    pub cpu_fallback: bool,
+}
+
+impl Default for ContextOptions {
+    fn default() -> Self {
+        Self {
+            backends: wgpu::Backends::empty(),
+            power: PowerPreference::HighPerformance,
+            adapter_index: None,
+            allow_software: true,
+            cpu_fallback: false,
+        }
+    }
+}
+
+/// What an engine wants to know about the adapter.
+#[derive(Clone, Debug)]
+pub struct AdapterSummary {
+    /// wgpu's adapter description.
+    pub info: wgpu::AdapterInfo,
+    /// The device's limits (the adapter's best).
+    pub limits: wgpu::Limits,
+    /// Whether GPU timestamp queries are available.
+    pub timestamp_queries: bool,
+}
+
+/// The GPU half of a context.
+pub struct Gpu {
+    /// The opened device.
+    pub device: wgpu::Device,
+    /// Its queue.
+    pub queue: wgpu::Queue,
+    /// Adapter facts.
+    pub summary: AdapterSummary,
+    /// Reused buffers.
+    pub pool: BufferPool,
+}
+
+/// One wgpu device and queue (or none, for a CPU-fallback context), safe to share between threads.
+pub struct GpuContext {
+    gpu: Option<Gpu>,
+    adapter_id: String,
+    lost: Arc<AtomicBool>,
+    lost_reason: Arc<Mutex<String>>,
+}
+
+impl GpuContext {
+    /// Opens the adapter the options choose. `Error::NoAdapter` when none fits (unless
+    /// `cpu_fallback`), listing what was found.
+    pub fn new(options: &ContextOptions) -> Result<Self> {
+        let backends = if options.backends.is_empty() {
+            wgpu::Backends::PRIMARY
+        } else {
+            options.backends
+        };
+        let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle();
+        descriptor.backends = backends;
+        let instance = wgpu::Instance::new(descriptor);
+        let all = pollster::block_on(instance.enumerate_adapters(backends));
+        let seen: Vec<String> = all
+            .iter()
+            .map(|a| {
+                let i = a.get_info();
+                format!("{} ({:?}, {:?})", i.name, i.device_type, i.backend)
+            })
+            .collect();
+        match choose_adapter(all, options) {
+            Some(adapter) => Self::open(adapter),
+            None if options.cpu_fallback => Ok(Self {
+                gpu: None,
+                adapter_id: "cpu".into(),
+                lost: Arc::default(),
+                lost_reason: Arc::default(),
+            }),
+            None => Err(Error::NoAdapter(format!(
+                "no acceptable adapter among [{}] on backends {backends:?}{}; install a GPU driver \
+                 (or mesa-vulkan-drivers for lavapipe), allow software adapters, or enable the CPU fallback",
+                seen.join(", "),
+                if options.allow_software { "" } else { " (software adapters refused)" },
+            ))),
+        }
+    }
+
+    fn open(adapter: wgpu::Adapter) -> Result<Self> {
+        let info = adapter.get_info();
+        let limits = adapter.limits();
+        let timestamp_queries = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
+        let mut features = wgpu::Features::empty();
+        if timestamp_queries {
+            features |= wgpu::Features::TIMESTAMP_QUERY;
+        }
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("specrt"),
+            required_features: features,
+            required_limits: limits.clone(),
+            ..Default::default()
+        }))
+        .map_err(|e| Error::Gpu(format!("opening {}: {e}", info.name)))?;
+
+        let lost = Arc::new(AtomicBool::new(false));
+        let lost_reason = Arc::new(Mutex::new(String::new()));
+        {
+            let (lost, reason) = (lost.clone(), lost_reason.clone());
+            device.set_device_lost_callback(move |why, message| {
+                *reason.lock().unwrap_or_else(|p| p.into_inner()) = format!("{why:?}: {message}");
+                lost.store(true, Ordering::Release);
+            });
+        }
+        // Errors outside our error scopes must never reach wgpu's default handler, which panics.
+        device.on_uncaptured_error(Arc::new(|error: wgpu::Error| {
+            super::capture::note_uncaptured(error);
+        }));
+        Ok(Self {
+            adapter_id: adapter_id(&info),
+            gpu: Some(Gpu {
+                device,
+                queue,
+                summary: AdapterSummary {
+                    info,
+                    limits,
+                    timestamp_queries,
+                },
+                pool: BufferPool::default(),
+            }),
+            lost,
+            lost_reason,
+        })
+    }
+
+    /// The GPU, or an error when this is a CPU-fallback context or the device was lost.
+    pub fn gpu(&self) -> Result<&Gpu> {
+        self.check_alive()?;
+        self.gpu.as_ref().ok_or_else(|| {
+            Error::Unsupported("GPU programs on a context with no adapter (CPU fallback)".into())
+        })
+    }
+
+    /// Adapter facts, `None` for a CPU-fallback context.
+    pub fn summary(&self) -> Option<&AdapterSummary> {
+        self.gpu.as_ref().map(|g| &g.summary)
+    }
+
+    /// Stable adapter id for the autotune store: backend, vendor, device and driver version.
+    pub fn adapter_id(&self) -> &str {
+        &self.adapter_id
+    }
+
+    /// Whether the device was lost; make a new context then.
+    pub fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::Acquire)
+    }
+
+    /// `Error::DeviceLost` once the device is lost.
+    pub fn check_alive(&self) -> Result<()> {
+        if self.is_lost() {
+            let reason = self.lost_reason.lock().unwrap_or_else(|p| p.into_inner());
+            return Err(Error::DeviceLost(format!("the GPU device was lost ({reason})")));
+        }
+        Ok(())
+    }
+
+    /// Destroys the device, as a driver reset would: every later GPU call reports device loss.
+    pub fn destroy_device(&self) {
+        if let Some(gpu) = &self.gpu {
+            gpu.device.destroy();
+            // Some backends report the loss from the next poll; make it visible now.
+            let _ = gpu.device.poll(wgpu::PollType::Poll);
+            if !self.is_lost() {
+                *self.lost_reason.lock().unwrap_or_else(|p| p.into_inner()) =
+                    "Destroyed: the device was destroyed".into();
+                self.lost.store(true, Ordering::Release);
+            }
+        }
+    }
+}
+
+/// Acceptable adapters (software only when allowed), then by index or power preference.
+fn choose_adapter(all: Vec<wgpu::Adapter>, options: &ContextOptions) -> Option<wgpu::Adapter> {
+    let mut acceptable: Vec<wgpu::Adapter> = all
+        .into_iter()
+        .filter(|a| options.allow_software || a.get_info().device_type != wgpu::DeviceType::Cpu)
+        .collect();
+    if let Some(index) = options.adapter_index {
+        return (index < acceptable.len()).then(|| acceptable.swap_remove(index));
+    }
+    let rank = |t: wgpu::DeviceType| match (options.power, t) {
+        (PowerPreference::HighPerformance, wgpu::DeviceType::DiscreteGpu) => 0,
+        (PowerPreference::LowPower, wgpu::DeviceType::IntegratedGpu) => 0,
+        (_, wgpu::DeviceType::DiscreteGpu | wgpu::DeviceType::IntegratedGpu) => 1,
+        (_, wgpu::DeviceType::VirtualGpu | wgpu::DeviceType::Other) => 2,
+        (_, wgpu::DeviceType::Cpu) => 3,
+    };
+    // Stable sort keeps enumeration order among equals.
+    acceptable.sort_by_key(|a| rank(a.get_info().device_type));
+    acceptable.into_iter().next()
+}
+
+/// `backend-vendor-device-driver-version`, lowercase, with only `[a-z0-9._-]`.
+pub fn adapter_id(info: &wgpu::AdapterInfo) -> String {
+    let raw = format!(
+        "{:?}-{:04x}-{:04x}-{}-{}",
+        info.backend, info.vendor, info.device, info.driver, info.driver_info
+    );
+    raw.to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || ".-".contains(c) { c } else { '_' })
+        .collect()
+}
