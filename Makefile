@@ -12,13 +12,15 @@ RELEASE  := target/release
 CDIR     := target/c
 # What a static libspecrt.a needs from the system (`cargo rustc -- --print native-static-libs`).
 NATIVE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
-CFLAGS_C99   := -std=c99 -Wall -Wextra -Wpedantic -Werror -g -Iinclude
-CFLAGS_C11   := -std=c11 -Wall -Wextra -Wpedantic -Werror -g -Iinclude
-CXXFLAGS_17  := -std=c++17 -Wall -Wextra -Wpedantic -Werror -g -Iinclude -x c++
+CFLAGS_C99   := -std=c99 -Wall -Wextra -Wpedantic -Werror -g -pthread -Iinclude -Iexamples/c
+CFLAGS_C11   := -std=c11 -Wall -Wextra -Wpedantic -Werror -g -pthread -Iinclude -Iexamples/c
+CXXFLAGS_17  := -std=c++17 -Wall -Wextra -Wpedantic -Werror -g -pthread -Iinclude -Iexamples/c -x c++
 ASAN         := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-C_TESTS  := policy_vectors policy_misuse
-EXAMPLES := policy_tour
+C_TESTS  := policy_vectors policy_misuse gpu_dispatch
+EXAMPLES := policy_tour custom_kernel
+# Leak checking is on for the policy tests; for GPU tests it is off, because the Vulkan loader
+# unloads the driver before exit and the driver's own allocations can no longer be attributed.
 
 .PHONY: all demo test test-rust test-header test-c examples bench lint clean
 
@@ -63,7 +65,8 @@ test-c: $(DEBUG)/libspecrt.a
 	  $(CXX) $(CXXFLAGS_17) $(ASAN) tests/c/$$t.c -x none $(DEBUG)/libspecrt.a $(NATIVE_LIBS) -o $(CDIR)/$$t-cxx; \
 	  for v in static shared cxx; do \
 	    d=$$(mktemp -d); echo "== $$t ($$v)"; \
-	    ASAN_OPTIONS=detect_leaks=1 $(CDIR)/$$t-$$v $$d; rm -rf $$d; \
+	    leaks=1; case $$t in gpu_*) leaks=0;; esac; \
+	    ASAN_OPTIONS=detect_leaks=$$leaks $(CDIR)/$$t-$$v $$d examples/kernels; rm -rf $$d; \
 	  done; \
 	done
 
@@ -77,6 +80,7 @@ examples: $(DEBUG)/libspecrt.a
 	  $(CXX) $(CXXFLAGS_17) -fsyntax-only examples/c/$$e.c; \
 	done
 	@d=$$(mktemp -d); (cd $$d && $(CURDIR)/$(CDIR)/policy_tour > tour.out) && grep -q "persistent-kernel:" $$d/tour.out; rm -rf $$d
+	@$(CDIR)/custom_kernel examples/kernels > $(CDIR)/custom_kernel.out && grep -q serial $(CDIR)/custom_kernel.out && grep -q fused $(CDIR)/custom_kernel.out
 	@echo "examples: built and ran"
 
 bench: $(RELEASE)/libspecrt.a

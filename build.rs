@@ -18,7 +18,10 @@ fn main() {
          /** Minor version of this header. */\n#define SPECRT_VERSION_MINOR {minor}\n\
          /** Patch version of this header. */\n#define SPECRT_VERSION_PATCH {patch}\n\
          /** MAJOR * 10000 + MINOR * 100 + PATCH; equals specrt_version_number() of a matching library. */\n\
-         #define SPECRT_VERSION_NUMBER ({major} * 10000 + {minor} * 100 + {patch})\n"
+         #define SPECRT_VERSION_NUMBER ({major} * 10000 + {minor} * 100 + {patch})\n\n\
+         /** The GPU runtime's declarations are visible unless SPECRT_NO_GPU is defined (define it\n\
+          * when linking a library built with --no-default-features: the policy core only). */\n\
+         #if !defined(SPECRT_NO_GPU) && !defined(SPECRT_GPU)\n#define SPECRT_GPU 1\n#endif\n"
     ));
     let bindings = cbindgen::Builder::new()
         .with_crate(&crate_dir)

@@ -25,11 +25,38 @@
 /** MAJOR * 10000 + MINOR * 100 + PATCH; equals specrt_version_number() of a matching library. */
 #define SPECRT_VERSION_NUMBER (0 * 10000 + 1 * 100 + 0)
 
+/** The GPU runtime's declarations are visible unless SPECRT_NO_GPU is defined (define it
+* when linking a library built with --no-default-features: the policy core only). */
+#if !defined(SPECRT_NO_GPU) && !defined(SPECRT_GPU)
+#define SPECRT_GPU 1
+#endif
+
 
 /**
  * Largest autotune store file, in bytes, that `specrt_autotune_store_load` accepts.
  */
 #define SPECRT_AUTOTUNE_MAX_FILE_BYTES 4194304
+
+#if defined(SPECRT_GPU)
+/**
+ * `prefilter_tail_output` value for a prefilter that writes no tail.
+ */
+#define SPECRT_NO_TAIL 4294967295
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Most outputs a confirm callback may set.
+ */
+#define SPECRT_MAX_CONFIRM_OUTPUTS 32
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Most outputs a program may have.
+ */
+#define SPECRT_MAX_PROGRAM_OUTPUTS 32
+#endif
 
 /**
  * Default commit-rate threshold of a speculator, in percent.
@@ -50,12 +77,47 @@
  */
 typedef struct specrt_autotune_store specrt_autotune_store;
 
+#if defined(SPECRT_GPU)
+/**
+ * What the serial path gives the confirm callback; valid only during the callback.
+ */
+typedef struct specrt_confirm_io specrt_confirm_io;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * One wgpu device and queue, or none for a CPU-fallback context.
+ *
+ * Thread safety: any number of threads may dispatch on one context at the same time.
+ * Device loss: every call on a lost context returns `SPECRT_ERROR_DEVICE_LOST`; free it and
+ * create a new one.
+ */
+typedef struct specrt_context specrt_context;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The result of a dispatch: path, outputs, counter report and timings. Owned by the caller;
+ * free with `specrt_dispatch_outcome_free`. Immutable, so it may be read from any thread.
+ */
+typedef struct specrt_dispatch_outcome specrt_dispatch_outcome;
+#endif
+
 /**
  * Accumulates conservative/speculative timing pairs for one rewrite candidate and shape.
  *
  * Thread safety: calls lock the window; it may be shared by threads.
  */
 typedef struct specrt_paired_window specrt_paired_window;
+
+#if defined(SPECRT_GPU)
+/**
+ * A compiled program and its cached pipeline, bound to the context it was made on.
+ *
+ * Thread safety: immutable; any number of threads may dispatch it at once.
+ */
+typedef struct specrt_program specrt_program;
+#endif
 
 /**
  * Adaptive speculator: a commit-rate EMA with hysteresis that says whether the next dispatch
@@ -124,6 +186,254 @@ typedef int (*specrt_autotune_visit_fn)(const char *key_hex,
                                         const struct specrt_autotune_record *record,
                                         void *user_data);
 
+#if defined(SPECRT_GPU)
+/**
+ * A set of `SPECRT_BACKEND_*` bits.
+ */
+typedef uint32_t specrt_backends;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Adapter ordering: one of the `SPECRT_POWER_*` values.
+ */
+typedef uint32_t specrt_power_preference;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * How `specrt_context_new` chooses and opens the GPU. Start from
+ * `specrt_context_options_default()` and change what you need.
+ */
+typedef struct specrt_context_options {
+  /**
+   * `SPECRT_BACKEND_*` bits to consider; 0 means every primary backend of the platform.
+   */
+  specrt_backends backends;
+  /**
+   * `SPECRT_POWER_*`: adapter ordering when `adapter_index` is negative.
+   */
+  specrt_power_preference power_preference;
+  /**
+   * Index into the acceptable adapters in enumeration order, or -1 to choose by preference.
+   */
+  int32_t adapter_index;
+  /**
+   * Whether a software adapter (lavapipe, llvmpipe) is acceptable.
+   */
+  bool allow_software;
+  /**
+   * Whether to open a context with no GPU when no adapter fits (for the CPU scan backend).
+   */
+  bool cpu_fallback;
+  /**
+   * NUL-terminated path of the autotune store file to load (created on save), or NULL.
+   */
+  const char *autotune_store_path;
+} specrt_context_options;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Kind of adapter: one of the `SPECRT_DEVICE_TYPE_*` values.
+ */
+typedef uint32_t specrt_device_type;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Adapter facts and key limits.
+ */
+typedef struct specrt_adapter_info {
+  /**
+   * Adapter name, NUL-terminated (truncated to fit).
+   */
+  char name[256];
+  /**
+   * Driver name, NUL-terminated.
+   */
+  char driver[128];
+  /**
+   * Driver version text, NUL-terminated.
+   */
+  char driver_info[128];
+  /**
+   * PCI vendor id (0x10de NVIDIA, 0x1002 AMD, 0x8086 Intel), 0 when unknown.
+   */
+  uint32_t vendor;
+  /**
+   * PCI device id, 0 when unknown.
+   */
+  uint32_t device;
+  /**
+   * `SPECRT_DEVICE_TYPE_*`.
+   */
+  specrt_device_type device_type;
+  /**
+   * The one `SPECRT_BACKEND_*` bit of the backend in use; 0 for a CPU-fallback context.
+   */
+  specrt_backends backend;
+  /**
+   * Largest storage buffer binding, bytes.
+   */
+  uint64_t max_storage_buffer_binding_size;
+  /**
+   * Largest buffer, bytes.
+   */
+  uint64_t max_buffer_size;
+  /**
+   * Largest workgroup count per dispatch dimension.
+   */
+  uint32_t max_compute_workgroups_per_dimension;
+  /**
+   * Largest invocations per workgroup.
+   */
+  uint32_t max_compute_invocations_per_workgroup;
+  /**
+   * Most storage buffers per shader stage (inputs + outputs of a program).
+   */
+  uint32_t max_storage_buffers_per_shader_stage;
+  /**
+   * Whether GPU timestamp queries are available.
+   */
+  bool timestamp_queries;
+} specrt_adapter_info;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The programs of one prefilter/confirm dispatch and where the fused program's tail is.
+ */
+typedef struct specrt_dispatch_plan {
+  /**
+   * The fused program (prefilter and confirm in one dispatch, commit gated on the prefilter),
+   * or NULL: then Auto always runs serial and Force fails with `SPECRT_ERROR_UNSUPPORTED`.
+   */
+  const struct specrt_program *fused;
+  /**
+   * The prefilter program of the serial path (required).
+   */
+  const struct specrt_program *prefilter;
+  /**
+   * Index of the fused output that ends with the `[committed, rolled_back]` counter tail.
+   */
+  uint32_t tail_output;
+  /**
+   * Whether to remove the 8 tail bytes from that output before returning it.
+   */
+  bool strip_tail;
+  /**
+   * Index of a prefilter output ending with a `[hit tiles, other tiles]` tail, recorded into
+   * the speculator on the serial path so it notices hit rates rising; `SPECRT_NO_TAIL` if none.
+   */
+  uint32_t prefilter_tail_output;
+} specrt_dispatch_plan;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * A read-only byte view.
+ */
+typedef struct specrt_bytes {
+  /**
+   * First byte (may be NULL when `len` is 0).
+   */
+  const uint8_t *data;
+  /**
+   * Length in bytes.
+   */
+  size_t len;
+} specrt_bytes;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The inputs of a dispatch, in binding order.
+ */
+typedef struct specrt_input_list {
+  /**
+   * `count` byte views.
+   */
+  const struct specrt_bytes *items;
+  /**
+   * Number of inputs.
+   */
+  size_t count;
+} specrt_input_list;
+#endif
+
+/**
+ * How a dispatch chooses its path: one of the `SPECRT_SPECULATION_*` values.
+ */
+typedef uint32_t specrt_speculation_mode;
+
+#if defined(SPECRT_GPU)
+/**
+ * Per-dispatch settings.
+ */
+typedef struct specrt_dispatch_config {
+  /**
+   * `SPECRT_SPECULATION_AUTO`, `_FORCE` or `_DISABLE`.
+   */
+  specrt_speculation_mode mode;
+} specrt_dispatch_config;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The engine's confirm step of the serial path. Read the prefilter outputs (and inputs) with
+ * `specrt_confirm_io_*`, set the confirmed outputs with `specrt_confirm_io_set_output` (indices
+ * 0..n-1, n = the fused program's output count when the plan has one), and return `SPECRT_OK`;
+ * any other status aborts the dispatch, which returns that status.
+ */
+typedef specrt_status (*specrt_confirm_fn)(struct specrt_confirm_io *io, void *user_data);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Which path produced an outcome: one of the `SPECRT_PATH_*` values.
+ */
+typedef uint32_t specrt_path;
+#endif
+
+/**
+ * Tile counts reported by a fused prefilter/confirm dispatch.
+ */
+typedef struct specrt_report {
+  /**
+   * Tiles whose confirm output survived the commit gate.
+   */
+  uint32_t committed_tiles;
+  /**
+   * Tiles the confirmer ran on but the prefilter rejected.
+   */
+  uint32_t rolled_back_tiles;
+} specrt_report;
+
+#if defined(SPECRT_GPU)
+/**
+ * Stage timings of a dispatch, wall clock, nanoseconds.
+ */
+typedef struct specrt_dispatch_timings {
+  /**
+   * Writing inputs into GPU buffers.
+   */
+  uint64_t upload_ns;
+  /**
+   * Recording, submitting and waiting for the GPU.
+   */
+  uint64_t execute_ns;
+  /**
+   * Copying outputs back.
+   */
+  uint64_t readback_ns;
+  /**
+   * Time in the confirm callback (serial path).
+   */
+  uint64_t confirm_ns;
+} specrt_dispatch_timings;
+#endif
+
 /**
  * Kind of a persistent decision: one of the `SPECRT_PERSISTENT_*` values.
  */
@@ -164,6 +474,80 @@ typedef struct specrt_persistent_inputs {
    */
   uint64_t persistent_setup_overhead_ns;
 } specrt_persistent_inputs;
+
+#if defined(SPECRT_GPU)
+/**
+ * A size computed from an input's length:
+ * `fixed + unit * ceil(len(inputs[input]) * numerator / denominator)`, or `fixed` alone when
+ * `denominator` is 0; a `unit` of 0 counts as 1. One u32 per 8-byte record:
+ * `{.unit = 4, .numerator = 1, .denominator = 8}`.
+ */
+typedef struct specrt_size_rule {
+  /**
+   * Constant part, bytes (or workgroups).
+   */
+  uint64_t fixed;
+  /**
+   * Index of the input whose length scales the rule.
+   */
+  uint32_t input;
+  /**
+   * Bytes (or workgroups) per scaled unit.
+   */
+  uint64_t unit;
+  /**
+   * Scale numerator.
+   */
+  uint64_t numerator;
+  /**
+   * Scale denominator; 0 for a fixed size.
+   */
+  uint64_t denominator;
+} specrt_size_rule;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * An engine's WGSL compute program. Bindings, all in `@group(0)`: inputs are read-only storage
+ * buffers at bindings `0 .. input_count-1`, outputs read-write storage buffers at the following
+ * bindings. Inputs are bound zero-padded to a multiple of 4 bytes (at least 4); outputs are
+ * zeroed before each dispatch and returned with exactly their rule's size.
+ */
+typedef struct specrt_program_desc {
+  /**
+   * NUL-terminated WGSL source.
+   */
+  const char *wgsl;
+  /**
+   * NUL-terminated name of the `@compute` entry point.
+   */
+  const char *entry_point;
+  /**
+   * Number of inputs.
+   */
+  uint32_t input_count;
+  /**
+   * Number of outputs (1 to `SPECRT_MAX_PROGRAM_OUTPUTS`).
+   */
+  uint32_t output_count;
+  /**
+   * `output_count` size rules, bytes.
+   */
+  const struct specrt_size_rule *output_sizes;
+  /**
+   * Workgroups in x, as a rule (for example one per 512 input bytes).
+   */
+  struct specrt_size_rule workgroups_x;
+  /**
+   * Workgroups in y (0 counts as 1).
+   */
+  uint32_t workgroups_y;
+  /**
+   * Workgroups in z (0 counts as 1).
+   */
+  uint32_t workgroups_z;
+} specrt_program_desc;
+#endif
 
 /**
  * Timings and records of one race between the conservative and speculative variants.
@@ -250,20 +634,6 @@ typedef struct specrt_speculation_observation {
 } specrt_speculation_observation;
 
 /**
- * Tile counts reported by a fused prefilter/confirm dispatch.
- */
-typedef struct specrt_report {
-  /**
-   * Tiles whose confirm output survived the commit gate.
-   */
-  uint32_t committed_tiles;
-  /**
-   * Tiles the confirmer ran on but the prefilter rejected.
-   */
-  uint32_t rolled_back_tiles;
-} specrt_report;
-
-/**
  * What one recorded sample produced.
  */
 typedef struct specrt_paired_update {
@@ -281,10 +651,110 @@ typedef struct specrt_paired_update {
   struct specrt_speculation_observation observation;
 } specrt_paired_update;
 
+#if defined(SPECRT_GPU)
 /**
- * How a dispatch chooses its path: one of the `SPECRT_SPECULATION_*` values.
+ * Vulkan.
  */
-typedef uint32_t specrt_speculation_mode;
+#define SPECRT_BACKEND_VULKAN 1
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Metal.
+ */
+#define SPECRT_BACKEND_METAL 2
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Direct3D 12.
+ */
+#define SPECRT_BACKEND_DX12 4
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * OpenGL / OpenGL ES.
+ */
+#define SPECRT_BACKEND_GL 8
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Discrete GPUs first (the default).
+ */
+#define SPECRT_POWER_HIGH_PERFORMANCE 0
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Integrated GPUs first.
+ */
+#define SPECRT_POWER_LOW_POWER 1
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Unknown kind.
+ */
+#define SPECRT_DEVICE_TYPE_OTHER 0
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * A GPU sharing memory with the CPU.
+ */
+#define SPECRT_DEVICE_TYPE_INTEGRATED 1
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * A GPU with its own memory.
+ */
+#define SPECRT_DEVICE_TYPE_DISCRETE 2
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * A virtualised GPU.
+ */
+#define SPECRT_DEVICE_TYPE_VIRTUAL 3
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * A software rasteriser running on the CPU (lavapipe, llvmpipe, WARP).
+ */
+#define SPECRT_DEVICE_TYPE_CPU 4
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * No adapter: a CPU-fallback context.
+ */
+#define SPECRT_DEVICE_TYPE_NONE 5
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The fused speculative program.
+ */
+#define SPECRT_PATH_FUSED 1
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The prefilter program, then the engine's confirm callback.
+ */
+#define SPECRT_PATH_SERIAL 2
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * A single program run by `specrt_program_dispatch`.
+ */
+#define SPECRT_PATH_SINGLE 3
+#endif
 
 /**
  * One standard launch per item.
@@ -543,6 +1013,236 @@ specrt_status specrt_autotune_store_foreach(const struct specrt_autotune_store *
                                             specrt_autotune_visit_fn visit,
                                             void *user_data);
 
+#if defined(SPECRT_GPU)
+/**
+ * The default options: every primary backend, high performance, software adapters allowed,
+ * no CPU fallback, no autotune store.
+ */
+struct specrt_context_options specrt_context_options_default(void);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Opens a context. `options` may be NULL for the defaults. `SPECRT_ERROR_NO_ADAPTER` (with the
+ * adapters that were found) when none fits and `cpu_fallback` is false.
+ *
+ * # Safety
+ * `options` must be NULL or valid; `out` must be valid for a write.
+ */
+specrt_status specrt_context_new(const struct specrt_context_options *options,
+                                 struct specrt_context **out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Frees a context. Programs made on it stay valid to free but can no longer dispatch. NULL is
+ * accepted and ignored.
+ *
+ * # Safety
+ * `context` must be NULL or a live context not in use by another thread.
+ */
+void specrt_context_free(struct specrt_context *context);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Fills `*out` with the adapter's facts and limits (a CPU-fallback context reports
+ * `SPECRT_DEVICE_TYPE_NONE` and zero limits).
+ *
+ * # Safety
+ * `context` must be a specrt handle; `out` valid for a write.
+ */
+specrt_status specrt_context_adapter_info(const struct specrt_context *context,
+                                          struct specrt_adapter_info *out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Copies the stable adapter id used as the autotune store's adapter key
+ * (`backend-vendor-device-driver-version`, or `cpu`) into `buf`, snprintf-style: `*needed`
+ * receives the size with the NUL; `buf` NULL and `cap` 0 only asks the size; a smaller `cap` is
+ * `SPECRT_ERROR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `buf` must be NULL or valid for `cap` bytes; `needed` valid for a write.
+ */
+specrt_status specrt_context_adapter_id(const struct specrt_context *context,
+                                        char *buf,
+                                        size_t cap,
+                                        size_t *needed);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Whether the context's device was lost (false, with a last error, on a bad handle).
+ *
+ * # Safety
+ * `context` must be NULL or a specrt handle.
+ */
+bool specrt_context_is_lost(const struct specrt_context *context);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Saves the context's autotune store (from `autotune_store_path`) when it changed; `*wrote`
+ * says whether it did. Without a store path it writes nothing and returns `SPECRT_OK`.
+ *
+ * # Safety
+ * `context` must be a specrt handle; `wrote` valid for a write.
+ */
+specrt_status specrt_context_save_autotune(const struct specrt_context *context, bool *wrote);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Runs one prefilter/confirm dispatch (DESIGN "GPU runtime", SPEC section 2).
+ *
+ * `SPECRT_SPECULATION_FORCE` runs the fused program (`SPECRT_ERROR_UNSUPPORTED` when the plan has
+ * none or the context has no GPU); `_DISABLE` runs the prefilter, then `confirm`; `_AUTO` asks
+ * `speculator`. The fused path parses the tail of output `plan->tail_output`
+ * (`SPECRT_ERROR_COUNTER_TAIL` when it has none), strips it when asked, and records it into
+ * `speculator`. An index out of range is `SPECRT_ERROR_INVALID_ARGUMENT`; a failing callback's
+ * status propagates; malformed callback outputs are `SPECRT_ERROR_CALLBACK`.
+ *
+ * Thread safety: one context and one speculator may serve any number of threads at once.
+ *
+ * # Safety
+ * Pointers must be valid; `confirm` may be NULL only when the serial path cannot run.
+ */
+specrt_status specrt_dispatch_prefilter_confirm(const struct specrt_context *context,
+                                                struct specrt_speculator *speculator,
+                                                const struct specrt_dispatch_plan *plan,
+                                                const struct specrt_input_list *inputs,
+                                                const struct specrt_dispatch_config *config,
+                                                specrt_confirm_fn confirm,
+                                                void *user_data,
+                                                struct specrt_dispatch_outcome **out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Number of dispatch inputs (0 with a last error on a bad handle).
+ *
+ * # Safety
+ * `io` must be the handle passed to the running confirm callback.
+ */
+uint32_t specrt_confirm_io_input_count(const struct specrt_confirm_io *io);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The dispatch's input `index` as a byte view, valid during the callback.
+ *
+ * # Safety
+ * `io` must be the handle passed to the running confirm callback; `out` valid for a write.
+ */
+specrt_status specrt_confirm_io_input(const struct specrt_confirm_io *io,
+                                      uint32_t index,
+                                      struct specrt_bytes *out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Number of prefilter outputs (0 with a last error on a bad handle).
+ *
+ * # Safety
+ * `io` must be the handle passed to the running confirm callback.
+ */
+uint32_t specrt_confirm_io_prefilter_output_count(const struct specrt_confirm_io *io);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Prefilter output `index` (its tail included) as a byte view, valid during the callback.
+ *
+ * # Safety
+ * `io` must be the handle passed to the running confirm callback; `out` valid for a write.
+ */
+specrt_status specrt_confirm_io_prefilter_output(const struct specrt_confirm_io *io,
+                                                 uint32_t index,
+                                                 struct specrt_bytes *out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Sets confirmed output `index` to a copy of `data[0..len]` (a later call replaces it).
+ * `index` must be below `SPECRT_MAX_CONFIRM_OUTPUTS`.
+ *
+ * # Safety
+ * `io` must be the handle passed to the running confirm callback; `data` valid for `len` bytes.
+ */
+specrt_status specrt_confirm_io_set_output(struct specrt_confirm_io *io,
+                                           uint32_t index,
+                                           const uint8_t *data,
+                                           size_t len);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The path that produced the outcome: `SPECRT_PATH_*` (0 with a last error on a bad handle).
+ *
+ * # Safety
+ * `outcome` must be NULL or a specrt handle.
+ */
+specrt_path specrt_dispatch_outcome_path(const struct specrt_dispatch_outcome *outcome);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Number of outputs (0 with a last error on a bad handle).
+ *
+ * # Safety
+ * `outcome` must be NULL or a specrt handle.
+ */
+uint32_t specrt_dispatch_outcome_output_count(const struct specrt_dispatch_outcome *outcome);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Output `index` as a byte view, valid until the outcome is freed.
+ *
+ * # Safety
+ * `outcome` must be a specrt handle; `out` valid for a write.
+ */
+specrt_status specrt_dispatch_outcome_output(const struct specrt_dispatch_outcome *outcome,
+                                             uint32_t index,
+                                             struct specrt_bytes *out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The counter report recorded into the speculator, if any: `*has_report` says whether there is
+ * one (fused path, or serial path with a prefilter tail); `*out` is written only then.
+ *
+ * # Safety
+ * `outcome` must be a specrt handle; `out` and `has_report` valid for writes.
+ */
+specrt_status specrt_dispatch_outcome_report(const struct specrt_dispatch_outcome *outcome,
+                                             struct specrt_report *out,
+                                             bool *has_report);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Stage timings of the dispatch.
+ *
+ * # Safety
+ * `outcome` must be a specrt handle; `out` valid for a write.
+ */
+specrt_status specrt_dispatch_outcome_timings(const struct specrt_dispatch_outcome *outcome,
+                                              struct specrt_dispatch_timings *out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Frees an outcome. NULL is accepted and ignored.
+ *
+ * # Safety
+ * `outcome` must be NULL or a live outcome not in use by another thread.
+ */
+void specrt_dispatch_outcome_free(struct specrt_dispatch_outcome *outcome);
+#endif
+
 /**
  * The message of the most recent call on this thread that returned an error status, or `""`
  * when none did. The text says what was wrong and how to fix it. Never NULL; owned by specrt and
@@ -570,6 +1270,45 @@ specrt_status specrt_persistent_decision_format(struct specrt_persistent_decisio
                                                 char *buf,
                                                 size_t cap,
                                                 size_t *needed);
+
+#if defined(SPECRT_GPU)
+/**
+ * Compiles a program on `context`. Bad WGSL is `SPECRT_ERROR_SHADER` with the compiler's
+ * `line:column: message`; a missing entry point or a binding mismatch is also
+ * `SPECRT_ERROR_SHADER`; a size rule naming a missing input is `SPECRT_ERROR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `desc` and its pointers must be valid; `out` valid for a write.
+ */
+specrt_status specrt_program_new(const struct specrt_context *context,
+                                 const struct specrt_program_desc *desc,
+                                 struct specrt_program **out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Frees a program. NULL is accepted and ignored.
+ *
+ * # Safety
+ * `program` must be NULL or a live program not in use by another thread.
+ */
+void specrt_program_free(struct specrt_program *program);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Runs one program on `inputs` (upload, dispatch, readback in one submit) and returns its
+ * outputs in an outcome whose path is `SPECRT_PATH_SINGLE`. Useful inside a confirm callback to
+ * run the engine's confirm kernel.
+ *
+ * # Safety
+ * Pointers must be valid; `out` valid for a write.
+ */
+specrt_status specrt_program_dispatch(const struct specrt_context *context,
+                                      const struct specrt_program *program,
+                                      const struct specrt_input_list *inputs,
+                                      struct specrt_dispatch_outcome **out);
+#endif
 
 /**
  * Decides a race (speculative wins only when its compile + dispatch total is strictly lower)

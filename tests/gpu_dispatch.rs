@@ -38,8 +38,15 @@ fn dispatch(
     data: &[u8],
     mode: SpeculationMode,
 ) -> DispatchOutcome {
-    dispatch_prefilter_confirm(ctx, spec, &plan(p), &[data], mode, &mut gpu_confirm(ctx, &p.confirm))
-        .unwrap_or_else(|e| panic!("{mode:?}: {e}"))
+    dispatch_prefilter_confirm(
+        ctx,
+        spec,
+        &plan(p),
+        &[data],
+        mode,
+        &mut gpu_confirm(ctx, &p.confirm),
+    )
+    .unwrap_or_else(|e| panic!("{mode:?}: {e}"))
 }
 
 #[test]
@@ -47,13 +54,23 @@ fn both_paths_match_the_reference_at_every_hit_rate() {
     let Some(ctx) = context() else { return };
     let p = record_programs(&ctx);
     let spec = AdaptiveSpeculator::new(15);
-    for (hit_pct, count) in [(0, 4096), (1, 10_000), (30, 4099), (100, 640), (50, 1), (50, 0)] {
+    for (hit_pct, count) in [
+        (0, 4096),
+        (1, 10_000),
+        (30, 4099),
+        (100, 640),
+        (50, 1),
+        (50, 0),
+    ] {
         let data = records(count, hit_pct, 7 + count as u64);
         let fused = dispatch(&ctx, &spec, &p, &data, SpeculationMode::Force);
         let serial = dispatch(&ctx, &spec, &p, &data, SpeculationMode::Disable);
         assert_eq!(fused.path, DispatchPath::Fused);
         assert_eq!(serial.path, DispatchPath::Serial);
-        assert_eq!(fused.outputs, serial.outputs, "hit rate {hit_pct} %, {count} records");
+        assert_eq!(
+            fused.outputs, serial.outputs,
+            "hit rate {hit_pct} %, {count} records"
+        );
         assert_eq!(fused.outputs[0], reference(&data), "hit rate {hit_pct} %");
         // The prefilter's tail and the fused tail count the same tiles.
         assert_eq!(fused.report, serial.report);
@@ -72,9 +89,14 @@ fn tail_is_parsed_and_stripped_only_when_asked() {
         strip_tail: false,
         ..plan(&p)
     };
-    let out = dispatch_prefilter_confirm(&ctx, &spec, &keep, &[&data], SpeculationMode::Force, &mut |_| {
-        unreachable!("the fused path never confirms")
-    })
+    let out = dispatch_prefilter_confirm(
+        &ctx,
+        &spec,
+        &keep,
+        &[&data],
+        SpeculationMode::Force,
+        &mut |_| unreachable!("the fused path never confirms"),
+    )
     .unwrap();
     let full = &out.outputs[0];
     assert_eq!(full.len(), 640 * 4 + 8);
@@ -92,12 +114,21 @@ fn auto_follows_the_speculator_both_ways() {
     let low = records(64 * 20, 0, 1);
     let high = records(64 * 20, 90, 2);
     let mut paths = Vec::new();
-    for data in [&low, &low, &low, &low, &low, &high, &high, &high, &high, &high] {
+    for data in [
+        &low, &low, &low, &low, &low, &high, &high, &high, &high, &high,
+    ] {
         paths.push(dispatch(&ctx, &spec, &p, data, SpeculationMode::Auto).path);
     }
     assert_eq!(paths[0], DispatchPath::Fused, "a new speculator speculates");
-    assert!(paths[..5].contains(&DispatchPath::Serial), "low hit rates turn speculation off: {paths:?}");
-    assert_eq!(paths[9], DispatchPath::Fused, "high hit rates turn it back on: {paths:?}");
+    assert!(
+        paths[..5].contains(&DispatchPath::Serial),
+        "low hit rates turn speculation off: {paths:?}"
+    );
+    assert_eq!(
+        paths[9],
+        DispatchPath::Fused,
+        "high hit rates turn it back on: {paths:?}"
+    );
 }
 
 #[test]
@@ -108,10 +139,23 @@ fn error_paths_have_clear_statuses() {
     let data = records(128, 50, 5);
     let mut never = |_: &ConfirmRequest| -> Result<Vec<Vec<u8>>> { unreachable!() };
 
-    let bad_index = DispatchPlan { tail_output: 3, ..plan(&p) };
-    let e = dispatch_prefilter_confirm(&ctx, &spec, &bad_index, &[&data], SpeculationMode::Auto, &mut never)
-        .unwrap_err();
-    assert!(matches!(e, Error::InvalidArgument(_)) && e.to_string().contains("tail output index 3"), "{e}");
+    let bad_index = DispatchPlan {
+        tail_output: 3,
+        ..plan(&p)
+    };
+    let e = dispatch_prefilter_confirm(
+        &ctx,
+        &spec,
+        &bad_index,
+        &[&data],
+        SpeculationMode::Auto,
+        &mut never,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, Error::InvalidArgument(_)) && e.to_string().contains("tail output index 3"),
+        "{e}"
+    );
 
     // A "fused" program whose output is too short to hold a tail.
     let tiny = Program::new(
@@ -129,30 +173,81 @@ fn error_paths_have_clear_statuses() {
         },
     )
     .unwrap();
-    let no_tail = DispatchPlan { fused: Some(&tiny), ..plan(&p) };
-    let e = dispatch_prefilter_confirm(&ctx, &spec, &no_tail, &[&data], SpeculationMode::Force, &mut never)
-        .unwrap_err();
-    assert!(matches!(e, Error::CounterTail(_)) && e.to_string().contains("`main`"), "{e}");
+    let no_tail = DispatchPlan {
+        fused: Some(&tiny),
+        ..plan(&p)
+    };
+    let e = dispatch_prefilter_confirm(
+        &ctx,
+        &spec,
+        &no_tail,
+        &[&data],
+        SpeculationMode::Force,
+        &mut never,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, Error::CounterTail(_)) && e.to_string().contains("`main`"),
+        "{e}"
+    );
 
-    let no_fused = DispatchPlan { fused: None, ..plan(&p) };
-    let e = dispatch_prefilter_confirm(&ctx, &spec, &no_fused, &[&data], SpeculationMode::Force, &mut never)
-        .unwrap_err();
-    assert!(e.to_string().contains("unsupported feature: speculative dispatch"), "{e}");
+    let no_fused = DispatchPlan {
+        fused: None,
+        ..plan(&p)
+    };
+    let e = dispatch_prefilter_confirm(
+        &ctx,
+        &spec,
+        &no_fused,
+        &[&data],
+        SpeculationMode::Force,
+        &mut never,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("unsupported feature: speculative dispatch"),
+        "{e}"
+    );
 
     let mut failing = |_: &ConfirmRequest| -> Result<Vec<Vec<u8>>> {
-        Err(Error::Callback { status: 6, message: "engine I/O failed".into() })
+        Err(Error::Callback {
+            status: 6,
+            message: "engine I/O failed".into(),
+        })
     };
-    let e = dispatch_prefilter_confirm(&ctx, &spec, &plan(&p), &[&data], SpeculationMode::Disable, &mut failing)
-        .unwrap_err();
+    let e = dispatch_prefilter_confirm(
+        &ctx,
+        &spec,
+        &plan(&p),
+        &[&data],
+        SpeculationMode::Disable,
+        &mut failing,
+    )
+    .unwrap_err();
     assert!(matches!(e, Error::Callback { status: 6, .. }), "{e}");
 
     let mut malformed = |_: &ConfirmRequest| -> Result<Vec<Vec<u8>>> { Ok(vec![]) };
-    let e = dispatch_prefilter_confirm(&ctx, &spec, &plan(&p), &[&data], SpeculationMode::Disable, &mut malformed)
-        .unwrap_err();
+    let e = dispatch_prefilter_confirm(
+        &ctx,
+        &spec,
+        &plan(&p),
+        &[&data],
+        SpeculationMode::Disable,
+        &mut malformed,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("produced 0 output(s)"), "{e}");
 
-    let e = dispatch_prefilter_confirm(&ctx, &spec, &plan(&p), &[&data, &data], SpeculationMode::Auto, &mut never)
-        .unwrap_err();
+    let e = dispatch_prefilter_confirm(
+        &ctx,
+        &spec,
+        &plan(&p),
+        &[&data, &data],
+        SpeculationMode::Auto,
+        &mut never,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("takes 1 input(s)"), "{e}");
 }
 
@@ -219,8 +314,16 @@ fn one_context_and_speculator_shared_by_4_threads() {
             let (ctx, p, spec) = (&ctx, &p, &spec);
             s.spawn(move || {
                 for i in 0..6 {
-                    let data = records(2048 + 64 * i, (t as u32 * 30 + i as u32 * 7) % 100, t * 100 + i as u64);
-                    let mode = [SpeculationMode::Auto, SpeculationMode::Force, SpeculationMode::Disable][i % 3];
+                    let data = records(
+                        2048 + 64 * i,
+                        (t as u32 * 30 + i as u32 * 7) % 100,
+                        t * 100 + i as u64,
+                    );
+                    let mode = [
+                        SpeculationMode::Auto,
+                        SpeculationMode::Force,
+                        SpeculationMode::Disable,
+                    ][i % 3];
                     let out = dispatch(ctx, spec, p, &data, mode);
                     assert_eq!(out.outputs[0], reference(&data), "thread {t} iteration {i}");
                 }
@@ -238,13 +341,21 @@ fn device_loss_is_reported_and_a_new_context_works() {
     let data = records(256, 50, 4);
     ctx.destroy_device();
     assert!(ctx.is_lost());
-    let e = dispatch_prefilter_confirm(&ctx, &spec, &plan(&p), &[&data], SpeculationMode::Force, &mut |_| {
-        unreachable!()
-    })
+    let e = dispatch_prefilter_confirm(
+        &ctx,
+        &spec,
+        &plan(&p),
+        &[&data],
+        SpeculationMode::Force,
+        &mut |_| unreachable!(),
+    )
     .unwrap_err();
     assert!(matches!(e, Error::DeviceLost(_)), "{e}");
     assert!(e.to_string().contains("create a new context"), "{e}");
     let fresh = context().unwrap();
     let p = record_programs(&fresh);
-    assert_eq!(dispatch(&fresh, &spec, &p, &data, SpeculationMode::Force).outputs[0], reference(&data));
+    assert_eq!(
+        dispatch(&fresh, &spec, &p, &data, SpeculationMode::Force).outputs[0],
+        reference(&data)
+    );
 }

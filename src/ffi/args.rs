@@ -60,11 +60,46 @@ pub fn fixed_str<const N: usize>(field: &[c_char; N], name: &'static str) -> Res
         .map_err(|_| Error::invalid(format!("`{name}` is not valid UTF-8")))
 }
 
-/// Writes `text` plus a NUL into a fixed-size char array; the text must fit.
+/// Writes `text` plus a NUL into a fixed-size char array, truncating at a UTF-8 character
+/// boundary when it does not fit.
 pub fn write_fixed_str<const N: usize>(field: &mut [c_char; N], text: &str) {
-    debug_assert!(text.len() < N);
+    let mut end = text.len().min(N - 1);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
     field.fill(0);
-    for (dst, &src) in field.iter_mut().zip(text.as_bytes().iter().take(N - 1)) {
+    for (dst, &src) in field.iter_mut().zip(&text.as_bytes()[..end]) {
         *dst = src as c_char;
     }
+}
+
+/// Copies `text` and a NUL into a caller buffer, snprintf-style: `*needed` always receives the
+/// size including the NUL; `buf` NULL with `cap` 0 only asks the size; a smaller `cap` is
+/// `Error::BufferTooSmall` and leaves `buf` untouched.
+///
+/// # Safety
+/// `buf` must be NULL or valid for writes of `cap` bytes; `needed` must be valid for a write.
+pub unsafe fn write_c_string(
+    text: &str,
+    buf: *mut c_char,
+    cap: usize,
+    needed: *mut usize,
+) -> Result<()> {
+    let needed = out(needed, "needed")?;
+    let size = text.len() + 1;
+    *needed = size;
+    if buf.is_null() && cap == 0 {
+        return Ok(());
+    }
+    let buf = out(buf, "buf")?;
+    if cap < size {
+        return Err(Error::BufferTooSmall {
+            needed: size,
+            capacity: cap,
+        });
+    }
+    let dst = std::slice::from_raw_parts_mut((buf as *mut c_char).cast::<u8>(), size);
+    dst[..text.len()].copy_from_slice(text.as_bytes());
+    dst[text.len()] = 0;
+    Ok(())
 }

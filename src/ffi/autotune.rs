@@ -2,7 +2,7 @@
 
 use super::args;
 use super::boundary::{status_call, value_call};
-use super::handle::{self, Handle};
+use super::handle::{self, tags, Handle};
 use super::status::specrt_status;
 use crate::policy::{AutotuneKey, AutotuneRecord, AutotuneStore, SpecCacheKey};
 use crate::Result;
@@ -106,11 +106,9 @@ pub struct specrt_autotune_store {
     _opaque: [u8; 0],
 }
 
-pub(crate) const TAG: u64 = 0x5350_4543_0000_0002;
-
 impl Handle for specrt_autotune_store {
     type Inner = Mutex<AutotuneStore>;
-    const TAG: u64 = TAG;
+    const TAG: u64 = tags::AUTOTUNE_STORE;
     const NAME: &'static str = "specrt_autotune_store";
 }
 

@@ -25,11 +25,33 @@ struct Tagged<T> {
 /// Written over the tag of a freed handle.
 const FREED_TAG: u64 = 0x5350_4543_4445_4144; // "SPECDEAD"
 
-/// What each live handle tag is, for messages about a handle of the wrong type.
+/// The tag of each handle type; values never change.
+pub(crate) mod tags {
+    /// `specrt_speculator`.
+    pub(crate) const SPECULATOR: u64 = 0x5350_4543_0000_0001;
+    /// `specrt_autotune_store`.
+    pub(crate) const AUTOTUNE_STORE: u64 = 0x5350_4543_0000_0002;
+    /// `specrt_paired_window`.
+    pub(crate) const PAIRED_WINDOW: u64 = 0x5350_4543_0000_0003;
+    /// `specrt_context`.
+    pub(crate) const CONTEXT: u64 = 0x5350_4543_0000_0004;
+    /// `specrt_program`.
+    pub(crate) const PROGRAM: u64 = 0x5350_4543_0000_0005;
+    /// `specrt_confirm_io`.
+    pub(crate) const CONFIRM_IO: u64 = 0x5350_4543_0000_0006;
+    /// `specrt_dispatch_outcome`.
+    pub(crate) const DISPATCH_OUTCOME: u64 = 0x5350_4543_0000_0007;
+}
+
+/// What each handle tag is, for messages about a handle of the wrong type.
 static KNOWN_TAGS: &[(u64, &str)] = &[
-    (super::speculator::TAG, "it is a specrt_speculator"),
-    (super::autotune::TAG, "it is a specrt_autotune_store"),
-    (super::window::TAG, "it is a specrt_paired_window"),
+    (tags::SPECULATOR, "it is a specrt_speculator"),
+    (tags::AUTOTUNE_STORE, "it is a specrt_autotune_store"),
+    (tags::PAIRED_WINDOW, "it is a specrt_paired_window"),
+    (tags::CONTEXT, "it is a specrt_context"),
+    (tags::PROGRAM, "it is a specrt_program"),
+    (tags::CONFIRM_IO, "it is a specrt_confirm_io"),
+    (tags::DISPATCH_OUTCOME, "it is a specrt_dispatch_outcome"),
 ];
 
 /// Moves `value` to the heap and returns its handle.

@@ -9,9 +9,15 @@
 pub mod args;
 pub mod autotune;
 pub mod boundary;
+#[cfg(feature = "gpu")]
+pub mod context;
+#[cfg(feature = "gpu")]
+pub mod dispatch;
 pub mod handle;
 pub mod last_error;
 pub mod persistent;
+#[cfg(feature = "gpu")]
+pub mod program;
 pub mod race;
 pub mod report;
 pub mod speculator;

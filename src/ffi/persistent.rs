@@ -84,8 +84,7 @@ pub unsafe extern "C" fn specrt_persistent_decision_format(
     needed: *mut usize,
 ) -> specrt_status {
     status_call(|| {
-        let needed = args::out(needed, "needed")?;
-        let text = match decision.kind {
+        let decision = match decision.kind {
             SPECRT_PERSISTENT_STANDARD_LAUNCHES => PersistentDecision::StandardLaunches,
             SPECRT_PERSISTENT_KERNEL => PersistentDecision::PersistentKernel {
                 savings_ns: decision.savings_ns,
@@ -95,23 +94,7 @@ pub unsafe extern "C" fn specrt_persistent_decision_format(
                     "decision kind {other} is not a SPECRT_PERSISTENT_* value"
                 )))
             }
-        }
-        .to_string();
-        let size = text.len() + 1;
-        *needed = size;
-        if buf.is_null() && cap == 0 {
-            return Ok(());
-        }
-        let buf = args::out(buf, "buf")?;
-        if cap < size {
-            return Err(Error::BufferTooSmall {
-                needed: size,
-                capacity: cap,
-            });
-        }
-        let dst = std::slice::from_raw_parts_mut((buf as *mut c_char).cast::<u8>(), size);
-        dst[..text.len()].copy_from_slice(text.as_bytes());
-        dst[text.len()] = 0;
-        Ok(())
+        };
+        args::write_c_string(&decision.to_string(), buf, cap, needed)
     })
 }

@@ -2,7 +2,7 @@
 
 use super::args;
 use super::boundary::{status_call, value_call};
-use super::handle::{self, Handle};
+use super::handle::{self, tags, Handle};
 use super::report::specrt_report;
 use super::status::specrt_status;
 use crate::policy::AdaptiveSpeculator;
@@ -25,11 +25,9 @@ pub struct specrt_speculator {
     _opaque: [u8; 0],
 }
 
-pub(crate) const TAG: u64 = 0x5350_4543_0000_0001;
-
 impl Handle for specrt_speculator {
     type Inner = AdaptiveSpeculator;
-    const TAG: u64 = TAG;
+    const TAG: u64 = tags::SPECULATOR;
     const NAME: &'static str = "specrt_speculator";
 }
 

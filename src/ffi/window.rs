@@ -3,7 +3,7 @@
 use super::args;
 use super::autotune::{lock_store, specrt_autotune_store, specrt_spec_cache_key};
 use super::boundary::{status_call, value_call};
-use super::handle::{self, Handle};
+use super::handle::{self, tags, Handle};
 use super::race::{
     specrt_speculation_observation, specrt_variant_decision, specrt_variant_race, specrt_verdict,
     verdict_code,
@@ -21,11 +21,9 @@ pub struct specrt_paired_window {
     _opaque: [u8; 0],
 }
 
-pub(crate) const TAG: u64 = 0x5350_4543_0000_0003;
-
 impl Handle for specrt_paired_window {
     type Inner = Mutex<PairedWindow>;
-    const TAG: u64 = TAG;
+    const TAG: u64 = tags::PAIRED_WINDOW;
     const NAME: &'static str = "specrt_paired_window";
 }
 

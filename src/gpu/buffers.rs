@@ -22,7 +22,12 @@ pub fn capacity_for(size: u64) -> u64 {
 
 impl BufferPool {
     /// A buffer with `usage` and at least `size` bytes: a pooled one when available.
-    pub fn acquire(&self, device: &wgpu::Device, usage: wgpu::BufferUsages, size: u64) -> wgpu::Buffer {
+    pub fn acquire(
+        &self,
+        device: &wgpu::Device,
+        usage: wgpu::BufferUsages,
+        size: u64,
+    ) -> wgpu::Buffer {
         let capacity = capacity_for(size);
         let reused = self
             .free
@@ -31,7 +36,8 @@ impl BufferPool {
             .get_mut(&(usage.bits(), capacity))
             .and_then(Vec::pop);
         reused.unwrap_or_else(|| {
-            self.created.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.created
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("specrt pooled buffer"),
                 size: capacity,
@@ -45,7 +51,9 @@ impl BufferPool {
     pub fn release(&self, buffers: impl IntoIterator<Item = wgpu::Buffer>) {
         let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
         for buffer in buffers {
-            let class = free.entry((buffer.usage().bits(), buffer.size())).or_default();
+            let class = free
+                .entry((buffer.usage().bits(), buffer.size()))
+                .or_default();
             if class.len() < KEEP_PER_CLASS {
                 class.push(buffer);
             }

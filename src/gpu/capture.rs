@@ -18,7 +18,11 @@ pub fn last_uncaptured() -> Option<String> {
 
 /// Runs `body` inside out-of-memory, validation and internal error scopes on `device`. An error
 /// of `body`'s own comes first (it is the more specific); then the first error wgpu reported.
-pub fn capture<T>(device: &wgpu::Device, what: &str, body: impl FnOnce() -> Result<T>) -> Result<T> {
+pub fn capture<T>(
+    device: &wgpu::Device,
+    what: &str,
+    body: impl FnOnce() -> Result<T>,
+) -> Result<T> {
     let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
     let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
     let internal = device.push_error_scope(wgpu::ErrorFilter::Internal);

@@ -1,9 +1,13 @@
 //! The GPU context: one wgpu instance, adapter, device and queue.
 
 use super::buffers::BufferPool;
+use crate::policy::AutotuneStore;
 use crate::{Error, Result};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+static NEXT_CONTEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Which adapter a context prefers when no index is given.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -28,6 +32,8 @@ pub struct ContextOptions {
     pub allow_software: bool,
     /// Whether to open a context with no GPU when no adapter is found (CPU backends only).
     pub cpu_fallback: bool,
+    /// Autotune store file loaded at creation and saved by [`GpuContext::save_autotune`].
+    pub autotune_store_path: Option<PathBuf>,
 }
 
 impl Default for ContextOptions {
@@ -38,6 +44,7 @@ impl Default for ContextOptions {
             adapter_index: None,
             allow_software: true,
             cpu_fallback: false,
+            autotune_store_path: None,
         }
     }
 }
@@ -67,10 +74,12 @@ pub struct Gpu {
 
 /// One wgpu device and queue (or none, for a CPU-fallback context), safe to share between threads.
 pub struct GpuContext {
+    id: u64,
     gpu: Option<Gpu>,
     adapter_id: String,
     lost: Arc<AtomicBool>,
     lost_reason: Arc<Mutex<String>>,
+    autotune: Option<(PathBuf, Mutex<AutotuneStore>)>,
 }
 
 impl GpuContext {
@@ -93,20 +102,57 @@ impl GpuContext {
                 format!("{} ({:?}, {:?})", i.name, i.device_type, i.backend)
             })
             .collect();
-        match choose_adapter(all, options) {
-            Some(adapter) => Self::open(adapter),
-            None if options.cpu_fallback => Ok(Self {
+        let autotune = options
+            .autotune_store_path
+            .as_ref()
+            .map(|path| Ok::<_, Error>((path.clone(), Mutex::new(AutotuneStore::load(path)?))))
+            .transpose()?;
+        let context = match choose_adapter(all, options) {
+            Some(adapter) => Self::open(adapter)?,
+            None if options.cpu_fallback => Self {
+                id: 0,
                 gpu: None,
                 adapter_id: "cpu".into(),
                 lost: Arc::default(),
                 lost_reason: Arc::default(),
-            }),
-            None => Err(Error::NoAdapter(format!(
+                autotune: None,
+            },
+            None => {
+                return Err(Error::NoAdapter(format!(
                 "no acceptable adapter among [{}] on backends {backends:?}{}; install a GPU driver \
                  (or mesa-vulkan-drivers for lavapipe), allow software adapters, or enable the CPU fallback",
                 seen.join(", "),
                 if options.allow_software { "" } else { " (software adapters refused)" },
-            ))),
+            )))
+            }
+        };
+        Ok(Self {
+            id: NEXT_CONTEXT_ID.fetch_add(1, Ordering::Relaxed),
+            autotune,
+            ..context
+        })
+    }
+
+    /// A process-unique id of this context (programs remember the context they belong to).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The autotune store opened from the options' path, if any.
+    pub fn autotune_store(&self) -> Option<MutexGuard<'_, AutotuneStore>> {
+        self.autotune
+            .as_ref()
+            .map(|(_, store)| store.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Saves the autotune store to its path when dirty; `false` when clean or when there is none.
+    pub fn save_autotune(&self) -> Result<bool> {
+        match &self.autotune {
+            Some((path, store)) => store
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .save_if_dirty(path),
+            None => Ok(false),
         }
     }
 
@@ -140,6 +186,8 @@ impl GpuContext {
             super::capture::note_uncaptured(error);
         }));
         Ok(Self {
+            id: 0,
+            autotune: None,
             adapter_id: adapter_id(&info),
             gpu: Some(Gpu {
                 device,
@@ -183,7 +231,9 @@ impl GpuContext {
     pub fn check_alive(&self) -> Result<()> {
         if self.is_lost() {
             let reason = self.lost_reason.lock().unwrap_or_else(|p| p.into_inner());
-            return Err(Error::DeviceLost(format!("the GPU device was lost ({reason})")));
+            return Err(Error::DeviceLost(format!(
+                "the GPU device was lost ({reason})"
+            )));
         }
         Ok(())
     }
@@ -232,6 +282,12 @@ pub fn adapter_id(info: &wgpu::AdapterInfo) -> String {
     );
     raw.to_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || ".-".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }

@@ -40,7 +40,13 @@ impl SizeRule {
     }
 
     /// `fixed + unit * ceil(len(input) * numerator / denominator)`.
-    pub const fn per_input(input: u32, unit: u64, numerator: u64, denominator: u64, fixed: u64) -> Self {
+    pub const fn per_input(
+        input: u32,
+        unit: u64,
+        numerator: u64,
+        denominator: u64,
+        fixed: u64,
+    ) -> Self {
         Self {
             fixed,
             input,
@@ -56,12 +62,17 @@ impl SizeRule {
             return Ok(self.fixed);
         }
         let len = *input_lens.get(self.input as usize).ok_or_else(|| {
-            Error::invalid(format!("size rule refers to input {} of {}", self.input, input_lens.len()))
+            Error::invalid(format!(
+                "size rule refers to input {} of {}",
+                self.input,
+                input_lens.len()
+            ))
         })? as u128;
         let units = (len * self.numerator as u128).div_ceil(self.denominator as u128);
         let scaled = units.saturating_mul(self.unit.max(1) as u128);
-        u64::try_from(scaled.saturating_add(self.fixed as u128))
-            .map_err(|_| Error::TooLarge(format!("size rule result {scaled} does not fit in 64 bits")))
+        u64::try_from(scaled.saturating_add(self.fixed as u128)).map_err(|_| {
+            Error::TooLarge(format!("size rule result {scaled} does not fit in 64 bits"))
+        })
     }
 }
 
@@ -86,6 +97,8 @@ pub struct ProgramDesc {
 
 /// A compiled program with its pipeline, ready to dispatch on its context's device.
 pub struct Program {
+    /// The context it was built on.
+    pub context_id: u64,
     /// The description it was built from.
     pub desc: ProgramDesc,
     /// Bind group layout of its inputs and outputs.
@@ -126,37 +139,40 @@ impl Program {
                 count: None,
             })
             .collect();
-        let (bind_group_layout, pipeline) = capture(device, "creating the compute pipeline", || {
-            let bind_group_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                label: Some("specrt program bindings"),
-                entries: &entries,
-            });
-            let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some("specrt program layout"),
-                bind_group_layouts: &[Some(&bind_group_layout)],
-                immediate_size: 0,
-            });
-            let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(&desc.entry_point),
-                layout: Some(&layout),
-                module: &module,
-                entry_point: Some(&desc.entry_point),
-                compilation_options: Default::default(),
-                cache: None,
-            });
-            Ok((bind_group_layout, pipeline))
-        })
-        .map_err(|e| match e {
-            Error::Gpu(message) => Error::Shader(format!(
+        let (bind_group_layout, pipeline) =
+            capture(device, "creating the compute pipeline", || {
+                let bind_group_layout =
+                    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                        label: Some("specrt program bindings"),
+                        entries: &entries,
+                    });
+                let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                    label: Some("specrt program layout"),
+                    bind_group_layouts: &[Some(&bind_group_layout)],
+                    immediate_size: 0,
+                });
+                let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(&desc.entry_point),
+                    layout: Some(&layout),
+                    module: &module,
+                    entry_point: Some(&desc.entry_point),
+                    compilation_options: Default::default(),
+                    cache: None,
+                });
+                Ok((bind_group_layout, pipeline))
+            })
+            .map_err(|e| match e {
+                Error::Gpu(message) => Error::Shader(format!(
                 "{message} (check the entry point name and that bindings 0..{} of @group(0) are \
                  {} read-only then {} read-write storage buffers)",
                 desc.inputs + desc.outputs.len() as u32,
                 desc.inputs,
                 desc.outputs.len()
             )),
-            other => other,
-        })?;
+                other => other,
+            })?;
         Ok(Self {
+            context_id: ctx.id(),
             desc,
             bind_group_layout,
             pipeline,
@@ -188,7 +204,10 @@ fn validate(desc: &ProgramDesc, limits: &wgpu::Limits) -> Result<()> {
             limits.max_storage_buffers_per_shader_stage
         )));
     }
-    let rules = desc.outputs.iter().chain(std::iter::once(&desc.workgroups_x));
+    let rules = desc
+        .outputs
+        .iter()
+        .chain(std::iter::once(&desc.workgroups_x));
     for rule in rules {
         if rule.denominator != 0 && rule.input >= desc.inputs {
             return Err(Error::invalid(format!(
@@ -208,7 +227,12 @@ fn shader_diagnostics(module: &wgpu::ShaderModule) -> Result<()> {
         .iter()
         .filter(|m| m.message_type == wgpu::CompilationMessageType::Error)
         .map(|m| match &m.location {
-            Some(at) => format!("{}:{}: {}", at.line_number, at.line_position, m.message.trim()),
+            Some(at) => format!(
+                "{}:{}: {}",
+                at.line_number,
+                at.line_position,
+                m.message.trim()
+            ),
             None => m.message.trim().to_string(),
         })
         .collect();

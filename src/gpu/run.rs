@@ -52,6 +52,12 @@ fn nanos(since: Instant) -> u64 {
 /// Runs `program` on `inputs` and returns its outputs.
 pub fn run_program(ctx: &GpuContext, program: &Program, inputs: &[&[u8]]) -> Result<RunResult> {
     let gpu = ctx.gpu()?;
+    if program.context_id != ctx.id() {
+        return Err(Error::invalid(format!(
+            "program `{}` was created on another context; create it on this one",
+            program.desc.entry_point
+        )));
+    }
     if inputs.len() != program.input_count() {
         return Err(Error::invalid(format!(
             "program `{}` takes {} input(s), {} given",
@@ -62,7 +68,9 @@ pub fn run_program(ctx: &GpuContext, program: &Program, inputs: &[&[u8]]) -> Res
     }
     let lens: Vec<usize> = inputs.iter().map(|i| i.len()).collect();
     let limits = &gpu.summary.limits;
-    let max_binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
+    let max_binding = limits
+        .max_storage_buffer_binding_size
+        .min(limits.max_buffer_size);
     let output_sizes = program
         .desc
         .outputs
@@ -214,7 +222,12 @@ fn execute(
     readback.unmap();
     timings.readback_ns = nanos(started);
 
-    pool.release(input_buffers.into_iter().chain(output_buffers).chain([readback]));
+    pool.release(
+        input_buffers
+            .into_iter()
+            .chain(output_buffers)
+            .chain([readback]),
+    );
     Ok(RunResult { outputs, timings })
 }
 

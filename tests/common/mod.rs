@@ -22,7 +22,10 @@ pub fn context() -> Option<GpuContext> {
 }
 
 pub fn kernel(name: &str) -> String {
-    let path = format!("{}/examples/kernels/{name}.wgsl", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/examples/kernels/{name}.wgsl",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -57,11 +60,26 @@ pub fn record_programs(ctx: &GpuContext) -> RecordPrograms {
     };
     RecordPrograms {
         // One u32 per record, then the 8-byte tail.
-        fused: program("records_fused", "fused", 1, SizeRule::per_input(0, 4, 1, RECORD, 8)),
+        fused: program(
+            "records_fused",
+            "fused",
+            1,
+            SizeRule::per_input(0, 4, 1, RECORD, 8),
+        ),
         // One u32 per tile, then the 8-byte tail.
-        prefilter: program("records_prefilter", "prefilter", 1, SizeRule::per_input(0, 4, 1, RECORD * TILE, 8)),
+        prefilter: program(
+            "records_prefilter",
+            "prefilter",
+            1,
+            SizeRule::per_input(0, 4, 1, RECORD * TILE, 8),
+        ),
         // One u32 per record.
-        confirm: program("records_confirm", "confirm", 2, SizeRule::per_input(0, 4, 1, RECORD, 0)),
+        confirm: program(
+            "records_confirm",
+            "confirm",
+            2,
+            SizeRule::per_input(0, 4, 1, RECORD, 0),
+        ),
     }
 }
 
@@ -77,12 +95,12 @@ pub fn records(count: usize, hit_pct: u32, seed: u64) -> Vec<u8> {
     let mut out = Vec::with_capacity(count * 8);
     let mut tile_hit = false;
     for i in 0..count {
-        if i as u64 % TILE == 0 {
+        if (i as u64).is_multiple_of(TILE) {
             tile_hit = next() % 100 < hit_pct;
         }
         let mut key = next() & !0xff;
         // In a hit tile about a third of the records pass the cheap check.
-        if tile_hit && (next() % 3 == 0 || i as u64 % TILE == 0) {
+        if tile_hit && (next() % 3 == 0 || (i as u64).is_multiple_of(TILE)) {
             key |= 0x5a;
         } else {
             key |= 0x11;
