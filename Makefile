@@ -1,7 +1,7 @@
 # specrt: build, demo, tests and benchmarks.
 #   make demo    build the release library and run the main demo
 #   make test    every test: Rust, header freshness, C and C++ against static and shared builds
-#   make bench   one JSON object of measurements on this machine
+#   make bench   one JSON object of measurements on this machine (policy calls, GPU dispatches)
 #   make lint    rustfmt and clippy with warnings as errors
 
 CARGO    ?= cargo
@@ -22,7 +22,7 @@ EXAMPLES := policy_tour custom_kernel
 # Leak checking is on for the policy tests; for GPU tests it is off, because the Vulkan loader
 # unloads the driver before exit and the driver's own allocations can no longer be attributed.
 
-.PHONY: all demo test test-rust test-header test-c examples bench lint clean
+.PHONY: all demo test test-rust test-header test-c test-policy-only examples bench lint clean
 
 all: $(RELEASE)/libspecrt.a
 
@@ -39,7 +39,7 @@ demo: $(RELEASE)/libspecrt.a
 	$(CC) $(CFLAGS_C99) -O2 examples/c/policy_tour.c $(RELEASE)/libspecrt.a $(NATIVE_LIBS) -o $(CDIR)/policy_tour
 	cd $(CDIR) && ./policy_tour
 
-test: test-rust test-header test-c examples
+test: test-rust test-header test-c test-policy-only examples
 	@echo "make test: all passed"
 
 test-rust:
@@ -73,6 +73,15 @@ test-c: $(DEBUG)/libspecrt.a
 	$(CC) $(CFLAGS_C99) tests/c/store_writer.c $(DEBUG)/libspecrt.a $(NATIVE_LIBS) -o $(CDIR)/store_writer
 	tests/c/store_stress.sh $(CDIR)/store_writer
 
+# The policy-only static library (no GPU crate) links and passes the policy vectors, with the same
+# header and SPECRT_NO_GPU defined.
+test-policy-only:
+	$(CARGO) build --no-default-features --lib --target-dir target/policy-only
+	@mkdir -p $(CDIR)
+	$(CC) $(CFLAGS_C99) -DSPECRT_NO_GPU tests/c/policy_vectors.c target/policy-only/debug/libspecrt.a $(NATIVE_LIBS) -o $(CDIR)/policy_vectors-policy-only
+	@d=$$(mktemp -d); $(CDIR)/policy_vectors-policy-only $$d; rm -rf $$d
+	@! nm -g --defined-only target/policy-only/debug/libspecrt.a 2>/dev/null | grep -q wgpu || { echo "the policy-only library contains wgpu"; exit 1; }
+
 examples: $(DEBUG)/libspecrt.a
 	@mkdir -p $(CDIR)
 	@set -e; for e in $(EXAMPLES); do \
@@ -86,7 +95,9 @@ examples: $(DEBUG)/libspecrt.a
 bench: $(RELEASE)/libspecrt.a
 	@mkdir -p $(CDIR)
 	@$(CC) -std=c99 -O2 -Iinclude benches/c/policy_bench.c $(RELEASE)/libspecrt.a $(NATIVE_LIBS) -o $(CDIR)/policy_bench
-	@SPECRT_C_BENCH=$(CURDIR)/$(CDIR)/policy_bench $(CARGO) bench --quiet --bench policy
+	@policy=$$(SPECRT_C_BENCH=$(CURDIR)/$(CDIR)/policy_bench $(CARGO) bench --quiet --bench policy) && \
+	 dispatch=$$($(CARGO) bench --quiet --bench dispatch 2>/dev/null) && \
+	 printf '{"policy": %s, "dispatch": %s}\n' "$$policy" "$$dispatch"
 
 lint:
 	$(CARGO) fmt --check

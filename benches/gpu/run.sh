@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs on a GPU machine that has only what benches/gpu/prepare.sh put in .carry/: unpacks the
+# Vulkan loader, then runs the GPU tests (Rust and C), the custom_kernel example and the
+# benchmarks, writing logs and bench.json into OUT_DIR.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:?usage: run.sh OUT_DIR}
+mkdir -p "$out"
+for f in .carry/debs/*.deb; do dpkg -x "$f" /; done
+ldconfig
+if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ] &&
+   [ ! -f /usr/share/vulkan/icd.d/nvidia_icd.json ] && [ ! -f /etc/vulkan/icd.d/nvidia_icd.json ]; then
+  export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+fi
+export SPECRT_REQUIRE_GPU=1
+bin=.carry/bin
+status=0
+run() { echo "== $*"; "$@" || { echo "FAILED: $*"; status=1; }; }
+{
+  nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
+  run "$bin/gpu_dispatch_rs" --test-threads=1
+  scratch=$(mktemp -d)
+  run "$bin/gpu_dispatch_c" "$scratch" examples/kernels
+  run "$bin/custom_kernel" examples/kernels
+} > "$out/tests.log" 2>&1
+policy=$(SPECRT_C_BENCH=$bin/policy_bench "$bin/bench_policy" --bench 2>>"$out/bench.err")
+dispatch=$("$bin/bench_dispatch" --bench 2>>"$out/bench.err")
+printf '{"policy": %s, "dispatch": %s}\n' "$policy" "$dispatch" > "$out/bench.json"
+cat "$out/tests.log" | grep -E "^(==|FAILED|test result|gpu_dispatch|adapter)" ; cat "$out/bench.json"
+exit $status
