@@ -3,6 +3,7 @@
 #   make test    every test: Rust, header freshness, C and C++ against static and shared builds
 #   make bench   one JSON object of measurements on this machine (policy calls, GPU dispatches)
 #   make lint    rustfmt and clippy with warnings as errors
+#   make install PREFIX=/usr/local   libraries, headers, pkg-config and CMake package files
 
 CARGO    ?= cargo
 CC       ?= cc
@@ -12,6 +13,11 @@ RELEASE  := target/release
 CDIR     := target/c
 # What a static libspecrt.a needs from the system (`cargo rustc -- --print native-static-libs`).
 NATIVE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+PREFIX   ?= /usr/local
+# Which build `make install` copies (the tests install the debug build to save a release build).
+INSTALL_FROM ?= $(RELEASE)
+VERSION  := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+MAJOR    := $(firstword $(subst ., ,$(VERSION)))
 CFLAGS_C99   := -std=c99 -Wall -Wextra -Wpedantic -Werror -g -pthread -Iinclude -Iexamples/c
 CFLAGS_C11   := -std=c11 -Wall -Wextra -Wpedantic -Werror -g -pthread -Iinclude -Iexamples/c
 CXXFLAGS_17  := -std=c++17 -Wall -Wextra -Wpedantic -Werror -g -pthread -Iinclude -Iexamples/c -x c++
@@ -22,7 +28,7 @@ EXAMPLES := policy_tour custom_kernel
 # Leak checking is on for the policy tests; for GPU tests it is off, because the Vulkan loader
 # unloads the driver before exit and the driver's own allocations can no longer be attributed.
 
-.PHONY: all demo test test-rust test-header test-c test-policy-only examples bench lint clean
+.PHONY: all demo test test-rust test-header test-c test-policy-only test-install examples bench lint install clean
 
 all: $(RELEASE)/libspecrt.a
 
@@ -39,7 +45,7 @@ demo: $(RELEASE)/libspecrt.a
 	$(CC) $(CFLAGS_C99) -O2 examples/c/policy_tour.c $(RELEASE)/libspecrt.a $(NATIVE_LIBS) -o $(CDIR)/policy_tour
 	cd $(CDIR) && ./policy_tour
 
-test: test-rust test-header test-c test-policy-only examples
+test: test-rust test-header test-c test-policy-only test-install examples
 	@echo "make test: all passed"
 
 test-rust:
@@ -98,6 +104,46 @@ bench: $(RELEASE)/libspecrt.a
 	@policy=$$(SPECRT_C_BENCH=$(CURDIR)/$(CDIR)/policy_bench $(CARGO) bench --quiet --bench policy) && \
 	 dispatch=$$($(CARGO) bench --quiet --bench dispatch 2>/dev/null) && \
 	 printf '{"policy": %s, "dispatch": %s}\n' "$$policy" "$$dispatch"
+
+install: $(INSTALL_FROM)/libspecrt.a
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/specrt $(DESTDIR)$(PREFIX)/include
+	install -m 644 $(INSTALL_FROM)/libspecrt.a $(DESTDIR)$(PREFIX)/lib/libspecrt.a
+	install -m 755 $(INSTALL_FROM)/libspecrt.so $(DESTDIR)$(PREFIX)/lib/libspecrt.so.$(VERSION)
+	ln -sf libspecrt.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libspecrt.so.$(MAJOR)
+	ln -sf libspecrt.so.$(MAJOR) $(DESTDIR)$(PREFIX)/lib/libspecrt.so
+	install -m 644 include/specrt.h include/specrt.hpp $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@NATIVE_LIBS@|$(NATIVE_LIBS)|' \
+	  packaging/specrt.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/specrt.pc
+	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@MAJOR@|$(MAJOR)|g' \
+	  -e 's|@CMAKE_NATIVE_LIBS@|$(subst $(eval) ,;,$(patsubst -l%,%,$(NATIVE_LIBS)))|' \
+	  packaging/specrtConfig.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/specrt/specrtConfig.cmake
+	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@MAJOR@|$(MAJOR)|g' \
+	  packaging/specrtConfigVersion.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/specrt/specrtConfigVersion.cmake
+
+# Install into a temporary prefix and consume it three ways: pkg-config (shared and static) for
+# the C tour, CMake find_package for the C++ engine (shared and static); check the exports.
+test-install: $(DEBUG)/libspecrt.a
+	@set -e; p=$$(mktemp -d); w=$$(mktemp -d); trap 'rm -rf $$p $$w' EXIT; \
+	$(MAKE) --no-print-directory install PREFIX=$$p INSTALL_FROM=$(DEBUG) >/dev/null; \
+	test "$$(readelf -d $$p/lib/libspecrt.so.$(VERSION) | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')" = libspecrt.so.$(MAJOR); \
+	bad=$$(nm -D --defined-only $$p/lib/libspecrt.so | awk '{print $$3}' | grep -v '^specrt_' || true); \
+	test -z "$$bad" || { echo "libspecrt.so exports non-specrt symbols: $$bad"; exit 1; }; \
+	export PKG_CONFIG_PATH=$$p/lib/pkgconfig; \
+	$(CC) -std=c99 -Wall -Werror examples/c/policy_tour.c $$(pkg-config --cflags --libs specrt) -Wl,-rpath,$$p/lib -o $$w/tour-shared; \
+	ldd $$w/tour-shared | grep -q "libspecrt.so.$(MAJOR) => $$p/lib"; \
+	$(CC) -std=c99 -Wall -Werror examples/c/policy_tour.c $$(pkg-config --cflags specrt) -L$$p/lib \
+	  -Wl,-Bstatic -lspecrt -Wl,-Bdynamic $$(pkg-config --static --libs-only-l specrt | sed 's/-lspecrt//') -o $$w/tour-static; \
+	if ldd $$w/tour-static | grep -q libspecrt; then echo "tour-static links libspecrt.so"; exit 1; fi; \
+	(cd $$w && ./tour-shared >/dev/null && ./tour-static >/dev/null); \
+	cmake -S examples/cpp -B $$w/build -DCMAKE_PREFIX_PATH=$$p -DCMAKE_BUILD_TYPE=Release >/dev/null; \
+	cmake --build $$w/build >/dev/null; \
+	$$w/build/engine examples/kernels $$w/store.toml >/dev/null; \
+	$$w/build/engine_static examples/kernels $$w/store.toml | grep -q "no race"; \
+	for cc in $(CC) clang; do command -v $$cc >/dev/null || continue; \
+	  for std in c99 c11; do echo '#include "specrt.h"' | $$cc -std=$$std -Wall -Wextra -Wpedantic -Werror -I$$p/include -fsyntax-only -x c -; done; done; \
+	for cxx in $(CXX) clang++; do command -v $$cxx >/dev/null || continue; \
+	  echo '#include "specrt.hpp"' | $$cxx -std=c++17 -Wall -Wextra -Wpedantic -Werror -I$$p/include -fsyntax-only -x c++ -; done; \
+	echo "install: pkg-config (shared, static) and CMake (shared, static) consumers built and ran; exports are specrt_* only"
 
 lint:
 	$(CARGO) fmt --check
