@@ -68,6 +68,83 @@
  */
 #define SPECRT_COUNTER_TAIL_LEN 8
 
+#if defined(SPECRT_GPU)
+/**
+ * Longest anchor, bytes.
+ */
+#define MAX_ANCHOR 4
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Pattern flag: fullword.
+ */
+#define FLAG_FULLWORD 1
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Pattern flag: wide (UTF-16LE) form, for the fullword test.
+ */
+#define FLAG_WIDE 2
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Bits of the 3- and 4-byte anchor bitmaps.
+ */
+#define BIG_BITMAP_BITS 24
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Anchor positions per tile (one workgroup), as in the shaders.
+ */
+#define TILE 4096
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Longest string, in bytes before `wide` expansion.
+ */
+#define MAX_STRING_BYTES 4096
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Most strings in one rule set.
+ */
+#define MAX_STRINGS (1 << 20)
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Default chunk size of the CPU backend (its progress granularity), bytes.
+ */
+#define CPU_CHUNK_BYTES (64 << 20)
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Default cap on GPU chunk data, bytes.
+ */
+#define GPU_CHUNK_BYTES (128 << 20)
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Default match limit.
+ */
+#define DEFAULT_MAX_MATCHES (1 << 20)
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Context kept before a chunk's owned range (bytes; a multiple of the binding alignment).
+ */
+#define CONTEXT_BEFORE 256
+#endif
+
 /**
  * Map from (kernel key, adapter id) to tuned record, persisted as a schema-1 TOML file.
  *

@@ -4,6 +4,7 @@
 //! - [`policy`]: pure Rust dispatch decisions (speculator, counter tails, variant races,
 //!   the paired speculation window, the persistent-kernel decision, the autotune store);
 //! - `gpu` (feature `gpu`): the wgpu runtime;
+//! - `scan` (feature `gpu`): the pattern scanner, with GPU and CPU backends;
 //! - [`ffi`]: the C ABI declared in `include/specrt.h`.
 #![warn(missing_docs)]
 
@@ -12,5 +13,7 @@ pub mod ffi;
 #[cfg(feature = "gpu")]
 pub mod gpu;
 pub mod policy;
+#[cfg(feature = "gpu")]
+pub mod scan;
 
 pub use error::{Error, Result};

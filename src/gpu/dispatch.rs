@@ -105,25 +105,38 @@ pub fn dispatch_prefilter_confirm(
     confirm: &mut ConfirmFn,
 ) -> Result<DispatchOutcome> {
     plan.validate(inputs.len())?;
-    ctx.check_alive()?;
-    let fused = match (mode, plan.fused) {
-        (SpeculationMode::Force, None) => {
-            return Err(Error::Unsupported(
-                "speculative dispatch: the plan has no fused program".into(),
-            ))
-        }
-        (SpeculationMode::Force, Some(_)) if ctx.summary().is_none() => {
-            return Err(Error::Unsupported(
-                "speculative dispatch on backend cpu (this context has no GPU adapter)".into(),
-            ))
-        }
-        (SpeculationMode::Force, Some(p)) => Some(p),
-        (SpeculationMode::Disable, _) => None,
-        (SpeculationMode::Auto, p) => p.filter(|_| speculator.should_speculate()),
+    let fused = match choose_path(ctx, speculator, mode, plan.fused.is_some())? {
+        DispatchPath::Fused => plan.fused,
+        DispatchPath::Serial => None,
     };
     match fused {
         Some(program) => run_fused(ctx, speculator, plan, program, inputs),
         None => run_serial(ctx, speculator, plan, inputs, confirm),
+    }
+}
+
+/// The routing of SPEC.md section 2: Force takes the fused path (an error when there is no fused
+/// program or no GPU), Disable the serial path, Auto asks the speculator.
+pub fn choose_path(
+    ctx: &GpuContext,
+    speculator: &AdaptiveSpeculator,
+    mode: SpeculationMode,
+    fused_available: bool,
+) -> Result<DispatchPath> {
+    ctx.check_alive()?;
+    match mode {
+        SpeculationMode::Force if !fused_available => Err(Error::Unsupported(
+            "speculative dispatch: the plan has no fused program".into(),
+        )),
+        SpeculationMode::Force if ctx.summary().is_none() => Err(Error::Unsupported(
+            "speculative dispatch on backend cpu (this context has no GPU adapter)".into(),
+        )),
+        SpeculationMode::Force => Ok(DispatchPath::Fused),
+        SpeculationMode::Disable => Ok(DispatchPath::Serial),
+        SpeculationMode::Auto if fused_available && speculator.should_speculate() => {
+            Ok(DispatchPath::Fused)
+        }
+        SpeculationMode::Auto => Ok(DispatchPath::Serial),
     }
 }
 

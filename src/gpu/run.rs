@@ -185,41 +185,15 @@ fn execute(
         encoder.copy_buffer_to_buffer(buffer, 0, &readback, at, size);
     }
     let submission = queue.submit([encoder.finish()]);
-    let (sender, receiver) = std::sync::mpsc::channel();
-    readback.map_async(wgpu::MapMode::Read, 0..readback_size, move |r| {
-        let _ = sender.send(r);
-    });
-    device
-        .poll(wgpu::PollType::Wait {
-            submission_index: Some(submission),
-            timeout: Some(GPU_TIMEOUT),
-        })
-        .map_err(|e| {
-            ctx.check_alive()
-                .err()
-                .unwrap_or_else(|| Error::Gpu(format!("waiting for the GPU: {e}")))
-        })?;
-    let mapped = receiver
-        .recv_timeout(GPU_TIMEOUT)
-        .map_err(|_| Error::Gpu("the readback never completed".into()))?;
-    if let Err(e) = mapped {
-        ctx.check_alive()?;
-        return Err(Error::Gpu(format!("mapping the readback buffer: {e}")));
-    }
+    let mapped = map_read(ctx, device, &readback, readback_size, submission)?;
     timings.execute_ns = nanos(started);
 
     let started = Instant::now();
-    let outputs = {
-        let view = readback
-            .get_mapped_range(0..readback_size)
-            .map_err(|e| Error::Gpu(format!("reading the readback buffer: {e}")))?;
-        slots
-            .iter()
-            .zip(output_sizes)
-            .map(|(&at, &size)| view[at as usize..(at + size) as usize].to_vec())
-            .collect()
-    };
-    readback.unmap();
+    let outputs = slots
+        .iter()
+        .zip(output_sizes)
+        .map(|(&at, &size)| mapped[at as usize..(at + size) as usize].to_vec())
+        .collect();
     timings.readback_ns = nanos(started);
 
     pool.release(
@@ -231,8 +205,40 @@ fn execute(
     Ok(RunResult { outputs, timings })
 }
 
+/// Waits for `submission`, maps the first `size` bytes of the MAP_READ `buffer`, copies them out
+/// and unmaps it. Device loss and timeouts become errors.
+pub fn map_read(
+    ctx: &GpuContext,
+    device: &wgpu::Device,
+    buffer: &wgpu::Buffer,
+    size: u64,
+    submission: wgpu::SubmissionIndex,
+) -> Result<Vec<u8>> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    buffer.map_async(wgpu::MapMode::Read, 0..size, move |r| {
+        let _ = sender.send(r);
+    });
+    let lost_or = |what: String| ctx.check_alive().err().unwrap_or(Error::Gpu(what));
+    device
+        .poll(wgpu::PollType::Wait {
+            submission_index: Some(submission),
+            timeout: Some(GPU_TIMEOUT),
+        })
+        .map_err(|e| lost_or(format!("waiting for the GPU: {e}")))?;
+    receiver
+        .recv_timeout(GPU_TIMEOUT)
+        .map_err(|_| lost_or("the readback never completed".into()))?
+        .map_err(|e| lost_or(format!("mapping the readback buffer: {e}")))?;
+    let bytes = buffer
+        .get_mapped_range(0..size)
+        .map_err(|e| Error::Gpu(format!("reading the readback buffer: {e}")))?
+        .to_vec();
+    buffer.unmap();
+    Ok(bytes)
+}
+
 /// Writes `data` at the start of `buffer`, zero-padding it to a multiple of 4 (at least 4).
-fn upload(queue: &wgpu::Queue, buffer: &wgpu::Buffer, data: &[u8]) {
+pub fn upload(queue: &wgpu::Queue, buffer: &wgpu::Buffer, data: &[u8]) {
     let aligned = data.len() / 4 * 4;
     if aligned > 0 {
         queue.write_buffer(buffer, 0, &data[..aligned]);

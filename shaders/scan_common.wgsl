@@ -1,0 +1,210 @@
+// Shared part of the scanner kernels (prepended to each kernel's source by specrt).
+//
+// A chunk of input is scanned in tiles of TILE anchor positions, one workgroup per tile. At each
+// position the case-folded bytes are tested against the anchor bitmaps (the prefilter); on a
+// hit the anchor table gives the patterns with that anchor, and each is verified in full at the
+// position minus its anchor offset (the confirm). A match is reported when its start lies in
+// the chunk's owned range.
+
+struct Params {
+    data_len: u32,
+    owned_begin: u32,
+    owned_end: u32,
+    max_matches: u32,
+    tile_count: u32,
+    anchor_lengths: u32,
+    table_mask: u32,
+    unanchored_first: u32,
+    unanchored_count: u32,
+    bitmap1: u32,
+    bitmap2: u32,
+    bitmap3: u32,
+    bitmap4: u32,
+    table: u32,
+    items: u32,
+    patterns: u32,
+    values: u32,
+    masks: u32,
+}
+
+const TILE: u32 = 4096u;
+const LANES: u32 = 256u;
+const FLAG_FULLWORD: u32 = 1u;
+const FLAG_WIDE: u32 = 2u;
+const HASH_A: u32 = 0x9e3779b1u;
+const HASH_B: u32 = 0x85ebca77u;
+
+@group(0) @binding(0) var<storage, read> data: array<u32>;
+@group(0) @binding(1) var<storage, read> params: Params;
+@group(0) @binding(2) var<storage, read> rules: array<u32>;
+
+fn data_byte(i: u32) -> u32 {
+    return (data[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu;
+}
+
+fn rules_byte(i: u32) -> u32 {
+    return (rules[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu;
+}
+
+// Four bytes from position p, little-endian; bytes past the data read as zero.
+fn data_word(p: u32) -> u32 {
+    let w = p >> 2u;
+    let shift = (p & 3u) * 8u;
+    let last = (params.data_len + 3u) / 4u;
+    let lo = select(0u, data[w], w < last);
+    if (shift == 0u) {
+        return lo;
+    }
+    let hi = select(0u, data[w + 1u], w + 1u < last);
+    return (lo >> shift) | (hi << (32u - shift));
+}
+
+// ASCII lower-casing of the four bytes of v.
+fn fold4(v: u32) -> u32 {
+    var out = 0u;
+    for (var i = 0u; i < 4u; i++) {
+        var b = (v >> (i * 8u)) & 0xffu;
+        if (b >= 0x41u && b <= 0x5au) {
+            b = b | 0x20u;
+        }
+        out = out | (b << (i * 8u));
+    }
+    return out;
+}
+
+fn bit(base: u32, index: u32) -> bool {
+    return ((rules[base + (index >> 5u)] >> (index & 31u)) & 1u) != 0u;
+}
+
+fn low_bytes(v: u32, len: u32) -> u32 {
+    if (len >= 4u) {
+        return v;
+    }
+    return v & ((1u << (len * 8u)) - 1u);
+}
+
+// Whether the anchor of length `len` at a position with folded bytes v may be in the table.
+fn bitmap_hit(v: u32, len: u32) -> bool {
+    switch len {
+        case 1u: { return bit(params.bitmap1, v & 0xffu); }
+        case 2u: { return bit(params.bitmap2, v & 0xffffu); }
+        case 3u: { return bit(params.bitmap3, v & 0xffffffu); }
+        default: {
+            return bit(params.bitmap4, (v * HASH_A) >> 8u) && bit(params.bitmap4, (v * HASH_B) >> 8u);
+        }
+    }
+}
+
+fn table_slot(value: u32, len: u32) -> u32 {
+    return ((value * HASH_A) ^ (len * HASH_B)) >> 7u;
+}
+
+fn is_alnum(b: u32) -> bool {
+    return (b >= 0x30u && b <= 0x39u) || (b >= 0x41u && b <= 0x5au) || (b >= 0x61u && b <= 0x7au);
+}
+
+fn fullword_ok(start: u32, len: u32, wide: bool) -> bool {
+    let end = start + len;
+    let n = params.data_len;
+    if (wide) {
+        let before = start >= 2u && data_byte(start - 1u) == 0u && is_alnum(data_byte(start - 2u));
+        let after = end + 1u < n && is_alnum(data_byte(end)) && data_byte(end + 1u) == 0u;
+        return !(before || after);
+    }
+    let before = start >= 1u && is_alnum(data_byte(start - 1u));
+    let after = end < n && is_alnum(data_byte(end));
+    return !(before || after);
+}
+
+// Whether pattern `pattern` matches at `start` (which must lie in the owned range).
+fn verify(pattern: u32, start: u32) -> bool {
+    let base = params.patterns + pattern * 4u;
+    let byte_offset = rules[base];
+    let len = rules[base + 1u];
+    let flags = rules[base + 3u];
+    if (start < params.owned_begin || start >= params.owned_end || start + len > params.data_len) {
+        return false;
+    }
+    let values = params.values * 4u + byte_offset;
+    let masks = params.masks * 4u + byte_offset;
+    for (var k = 0u; k < len; k++) {
+        if ((data_byte(start + k) & rules_byte(masks + k)) != rules_byte(values + k)) {
+            return false;
+        }
+    }
+    if ((flags & FLAG_FULLWORD) != 0u) {
+        return fullword_ok(start, len, (flags & FLAG_WIDE) != 0u);
+    }
+    return true;
+}
+
+// The prefilter at position p: does any anchor length hit the bitmaps (or are there patterns
+// without an anchor)?
+fn position_hit(p: u32, folded: u32) -> bool {
+    if (params.unanchored_count > 0u) {
+        return true;
+    }
+    for (var len = 1u; len <= 4u; len++) {
+        if ((params.anchor_lengths & (1u << len)) != 0u && p + len <= params.data_len && bitmap_hit(folded, len)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// The confirm at position p: looks up each anchor length and verifies the candidates; patterns
+// without an anchor are tried with p as their start.
+fn confirm_position(p: u32, folded: u32) {
+    for (var len = 1u; len <= 4u; len++) {
+        if ((params.anchor_lengths & (1u << len)) == 0u || p + len > params.data_len || !bitmap_hit(folded, len)) {
+            continue;
+        }
+        let value = low_bytes(folded, len);
+        var slot = table_slot(value, len) & params.table_mask;
+        loop {
+            let entry = params.table + slot * 4u;
+            let count = rules[entry + 3u];
+            if (count == 0u) {
+                break;
+            }
+            if (rules[entry] == value && rules[entry + 1u] == len) {
+                let first = rules[entry + 2u];
+                for (var i = 0u; i < count; i++) {
+                    let pattern = rules[params.items + first + i];
+                    let anchor_offset = rules[params.patterns + pattern * 4u + 2u];
+                    if (p >= anchor_offset && verify(pattern, p - anchor_offset)) {
+                        emit(pattern, p - anchor_offset);
+                    }
+                }
+                break;
+            }
+            slot = (slot + 1u) & params.table_mask;
+        }
+    }
+    for (var i = 0u; i < params.unanchored_count; i++) {
+        let pattern = rules[params.items + params.unanchored_first + i];
+        if (verify(pattern, p)) {
+            emit(pattern, p);
+        }
+    }
+}
+
+// Scans this lane's positions of `tile`; confirms hits when `confirm` is set. Returns whether
+// any position passed the prefilter.
+fn scan_tile(tile: u32, lane: u32, confirm: bool) -> bool {
+    var any = false;
+    for (var k = 0u; k < TILE / LANES; k++) {
+        let p = tile * TILE + k * LANES + lane;
+        if (p >= params.data_len) {
+            break;
+        }
+        let folded = fold4(data_word(p));
+        if (position_hit(p, folded)) {
+            any = true;
+            if (confirm) {
+                confirm_position(p, folded);
+            }
+        }
+    }
+    return any;
+}

@@ -1,0 +1,17 @@
+// Confirm of the serial scan: one workgroup per hit tile (an indirect dispatch sized by the
+// compaction), verifying every candidate of the tile.
+@group(0) @binding(3) var<storage, read> work: array<u32>;
+@group(0) @binding(4) var<storage, read_write> matches: array<atomic<u32>>;
+
+fn emit(pattern: u32, start: u32) {
+    let index = atomicAdd(&matches[0], 1u);
+    if (index < params.max_matches) {
+        atomicStore(&matches[2u + index * 2u], pattern);
+        atomicStore(&matches[3u + index * 2u], start);
+    }
+}
+
+@compute @workgroup_size(256)
+fn scan_confirm(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+    _ = scan_tile(work[3u + group.x], lane, true);
+}

@@ -1,0 +1,304 @@
+//! Compiling a rule set: expansion of each string into the byte patterns it matches, the choice
+//! of each pattern's anchor (a short literal factor), and the tables both backends search with.
+//!
+//! Anchors are compared case-folded (ASCII letters lowered), so an anchor hit is a superset of
+//! the true matches; every candidate is verified against the full pattern and mask.
+
+use super::rules::RuleSet;
+use crate::{Error, Result};
+use std::collections::BTreeMap;
+
+/// Longest anchor, bytes.
+pub const MAX_ANCHOR: usize = 4;
+/// Pattern flag: fullword.
+pub const FLAG_FULLWORD: u32 = 1;
+/// Pattern flag: wide (UTF-16LE) form, for the fullword test.
+pub const FLAG_WIDE: u32 = 2;
+/// Bits of the 3- and 4-byte anchor bitmaps.
+pub const BIG_BITMAP_BITS: u32 = 24;
+
+/// One byte pattern to find: a string's plain or wide form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pattern {
+    /// Index of the rule in the rule set.
+    pub rule: u32,
+    /// Index of the string within the compiled string list.
+    pub string: u32,
+    /// Values (already masked).
+    pub bytes: Vec<u8>,
+    /// Per-byte masks.
+    pub mask: Vec<u8>,
+    /// `FLAG_*` bits.
+    pub flags: u32,
+    /// Offset of the anchor in the pattern.
+    pub anchor_offset: u32,
+    /// Anchor length, 0 when the pattern has no literal byte (checked at every position).
+    pub anchor_len: u32,
+    /// The case-folded anchor bytes, little-endian in a u32.
+    pub anchor: u32,
+}
+
+/// What a compiled string reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StringInfo {
+    /// Caller's rule id.
+    pub rule_id: u32,
+    /// Caller's string id.
+    pub string_id: u32,
+}
+
+/// A rule set compiled for scanning.
+#[derive(Clone, Debug)]
+pub struct CompiledRules {
+    /// The patterns, in string order.
+    pub patterns: Vec<Pattern>,
+    /// The strings the patterns come from.
+    pub strings: Vec<StringInfo>,
+    /// Caller's rule ids, in rule order.
+    pub rule_ids: Vec<u32>,
+    /// Longest pattern, bytes.
+    pub max_len: usize,
+}
+
+/// ASCII lower-casing of one byte.
+pub const fn fold(b: u8) -> u8 {
+    b.to_ascii_lowercase()
+}
+
+fn is_letter(b: u8) -> bool {
+    b.is_ascii_alphabetic()
+}
+
+/// Whether byte `i` of a pattern can be part of an anchor, and its folded value.
+fn anchor_byte(value: u8, mask: u8) -> Option<u8> {
+    match mask {
+        0xff => Some(fold(value)),
+        0xdf if is_letter(value) => Some(fold(value)),
+        _ => None,
+    }
+}
+
+/// Rough commonness of a byte in real data; anchors avoid common bytes.
+fn commonness(b: u8) -> u32 {
+    match b {
+        0x00 | 0xff => 4,
+        b' ' | b'e' | b't' | b'a' | b'o' | b'i' | b'n' | b's' | b'r' => 2,
+        b if b.is_ascii_lowercase() || b.is_ascii_digit() => 1,
+        _ => 0,
+    }
+}
+
+/// (offset, length, folded value) of the best anchor, or None when no byte qualifies.
+fn choose_anchor(bytes: &[u8], mask: &[u8]) -> Option<(u32, u32, u32)> {
+    let folded: Vec<Option<u8>> = bytes
+        .iter()
+        .zip(mask)
+        .map(|(&b, &m)| anchor_byte(b, m))
+        .collect();
+    // Longest eligible run, capped at MAX_ANCHOR.
+    let mut best_len = 0;
+    let mut run = 0;
+    for f in &folded {
+        run = if f.is_some() { run + 1 } else { 0 };
+        best_len = best_len.max(run.min(MAX_ANCHOR));
+    }
+    if best_len == 0 {
+        return None;
+    }
+    let mut best: Option<(u32, usize)> = None;
+    for start in 0..=folded.len() - best_len {
+        let window = &folded[start..start + best_len];
+        if window.iter().all(Option::is_some) {
+            let score: u32 = window.iter().map(|f| commonness(f.unwrap())).sum();
+            if best.is_none_or(|(s, _)| score < s) {
+                best = Some((score, start));
+            }
+        }
+    }
+    let (_, start) = best?;
+    let value = folded[start..start + best_len]
+        .iter()
+        .enumerate()
+        .fold(0u32, |acc, (i, f)| acc | (f.unwrap() as u32) << (8 * i));
+    Some((start as u32, best_len as u32, value))
+}
+
+/// The plain and/or wide forms of a string, with nocase applied.
+fn forms(
+    bytes: &[u8],
+    mask: &[u8],
+    nocase: bool,
+    wide: bool,
+    ascii: bool,
+) -> Vec<(Vec<u8>, Vec<u8>, bool)> {
+    let (mut values, mut masks) = (bytes.to_vec(), mask.to_vec());
+    if nocase {
+        for (v, m) in values.iter_mut().zip(masks.iter_mut()) {
+            if *m == 0xff && is_letter(*v) {
+                *v &= 0xdf;
+                *m = 0xdf;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if !wide || ascii {
+        out.push((values.clone(), masks.clone(), false));
+    }
+    if wide {
+        let wv = values.iter().flat_map(|&v| [v, 0]).collect();
+        let wm = masks.iter().flat_map(|&m| [m, 0xff]).collect();
+        out.push((wv, wm, true));
+    }
+    out
+}
+
+impl CompiledRules {
+    /// Expands and anchors every string of `rules`.
+    pub fn compile(rules: &RuleSet) -> Result<Self> {
+        if rules.string_count() == 0 {
+            return Err(Error::invalid(
+                "the rule set has no strings; add at least one",
+            ));
+        }
+        let mut patterns = Vec::new();
+        let mut strings = Vec::new();
+        let mut rule_ids = Vec::new();
+        for (rule_index, rule) in rules.rules().iter().enumerate() {
+            rule_ids.push(rule.id);
+            for s in &rule.strings {
+                let string = strings.len() as u32;
+                strings.push(StringInfo {
+                    rule_id: rule.id,
+                    string_id: s.id,
+                });
+                let f = s.flags;
+                for (bytes, mask, wide) in forms(&s.bytes, &s.mask, f.nocase, f.wide, f.ascii) {
+                    let (anchor_offset, anchor_len, anchor) =
+                        choose_anchor(&bytes, &mask).unwrap_or((0, 0, 0));
+                    let flags = if f.fullword { FLAG_FULLWORD } else { 0 }
+                        | if wide { FLAG_WIDE } else { 0 };
+                    patterns.push(Pattern {
+                        rule: rule_index as u32,
+                        string,
+                        bytes,
+                        mask,
+                        flags,
+                        anchor_offset,
+                        anchor_len,
+                        anchor,
+                    });
+                }
+            }
+        }
+        let max_len = patterns.iter().map(|p| p.bytes.len()).max().unwrap_or(1);
+        Ok(Self {
+            patterns,
+            strings,
+            rule_ids,
+            max_len,
+        })
+    }
+
+    /// Pattern indices grouped by (anchor length, anchor value); length 0 holds the patterns
+    /// without an anchor.
+    pub fn anchor_groups(&self) -> BTreeMap<(u32, u32), Vec<u32>> {
+        let mut groups: BTreeMap<(u32, u32), Vec<u32>> = BTreeMap::new();
+        for (i, p) in self.patterns.iter().enumerate() {
+            groups
+                .entry((p.anchor_len, p.anchor))
+                .or_default()
+                .push(i as u32);
+        }
+        groups
+    }
+}
+
+/// Whether pattern `p` matches `data` at `start` (bytes, masks and fullword boundaries).
+pub fn verify(p: &Pattern, data: &[u8], start: usize) -> bool {
+    let len = p.bytes.len();
+    if start + len > data.len() {
+        return false;
+    }
+    let window = &data[start..start + len];
+    if !window
+        .iter()
+        .zip(&p.bytes)
+        .zip(&p.mask)
+        .all(|((d, v), m)| d & m == *v)
+    {
+        return false;
+    }
+    p.flags & FLAG_FULLWORD == 0 || is_fullword(data, start, len, p.flags & FLAG_WIDE != 0)
+}
+
+fn is_alnum(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+/// YARA's fullword rule: no alphanumeric character (wide: alphanumeric followed by a zero)
+/// right before or right after the match.
+pub fn is_fullword(data: &[u8], start: usize, len: usize, wide: bool) -> bool {
+    let end = start + len;
+    if wide {
+        let before = start >= 2 && data[start - 1] == 0 && is_alnum(data[start - 2]);
+        let after = end + 1 < data.len() && is_alnum(data[end]) && data[end + 1] == 0;
+        !(before || after)
+    } else {
+        let before = start >= 1 && is_alnum(data[start - 1]);
+        let after = end < data.len() && is_alnum(data[end]);
+        !(before || after)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::rules::StringFlags;
+
+    #[test]
+    fn anchors_prefer_rare_bytes_and_skip_wildcards() {
+        let (off, len, value) = choose_anchor(b"\x00\x00MZ\x90\x00", &[0xff; 6]).unwrap();
+        assert_eq!((off, len), (1, 4));
+        assert_eq!(value, u32::from_le_bytes([0, b'm', b'z', 0x90]));
+        let (off, len, _) = choose_anchor(b"ab?cd", &[0xff, 0xff, 0, 0xff, 0xff]).unwrap();
+        assert_eq!(len, 2);
+        assert!(off == 0 || off == 3);
+        assert_eq!(choose_anchor(b"\x10", &[0xf0]), None);
+    }
+
+    #[test]
+    fn forms_expand_nocase_and_wide() {
+        let mut rs = RuleSet::new();
+        let flags = StringFlags {
+            nocase: true,
+            wide: true,
+            ascii: true,
+            fullword: false,
+        };
+        rs.add_string(7, 1, b"a1", &[], flags).unwrap();
+        let c = CompiledRules::compile(&rs).unwrap();
+        assert_eq!(c.patterns.len(), 2);
+        assert_eq!(c.patterns[0].bytes, b"A1");
+        assert_eq!(c.patterns[0].mask, [0xdf, 0xff]);
+        assert_eq!(c.patterns[1].bytes, b"A\x001\x00");
+        assert_eq!(c.max_len, 4);
+        for data in [&b"xa1"[..], b"A1", b"a\x001\x00"] {
+            let hit = c
+                .patterns
+                .iter()
+                .any(|p| (0..data.len()).any(|s| verify(p, data, s)));
+            assert!(hit, "{data:?}");
+        }
+    }
+
+    #[test]
+    fn fullword_boundaries() {
+        assert!(is_fullword(b"foo", 0, 3, false));
+        assert!(is_fullword(b" foo.", 1, 3, false));
+        assert!(!is_fullword(b"xfoo", 1, 3, false));
+        assert!(!is_fullword(b"foo1", 0, 3, false));
+        assert!(is_fullword(b"f\0o\0", 0, 4, true));
+        assert!(!is_fullword(b"a\0f\0o\0", 2, 4, true));
+        assert!(is_fullword(b"a\x01f\0o\0", 2, 4, true));
+    }
+}

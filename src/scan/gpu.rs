@@ -1,0 +1,429 @@
+//! The GPU backend: the rule tables uploaded once, and per chunk either the fused kernel or the
+//! serial prefilter -> compaction -> indirect confirm sequence, each recorded in one command
+//! buffer and submitted once. Kernels are in `shaders/`.
+
+use super::compile::CompiledRules;
+use super::stream::Chunk;
+use crate::gpu::capture::capture;
+use crate::gpu::context::{Gpu, GpuContext};
+use crate::gpu::run::map_read;
+use crate::gpu::{DispatchPath, Program, ProgramDesc, SizeRule};
+use crate::policy::SpeculationReport;
+use crate::Result;
+use std::num::NonZeroU64;
+use std::time::Instant;
+
+const COMMON: &str = include_str!("../../shaders/scan_common.wgsl");
+const FUSED: &str = include_str!("../../shaders/scan_fused.wgsl");
+const PREFILTER: &str = include_str!("../../shaders/scan_prefilter.wgsl");
+const COMPACT: &str = include_str!("../../shaders/scan_compact.wgsl");
+const CONFIRM: &str = include_str!("../../shaders/scan_confirm.wgsl");
+
+/// Anchor positions per tile (one workgroup), as in the shaders.
+pub const TILE: u64 = 4096;
+const HASH_A: u32 = 0x9e37_79b1;
+const HASH_B: u32 = 0x85eb_ca77;
+const BIG_BITMAP_WORDS: usize = (1 << 24) / 32;
+const PARAM_WORDS: usize = 18;
+
+/// Word offsets of the table sections in the rules buffer, as `Params` in the shaders.
+#[derive(Clone, Copy, Debug, Default)]
+struct Layout {
+    anchor_lengths: u32,
+    table_mask: u32,
+    unanchored_first: u32,
+    unanchored_count: u32,
+    bitmaps: [u32; 4],
+    table: u32,
+    items: u32,
+    patterns: u32,
+    values: u32,
+    masks: u32,
+}
+
+fn table_slot(value: u32, len: u32) -> u32 {
+    (value.wrapping_mul(HASH_A) ^ len.wrapping_mul(HASH_B)) >> 7
+}
+
+fn set_bit(words: &mut [u32], base: usize, index: u32) {
+    words[base + (index >> 5) as usize] |= 1 << (index & 31);
+}
+
+/// Lays out bitmaps, anchor table, pattern list and pattern bytes in one u32 buffer.
+fn build_tables(rules: &CompiledRules) -> (Vec<u32>, Layout) {
+    let groups = rules.anchor_groups();
+    let mut words: Vec<u32> = Vec::new();
+    let mut layout = Layout::default();
+    // Bitmaps of the anchor lengths in use.
+    for len in 1..=4u32 {
+        if !groups.keys().any(|&(l, _)| l == len) {
+            continue;
+        }
+        layout.anchor_lengths |= 1 << len;
+        let size = match len {
+            1 => 8,
+            2 => 2048,
+            _ => BIG_BITMAP_WORDS,
+        };
+        let base = words.len();
+        layout.bitmaps[len as usize - 1] = base as u32;
+        words.resize(base + size, 0);
+        for &(l, value) in groups.keys().filter(|(l, _)| *l == len) {
+            match l {
+                1 | 2 | 3 => set_bit(&mut words, base, value),
+                _ => {
+                    set_bit(&mut words, base, value.wrapping_mul(HASH_A) >> 8);
+                    set_bit(&mut words, base, value.wrapping_mul(HASH_B) >> 8);
+                }
+            }
+        }
+    }
+    // Items: pattern indices grouped by anchor; the table points into them.
+    let mut items: Vec<u32> = Vec::new();
+    let anchored = groups.iter().filter(|((l, _), _)| *l > 0).count();
+    let table_size = (anchored * 2).max(16).next_power_of_two();
+    layout.table_mask = table_size as u32 - 1;
+    let mut table = vec![[0u32; 4]; table_size];
+    for (&(len, value), members) in &groups {
+        let first = items.len() as u32;
+        items.extend(members);
+        if len == 0 {
+            layout.unanchored_first = first;
+            layout.unanchored_count = members.len() as u32;
+            continue;
+        }
+        let mut slot = table_slot(value, len) & layout.table_mask;
+        while table[slot as usize][3] != 0 {
+            slot = (slot + 1) & layout.table_mask;
+        }
+        table[slot as usize] = [value, len, first, members.len() as u32];
+    }
+    layout.table = words.len() as u32;
+    words.extend(table.iter().flatten());
+    layout.items = words.len() as u32;
+    words.extend(&items);
+    // Patterns: [byte offset, length, anchor offset, flags], then values and masks.
+    let mut values: Vec<u8> = Vec::new();
+    let mut masks: Vec<u8> = Vec::new();
+    layout.patterns = words.len() as u32;
+    for p in &rules.patterns {
+        words.extend([
+            values.len() as u32,
+            p.bytes.len() as u32,
+            p.anchor_offset,
+            p.flags,
+        ]);
+        values.extend(&p.bytes);
+        masks.extend(&p.mask);
+    }
+    let pack = |bytes: &[u8]| -> Vec<u32> {
+        bytes
+            .chunks(4)
+            .map(|c| {
+                c.iter()
+                    .enumerate()
+                    .fold(0u32, |acc, (i, &b)| acc | (b as u32) << (8 * i))
+            })
+            .collect()
+    };
+    layout.values = words.len() as u32;
+    words.extend(pack(&values));
+    layout.masks = words.len() as u32;
+    words.extend(pack(&masks));
+    (words, layout)
+}
+
+/// The GPU side of a scanner: pipelines and the resident rule tables.
+pub struct GpuScanner {
+    fused: Program,
+    prefilter: Program,
+    compact: Program,
+    confirm: Program,
+    rules: wgpu::Buffer,
+    layout: Layout,
+}
+
+/// What one chunk's GPU pass produced.
+pub struct ChunkOutput {
+    /// (pattern index, start offset within the chunk data) of the captured matches.
+    pub matches: Vec<(u32, u32)>,
+    /// Matches found, captured or not.
+    pub total: u64,
+    /// The tile report.
+    pub report: SpeculationReport,
+    /// Kernel and readback time, ns.
+    pub kernel_ns: u64,
+    /// Readback time, ns.
+    pub readback_ns: u64,
+}
+
+/// Where a chunk's bytes are on the GPU.
+pub enum ChunkData<'a> {
+    /// A buffer and the byte offset of the chunk's data in it (a multiple of 256).
+    Buffer(&'a wgpu::Buffer, u64),
+}
+
+impl GpuScanner {
+    /// Compiles the kernels on `ctx` and uploads the tables of `rules`.
+    pub fn new(ctx: &GpuContext, rules: &CompiledRules) -> Result<Self> {
+        let gpu = ctx.gpu()?;
+        let program = |source: &str, entry: &str, inputs: u32, outputs: usize| {
+            Program::new(
+                ctx,
+                ProgramDesc {
+                    wgsl: format!("{COMMON}\n{source}"),
+                    entry_point: entry.into(),
+                    inputs,
+                    outputs: vec![SizeRule::fixed(4); outputs],
+                    workgroups_x: SizeRule::fixed(1),
+                    ..Default::default()
+                },
+            )
+        };
+        let (words, layout) = build_tables(rules);
+        let rules_buffer = capture(&gpu.device, "uploading the rule tables", || {
+            let buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("specrt rule tables"),
+                size: (words.len() * 4) as u64,
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            gpu.queue
+                .write_buffer(&buffer, 0, bytemuck::cast_slice(&words));
+            Ok(buffer)
+        })?;
+        Ok(Self {
+            fused: program(FUSED, "scan_fused", 3, 2)?,
+            prefilter: program(PREFILTER, "scan_prefilter", 3, 1)?,
+            compact: program(COMPACT, "scan_compact", 4, 1)?,
+            confirm: program(CONFIRM, "scan_confirm", 4, 1)?,
+            rules: rules_buffer,
+            layout,
+        })
+    }
+
+    /// The largest chunk data this device can bind (and dispatch in one grid).
+    pub fn max_chunk_data(ctx: &GpuContext) -> Result<u64> {
+        let limits = &ctx.gpu()?.summary.limits;
+        let binding = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size);
+        let grid = limits.max_compute_workgroups_per_dimension as u64 * TILE;
+        Ok(binding.min(grid) / 256 * 256)
+    }
+
+    /// Records and submits the scan of one chunk whose bytes are already on the GPU; the caller
+    /// may prepare the next chunk before calling [`GpuScanner::finish`].
+    pub fn submit(
+        &self,
+        ctx: &GpuContext,
+        data: ChunkData,
+        chunk: &Chunk,
+        path: DispatchPath,
+        capacity: u32,
+    ) -> Result<PendingChunk> {
+        let gpu = ctx.gpu()?;
+        capture(&gpu.device, "submitting a chunk scan", || {
+            Ok(self.record(gpu, data, chunk, path, capacity))
+        })
+    }
+
+    /// Waits for a submitted chunk and reads its matches back.
+    pub fn finish(&self, ctx: &GpuContext, pending: PendingChunk) -> Result<ChunkOutput> {
+        let gpu = ctx.gpu()?;
+        capture(&gpu.device, "reading a chunk scan back", || {
+            read_results(ctx, gpu, pending)
+        })
+    }
+
+    fn record(
+        &self,
+        gpu: &Gpu,
+        data: ChunkData,
+        chunk: &Chunk,
+        path: DispatchPath,
+        capacity: u32,
+    ) -> PendingChunk {
+        use wgpu::BufferUsages as U;
+        let (device, queue, pool) = (&gpu.device, &gpu.queue, &gpu.pool);
+        let data_len = chunk.data_end - chunk.data_start;
+        let tiles = data_len.div_ceil(TILE) as u32;
+        let l = &self.layout;
+        let params: [u32; PARAM_WORDS] = [
+            data_len as u32,
+            (chunk.owned_start - chunk.data_start) as u32,
+            (chunk.owned_end - chunk.data_start) as u32,
+            capacity,
+            tiles,
+            l.anchor_lengths,
+            l.table_mask,
+            l.unanchored_first,
+            l.unanchored_count,
+            l.bitmaps[0],
+            l.bitmaps[1],
+            l.bitmaps[2],
+            l.bitmaps[3],
+            l.table,
+            l.items,
+            l.patterns,
+            l.values,
+            l.masks,
+        ];
+        let params_buffer =
+            pool.acquire(device, U::STORAGE | U::COPY_DST, (PARAM_WORDS * 4) as u64);
+        queue.write_buffer(&params_buffer, 0, bytemuck::cast_slice(&params));
+        let matches_size = 8 + capacity as u64 * 8;
+        let matches = pool.acquire(device, U::STORAGE | U::COPY_SRC | U::COPY_DST, matches_size);
+        let tail_size = (tiles as u64 + 2) * 4;
+        let tail = pool.acquire(device, U::STORAGE | U::COPY_SRC | U::COPY_DST, tail_size);
+        let work_size = (tiles as u64 + 3) * 4;
+        let work = pool.acquire(device, U::STORAGE | U::INDIRECT | U::COPY_DST, work_size);
+        let head = pool.acquire(device, U::MAP_READ | U::COPY_DST, 16);
+
+        let ChunkData::Buffer(data_buffer, data_offset) = data;
+        fn whole(b: &wgpu::Buffer, size: u64) -> wgpu::BindingResource<'_> {
+            wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: b,
+                offset: 0,
+                size: NonZeroU64::new(size.max(4).next_multiple_of(4)),
+            })
+        }
+        let data_binding = wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: data_buffer,
+            offset: data_offset,
+            size: NonZeroU64::new(data_len.max(4).next_multiple_of(4)),
+        });
+        let bind = |program: &Program, outputs: Vec<wgpu::BindingResource>| {
+            let mut entries = vec![
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: data_binding.clone(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: whole(&params_buffer, (PARAM_WORDS * 4) as u64),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: self.rules.as_entire_binding(),
+                },
+            ];
+            for (i, resource) in outputs.into_iter().enumerate() {
+                entries.push(wgpu::BindGroupEntry {
+                    binding: 3 + i as u32,
+                    resource,
+                });
+            }
+            device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("specrt scan"),
+                layout: &program.bind_group_layout,
+                entries: &entries,
+            })
+        };
+
+        let started = Instant::now();
+        let mut encoder = device.create_command_encoder(&Default::default());
+        encoder.clear_buffer(&matches, 0, Some(8));
+        encoder.clear_buffer(&tail, 0, Some(tail_size));
+        match path {
+            DispatchPath::Fused => {
+                let group = bind(
+                    &self.fused,
+                    vec![whole(&matches, matches_size), whole(&tail, 8)],
+                );
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                pass.set_pipeline(&self.fused.pipeline);
+                pass.set_bind_group(0, &group, &[]);
+                pass.dispatch_workgroups(tiles, 1, 1);
+                drop(pass);
+                encoder.copy_buffer_to_buffer(&tail, 0, &head, 8, 8);
+            }
+            DispatchPath::Serial => {
+                queue.write_buffer(&work, 0, bytemuck::cast_slice(&[0u32, 1, 1]));
+                let pre = bind(&self.prefilter, vec![whole(&tail, tail_size)]);
+                let compact = bind(
+                    &self.compact,
+                    vec![whole(&tail, tail_size), whole(&work, work_size)],
+                );
+                let confirm = bind(
+                    &self.confirm,
+                    vec![whole(&work, work_size), whole(&matches, matches_size)],
+                );
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                pass.set_pipeline(&self.prefilter.pipeline);
+                pass.set_bind_group(0, &pre, &[]);
+                pass.dispatch_workgroups(tiles, 1, 1);
+                pass.set_pipeline(&self.compact.pipeline);
+                pass.set_bind_group(0, &compact, &[]);
+                pass.dispatch_workgroups(tiles.div_ceil(256), 1, 1);
+                pass.set_pipeline(&self.confirm.pipeline);
+                pass.set_bind_group(0, &confirm, &[]);
+                pass.dispatch_workgroups_indirect(&work, 0);
+                drop(pass);
+                encoder.copy_buffer_to_buffer(&tail, tiles as u64 * 4, &head, 8, 8);
+            }
+        }
+        encoder.copy_buffer_to_buffer(&matches, 0, &head, 0, 8);
+        let submission = queue.submit([encoder.finish()]);
+        PendingChunk {
+            submission,
+            started,
+            capacity,
+            matches,
+            head,
+            spare: [params_buffer, tail, work],
+        }
+    }
+}
+
+/// A submitted chunk scan and the buffers it holds.
+pub struct PendingChunk {
+    submission: wgpu::SubmissionIndex,
+    started: Instant,
+    capacity: u32,
+    matches: wgpu::Buffer,
+    head: wgpu::Buffer,
+    spare: [wgpu::Buffer; 3],
+}
+
+fn read_results(ctx: &GpuContext, gpu: &Gpu, pending: PendingChunk) -> Result<ChunkOutput> {
+    use wgpu::BufferUsages as U;
+    let (device, queue, pool) = (&gpu.device, &gpu.queue, &gpu.pool);
+    let PendingChunk {
+        submission,
+        started,
+        capacity,
+        matches,
+        head,
+        spare,
+    } = pending;
+    let head_words: Vec<u32> =
+        bytemuck::pod_collect_to_vec(&map_read(ctx, device, &head, 16, submission)?);
+    let kernel_ns = started.elapsed().as_nanos() as u64;
+
+    let started = Instant::now();
+    let total = head_words[0] as u64;
+    let report = SpeculationReport::new(head_words[2], head_words[3]);
+    let captured = total.min(capacity as u64) as usize;
+    let mut found = Vec::with_capacity(captured);
+    if captured > 0 {
+        let bytes = captured as u64 * 8;
+        let entries = pool.acquire(device, U::MAP_READ | U::COPY_DST, bytes);
+        let mut encoder = device.create_command_encoder(&Default::default());
+        encoder.copy_buffer_to_buffer(&matches, 8, &entries, 0, bytes);
+        let submission = queue.submit([encoder.finish()]);
+        let words: Vec<u32> =
+            bytemuck::pod_collect_to_vec(&map_read(ctx, device, &entries, bytes, submission)?);
+        found.extend(words.chunks_exact(2).map(|w| (w[0], w[1])));
+        pool.release([entries]);
+    }
+    let readback_ns = started.elapsed().as_nanos() as u64;
+    pool.release(spare.into_iter().chain([matches, head]));
+    Ok(ChunkOutput {
+        matches: found,
+        total,
+        report,
+        kernel_ns,
+        readback_ns,
+    })
+}

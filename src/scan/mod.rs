@@ -1,0 +1,24 @@
+//! The pattern scanner: rule sets of byte patterns scanned on the GPU (fused or serial path,
+//! routed by the speculator) or on the CPU, with identical results.
+//!
+//! - [`rules`]: the programmatic rule set (strings as bytes + mask + flags, grouped in rules);
+//! - [`compile`]: expansion (nocase, wide), anchor choice, and the tables both backends use;
+//! - [`cpu`]: the CPU backend (Aho-Corasick over the anchors, then verification);
+//! - [`gpu`]: the GPU backend (the WGSL of `shaders/`);
+//! - [`results`]: matches, truncation and per-chunk reports;
+//! - [`stream`]: cutting large inputs into overlapping chunks;
+//! - [`scanner`]: the scanner that ties them together, and file scanning.
+
+pub mod compile;
+pub mod cpu;
+
+pub mod gpu;
+pub mod results;
+pub mod rules;
+pub mod scanner;
+pub mod stream;
+
+pub use compile::CompiledRules;
+pub use results::{Match, ScanResult};
+pub use rules::{RuleSet, StringFlags};
+pub use scanner::{Backend, ScanOptions, Scanner};

@@ -1,0 +1,92 @@
+//! Scan results: matches, truncation, and what each chunk did.
+
+use crate::gpu::DispatchPath;
+use crate::policy::SpeculationReport;
+
+/// One occurrence of a string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Match {
+    /// Offset in the input, bytes (first field: results sort by offset).
+    pub offset: u64,
+    /// Caller's rule id.
+    pub rule_id: u32,
+    /// Caller's string id.
+    pub string_id: u32,
+    /// Length of the matched bytes.
+    pub length: u32,
+}
+
+/// Which backend scanned a chunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChunkPath {
+    /// The GPU, on the fused or serial path.
+    Gpu(DispatchPath),
+    /// The CPU backend.
+    Cpu,
+}
+
+/// What one chunk did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChunkReport {
+    /// Input offset of the chunk's first owned byte.
+    pub offset: u64,
+    /// Bytes the chunk owns.
+    pub bytes: u64,
+    /// The path it took.
+    pub path: ChunkPath,
+    /// Its tile report (GPU only).
+    pub report: Option<SpeculationReport>,
+}
+
+/// Wall-clock time of a scan's stages, nanoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ScanTimings {
+    /// Host-to-GPU copies.
+    pub upload_ns: u64,
+    /// Kernels (submit to completion), or the CPU search.
+    pub kernel_ns: u64,
+    /// Match readback.
+    pub readback_ns: u64,
+    /// The whole scan.
+    pub total_ns: u64,
+}
+
+/// Everything a scan found, sorted by (offset, rule id, string id, length).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScanResult {
+    /// The matches (at most the caller's limit).
+    pub matches: Vec<Match>,
+    /// Whether matches were dropped because of the limit.
+    pub truncated: bool,
+    /// How many were dropped.
+    pub dropped: u64,
+    /// Bytes scanned.
+    pub bytes: u64,
+    /// One entry per chunk.
+    pub chunks: Vec<ChunkReport>,
+    /// Stage timings.
+    pub timings: ScanTimings,
+    /// Whether a match callback stopped the scan early.
+    pub stopped: bool,
+}
+
+impl ScanResult {
+    /// Adds one chunk's matches (sorted, limit applied) and its report.
+    pub fn add_chunk(
+        &mut self,
+        mut found: Vec<Match>,
+        total_found: u64,
+        limit: usize,
+        report: ChunkReport,
+    ) {
+        found.sort_unstable();
+        let room = limit.saturating_sub(self.matches.len());
+        let kept = found.len().min(room);
+        self.dropped += total_found - kept as u64;
+        self.truncated |= total_found > kept as u64;
+        found.truncate(kept);
+        self.matches.extend(found);
+        self.bytes += report.bytes;
+        self.chunks.push(report);
+    }
+}

@@ -1,0 +1,404 @@
+//! The scanner: a compiled rule set with its CPU searcher and, when the context has a GPU, its
+//! GPU tables; scans of memory, GPU-resident buffers and files.
+
+use super::compile::CompiledRules;
+use super::cpu::CpuSearcher;
+use super::gpu::{ChunkData, ChunkOutput, GpuScanner};
+use super::results::{ChunkPath, ChunkReport, Match, ScanResult};
+use super::rules::RuleSet;
+use super::stream::{plan, Chunk};
+use crate::gpu::dispatch::choose_path;
+use crate::gpu::run::upload;
+use crate::gpu::{DispatchPath, GpuContext};
+use crate::policy::{AdaptiveSpeculator, SpeculationMode};
+use crate::{Error, Result};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Default chunk size of the CPU backend (its progress granularity), bytes.
+pub const CPU_CHUNK_BYTES: u64 = 64 << 20;
+/// Default cap on GPU chunk data, bytes.
+pub const GPU_CHUNK_BYTES: u64 = 128 << 20;
+/// Default match limit.
+pub const DEFAULT_MAX_MATCHES: usize = 1 << 20;
+/// Most matches one GPU chunk can hold beyond the limit's needs.
+const MAX_CHUNK_CAPACITY: usize = 1 << 22;
+
+/// Which backend scans.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Backend {
+    /// The GPU when the context has one, else the CPU.
+    #[default]
+    Auto,
+    /// The GPU; an error without one.
+    Gpu,
+    /// The CPU.
+    Cpu,
+}
+
+/// Per-scan settings.
+#[derive(Clone, Copy, Debug)]
+pub struct ScanOptions {
+    /// Fused, serial, or the speculator's choice, per chunk.
+    pub mode: SpeculationMode,
+    /// Which backend.
+    pub backend: Backend,
+    /// Most matches returned; the rest are counted as dropped.
+    pub max_matches: usize,
+    /// Upper bound on a chunk's data, bytes (0: the device's and the defaults' limit).
+    pub max_chunk_bytes: u64,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        Self {
+            mode: SpeculationMode::Auto,
+            backend: Backend::Auto,
+            max_matches: DEFAULT_MAX_MATCHES,
+            max_chunk_bytes: 0,
+        }
+    }
+}
+
+/// Called with each chunk's matches (sorted); returns false to stop the scan.
+pub type MatchSink<'a> = dyn FnMut(&[Match]) -> bool + 'a;
+/// Called after each chunk with (bytes done, bytes total); returns false to stop the scan.
+pub type Progress<'a> = dyn FnMut(u64, u64) -> bool + 'a;
+
+/// A compiled rule set ready to scan, on the GPU of its context or on the CPU.
+///
+/// Thread safety: scans may run on any number of threads at once.
+pub struct Scanner {
+    rules: CompiledRules,
+    cpu: CpuSearcher,
+    gpu: Option<(Arc<GpuContext>, GpuScanner)>,
+    speculator: AdaptiveSpeculator,
+}
+
+impl Scanner {
+    /// Compiles `rules`; with a GPU context, uploads its tables and kernels there.
+    pub fn new(context: Option<Arc<GpuContext>>, rules: &RuleSet) -> Result<Self> {
+        let compiled = CompiledRules::compile(rules)?;
+        let gpu = match context {
+            Some(ctx) if ctx.summary().is_some() => {
+                let scanner = GpuScanner::new(&ctx, &compiled)?;
+                Some((ctx, scanner))
+            }
+            _ => None,
+        };
+        Ok(Self {
+            cpu: CpuSearcher::new(&compiled)?,
+            rules: compiled,
+            gpu,
+            speculator: AdaptiveSpeculator::default(),
+        })
+    }
+
+    /// The compiled rules.
+    pub fn rules(&self) -> &CompiledRules {
+        &self.rules
+    }
+
+    /// The speculator that routes this scanner's GPU chunks.
+    pub fn speculator(&self) -> &AdaptiveSpeculator {
+        &self.speculator
+    }
+
+    /// Whether scans can use a GPU.
+    pub fn has_gpu(&self) -> bool {
+        self.gpu.is_some()
+    }
+
+    fn use_gpu(&self, options: &ScanOptions) -> Result<bool> {
+        match (options.backend, &self.gpu) {
+            (Backend::Cpu, _) => {
+                if options.mode == SpeculationMode::Force {
+                    return Err(Error::Unsupported(
+                        "speculative dispatch on backend cpu".into(),
+                    ));
+                }
+                Ok(false)
+            }
+            (Backend::Gpu, None) => Err(Error::NoAdapter(
+                "this scanner has no GPU (its context has no adapter); use the CPU backend".into(),
+            )),
+            (Backend::Auto, None) if options.mode == SpeculationMode::Force => Err(
+                Error::Unsupported("speculative dispatch on backend cpu".into()),
+            ),
+            (_, gpu) => Ok(gpu.is_some()),
+        }
+    }
+
+    /// Scans `data`; `on_match` receives each chunk's matches and may stop the scan.
+    pub fn scan(
+        &self,
+        data: &[u8],
+        options: &ScanOptions,
+        on_match: Option<&mut MatchSink>,
+        progress: Option<&mut Progress>,
+    ) -> Result<ScanResult> {
+        let started = Instant::now();
+        let mut result = if self.use_gpu(options)? {
+            self.scan_gpu_host(data, options, on_match, progress)?
+        } else {
+            self.scan_cpu(data, options, on_match, progress)?
+        };
+        result.timings.total_ns = started.elapsed().as_nanos() as u64;
+        Ok(result)
+    }
+
+    /// Scans `len` bytes already resident in `buffer` on this scanner's GPU (no upload).
+    pub fn scan_resident(
+        &self,
+        buffer: &wgpu::Buffer,
+        len: u64,
+        options: &ScanOptions,
+    ) -> Result<ScanResult> {
+        let (ctx, gpu) = self
+            .gpu
+            .as_ref()
+            .ok_or_else(|| Error::NoAdapter("this scanner has no GPU".into()))?;
+        let started = Instant::now();
+        let chunks = plan(
+            len,
+            self.gpu_chunk_limit(ctx, options)?,
+            self.rules.max_len as u64,
+        )?;
+        let mut result = ScanResult::default();
+        for chunk in &chunks {
+            let path = choose_path(ctx, &self.speculator, options.mode, true)?;
+            let pending = gpu.submit(
+                ctx,
+                ChunkData::Buffer(buffer, chunk.data_start),
+                chunk,
+                path,
+                self.capacity(options, &result),
+            )?;
+            let out = gpu.finish(ctx, pending)?;
+            self.take_gpu_chunk(&mut result, chunk, path, out, options);
+        }
+        result.timings.total_ns = started.elapsed().as_nanos() as u64;
+        Ok(result)
+    }
+
+    /// Memory-maps `path` and scans it.
+    pub fn scan_file(
+        &self,
+        path: &Path,
+        options: &ScanOptions,
+        on_match: Option<&mut MatchSink>,
+        progress: Option<&mut Progress>,
+    ) -> Result<ScanResult> {
+        let file = std::fs::File::open(path)
+            .map_err(|e| Error::io(path, "opening the file to scan", e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| Error::io(path, "reading the file's size", e))?
+            .len();
+        if len == 0 {
+            return self.scan(&[], options, on_match, progress);
+        }
+        // SAFETY: the map is read-only and dropped before returning. A file truncated by another
+        // process while mapped makes reads past its new end fault (SIGBUS).
+        let map = unsafe { memmap2::Mmap::map(&file) }
+            .map_err(|e| Error::io(path, "memory-mapping the file", e))?;
+        self.scan(&map, options, on_match, progress)
+    }
+
+    fn gpu_chunk_limit(&self, ctx: &GpuContext, options: &ScanOptions) -> Result<u64> {
+        let mut limit = GpuScanner::max_chunk_data(ctx)?.min(GPU_CHUNK_BYTES);
+        if options.max_chunk_bytes > 0 {
+            limit = limit.min(options.max_chunk_bytes);
+        }
+        Ok(limit)
+    }
+
+    fn capacity(&self, options: &ScanOptions, result: &ScanResult) -> u32 {
+        // One more than the room left, so a full chunk is known to be truncated.
+        (options.max_matches.saturating_sub(result.matches.len()) + 1).min(MAX_CHUNK_CAPACITY)
+            as u32
+    }
+
+    fn to_match(&self, pattern: u32, start: u64) -> Match {
+        let p = &self.rules.patterns[pattern as usize];
+        let s = &self.rules.strings[p.string as usize];
+        Match {
+            offset: start,
+            rule_id: s.rule_id,
+            string_id: s.string_id,
+            length: p.bytes.len() as u32,
+        }
+    }
+
+    fn take_gpu_chunk(
+        &self,
+        result: &mut ScanResult,
+        chunk: &Chunk,
+        path: DispatchPath,
+        out: ChunkOutput,
+        options: &ScanOptions,
+    ) {
+        self.speculator.record(out.report);
+        let found = out
+            .matches
+            .iter()
+            .map(|&(pattern, start)| self.to_match(pattern, chunk.data_start + start as u64))
+            .collect();
+        result.timings.kernel_ns += out.kernel_ns;
+        result.timings.readback_ns += out.readback_ns;
+        result.add_chunk(
+            found,
+            out.total,
+            options.max_matches,
+            ChunkReport {
+                offset: chunk.owned_start,
+                bytes: chunk.owned_end - chunk.owned_start,
+                path: ChunkPath::Gpu(path),
+                report: Some(out.report),
+            },
+        );
+    }
+
+    /// Streams `data` through two GPU buffers: chunk k+1 is copied while chunk k runs.
+    fn scan_gpu_host(
+        &self,
+        data: &[u8],
+        options: &ScanOptions,
+        mut on_match: Option<&mut MatchSink>,
+        mut progress: Option<&mut Progress>,
+    ) -> Result<ScanResult> {
+        let (ctx, gpu) = self.gpu.as_ref().expect("checked by use_gpu");
+        let device_gpu = ctx.gpu()?;
+        let chunks = plan(
+            data.len() as u64,
+            self.gpu_chunk_limit(ctx, options)?,
+            self.rules.max_len as u64,
+        )?;
+        let mut result = ScanResult::default();
+        let biggest = chunks
+            .iter()
+            .map(|c| c.data_end - c.data_start)
+            .max()
+            .unwrap_or(0);
+        let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
+        let buffers = [
+            device_gpu
+                .pool
+                .acquire(&device_gpu.device, usage, biggest.max(4) + 4),
+            device_gpu
+                .pool
+                .acquire(&device_gpu.device, usage, biggest.max(4) + 4),
+        ];
+        let slice = |c: &Chunk| &data[c.data_start as usize..c.data_end as usize];
+        let upload_chunk = |k: usize, result: &mut ScanResult| {
+            let t = Instant::now();
+            upload(&device_gpu.queue, &buffers[k % 2], slice(&chunks[k]));
+            result.timings.upload_ns += t.elapsed().as_nanos() as u64;
+        };
+        if !chunks.is_empty() {
+            upload_chunk(0, &mut result);
+        }
+        for (k, chunk) in chunks.iter().enumerate() {
+            let path = choose_path(ctx, &self.speculator, options.mode, true)?;
+            let pending = gpu.submit(
+                ctx,
+                ChunkData::Buffer(&buffers[k % 2], 0),
+                chunk,
+                path,
+                self.capacity(options, &result),
+            )?;
+            if k + 1 < chunks.len() {
+                upload_chunk(k + 1, &mut result);
+            }
+            let out = gpu.finish(ctx, pending)?;
+            let before = result.matches.len();
+            self.take_gpu_chunk(&mut result, chunk, path, out, options);
+            if !deliver(
+                &mut result,
+                before,
+                &mut on_match,
+                &mut progress,
+                chunk.owned_end,
+                data.len() as u64,
+            ) {
+                break;
+            }
+        }
+        device_gpu.pool.release(buffers);
+        Ok(result)
+    }
+
+    fn scan_cpu(
+        &self,
+        data: &[u8],
+        options: &ScanOptions,
+        mut on_match: Option<&mut MatchSink>,
+        mut progress: Option<&mut Progress>,
+    ) -> Result<ScanResult> {
+        let limit = if options.max_chunk_bytes > 0 {
+            options.max_chunk_bytes
+        } else {
+            CPU_CHUNK_BYTES
+        };
+        let chunks = plan(
+            data.len() as u64,
+            limit.max(self.rules.max_len as u64 * 2 + 1024),
+            self.rules.max_len as u64,
+        )?;
+        let mut result = ScanResult::default();
+        for chunk in &chunks {
+            let t = Instant::now();
+            let base = chunk.data_start;
+            let window = &data[base as usize..chunk.data_end as usize];
+            let owned = (chunk.owned_start - base) as usize..(chunk.owned_end - base) as usize;
+            let mut found = Vec::new();
+            self.cpu
+                .search(&self.rules, window, owned, &mut |pattern, start| {
+                    found.push(self.to_match(pattern, base + start as u64));
+                });
+            result.timings.kernel_ns += t.elapsed().as_nanos() as u64;
+            let total = found.len() as u64;
+            let before = result.matches.len();
+            result.add_chunk(
+                found,
+                total,
+                options.max_matches,
+                ChunkReport {
+                    offset: chunk.owned_start,
+                    bytes: chunk.owned_end - chunk.owned_start,
+                    path: ChunkPath::Cpu,
+                    report: None,
+                },
+            );
+            if !deliver(
+                &mut result,
+                before,
+                &mut on_match,
+                &mut progress,
+                chunk.owned_end,
+                data.len() as u64,
+            ) {
+                break;
+            }
+        }
+        Ok(result)
+    }
+}
+
+/// Hands a chunk's new matches to the sink and reports progress; false when either stops.
+fn deliver(
+    result: &mut ScanResult,
+    before: usize,
+    on_match: &mut Option<&mut MatchSink>,
+    progress: &mut Option<&mut Progress>,
+    done: u64,
+    total: u64,
+) -> bool {
+    let go_on = on_match
+        .as_mut()
+        .is_none_or(|sink| sink(&result.matches[before..]))
+        && progress.as_mut().is_none_or(|p| p(done, total));
+    result.stopped |= !go_on;
+    go_on
+}

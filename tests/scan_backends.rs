@@ -1,0 +1,275 @@
+//! The scanner's three paths (GPU fused, GPU serial, CPU) against a brute-force reference, on
+//! random rules and data with planted matches; chunked streaming with a forced small binding.
+
+mod common;
+
+use proptest::prelude::*;
+use specrt::gpu::DispatchPath;
+use specrt::policy::SpeculationMode;
+use specrt::scan::compile::{verify, CompiledRules};
+use specrt::scan::results::ChunkPath;
+use specrt::scan::{Backend, Match, RuleSet, ScanOptions, Scanner, StringFlags};
+use std::sync::Arc;
+
+/// Every (pattern, start) by trying every pattern at every offset.
+fn reference(rules: &CompiledRules, data: &[u8]) -> Vec<Match> {
+    let mut out: Vec<Match> = Vec::new();
+    for p in &rules.patterns {
+        for start in 0..data.len() {
+            if verify(p, data, start) {
+                let s = &rules.strings[p.string as usize];
+                out.push(Match {
+                    offset: start as u64,
+                    rule_id: s.rule_id,
+                    string_id: s.string_id,
+                    length: p.bytes.len() as u32,
+                });
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+fn options(backend: Backend, mode: SpeculationMode, chunk: u64) -> ScanOptions {
+    ScanOptions {
+        backend,
+        mode,
+        max_chunk_bytes: chunk,
+        ..Default::default()
+    }
+}
+
+/// Scans on every path and checks each against the reference.
+fn check_all(scanner: &Scanner, data: &[u8], chunk: u64) {
+    let expected = reference(scanner.rules(), data);
+    let mut paths = vec![options(Backend::Cpu, SpeculationMode::Auto, chunk)];
+    if scanner.has_gpu() {
+        paths.push(options(Backend::Gpu, SpeculationMode::Force, chunk));
+        paths.push(options(Backend::Gpu, SpeculationMode::Disable, chunk));
+        paths.push(options(Backend::Gpu, SpeculationMode::Auto, chunk));
+    }
+    for o in paths {
+        let r = scanner.scan(data, &o, None, None).unwrap();
+        assert!(!r.truncated);
+        assert_eq!(
+            r.matches,
+            expected,
+            "{:?} {:?} chunk {chunk}, {} bytes",
+            o.backend,
+            o.mode,
+            data.len()
+        );
+        assert_eq!(r.bytes, data.len() as u64);
+        let expected_path = match (o.backend, o.mode) {
+            (Backend::Cpu, _) => Some(ChunkPath::Cpu),
+            (_, SpeculationMode::Force) => Some(ChunkPath::Gpu(DispatchPath::Fused)),
+            (_, SpeculationMode::Disable) => Some(ChunkPath::Gpu(DispatchPath::Serial)),
+            _ => None,
+        };
+        if let Some(path) = expected_path {
+            assert!(r.chunks.iter().all(|c| c.path == path), "{:?}", r.chunks);
+        }
+    }
+}
+
+fn scanner(rules: &RuleSet) -> Scanner {
+    Scanner::new(common::context().map(Arc::new), rules).unwrap()
+}
+
+fn flags(nocase: bool, wide: bool, ascii: bool, fullword: bool) -> StringFlags {
+    StringFlags {
+        nocase,
+        wide,
+        ascii,
+        fullword,
+    }
+}
+
+#[test]
+fn fixed_rules_on_a_known_text() {
+    let mut rules = RuleSet::new();
+    rules
+        .add_string(1, 0, b"hello", &[], StringFlags::default())
+        .unwrap();
+    rules
+        .add_string(1, 1, b"WORLD", &[], flags(true, false, false, false))
+        .unwrap();
+    rules
+        .add_string(2, 0, b"ll", &[], StringFlags::default())
+        .unwrap();
+    rules
+        .add_string(2, 1, b"w?r", &[0xff, 0, 0xff], StringFlags::default())
+        .unwrap();
+    rules
+        .add_string(3, 0, b"ab", &[], flags(false, true, true, false))
+        .unwrap();
+    rules
+        .add_string(3, 1, b"word", &[], flags(false, false, false, true))
+        .unwrap();
+    rules
+        .add_string(4, 0, b"\x40", &[0xf0], StringFlags::default())
+        .unwrap();
+    let s = scanner(&rules);
+    let data = b"hello world, hellO WoRlD! a\0b\0ab word words sword word";
+    check_all(&s, data, 0);
+    let r = s.scan(data, &ScanOptions::default(), None, None).unwrap();
+    assert!(r
+        .matches
+        .iter()
+        .any(|m| m.rule_id == 1 && m.string_id == 1 && m.offset == 19));
+    assert_eq!(
+        r.matches
+            .iter()
+            .filter(|m| m.rule_id == 3 && m.string_id == 1)
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn empty_and_tiny_inputs() {
+    let mut rules = RuleSet::new();
+    rules
+        .add_string(1, 0, b"a", &[], StringFlags::default())
+        .unwrap();
+    rules
+        .add_string(1, 1, b"ab", &[], StringFlags::default())
+        .unwrap();
+    let s = scanner(&rules);
+    check_all(&s, b"", 0);
+    check_all(&s, b"a", 0);
+    check_all(&s, b"b", 0);
+    check_all(&s, b"ab", 0);
+}
+
+#[test]
+fn matches_straddling_tiles_and_chunks() {
+    let mut rules = RuleSet::new();
+    let needle: Vec<u8> = (0..300u32).map(|i| (i * 7 + 3) as u8).collect();
+    rules
+        .add_string(9, 0, &needle, &[], StringFlags::default())
+        .unwrap();
+    rules
+        .add_string(9, 1, b"edge", &[], flags(true, false, false, true))
+        .unwrap();
+    let s = scanner(&rules);
+    let mut data = vec![b'.'; 40_000];
+    for at in [0usize, 4090, 4095, 8192 - 150, 12_000, 20_000, 40_000 - 300] {
+        data[at..at + 300].copy_from_slice(&needle);
+    }
+    for at in [4094usize, 8190, 16383, 39_996] {
+        data[at..at + 4].copy_from_slice(b"EdGe");
+    }
+    for chunk in [0, 1024, 2048 + 512, 4096] {
+        check_all(&s, &data, chunk);
+    }
+}
+
+#[test]
+fn match_limit_truncates_and_counts() {
+    let mut rules = RuleSet::new();
+    rules
+        .add_string(1, 0, b"aa", &[], StringFlags::default())
+        .unwrap();
+    let s = scanner(&rules);
+    let data = vec![b'a'; 10_001];
+    for backend in [Backend::Cpu, Backend::Auto] {
+        let r = s
+            .scan(
+                &data,
+                &ScanOptions {
+                    backend,
+                    max_matches: 100,
+                    max_chunk_bytes: 4096,
+                    ..Default::default()
+                },
+                None,
+                None,
+            )
+            .unwrap();
+        assert!(r.truncated);
+        assert_eq!(r.matches.len(), 100);
+        assert_eq!(r.dropped, 10_000 - 100);
+    }
+}
+
+#[test]
+fn a_callback_stops_the_scan_early() {
+    let mut rules = RuleSet::new();
+    rules
+        .add_string(1, 0, b"x", &[], StringFlags::default())
+        .unwrap();
+    let s = scanner(&rules);
+    let data = vec![b'x'; 50_000];
+    for backend in [Backend::Cpu, Backend::Auto] {
+        let mut calls = 0;
+        let mut sink = |m: &[Match]| {
+            calls += 1;
+            assert!(!m.is_empty());
+            false
+        };
+        let r = s
+            .scan(
+                &data,
+                &ScanOptions {
+                    backend,
+                    max_chunk_bytes: 4096,
+                    ..Default::default()
+                },
+                Some(&mut sink),
+                None,
+            )
+            .unwrap();
+        assert_eq!(calls, 1);
+        assert!(r.stopped);
+        assert!(r.bytes < data.len() as u64);
+    }
+}
+
+/// A random string: bytes, a mask with some wildcards and nibbles, and flags.
+fn string_strategy() -> impl Strategy<Value = (Vec<u8>, Vec<u8>, StringFlags)> {
+    (1usize..12).prop_flat_map(|len| {
+        (
+            proptest::collection::vec(
+                prop_oneof![b'a'..=b'f', b'A'..=b'F', Just(0u8), Just(b' ')],
+                len,
+            ),
+            proptest::collection::vec(
+                prop_oneof![8 => Just(0xffu8), 1 => Just(0u8), 1 => Just(0xf0u8)],
+                len,
+            ),
+            (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
+        )
+            .prop_map(|(bytes, mask, (nocase, wide, ascii, fullword))| {
+                (bytes, mask, flags(nocase, wide, ascii, fullword))
+            })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn random_rules_and_data_agree(strings in proptest::collection::vec(string_strategy(), 1..12),
+                                   noise in proptest::collection::vec(prop_oneof![b'a'..=b'f', b'A'..=b'F', Just(0u8), Just(b' '), any::<u8>()], 0..9000),
+                                   plants in proptest::collection::vec((any::<proptest::sample::Index>(), any::<proptest::sample::Index>()), 0..20),
+                                   chunk in prop_oneof![Just(0u64), Just(1024u64), Just(3000u64)]) {
+        let mut rules = RuleSet::new();
+        for (i, (bytes, mask, f)) in strings.iter().enumerate() {
+            rules.add_string(i as u32 % 3, i as u32, bytes, mask, *f).unwrap();
+        }
+        let mut data = noise;
+        // Plant strings (their plain or wide form) at random places.
+        for (which, at) in plants {
+            let (bytes, _, f) = &strings[which.index(strings.len())];
+            let form: Vec<u8> = if f.wide { bytes.iter().flat_map(|&b| [b, 0]).collect() } else { bytes.clone() };
+            if data.len() > form.len() {
+                let at = at.index(data.len() - form.len());
+                data[at..at + form.len()].copy_from_slice(&form);
+            }
+        }
+        let s = scanner(&rules);
+        check_all(&s, &data, chunk);
+    }
+}
