@@ -70,6 +70,20 @@
 
 #if defined(SPECRT_GPU)
 /**
+ * Longest string, bytes (before the wide form doubles it).
+ */
+#define SPECRT_MAX_STRING_BYTES 4096
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Most strings in a rule set.
+ */
+#define SPECRT_MAX_STRINGS 1048576
+#endif
+
+#if defined(SPECRT_GPU)
+/**
  * Longest anchor, bytes.
  */
 #define MAX_ANCHOR 4
@@ -194,6 +208,29 @@ typedef struct specrt_paired_window specrt_paired_window;
  * Thread safety: immutable; any number of threads may dispatch it at once.
  */
 typedef struct specrt_program specrt_program;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Strings grouped into rules, built with `specrt_ruleset_add_string` and compiled by
+ * `specrt_scanner_new`. Thread safety: calls lock it.
+ */
+typedef struct specrt_ruleset specrt_ruleset;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The result of one scan; owned by the caller, freed with `specrt_scan_result_free`.
+ */
+typedef struct specrt_scan_result specrt_scan_result;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * A compiled rule set with its GPU tables. Thread safety: any number of threads may scan with
+ * one scanner at once.
+ */
+typedef struct specrt_scanner specrt_scanner;
 #endif
 
 /**
@@ -710,6 +747,171 @@ typedef struct specrt_speculation_observation {
   uint64_t side_compile_cost_ns;
 } specrt_speculation_observation;
 
+#if defined(SPECRT_GPU)
+/**
+ * Which backend a scan uses: one of the `SPECRT_SCAN_BACKEND_*` values.
+ */
+typedef uint32_t specrt_scan_backend;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Per-scan settings; start from `specrt_scan_options_default()`.
+ */
+typedef struct specrt_scan_options {
+  /**
+   * `SPECRT_SPECULATION_*`: fused, serial or the speculator's choice, per chunk.
+   */
+  specrt_speculation_mode mode;
+  /**
+   * `SPECRT_SCAN_BACKEND_*`.
+   */
+  specrt_scan_backend backend;
+  /**
+   * Most matches kept; the others are counted as dropped and the result marked truncated.
+   */
+  uint64_t max_matches;
+  /**
+   * Upper bound on one chunk's data, bytes; 0 for the device's limit.
+   */
+  uint64_t max_chunk_bytes;
+} specrt_scan_options;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Flags of a scan string: `SPECRT_STRING_*` bits.
+ */
+typedef uint32_t specrt_string_flags;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * One occurrence of a string.
+ */
+typedef struct specrt_match {
+  /**
+   * Offset in the input, bytes.
+   */
+  uint64_t offset;
+  /**
+   * The rule's id.
+   */
+  uint32_t rule_id;
+  /**
+   * The string's id within its rule.
+   */
+  uint32_t string_id;
+  /**
+   * Length of the matched bytes.
+   */
+  uint32_t length;
+} specrt_match;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Receives each chunk's matches (sorted by offset, rule, string, length) during a scan; the
+ * array is valid only during the call. Return non-zero to stop the scan.
+ */
+typedef int (*specrt_match_fn)(const struct specrt_match *matches, size_t count, void *user_data);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Receives (bytes done, bytes total) after each chunk of a file scan. Return non-zero to stop.
+ */
+typedef int (*specrt_progress_fn)(uint64_t done, uint64_t total, void *user_data);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * What a scan did, in totals.
+ */
+typedef struct specrt_scan_summary {
+  /**
+   * Bytes scanned.
+   */
+  uint64_t bytes;
+  /**
+   * Matches kept.
+   */
+  uint64_t match_count;
+  /**
+   * Whether the match limit dropped some.
+   */
+  bool truncated;
+  /**
+   * How many were dropped.
+   */
+  uint64_t dropped;
+  /**
+   * Whether a callback stopped the scan early.
+   */
+  bool stopped;
+  /**
+   * Chunks scanned.
+   */
+  uint32_t chunk_count;
+  /**
+   * Chunks on the fused GPU path.
+   */
+  uint32_t fused_chunks;
+  /**
+   * Chunks on the serial GPU path.
+   */
+  uint32_t serial_chunks;
+  /**
+   * Chunks on the CPU.
+   */
+  uint32_t cpu_chunks;
+  /**
+   * Tile reports of the GPU chunks, summed.
+   */
+  struct specrt_report report;
+  /**
+   * Host-to-GPU copy time, ns.
+   */
+  uint64_t upload_ns;
+  /**
+   * Kernel (or CPU search) time, ns.
+   */
+  uint64_t kernel_ns;
+  /**
+   * Readback time, ns.
+   */
+  uint64_t readback_ns;
+  /**
+   * Whole scan, ns.
+   */
+  uint64_t total_ns;
+} specrt_scan_summary;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * One chunk of a scan.
+ */
+typedef struct specrt_scan_chunk {
+  /**
+   * Offset of the chunk's first owned byte.
+   */
+  uint64_t offset;
+  /**
+   * Bytes it owns.
+   */
+  uint64_t bytes;
+  /**
+   * `SPECRT_PATH_FUSED`, `SPECRT_PATH_SERIAL` or `SPECRT_PATH_CPU`.
+   */
+  specrt_path path;
+  /**
+   * Its tile report (GPU chunks).
+   */
+  struct specrt_report report;
+} specrt_scan_chunk;
+#endif
+
 /**
  * What one recorded sample produced.
  */
@@ -867,6 +1069,62 @@ typedef struct specrt_paired_update {
  * Reject the speculative variant: it is no faster.
  */
 #define SPECRT_VERDICT_REJECT 2
+
+#if defined(SPECRT_GPU)
+/**
+ * ASCII letters match in either case.
+ */
+#define SPECRT_STRING_NOCASE 1
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Match the UTF-16LE form (each byte followed by a zero byte).
+ */
+#define SPECRT_STRING_WIDE 2
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * With `SPECRT_STRING_WIDE`, also match the plain form.
+ */
+#define SPECRT_STRING_ASCII 4
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Match only between non-alphanumeric characters.
+ */
+#define SPECRT_STRING_FULLWORD 8
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The GPU when the scanner has one, else the CPU.
+ */
+#define SPECRT_SCAN_BACKEND_AUTO 0
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The GPU (`SPECRT_ERROR_NO_ADAPTER` without one).
+ */
+#define SPECRT_SCAN_BACKEND_GPU 1
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The CPU.
+ */
+#define SPECRT_SCAN_BACKEND_CPU 2
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * A chunk scanned by the CPU backend.
+ */
+#define SPECRT_PATH_CPU 4
+#endif
 
 /**
  * The speculator decides, dispatch by dispatch (the default).
@@ -1112,8 +1370,8 @@ specrt_status specrt_context_new(const struct specrt_context_options *options,
 
 #if defined(SPECRT_GPU)
 /**
- * Frees a context. Programs made on it stay valid to free but can no longer dispatch. NULL is
- * accepted and ignored.
+ * Releases a context. Programs made on it stay valid to free but can no longer dispatch;
+ * scanners made on it keep the device open until they are freed. NULL is accepted and ignored.
  *
  * # Safety
  * `context` must be NULL or a live context not in use by another thread.
@@ -1448,6 +1706,185 @@ specrt_status specrt_counter_tail_parse(const uint8_t *bytes,
  * `out` must be valid for writes of 8 bytes.
  */
 specrt_status specrt_counter_tail_encode(struct specrt_report report, uint8_t *out);
+
+#if defined(SPECRT_GPU)
+/**
+ * Default scan options: Auto mode and backend, 1048576 matches, the device's chunk size.
+ */
+struct specrt_scan_options specrt_scan_options_default(void);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Creates an empty rule set.
+ *
+ * # Safety
+ * `out` must be valid for a write.
+ */
+specrt_status specrt_ruleset_new(struct specrt_ruleset **out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Frees a rule set (scanners made from it stay valid). NULL is accepted and ignored.
+ *
+ * # Safety
+ * `ruleset` must be NULL or a live rule set not in use by another thread.
+ */
+void specrt_ruleset_free(struct specrt_ruleset *ruleset);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Adds string `string_id` to rule `rule_id` (created on first use): `len` bytes (1 to
+ * `SPECRT_MAX_STRING_BYTES`) and an optional per-byte `mask` (NULL for an exact string; a data
+ * byte `d` matches when `d & mask[i] == bytes[i] & mask[i]`), with `SPECRT_STRING_*` flags.
+ *
+ * # Safety
+ * `bytes` (and `mask` when not NULL) must be valid for `len` bytes.
+ */
+specrt_status specrt_ruleset_add_string(struct specrt_ruleset *ruleset,
+                                        uint32_t rule_id,
+                                        uint32_t string_id,
+                                        const uint8_t *bytes,
+                                        const uint8_t *mask,
+                                        size_t len,
+                                        specrt_string_flags flags);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Number of strings in the rule set (0 with a last error on a bad handle).
+ *
+ * # Safety
+ * `ruleset` must be NULL or a specrt handle.
+ */
+size_t specrt_ruleset_string_count(const struct specrt_ruleset *ruleset);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Compiles `ruleset` into a scanner. With a `context` that has a GPU, the rule tables and
+ * kernels go to that GPU (the scanner keeps the context alive); with NULL or a CPU-fallback
+ * context, the scanner uses the CPU backend.
+ *
+ * # Safety
+ * `context` must be NULL or a specrt handle; `ruleset` a specrt handle; `out` valid for a write.
+ */
+specrt_status specrt_scanner_new(const struct specrt_context *context,
+                                 const struct specrt_ruleset *ruleset,
+                                 struct specrt_scanner **out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Frees a scanner. NULL is accepted and ignored.
+ *
+ * # Safety
+ * `scanner` must be NULL or a live scanner not in use by another thread.
+ */
+void specrt_scanner_free(struct specrt_scanner *scanner);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Whether the scanner can scan on a GPU (false with a last error on a bad handle).
+ *
+ * # Safety
+ * `scanner` must be NULL or a specrt handle.
+ */
+bool specrt_scanner_has_gpu(const struct specrt_scanner *scanner);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Scans `len` bytes of `data` (any size: large inputs are streamed to the GPU in overlapping
+ * chunks). `options` may be NULL for the defaults; `on_match` (may be NULL) receives each
+ * chunk's matches and may stop the scan. Force on a CPU-only scanner is
+ * `SPECRT_ERROR_UNSUPPORTED`.
+ *
+ * # Safety
+ * `data` must be valid for `len` bytes; other pointers valid or NULL where allowed.
+ */
+specrt_status specrt_scan(const struct specrt_scanner *scanner,
+                          const uint8_t *data,
+                          size_t len,
+                          const struct specrt_scan_options *options,
+                          specrt_match_fn on_match,
+                          void *user_data,
+                          struct specrt_scan_result **out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Memory-maps the file at `path` and scans it; `progress` (may be NULL) receives (bytes done,
+ * total) after each chunk and may stop the scan, like `on_match`.
+ *
+ * # Safety
+ * `path` must be NUL-terminated; other pointers valid or NULL where allowed.
+ */
+specrt_status specrt_scan_file(const struct specrt_scanner *scanner,
+                               const char *path,
+                               const struct specrt_scan_options *options,
+                               specrt_match_fn on_match,
+                               specrt_progress_fn progress,
+                               void *user_data,
+                               struct specrt_scan_result **out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Number of matches kept (0 with a last error on a bad handle).
+ *
+ * # Safety
+ * `result` must be NULL or a specrt handle.
+ */
+size_t specrt_scan_result_match_count(const struct specrt_scan_result *result);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The matches, sorted by (offset, rule id, string id, length); valid until the result is freed.
+ * NULL with a last error on a bad handle (and possibly NULL when there are none).
+ *
+ * # Safety
+ * `result` must be NULL or a specrt handle.
+ */
+const struct specrt_match *specrt_scan_result_matches(const struct specrt_scan_result *result);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Totals of the scan: bytes, matches, truncation, chunks per path, summed tile report, timings.
+ *
+ * # Safety
+ * `result` must be a specrt handle; `out` valid for a write.
+ */
+specrt_status specrt_scan_result_summary(const struct specrt_scan_result *result,
+                                         struct specrt_scan_summary *out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Chunk `index` of the scan (see `specrt_scan_summary.chunk_count`).
+ *
+ * # Safety
+ * `result` must be a specrt handle; `out` valid for a write.
+ */
+specrt_status specrt_scan_result_chunk(const struct specrt_scan_result *result,
+                                       uint32_t index,
+                                       struct specrt_scan_chunk *out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Frees a scan result. NULL is accepted and ignored.
+ *
+ * # Safety
+ * `result` must be NULL or a live result not in use by another thread.
+ */
+void specrt_scan_result_free(struct specrt_scan_result *result);
+#endif
 
 /**
  * Creates a speculator with a commit-rate threshold in percent (15 is the usual default);

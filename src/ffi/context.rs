@@ -102,7 +102,7 @@ pub struct specrt_context {
 }
 
 impl Handle for specrt_context {
-    type Inner = GpuContext;
+    type Inner = std::sync::Arc<GpuContext>;
     const TAG: u64 = tags::CONTEXT;
     const NAME: &'static str = "specrt_context";
 }
@@ -181,13 +181,13 @@ pub unsafe extern "C" fn specrt_context_new(
             Some(o) => to_options(o)?,
             None => to_options(&specrt_context_options_default())?,
         };
-        *out = handle::into_raw::<specrt_context>(GpuContext::new(&options)?);
+        *out = handle::into_raw::<specrt_context>(std::sync::Arc::new(GpuContext::new(&options)?));
         Ok(())
     })
 }
 
-/// Frees a context. Programs made on it stay valid to free but can no longer dispatch. NULL is
-/// accepted and ignored.
+/// Releases a context. Programs made on it stay valid to free but can no longer dispatch;
+/// scanners made on it keep the device open until they are freed. NULL is accepted and ignored.
 ///
 /// # Safety
 /// `context` must be NULL or a live context not in use by another thread.

@@ -41,6 +41,12 @@ pub(crate) mod tags {
     pub(crate) const CONFIRM_IO: u64 = 0x5350_4543_0000_0006;
     /// `specrt_dispatch_outcome`.
     pub(crate) const DISPATCH_OUTCOME: u64 = 0x5350_4543_0000_0007;
+    /// `specrt_ruleset`.
+    pub(crate) const RULESET: u64 = 0x5350_4543_0000_0008;
+    /// `specrt_scanner`.
+    pub(crate) const SCANNER: u64 = 0x5350_4543_0000_0009;
+    /// `specrt_scan_result`.
+    pub(crate) const SCAN_RESULT: u64 = 0x5350_4543_0000_000a;
 }
 
 /// What each handle tag is, for messages about a handle of the wrong type.
@@ -52,6 +58,9 @@ static KNOWN_TAGS: &[(u64, &str)] = &[
     (tags::PROGRAM, "it is a specrt_program"),
     (tags::CONFIRM_IO, "it is a specrt_confirm_io"),
     (tags::DISPATCH_OUTCOME, "it is a specrt_dispatch_outcome"),
+    (tags::RULESET, "it is a specrt_ruleset"),
+    (tags::SCANNER, "it is a specrt_scanner"),
+    (tags::SCAN_RESULT, "it is a specrt_scan_result"),
 ];
 
 /// Moves `value` to the heap and returns its handle.

@@ -20,6 +20,8 @@ pub mod persistent;
 pub mod program;
 pub mod race;
 pub mod report;
+#[cfg(feature = "gpu")]
+pub mod scan;
 pub mod speculator;
 pub mod status;
 pub mod version;

@@ -70,7 +70,7 @@ fn build_tables(rules: &CompiledRules) -> (Vec<u32>, Layout) {
         words.resize(base + size, 0);
         for &(l, value) in groups.keys().filter(|(l, _)| *l == len) {
             match l {
-                1 | 2 | 3 => set_bit(&mut words, base, value),
+                1..=3 => set_bit(&mut words, base, value),
                 _ => {
                     set_bit(&mut words, base, value.wrapping_mul(HASH_A) >> 8);
                     set_bit(&mut words, base, value.wrapping_mul(HASH_B) >> 8);

@@ -1,0 +1,190 @@
+//! Scan throughput of the GPU fused and serial paths and of the CPU backend, at several tile hit
+//! rates, end to end from host memory and with the input already resident on the GPU. Prints one
+//! JSON object. Input size: `SPECRT_BENCH_BYTES` (default 1 GiB); strings: `SPECRT_BENCH_STRINGS`
+//! (default 1000).
+
+use specrt::gpu::{ContextOptions, GpuContext};
+use specrt::policy::SpeculationMode;
+use specrt::scan::gpu::TILE;
+use specrt::scan::{Backend, RuleSet, ScanOptions, ScanResult, Scanner, StringFlags};
+use std::sync::Arc;
+use std::time::Instant;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// `count` random strings of 8 to 16 bytes.
+fn strings(count: usize, rng: &mut Rng) -> Vec<Vec<u8>> {
+    (0..count)
+        .map(|_| {
+            let len = 8 + (rng.next() % 9) as usize;
+            (0..len).map(|_| rng.next() as u8).collect()
+        })
+        .collect()
+}
+
+/// Random bytes where `hit_pct` % of the 4 KiB tiles hold one planted string.
+fn input(bytes: usize, hit_pct: u64, needles: &[Vec<u8>], rng: &mut Rng) -> Vec<u8> {
+    let mut data = vec![0u8; bytes];
+    for word in data.chunks_exact_mut(8) {
+        word.copy_from_slice(&rng.next().to_le_bytes());
+    }
+    for tile in data.chunks_mut(TILE as usize) {
+        if rng.next() % 100 < hit_pct {
+            let needle = &needles[(rng.next() % needles.len() as u64) as usize];
+            if tile.len() > needle.len() {
+                let at = (rng.next() % (tile.len() - needle.len()) as u64) as usize;
+                tile[at..at + needle.len()].copy_from_slice(needle);
+            }
+        }
+    }
+    data
+}
+
+/// Best of `runs` runs: (GB/s, result of the last run).
+fn best(runs: usize, bytes: usize, mut f: impl FnMut() -> ScanResult) -> (f64, ScanResult) {
+    let mut best = f64::INFINITY;
+    let mut last = ScanResult::default();
+    for _ in 0..runs {
+        let t = Instant::now();
+        last = f();
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    (bytes as f64 / best / 1e9, last)
+}
+
+fn main() {
+    let bytes = env_u64("SPECRT_BENCH_BYTES", 1 << 30) as usize;
+    let count = env_u64("SPECRT_BENCH_STRINGS", 1000) as usize;
+    let ctx = Arc::new(GpuContext::new(&ContextOptions::default()).expect("a GPU adapter"));
+    let device = ctx.summary().unwrap().info.name.clone();
+    let mut rng = Rng(0x5eed);
+    let needles = strings(count, &mut rng);
+    let mut rules = RuleSet::new();
+    for (i, n) in needles.iter().enumerate() {
+        rules
+            .add_string(i as u32 / 10, i as u32, n, &[], StringFlags::default())
+            .unwrap();
+    }
+    let scanner = Scanner::new(Some(ctx.clone()), &rules).unwrap();
+    let gpu = ctx.gpu().unwrap();
+    let mut rows = Vec::new();
+    for hit_pct in [1u64, 60] {
+        let data = input(bytes, hit_pct, &needles, &mut rng);
+        let opts = |backend, mode| ScanOptions {
+            backend,
+            mode,
+            ..Default::default()
+        };
+        let (fused, rf) = best(3, bytes, || {
+            scanner
+                .scan(
+                    &data,
+                    &opts(Backend::Gpu, SpeculationMode::Force),
+                    None,
+                    None,
+                )
+                .unwrap()
+        });
+        let (serial, rs) = best(3, bytes, || {
+            scanner
+                .scan(
+                    &data,
+                    &opts(Backend::Gpu, SpeculationMode::Disable),
+                    None,
+                    None,
+                )
+                .unwrap()
+        });
+        let (adaptive, _) = best(3, bytes, || {
+            scanner
+                .scan(
+                    &data,
+                    &opts(Backend::Gpu, SpeculationMode::Auto),
+                    None,
+                    None,
+                )
+                .unwrap()
+        });
+        let (cpu, rc) = best(1, bytes, || {
+            scanner
+                .scan(
+                    &data,
+                    &opts(Backend::Cpu, SpeculationMode::Auto),
+                    None,
+                    None,
+                )
+                .unwrap()
+        });
+        assert_eq!(rf.matches, rc.matches, "fused and CPU disagree");
+        assert_eq!(rs.matches, rc.matches, "serial and CPU disagree");
+
+        let resident = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("bench input"),
+            size: (bytes as u64 + 4).next_multiple_of(4),
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        for (i, piece) in data.chunks(64 << 20).enumerate() {
+            gpu.queue
+                .write_buffer(&resident, (i as u64) * (64 << 20), piece);
+        }
+        let (fused_res, rr) = best(3, bytes, || {
+            scanner
+                .scan_resident(
+                    &resident,
+                    bytes as u64,
+                    &opts(Backend::Gpu, SpeculationMode::Force),
+                )
+                .unwrap()
+        });
+        let (serial_res, _) = best(3, bytes, || {
+            scanner
+                .scan_resident(
+                    &resident,
+                    bytes as u64,
+                    &opts(Backend::Gpu, SpeculationMode::Disable),
+                )
+                .unwrap()
+        });
+        assert_eq!(rr.matches, rc.matches, "resident fused and CPU disagree");
+        let tiles: (u64, u64) = rf
+            .chunks
+            .iter()
+            .filter_map(|c| c.report)
+            .fold((0, 0), |a, r| {
+                (
+                    a.0 + r.committed_tiles as u64,
+                    a.1 + r.rolled_back_tiles as u64,
+                )
+            });
+        rows.push(format!(
+            "{{\"hit_pct\": {hit_pct}, \"measured_tile_hit_pct\": {:.2}, \"matches\": {}, \
+             \"end_to_end_gbps\": {{\"fused\": {fused:.2}, \"serial\": {serial:.2}, \"adaptive\": {adaptive:.2}, \"cpu\": {cpu:.2}}}, \
+             \"resident_gbps\": {{\"fused\": {fused_res:.2}, \"serial\": {serial_res:.2}}}}}",
+            100.0 * tiles.0 as f64 / (tiles.0 + tiles.1).max(1) as f64,
+            rc.matches.len()
+        ));
+        eprintln!("{}", rows.last().unwrap());
+    }
+    println!(
+        "{{\"device\": \"{}\", \"bytes\": {bytes}, \"strings\": {count}, \"cpu_threads\": 1, \"scan\": [{}]}}",
+        device.replace('"', "'"),
+        rows.join(", ")
+    );
+}
