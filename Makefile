@@ -111,7 +111,8 @@ bench: $(RELEASE)/libspecrt.a
 	@$(CC) -std=c99 -O2 -Iinclude benches/c/policy_bench.c $(RELEASE)/libspecrt.a $(NATIVE_LIBS) -o $(CDIR)/policy_bench
 	@policy=$$(SPECRT_C_BENCH=$(CURDIR)/$(CDIR)/policy_bench $(CARGO) bench --quiet --bench policy) && \
 	 dispatch=$$($(CARGO) bench --quiet --bench dispatch 2>/dev/null) && \
-	 printf '{"policy": %s, "dispatch": %s}\n' "$$policy" "$$dispatch"
+	 scan=$$($(CARGO) bench --quiet --bench scan 2>/dev/null) && \
+	 printf '{"policy": %s, "dispatch": %s, "scan": %s}\n' "$$policy" "$$dispatch" "$$scan"
 
 install: $(INSTALL_FROM)/libspecrt.a
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/specrt $(DESTDIR)$(PREFIX)/include

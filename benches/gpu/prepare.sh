@@ -9,13 +9,15 @@ carry=.carry
 rm -rf "$carry" && mkdir -p "$carry/bin" "$carry/debs"
 
 cargo build --release --lib
-test_bin=$(cargo test --release --test gpu_dispatch --no-run --message-format=json 2>/dev/null |
-  python3 -c 'import sys,json
+for test in gpu_dispatch scan_backends; do
+  exe=$(cargo test --release --test "$test" --no-run --message-format=json 2>/dev/null |
+    python3 -c 'import sys,json
 for l in sys.stdin:
     m=json.loads(l)
-    if m.get("reason")=="compiler-artifact" and m.get("executable") and m["target"]["name"]=="gpu_dispatch": print(m["executable"])')
-cp "$test_bin" "$carry/bin/gpu_dispatch_rs"
-for bench in policy dispatch; do
+    if m.get("reason")=="compiler-artifact" and m.get("executable"): print(m["executable"])' | tail -1)
+  cp "$exe" "$carry/bin/${test}_rs"
+done
+for bench in policy dispatch scan; do
   exe=$(cargo bench --bench "$bench" --no-run --message-format=json 2>/dev/null |
     python3 -c 'import sys,json
 for l in sys.stdin:
@@ -25,11 +27,17 @@ for l in sys.stdin:
 done
 
 flags="-O2 -g -pthread -Iinclude -Iexamples/c"
-libs="target/release/libspecrt.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
+# The C programs share one copy of the shared library, found next to them.
+libs="-Ltarget/release -lspecrt -Wl,-rpath,\$ORIGIN"
+cp target/release/libspecrt.so "$carry/bin/libspecrt.so.0"
+ln -sf libspecrt.so.0 "$carry/bin/libspecrt.so"
 cc -std=c99 $flags tests/c/gpu_dispatch.c $libs -o "$carry/bin/gpu_dispatch_c"
 cc -std=c99 $flags examples/c/custom_kernel.c $libs -o "$carry/bin/custom_kernel"
-cc -std=c99 $flags benches/c/policy_bench.c $libs -o "$carry/bin/policy_bench"
-strip "$carry"/bin/*
+cc -std=c99 $flags tests/c/scan_test.c $libs -o "$carry/bin/scan_test_c"
+cc -std=c99 $flags examples/c/scan.c $libs -o "$carry/bin/scan"
+# Static, as the C ABI timing targets are for an engine linking libspecrt.a.
+cc -std=c99 $flags benches/c/policy_bench.c target/release/libspecrt.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc -o "$carry/bin/policy_bench"
+strip "$carry"/bin/* 2>/dev/null || true
 
 o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
 mkdir -p /tmp/amd64/partial

@@ -19,12 +19,16 @@ run() { echo "== $*"; "$@" || { echo "FAILED: $*"; status=1; }; }
 {
   nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
   run "$bin/gpu_dispatch_rs" --test-threads=1
+  run "$bin/scan_backends_rs" --test-threads=1
   scratch=$(mktemp -d)
   run "$bin/gpu_dispatch_c" "$scratch" examples/kernels
+  run "$bin/scan_test_c" "$scratch" examples/kernels
   run "$bin/custom_kernel" examples/kernels
+  run "$bin/scan"
 } > "$out/tests.log" 2>&1
 policy=$(SPECRT_C_BENCH=$bin/policy_bench "$bin/bench_policy" --bench 2>>"$out/bench.err")
 dispatch=$("$bin/bench_dispatch" --bench 2>>"$out/bench.err")
-printf '{"policy": %s, "dispatch": %s}\n' "$policy" "$dispatch" > "$out/bench.json"
-cat "$out/tests.log" | grep -E "^(==|FAILED|test result|gpu_dispatch|adapter)" ; cat "$out/bench.json"
+scan=$("$bin/bench_scan" --bench 2>>"$out/bench.err")
+printf '{"policy": %s, "dispatch": %s, "scan": %s}\n' "$policy" "$dispatch" "$scan" > "$out/bench.json"
+grep -E "^(==|FAILED|test result|gpu_dispatch|scan_test|adapter|scanned)" "$out/tests.log"; cat "$out/bench.json"
 exit $status
