@@ -273,3 +273,74 @@ proptest! {
         check_all(&s, &data, chunk);
     }
 }
+
+/// Random data where `hit_pct` % of 4 KiB tiles hold a planted string.
+fn planted(len: usize, hit_pct: u64, needles: &[Vec<u8>], seed: u64) -> Vec<u8> {
+    let mut state = seed * 2 + 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut data: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+    for tile in data.chunks_mut(4096) {
+        if next() % 100 < hit_pct {
+            let needle = &needles[(next() % needles.len() as u64) as usize];
+            let at = (next() % (tile.len() - needle.len()) as u64) as usize;
+            tile[at..at + needle.len()].copy_from_slice(needle);
+        }
+    }
+    data
+}
+
+#[test]
+fn tile_hit_rates_from_0_to_100_percent() {
+    let needles: Vec<Vec<u8>> = (0..50u8).map(|i| vec![0xc3, i, 0x77, i ^ 0x5a, 0x19, i]).collect();
+    let mut rules = RuleSet::new();
+    for (i, n) in needles.iter().enumerate() {
+        rules.add_string(i as u32 % 5, i as u32, n, &[], StringFlags::default()).unwrap();
+    }
+    let s = scanner(&rules);
+    for hit_pct in [0, 1, 15, 60, 100] {
+        let data = planted(64 * 4096, hit_pct, &needles, hit_pct);
+        check_all(&s, &data, 0);
+        if s.has_gpu() {
+            let r = s.scan(&data, &options(Backend::Gpu, SpeculationMode::Force, 0), None, None).unwrap();
+            let report = r.chunks[0].report.unwrap();
+            let measured = report.commit_rate_pct() as u64;
+            assert!(measured.abs_diff(hit_pct) <= 10, "{hit_pct} % planted, {measured} % committed");
+        }
+    }
+}
+
+#[test]
+fn a_hundred_thousand_strings() {
+    let mut state = 99u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let needles: Vec<Vec<u8>> = (0..100_000)
+        .map(|_| (0..(6 + next() % 20)).map(|_| next() as u8).collect())
+        .collect();
+    let mut rules = RuleSet::new();
+    for (i, n) in needles.iter().enumerate() {
+        rules.add_string(i as u32 / 100, i as u32 % 100, n, &[], StringFlags::default()).unwrap();
+    }
+    rules.add_string(5000, 0, &[0xab; 256], &[], StringFlags::default()).unwrap();
+    let s = scanner(&rules);
+    let mut data = planted(1 << 20, 30, &needles, 5);
+    data[1000..1256].copy_from_slice(&[0xab; 256]);
+    let cpu = s.scan(&data, &options(Backend::Cpu, SpeculationMode::Auto, 0), None, None).unwrap();
+    assert!(cpu.matches.len() > 70, "{}", cpu.matches.len());
+    assert!(cpu.matches.iter().any(|m| m.rule_id == 5000 && m.offset == 1000 && m.length == 256));
+    if s.has_gpu() {
+        for mode in [SpeculationMode::Force, SpeculationMode::Disable] {
+            let gpu = s.scan(&data, &options(Backend::Gpu, mode, 0), None, None).unwrap();
+            assert_eq!(gpu.matches, cpu.matches, "{mode:?}");
+        }
+    }
+}
