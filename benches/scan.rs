@@ -183,8 +183,9 @@ fn main() {
         eprintln!("{}", rows.last().unwrap());
     }
     println!(
-        "{{\"device\": \"{}\", \"bytes\": {bytes}, \"strings\": {count}, \"cpu_threads\": 1, \"scan\": [{}]}}",
+        "{{\"device\": \"{}\", \"bytes\": {bytes}, \"strings\": {count}, \"cpu_threads\": {}, \"scan\": [{}]}}",
         device.replace('"', "'"),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
         rows.join(", ")
     );
 }

@@ -133,9 +133,9 @@
 
 #if defined(SPECRT_GPU)
 /**
- * Default chunk size of the CPU backend (its progress granularity), bytes.
+ * Default chunk size of the CPU backend (its unit of parallelism and progress), bytes.
  */
-#define CPU_CHUNK_BYTES (64 << 20)
+#define CPU_CHUNK_BYTES (8 << 20)
 #endif
 
 #if defined(SPECRT_GPU)

@@ -1,6 +1,7 @@
 // specrt.hpp: a header-only C++17 wrapper of specrt.h.
 //
-// - One move-only RAII class per handle; the C handle is released in the destructor.
+// - One move-only RAII class per handle (policy objects, GPU context and programs, rule sets,
+//   scanners and results); the C handle is released in the destructor.
 // - Errors are thrown as specrt::Error, which carries the status and the library's message.
 // - Buffers are passed as specrt::ByteSpan (from a pointer and size or any contiguous container
 //   of bytes); callbacks are lambdas. An exception thrown by a callback stops the call and is
@@ -452,6 +453,101 @@ Outcome dispatch_prefilter_confirm(const Context &context, Speculator &speculato
     detail::check(status);
     return Outcome(o);
 }
+
+/// Strings grouped into rules, for a Scanner.
+class RuleSet {
+public:
+    RuleSet() {
+        specrt_ruleset *r = nullptr;
+        detail::check(specrt_ruleset_new(&r));
+        handle_.reset(r);
+    }
+    /// Adds a string; an empty `mask` means an exact string.
+    void add(uint32_t rule_id, uint32_t string_id, ByteSpan bytes, ByteSpan mask = {},
+             specrt_string_flags flags = 0) {
+        if (!mask.empty() && mask.size() != bytes.size()) {
+            throw Error(SPECRT_ERROR_INVALID_ARGUMENT, "the mask must have one byte per string byte");
+        }
+        detail::check(specrt_ruleset_add_string(get(), rule_id, string_id, bytes.data(),
+                                                mask.empty() ? nullptr : mask.data(),
+                                                bytes.size(), flags));
+    }
+    size_t size() const noexcept { return specrt_ruleset_string_count(get()); }
+    specrt_ruleset *get() const noexcept { return handle_.get(); }
+
+private:
+    detail::Owned<specrt_ruleset, specrt_ruleset_free> handle_;
+};
+
+/// The result of a scan: matches sorted by (offset, rule, string, length).
+class ScanResult {
+public:
+    explicit ScanResult(specrt_scan_result *r) : handle_(r) {}
+    size_t size() const noexcept { return specrt_scan_result_match_count(get()); }
+    const specrt_match *begin() const noexcept { return specrt_scan_result_matches(get()); }
+    const specrt_match *end() const noexcept { return begin() + size(); }
+    specrt_scan_summary summary() const {
+        specrt_scan_summary s;
+        detail::check(specrt_scan_result_summary(get(), &s));
+        return s;
+    }
+    specrt_scan_result *get() const noexcept { return handle_.get(); }
+
+private:
+    detail::Owned<specrt_scan_result, specrt_scan_result_free> handle_;
+};
+
+/// A compiled rule set, on the context's GPU (or the CPU without one). Thread-safe.
+class Scanner {
+public:
+    /// `context` may be null for a CPU-only scanner.
+    Scanner(const Context *context, const RuleSet &rules) {
+        specrt_scanner *s = nullptr;
+        detail::check(specrt_scanner_new(context ? context->get() : nullptr, rules.get(), &s));
+        handle_.reset(s);
+    }
+    bool has_gpu() const noexcept { return specrt_scanner_has_gpu(get()); }
+    /// Scans `data`; `on_chunk(const specrt_match *, size_t)` may return false to stop.
+    ScanResult scan(ByteSpan data,
+                    const specrt_scan_options &options = specrt_scan_options_default()) const {
+        specrt_scan_result *r = nullptr;
+        detail::check(specrt_scan(get(), data.data(), data.size(), &options, nullptr, nullptr, &r));
+        return ScanResult(r);
+    }
+    template <class OnChunk>
+    ScanResult scan(ByteSpan data, const specrt_scan_options &options, OnChunk &&on_chunk) const {
+        struct State {
+            std::remove_reference_t<OnChunk> *f;
+            detail::CallbackGuard guard;
+        } state{&on_chunk, {}};
+        auto trampoline = [](const specrt_match *m, size_t n, void *user) -> int {
+            auto *st = static_cast<State *>(user);
+            try {
+                return (*st->f)(m, n) ? 0 : 1;
+            } catch (...) {
+                st->guard.error = std::current_exception();
+                return 1;
+            }
+        };
+        specrt_scan_result *r = nullptr;
+        specrt_status status =
+            specrt_scan(get(), data.data(), data.size(), &options, trampoline, &state, &r);
+        state.guard.rethrow_if_any();
+        detail::check(status);
+        return ScanResult(r);
+    }
+    /// Memory-maps and scans a file.
+    ScanResult scan_file(const std::string &path,
+                         const specrt_scan_options &options = specrt_scan_options_default()) const {
+        specrt_scan_result *r = nullptr;
+        detail::check(specrt_scan_file(get(), path.c_str(), &options, nullptr, nullptr, nullptr, &r));
+        return ScanResult(r);
+    }
+    specrt_scanner *get() const noexcept { return handle_.get(); }
+
+private:
+    detail::Owned<specrt_scanner, specrt_scanner_free> handle_;
+};
 
 #endif  // SPECRT_GPU
 

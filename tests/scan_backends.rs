@@ -296,20 +296,34 @@ fn planted(len: usize, hit_pct: u64, needles: &[Vec<u8>], seed: u64) -> Vec<u8> 
 
 #[test]
 fn tile_hit_rates_from_0_to_100_percent() {
-    let needles: Vec<Vec<u8>> = (0..50u8).map(|i| vec![0xc3, i, 0x77, i ^ 0x5a, 0x19, i]).collect();
+    let needles: Vec<Vec<u8>> = (0..50u8)
+        .map(|i| vec![0xc3, i, 0x77, i ^ 0x5a, 0x19, i])
+        .collect();
     let mut rules = RuleSet::new();
     for (i, n) in needles.iter().enumerate() {
-        rules.add_string(i as u32 % 5, i as u32, n, &[], StringFlags::default()).unwrap();
+        rules
+            .add_string(i as u32 % 5, i as u32, n, &[], StringFlags::default())
+            .unwrap();
     }
     let s = scanner(&rules);
     for hit_pct in [0, 1, 15, 60, 100] {
         let data = planted(64 * 4096, hit_pct, &needles, hit_pct);
         check_all(&s, &data, 0);
         if s.has_gpu() {
-            let r = s.scan(&data, &options(Backend::Gpu, SpeculationMode::Force, 0), None, None).unwrap();
+            let r = s
+                .scan(
+                    &data,
+                    &options(Backend::Gpu, SpeculationMode::Force, 0),
+                    None,
+                    None,
+                )
+                .unwrap();
             let report = r.chunks[0].report.unwrap();
             let measured = report.commit_rate_pct() as u64;
-            assert!(measured.abs_diff(hit_pct) <= 10, "{hit_pct} % planted, {measured} % committed");
+            assert!(
+                measured.abs_diff(hit_pct) <= 10,
+                "{hit_pct} % planted, {measured} % committed"
+            );
         }
     }
 }
@@ -328,18 +342,40 @@ fn a_hundred_thousand_strings() {
         .collect();
     let mut rules = RuleSet::new();
     for (i, n) in needles.iter().enumerate() {
-        rules.add_string(i as u32 / 100, i as u32 % 100, n, &[], StringFlags::default()).unwrap();
+        rules
+            .add_string(
+                i as u32 / 100,
+                i as u32 % 100,
+                n,
+                &[],
+                StringFlags::default(),
+            )
+            .unwrap();
     }
-    rules.add_string(5000, 0, &[0xab; 256], &[], StringFlags::default()).unwrap();
+    rules
+        .add_string(5000, 0, &[0xab; 256], &[], StringFlags::default())
+        .unwrap();
     let s = scanner(&rules);
     let mut data = planted(1 << 20, 30, &needles, 5);
     data[1000..1256].copy_from_slice(&[0xab; 256]);
-    let cpu = s.scan(&data, &options(Backend::Cpu, SpeculationMode::Auto, 0), None, None).unwrap();
+    let cpu = s
+        .scan(
+            &data,
+            &options(Backend::Cpu, SpeculationMode::Auto, 0),
+            None,
+            None,
+        )
+        .unwrap();
     assert!(cpu.matches.len() > 70, "{}", cpu.matches.len());
-    assert!(cpu.matches.iter().any(|m| m.rule_id == 5000 && m.offset == 1000 && m.length == 256));
+    assert!(cpu
+        .matches
+        .iter()
+        .any(|m| m.rule_id == 5000 && m.offset == 1000 && m.length == 256));
     if s.has_gpu() {
         for mode in [SpeculationMode::Force, SpeculationMode::Disable] {
-            let gpu = s.scan(&data, &options(Backend::Gpu, mode, 0), None, None).unwrap();
+            let gpu = s
+                .scan(&data, &options(Backend::Gpu, mode, 0), None, None)
+                .unwrap();
             assert_eq!(gpu.matches, cpu.matches, "{mode:?}");
         }
     }

@@ -1,6 +1,7 @@
 // engine: a C++ engine using specrt through the RAII wrapper (include/specrt.hpp).
 //
-// Each frame it dispatches the "records" kernels of examples/kernels/ through the
+// At start it scans its own asset bundle for secrets with the pattern scanner. Each frame it
+// dispatches the "records" kernels of examples/kernels/ through the
 // prefilter/confirm entry point (the speculator picks fused or serial), and times both variants
 // into a paired window that decides whether to adopt the fused one; the winner is kept in an
 // autotune store file, so the next run starts from it.
@@ -53,6 +54,22 @@ int main(int argc, char **argv) try {
     specrt::Context ctx;
     std::printf("specrt %s on %s (%s)\n", specrt::version().c_str(), ctx.adapter_info().name,
                 ctx.adapter_id().c_str());
+
+    // Scan the engine's asset bundle (here: a generated one) for leaked secrets.
+    specrt::RuleSet secrets;
+    secrets.add(1, 0, std::string("AKIA"));
+    secrets.add(2, 0, std::string("-----BEGIN RSA PRIVATE KEY-----"));
+    secrets.add(3, 0, std::string("password="), {}, SPECRT_STRING_NOCASE | SPECRT_STRING_WIDE | SPECRT_STRING_ASCII);
+    specrt::Scanner scanner(&ctx, secrets);
+    std::string bundle(1 << 20, '.');
+    bundle.replace(1000, 20, "AKIAIOSFODNN7EXAMPLE");
+    bundle.replace(500000, 16, "PassWord=hunter2");
+    specrt::ScanResult found = scanner.scan(bundle);
+    for (const specrt_match &m : found) {
+        std::printf("asset scan: rule %u at offset %llu\n", m.rule_id,
+                    static_cast<unsigned long long>(m.offset));
+    }
+    if (found.size() != 2) throw std::runtime_error("the asset scan missed a planted secret");
 
     using specrt::size_rule;
     const auto per_tile = size_rule(0, 0, 1, 1, 512);  // one workgroup per 64 records

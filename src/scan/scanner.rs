@@ -16,8 +16,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Default chunk size of the CPU backend (its progress granularity), bytes.
-pub const CPU_CHUNK_BYTES: u64 = 64 << 20;
+/// Default chunk size of the CPU backend (its unit of parallelism and progress), bytes.
+pub const CPU_CHUNK_BYTES: u64 = 8 << 20;
 /// Default cap on GPU chunk data, bytes.
 pub const GPU_CHUNK_BYTES: u64 = 128 << 20;
 /// Default match limit.
@@ -329,6 +329,8 @@ impl Scanner {
         Ok(result)
     }
 
+    /// Scans chunks on all CPU threads, a batch of one chunk per thread at a time; results and
+    /// callbacks stay in input order.
     fn scan_cpu(
         &self,
         data: &[u8],
@@ -341,48 +343,62 @@ impl Scanner {
         } else {
             CPU_CHUNK_BYTES
         };
-        let chunks = plan(
-            data.len() as u64,
-            limit.max(self.rules.max_len as u64 * 2 + 1024),
-            self.rules.max_len as u64,
-        )?;
+        let max_len = self.rules.max_len as u64;
+        let chunks = plan(data.len() as u64, limit.max(max_len * 2 + 1024), max_len)?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut result = ScanResult::default();
-        for chunk in &chunks {
+        for batch in chunks.chunks(threads) {
             let t = Instant::now();
-            let base = chunk.data_start;
-            let window = &data[base as usize..chunk.data_end as usize];
-            let owned = (chunk.owned_start - base) as usize..(chunk.owned_end - base) as usize;
-            let mut found = Vec::new();
-            self.cpu
-                .search(&self.rules, window, owned, &mut |pattern, start| {
-                    found.push(self.to_match(pattern, base + start as u64));
-                });
+            let found: Vec<Vec<Match>> = std::thread::scope(|scope| {
+                let workers: Vec<_> = batch
+                    .iter()
+                    .map(|chunk| scope.spawn(move || self.search_cpu_chunk(data, chunk)))
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| w.join().expect("CPU scan worker"))
+                    .collect()
+            });
             result.timings.kernel_ns += t.elapsed().as_nanos() as u64;
-            let total = found.len() as u64;
-            let before = result.matches.len();
-            result.add_chunk(
-                found,
-                total,
-                options.max_matches,
-                ChunkReport {
-                    offset: chunk.owned_start,
-                    bytes: chunk.owned_end - chunk.owned_start,
-                    path: ChunkPath::Cpu,
-                    report: None,
-                },
-            );
-            if !deliver(
-                &mut result,
-                before,
-                &mut on_match,
-                &mut progress,
-                chunk.owned_end,
-                data.len() as u64,
-            ) {
-                break;
+            for (chunk, found) in batch.iter().zip(found) {
+                let total = found.len() as u64;
+                let before = result.matches.len();
+                result.add_chunk(
+                    found,
+                    total,
+                    options.max_matches,
+                    ChunkReport {
+                        offset: chunk.owned_start,
+                        bytes: chunk.owned_end - chunk.owned_start,
+                        path: ChunkPath::Cpu,
+                        report: None,
+                    },
+                );
+                if !deliver(
+                    &mut result,
+                    before,
+                    &mut on_match,
+                    &mut progress,
+                    chunk.owned_end,
+                    data.len() as u64,
+                ) {
+                    return Ok(result);
+                }
             }
         }
         Ok(result)
+    }
+
+    fn search_cpu_chunk(&self, data: &[u8], chunk: &Chunk) -> Vec<Match> {
+        let base = chunk.data_start;
+        let window = &data[base as usize..chunk.data_end as usize];
+        let owned = (chunk.owned_start - base) as usize..(chunk.owned_end - base) as usize;
+        let mut found = Vec::new();
+        self.cpu
+            .search(&self.rules, window, owned, &mut |pattern, start| {
+                found.push(self.to_match(pattern, base + start as u64));
+            });
+        found
     }
 }
 
