@@ -32,11 +32,15 @@ EXAMPLES := policy_tour custom_kernel scan
 
 all: $(RELEASE)/libspecrt.a
 
+# The shared library's SONAME is libspecrt.so.MAJOR: link it under that name too, so programs
+# linked against the build tree find it.
 $(RELEASE)/libspecrt.a: FORCE
 	$(CARGO) build --release --lib
+	@ln -sf libspecrt.so $(RELEASE)/libspecrt.so.$(MAJOR)
 
 $(DEBUG)/libspecrt.a: FORCE
 	$(CARGO) build --lib
+	@ln -sf libspecrt.so $(DEBUG)/libspecrt.so.$(MAJOR)
 
 FORCE:
 
