@@ -25,6 +25,7 @@ struct Params {
     patterns: u32,
     values: u32,
     masks: u32,
+    small4: u32,
 }
 
 const TILE: u32 = 4096u;
@@ -33,6 +34,13 @@ const FLAG_FULLWORD: u32 = 1u;
 const FLAG_WIDE: u32 = 2u;
 const HASH_A: u32 = 0x9e3779b1u;
 const HASH_B: u32 = 0x85ebca77u;
+const HASH_C: u32 = 0xc2b2ae3du;
+const SMALL_WORDS: u32 = 1024u;
+
+// The tile's bytes (plus one word of look-ahead) and the first-level 4-byte anchor filter,
+// staged in workgroup memory once per tile.
+var<workgroup> tile_words: array<u32, 1025>;
+var<workgroup> small_filter: array<u32, 1024>;
 
 @group(0) @binding(0) var<storage, read> data: array<u32>;
 @group(0) @binding(1) var<storage, read> params: Params;
@@ -59,17 +67,13 @@ fn data_word(p: u32) -> u32 {
     return (lo >> shift) | (hi << (32u - shift));
 }
 
-// ASCII lower-casing of the four bytes of v.
+// ASCII lower-casing of the four bytes of v (bytes 'A'..'Z' get bit 0x20).
 fn fold4(v: u32) -> u32 {
-    var out = 0u;
-    for (var i = 0u; i < 4u; i++) {
-        var b = (v >> (i * 8u)) & 0xffu;
-        if (b >= 0x41u && b <= 0x5au) {
-            b = b | 0x20u;
-        }
-        out = out | (b << (i * 8u));
-    }
-    return out;
+    let low7 = v & 0x7f7f7f7fu;
+    let above_z = low7 + 0x25252525u; // bit 7 set where the byte's low 7 bits exceed 'Z'
+    let from_a = low7 + 0x3f3f3f3fu;  // bit 7 set where they are at least 'A'
+    let upper = from_a & ~above_z & ~v & 0x80808080u;
+    return v | (upper >> 2u);
 }
 
 fn bit(base: u32, index: u32) -> bool {
@@ -90,7 +94,9 @@ fn bitmap_hit(v: u32, len: u32) -> bool {
         case 2u: { return bit(params.bitmap2, v & 0xffffu); }
         case 3u: { return bit(params.bitmap3, v & 0xffffffu); }
         default: {
-            return bit(params.bitmap4, (v * HASH_A) >> 8u) && bit(params.bitmap4, (v * HASH_B) >> 8u);
+            let small = (v * HASH_C) >> 17u;
+            return ((small_filter[small >> 5u] >> (small & 31u)) & 1u) != 0u
+                && bit(params.bitmap4, (v * HASH_A) >> 8u) && bit(params.bitmap4, (v * HASH_B) >> 8u);
         }
     }
 }
@@ -189,16 +195,45 @@ fn confirm_position(p: u32, folded: u32) {
     }
 }
 
-// Scans this lane's positions of `tile`; confirms hits when `confirm` is set. Returns whether
-// any position passed the prefilter.
+// Stages the tile's bytes and the first-level filter in workgroup memory. Call from uniform
+// control flow.
+fn stage_tile(tile: u32, lane: u32) {
+    let first_word = tile * (TILE / 4u);
+    let words = (params.data_len + 3u) / 4u;
+    for (var i = lane; i < 1025u; i += LANES) {
+        let w = first_word + i;
+        tile_words[i] = select(0u, data[w], w < words);
+    }
+    if ((params.anchor_lengths & (1u << 4u)) != 0u) {
+        for (var i = lane; i < SMALL_WORDS; i += LANES) {
+            small_filter[i] = rules[params.small4 + i];
+        }
+    }
+    workgroupBarrier();
+}
+
+// Four bytes from tile-local offset q, little-endian, from workgroup memory.
+fn tile_word(q: u32) -> u32 {
+    let w = q >> 2u;
+    let shift = (q & 3u) * 8u;
+    if (shift == 0u) {
+        return tile_words[w];
+    }
+    return (tile_words[w] >> shift) | (tile_words[w + 1u] << (32u - shift));
+}
+
+// Scans this lane's positions of `tile` (staged first); confirms hits when `confirm` is set.
+// Returns whether any position passed the prefilter.
 fn scan_tile(tile: u32, lane: u32, confirm: bool) -> bool {
+    stage_tile(tile, lane);
     var any = false;
     for (var k = 0u; k < TILE / LANES; k++) {
-        let p = tile * TILE + k * LANES + lane;
+        let q = k * LANES + lane;
+        let p = tile * TILE + q;
         if (p >= params.data_len) {
             break;
         }
-        let folded = fold4(data_word(p));
+        let folded = fold4(tile_word(q));
         if (position_hit(p, folded)) {
             any = true;
             if (confirm) {

@@ -23,8 +23,11 @@ const CONFIRM: &str = include_str!("../../shaders/scan_confirm.wgsl");
 pub const TILE: u64 = 4096;
 const HASH_A: u32 = 0x9e37_79b1;
 const HASH_B: u32 = 0x85eb_ca77;
+const HASH_C: u32 = 0xc2b2_ae3d;
+/// Words of the first-level 4-byte anchor filter (staged in workgroup memory).
+const SMALL_WORDS: usize = 1024;
 const BIG_BITMAP_WORDS: usize = (1 << 24) / 32;
-const PARAM_WORDS: usize = 18;
+const PARAM_WORDS: usize = 19;
 
 /// Word offsets of the table sections in the rules buffer, as `Params` in the shaders.
 #[derive(Clone, Copy, Debug, Default)]
@@ -39,6 +42,7 @@ struct Layout {
     patterns: u32,
     values: u32,
     masks: u32,
+    small4: u32,
 }
 
 fn table_slot(value: u32, len: u32) -> u32 {
@@ -77,6 +81,13 @@ fn build_tables(rules: &CompiledRules) -> (Vec<u32>, Layout) {
                 }
             }
         }
+    }
+    // First-level filter of the 4-byte anchors, small enough for workgroup memory.
+    layout.small4 = words.len() as u32;
+    let small = words.len();
+    words.resize(small + SMALL_WORDS, 0);
+    for &(_, value) in groups.keys().filter(|(l, _)| *l == 4) {
+        set_bit(&mut words, small, value.wrapping_mul(HASH_C) >> 17);
     }
     // Items: pattern indices grouped by anchor; the table points into them.
     let mut items: Vec<u32> = Vec::new();
@@ -268,6 +279,7 @@ impl GpuScanner {
             l.patterns,
             l.values,
             l.masks,
+            l.small4,
         ];
         let params_buffer =
             pool.acquire(device, U::STORAGE | U::COPY_DST, (PARAM_WORDS * 4) as u64);
