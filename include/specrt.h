@@ -82,83 +82,6 @@
 #define SPECRT_MAX_STRINGS 1048576
 #endif
 
-#if defined(SPECRT_GPU)
-/**
- * Longest anchor, bytes.
- */
-#define MAX_ANCHOR 4
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Pattern flag: fullword.
- */
-#define FLAG_FULLWORD 1
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Pattern flag: wide (UTF-16LE) form, for the fullword test.
- */
-#define FLAG_WIDE 2
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Bits of the 3- and 4-byte anchor bitmaps.
- */
-#define BIG_BITMAP_BITS 24
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Anchor positions per tile (one workgroup), as in the shaders.
- */
-#define TILE 4096
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Longest string, in bytes before `wide` expansion.
- */
-#define MAX_STRING_BYTES 4096
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Most strings in one rule set.
- */
-#define MAX_STRINGS (1 << 20)
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Default chunk size of the CPU backend (its unit of parallelism and progress), bytes.
- */
-#define CPU_CHUNK_BYTES (8 << 20)
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Default cap on GPU chunk data, bytes.
- */
-#define GPU_CHUNK_BYTES (128 << 20)
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Default match limit.
- */
-#define DEFAULT_MAX_MATCHES (1 << 20)
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Context kept before a chunk's owned range (bytes; a multiple of the binding alignment).
- */
-#define CONTEXT_BEFORE 256
-#endif
-
 /**
  * Map from (kernel key, adapter id) to tuned record, persisted as a schema-1 TOML file.
  *
@@ -170,7 +93,8 @@ typedef struct specrt_autotune_store specrt_autotune_store;
 
 #if defined(SPECRT_GPU)
 /**
- * What the serial path gives the confirm callback; valid only during the callback.
+ * What the serial path gives the confirm callback; valid only during the callback. Its calls
+ * may come from any thread the callback uses.
  */
 typedef struct specrt_confirm_io specrt_confirm_io;
 #endif
@@ -180,8 +104,9 @@ typedef struct specrt_confirm_io specrt_confirm_io;
  * One wgpu device and queue, or none for a CPU-fallback context.
  *
  * Thread safety: any number of threads may dispatch on one context at the same time.
- * Device loss: every call on a lost context returns `SPECRT_ERROR_DEVICE_LOST`; free it and
- * create a new one.
+ * Device loss: every GPU operation on a lost context (programs, dispatches, scans) returns
+ * `SPECRT_ERROR_DEVICE_LOST` and `specrt_context_is_lost` says so; queries such as
+ * `specrt_context_adapter_info` still answer. Free it and create a new one.
  */
 typedef struct specrt_context specrt_context;
 #endif
@@ -497,8 +422,9 @@ typedef struct specrt_dispatch_config {
 /**
  * The engine's confirm step of the serial path. Read the prefilter outputs (and inputs) with
  * `specrt_confirm_io_*`, set the confirmed outputs with `specrt_confirm_io_set_output` (indices
- * 0..n-1, n = the fused program's output count when the plan has one), and return `SPECRT_OK`;
- * any other status aborts the dispatch, which returns that status.
+ * 0..n-1, n = the fused program's output count when the plan has one), and return `SPECRT_OK`.
+ * Another `SPECRT_ERROR_*` code aborts the dispatch, which returns that code; any other non-zero
+ * value aborts it with `SPECRT_ERROR_CALLBACK`.
  */
 typedef specrt_status (*specrt_confirm_fn)(struct specrt_confirm_io *io, void *user_data);
 #endif
@@ -768,7 +694,9 @@ typedef struct specrt_scan_options {
    */
   specrt_scan_backend backend;
   /**
-   * Most matches kept; the others are counted as dropped and the result marked truncated.
+   * Most matches kept: the first ones in result order; the others are counted in `dropped` and
+   * the result is marked truncated. (When one GPU chunk holds over 4,194,304 matches, which
+   * of them are kept is unspecified; the counts stay exact.)
    */
   uint64_t max_matches;
   /**
@@ -1152,7 +1080,8 @@ typedef struct specrt_paired_update {
 #define SPECRT_ERROR_NULL_POINTER 1
 
 /**
- * A handle argument is freed, corrupt, or a handle of another type.
+ * A handle argument is a handle of another type, or not a specrt handle. (A freed handle is
+ * caught only while its memory has not been reused; never use one.)
  */
 #define SPECRT_ERROR_INVALID_HANDLE 2
 
@@ -1818,7 +1747,9 @@ specrt_status specrt_scan(const struct specrt_scanner *scanner,
 #if defined(SPECRT_GPU)
 /**
  * Memory-maps the file at `path` and scans it; `progress` (may be NULL) receives (bytes done,
- * total) after each chunk and may stop the scan, like `on_match`.
+ * total) after each chunk and may stop the scan, like `on_match`. Pipes, devices and other
+ * non-regular files are read whole instead. A file truncated by another process while it is
+ * being scanned makes the mapping fault (SIGBUS): do not scan files that others shrink.
  *
  * # Safety
  * `path` must be NUL-terminated; other pointers valid or NULL where allowed.

@@ -95,8 +95,9 @@ pub struct specrt_adapter_info {
 /// One wgpu device and queue, or none for a CPU-fallback context.
 ///
 /// Thread safety: any number of threads may dispatch on one context at the same time.
-/// Device loss: every call on a lost context returns `SPECRT_ERROR_DEVICE_LOST`; free it and
-/// create a new one.
+/// Device loss: every GPU operation on a lost context (programs, dispatches, scans) returns
+/// `SPECRT_ERROR_DEVICE_LOST` and `specrt_context_is_lost` says so; queries such as
+/// `specrt_context_adapter_info` still answer. Free it and create a new one.
 pub struct specrt_context {
     _opaque: [u8; 0],
 }

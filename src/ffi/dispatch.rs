@@ -14,8 +14,8 @@ use crate::gpu::dispatch::{
 use crate::gpu::run::RunTimings;
 use crate::policy::{SpeculationMode, SpeculationReport};
 use crate::{Error, Result};
-use std::cell::RefCell;
 use std::ffi::c_void;
+use std::sync::Mutex;
 
 /// Which path produced an outcome: one of the `SPECRT_PATH_*` values.
 pub type specrt_path = u32;
@@ -107,15 +107,17 @@ pub struct specrt_dispatch_timings {
     pub confirm_ns: u64,
 }
 
-/// What the serial path gives the confirm callback; valid only during the callback.
+/// What the serial path gives the confirm callback; valid only during the callback. Its calls
+/// may come from any thread the callback uses.
 pub struct specrt_confirm_io {
     _opaque: [u8; 0],
 }
 
 /// The engine's confirm step of the serial path. Read the prefilter outputs (and inputs) with
 /// `specrt_confirm_io_*`, set the confirmed outputs with `specrt_confirm_io_set_output` (indices
-/// 0..n-1, n = the fused program's output count when the plan has one), and return `SPECRT_OK`;
-/// any other status aborts the dispatch, which returns that status.
+/// 0..n-1, n = the fused program's output count when the plan has one), and return `SPECRT_OK`.
+/// Another `SPECRT_ERROR_*` code aborts the dispatch, which returns that code; any other non-zero
+/// value aborts it with `SPECRT_ERROR_CALLBACK`.
 pub type specrt_confirm_fn = Option<
     unsafe extern "C" fn(io: *mut specrt_confirm_io, user_data: *mut c_void) -> specrt_status,
 >;
@@ -130,7 +132,7 @@ pub struct specrt_dispatch_outcome {
 pub struct ConfirmIo {
     inputs: Vec<(*const u8, usize)>,
     prefilter_outputs: Vec<(*const u8, usize)>,
-    outputs: RefCell<Vec<Option<Vec<u8>>>>,
+    outputs: Mutex<Vec<Option<Vec<u8>>>>,
 }
 
 impl Handle for specrt_confirm_io {
@@ -232,10 +234,11 @@ unsafe fn run_confirm(
     let io = handle::into_raw::<specrt_confirm_io>(ConfirmIo {
         inputs: req.inputs.iter().map(|b| view(b)).collect(),
         prefilter_outputs: req.prefilter_outputs.iter().map(|b| view(b)).collect(),
-        outputs: RefCell::new(Vec::new()),
+        outputs: Mutex::new(Vec::new()),
     });
     let status = confirm(io, user_data);
-    let outputs = handle::borrow(io, "io").map(|io| io.outputs.take());
+    let outputs = handle::borrow(io, "io")
+        .map(|io| std::mem::take(&mut *io.outputs.lock().unwrap_or_else(|p| p.into_inner())));
     handle::free(io)?;
     if status != SPECRT_OK {
         return Err(Error::Callback {
@@ -349,7 +352,7 @@ pub unsafe extern "C" fn specrt_confirm_io_set_output(
             )));
         }
         let bytes = args::bytes(data, len, "data")?.to_vec();
-        let mut outputs = io.outputs.borrow_mut();
+        let mut outputs = io.outputs.lock().unwrap_or_else(|p| p.into_inner());
         if outputs.len() <= index as usize {
             outputs.resize(index as usize + 1, None);
         }

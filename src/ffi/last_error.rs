@@ -14,12 +14,15 @@ pub fn set_last_error(message: &str) {
         .map(|b| if b == 0 { b' ' } else { b })
         .collect();
     let text = CString::new(bytes).unwrap_or_default();
-    LAST_ERROR.with(|slot| *slot.borrow_mut() = text);
+    // During thread teardown the slot may be gone: then the message is dropped.
+    let _ = LAST_ERROR.try_with(|slot| *slot.borrow_mut() = text);
 }
 
 /// This thread's last error message as a Rust string (empty when none).
 pub fn last_error_message() -> String {
-    LAST_ERROR.with(|slot| slot.borrow().to_string_lossy().into_owned())
+    LAST_ERROR
+        .try_with(|slot| slot.borrow().to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// The message of the most recent call on this thread that returned an error status, or `""`
@@ -27,5 +30,7 @@ pub fn last_error_message() -> String {
 /// valid until the next specrt call on this thread; copy it to keep it.
 #[no_mangle]
 pub extern "C" fn specrt_last_error() -> *const c_char {
-    LAST_ERROR.with(|slot| slot.borrow().as_ptr())
+    LAST_ERROR
+        .try_with(|slot| slot.borrow().as_ptr())
+        .unwrap_or(c"".as_ptr())
 }

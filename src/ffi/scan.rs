@@ -121,7 +121,9 @@ pub struct specrt_scan_options {
     pub mode: specrt_speculation_mode,
     /// `SPECRT_SCAN_BACKEND_*`.
     pub backend: specrt_scan_backend,
-    /// Most matches kept; the others are counted as dropped and the result marked truncated.
+    /// Most matches kept: the first ones in result order; the others are counted in `dropped` and
+    /// the result is marked truncated. (When one GPU chunk holds over 4,194,304 matches, which
+    /// of them are kept is unspecified; the counts stay exact.)
     pub max_matches: u64,
     /// Upper bound on one chunk's data, bytes; 0 for the device's limit.
     pub max_chunk_bytes: u64,
@@ -421,7 +423,9 @@ pub unsafe extern "C" fn specrt_scan(
 }
 
 /// Memory-maps the file at `path` and scans it; `progress` (may be NULL) receives (bytes done,
-/// total) after each chunk and may stop the scan, like `on_match`.
+/// total) after each chunk and may stop the scan, like `on_match`. Pipes, devices and other
+/// non-regular files are read whole instead. A file truncated by another process while it is
+/// being scanned makes the mapping fault (SIGBUS): do not scan files that others shrink.
 ///
 /// # Safety
 /// `path` must be NUL-terminated; other pointers valid or NULL where allowed.

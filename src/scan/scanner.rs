@@ -7,6 +7,7 @@ use super::gpu::{ChunkData, ChunkOutput, GpuScanner};
 use super::results::{ChunkPath, ChunkReport, Match, ScanResult};
 use super::rules::RuleSet;
 use super::stream::{plan, Chunk};
+use crate::gpu::capture::capture;
 use crate::gpu::dispatch::choose_path;
 use crate::gpu::run::upload;
 use crate::gpu::{DispatchPath, GpuContext};
@@ -22,7 +23,7 @@ pub const CPU_CHUNK_BYTES: u64 = 8 << 20;
 pub const GPU_CHUNK_BYTES: u64 = 128 << 20;
 /// Default match limit.
 pub const DEFAULT_MAX_MATCHES: usize = 1 << 20;
-/// Most matches one GPU chunk can hold beyond the limit's needs.
+/// Most matches one GPU chunk captures.
 const MAX_CHUNK_CAPACITY: usize = 1 << 22;
 
 /// Which backend scans.
@@ -173,7 +174,7 @@ impl Scanner {
                 ChunkData::Buffer(buffer, chunk.data_start),
                 chunk,
                 path,
-                self.capacity(options, &result),
+                self.capacity(),
             )?;
             let out = gpu.finish(ctx, pending)?;
             self.take_gpu_chunk(&mut result, chunk, path, out, options);
@@ -214,10 +215,11 @@ impl Scanner {
         Ok(limit)
     }
 
-    fn capacity(&self, options: &ScanOptions, result: &ScanResult) -> u32 {
-        // One more than the room left, so a full chunk is known to be truncated.
-        (options.max_matches.saturating_sub(result.matches.len()) + 1).min(MAX_CHUNK_CAPACITY)
-            as u32
+    /// Matches one GPU chunk captures: all of them up to a fixed bound, so that the match limit
+    /// keeps the first matches in sort order on every backend. Beyond the bound (4,194,304 in
+    /// one chunk) the kept subset is unspecified; counts stay exact.
+    fn capacity(&self) -> u32 {
+        MAX_CHUNK_CAPACITY as u32
     }
 
     fn to_match(&self, pattern: u32, start: u64) -> Match {
@@ -293,11 +295,15 @@ impl Scanner {
         let slice = |c: &Chunk| &data[c.data_start as usize..c.data_end as usize];
         let upload_chunk = |k: usize, result: &mut ScanResult| {
             let t = Instant::now();
-            upload(&device_gpu.queue, &buffers[k % 2], slice(&chunks[k]));
+            capture(&device_gpu.device, "uploading a chunk", || {
+                upload(&device_gpu.queue, &buffers[k % 2], slice(&chunks[k]));
+                Ok(())
+            })?;
             result.timings.upload_ns += t.elapsed().as_nanos() as u64;
+            Ok::<(), Error>(())
         };
         if !chunks.is_empty() {
-            upload_chunk(0, &mut result);
+            upload_chunk(0, &mut result)?;
         }
         for (k, chunk) in chunks.iter().enumerate() {
             let path = choose_path(ctx, &self.speculator, options.mode, true)?;
@@ -306,10 +312,10 @@ impl Scanner {
                 ChunkData::Buffer(&buffers[k % 2], 0),
                 chunk,
                 path,
-                self.capacity(options, &result),
+                self.capacity(),
             )?;
             if k + 1 < chunks.len() {
-                upload_chunk(k + 1, &mut result);
+                upload_chunk(k + 1, &mut result)?;
             }
             let out = gpu.finish(ctx, pending)?;
             let before = result.matches.len();

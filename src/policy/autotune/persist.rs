@@ -7,6 +7,7 @@
 
 use super::file::{read_store_file, render_store, Records};
 use super::record::AutotuneRecord;
+use super::MAX_STORE_FILE_BYTES;
 use crate::policy::key::AutotuneKey;
 use crate::{Error, Result};
 use std::collections::BTreeMap;
@@ -33,6 +34,8 @@ pub fn merge_and_write(
             path.display()
         )));
     }
+    let resolved = resolve(path);
+    let path = resolved.as_path();
     let lock = lock_writers(path)?;
     remove_stale_temporaries(path);
     let mut records = read_store_file(path)
@@ -49,9 +52,40 @@ pub fn merge_and_write(
             None => records.remove(key),
         };
     }
-    replace_atomically(path, render_store(&records).as_bytes())?;
+    let text = render_store(&records);
+    if text.len() as u64 > MAX_STORE_FILE_BYTES {
+        return Err(Error::TooLarge(format!(
+            "{}: saving would make the autotune store {} bytes, over the {MAX_STORE_FILE_BYTES}-byte limit that loading enforces; forget stale records first",
+            path.display(),
+            text.len()
+        )));
+    }
+    replace_atomically(path, text.as_bytes())?;
     drop(lock);
     Ok(records)
+}
+
+/// The file a save really replaces: symbolic links followed, so that writers naming the store
+/// through different links share one lock and the link itself survives the rename.
+fn resolve(path: &Path) -> PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    // The file does not exist yet, or is a link to a file that does not: follow links by hand,
+    // then resolve the directory.
+    let mut path = path.to_path_buf();
+    for _ in 0..16 {
+        match std::fs::read_link(&path) {
+            Ok(target) => path = directory_of(&path).join(target),
+            Err(_) => break,
+        }
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) if !dir.as_os_str().is_empty() => std::fs::canonicalize(dir)
+            .map(|d| d.join(name))
+            .unwrap_or_else(|_| path.to_path_buf()),
+        _ => path.to_path_buf(),
+    }
 }
 
 /// Opens `<path>.lock` and holds an exclusive lock on it until the file is dropped.
@@ -138,6 +172,43 @@ fn default_permissions() -> std::fs::Permissions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_store_keeps_its_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.toml");
+        let link = dir.path().join("link.toml");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        merge_and_write(&link, &BTreeMap::new()).unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "schema = 1\n");
+    }
+
+    #[test]
+    fn a_save_over_the_size_limit_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        let record = AutotuneRecord::default();
+        let changes: BTreeMap<AutotuneKey, Option<AutotuneRecord>> = (0..40_000u64)
+            .map(|i| {
+                let spec = crate::policy::SpecCacheKey {
+                    shader_hash: i,
+                    ..Default::default()
+                };
+                (
+                    AutotuneKey::new(&spec, "adapter-with-a-long-name"),
+                    Some(record.clone()),
+                )
+            })
+            .collect();
+        let e = merge_and_write(&path, &changes).unwrap_err();
+        assert!(matches!(e, Error::TooLarge(_)), "{e}");
+        assert!(!path.exists());
+    }
 
     #[test]
     fn orphaned_temporaries_are_removed_under_the_lock() {
