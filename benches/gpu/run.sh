@@ -18,8 +18,8 @@ status=0
 run() { echo "== $*"; "$@" || { echo "FAILED: $*"; status=1; }; }
 {
   nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
-  run "$bin/gpu_dispatch_rs" --test-threads=1
-  run "$bin/scan_backends_rs" --test-threads=1
+  run "$bin/gpu_dispatch_rs"
+  run "$bin/scan_backends_rs"
   scratch=$(mktemp -d)
   run "$bin/gpu_dispatch_c" "$scratch" examples/kernels
   run "$bin/scan_test_c" "$scratch" examples/kernels

@@ -91,6 +91,7 @@ impl GpuContext {
         } else {
             options.backends
         };
+        let _gate = super::gate::shared();
         let instance = shared_instance(backends);
         let all = pollster::block_on(instance.enumerate_adapters(backends));
         let seen: Vec<String> = all
@@ -105,7 +106,7 @@ impl GpuContext {
             .as_ref()
             .map(|path| Ok::<_, Error>((path.clone(), Mutex::new(AutotuneStore::load(path)?))))
             .transpose()?;
-        let context = match choose_adapter(all, options) {
+        let mut context = match choose_adapter(all, options) {
             Some(adapter) => Self::open(adapter)?,
             None if options.cpu_fallback => Self {
                 id: 0,
@@ -124,11 +125,9 @@ impl GpuContext {
             )))
             }
         };
-        Ok(Self {
-            id: NEXT_CONTEXT_ID.fetch_add(1, Ordering::Relaxed),
-            autotune,
-            ..context
-        })
+        context.id = NEXT_CONTEXT_ID.fetch_add(1, Ordering::Relaxed);
+        context.autotune = autotune;
+        Ok(context)
     }
 
     /// A process-unique id of this context (programs remember the context they belong to).
@@ -239,6 +238,7 @@ impl GpuContext {
     /// Destroys the device, as a driver reset would: every later GPU call reports device loss.
     pub fn destroy_device(&self) {
         if let Some(gpu) = &self.gpu {
+            let _gate = super::gate::shared();
             gpu.device.destroy();
             // Some backends report the loss from the next poll; make it visible now.
             let _ = gpu.device.poll(wgpu::PollType::Poll);
@@ -265,6 +265,14 @@ fn shared_instance(backends: wgpu::Backends) -> wgpu::Instance {
     let instance = wgpu::Instance::new(descriptor);
     instances.push((backends, instance.clone()));
     instance
+}
+
+impl Drop for GpuContext {
+    fn drop(&mut self) {
+        // The device, its queue and pooled buffers go through the gate (see `gate`).
+        let gpu = self.gpu.take();
+        super::gate::exclusive(move || drop(gpu));
+    }
 }
 
 /// Acceptable adapters (software only when allowed), then by index or power preference.

@@ -3,6 +3,7 @@
 //!
 //! - [`context`]: instance, adapter choice, device and queue, adapter info and id, device loss;
 //! - [`capture`]: wgpu errors captured in scopes and turned into [`crate::Error`]s;
+//! - [`gate`]: driver calls held apart from the destruction of GPU objects;
 //! - [`buffers`]: the pool of reused GPU and readback buffers;
 //! - [`program`]: a WGSL compute program and its binding layout and size rules;
 //! - [`run`]: one program run (upload, dispatch, readback) in one submit;
@@ -12,6 +13,7 @@ pub mod buffers;
 pub mod capture;
 pub mod context;
 pub mod dispatch;
+pub mod gate;
 pub mod program;
 pub mod run;
 

@@ -5,6 +5,7 @@
 
 use super::capture::capture;
 use super::context::GpuContext;
+use super::gate::Gated;
 use crate::{Error, Result};
 
 /// A size derived from an input's length:
@@ -102,9 +103,9 @@ pub struct Program {
     /// The description it was built from.
     pub desc: ProgramDesc,
     /// Bind group layout of its inputs and outputs.
-    pub bind_group_layout: wgpu::BindGroupLayout,
+    pub bind_group_layout: Gated<wgpu::BindGroupLayout>,
     /// The cached compute pipeline.
-    pub pipeline: wgpu::ComputePipeline,
+    pub pipeline: Gated<wgpu::ComputePipeline>,
 }
 
 impl Program {
@@ -174,8 +175,8 @@ impl Program {
         Ok(Self {
             context_id: ctx.id(),
             desc,
-            bind_group_layout,
-            pipeline,
+            bind_group_layout: Gated::new(bind_group_layout),
+            pipeline: Gated::new(pipeline),
         })
     }
 

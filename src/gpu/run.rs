@@ -214,6 +214,7 @@ pub fn map_read(
     size: u64,
     submission: wgpu::SubmissionIndex,
 ) -> Result<Vec<u8>> {
+    let _gate = super::gate::shared();
     let (sender, receiver) = std::sync::mpsc::channel();
     buffer.map_async(wgpu::MapMode::Read, 0..size, move |r| {
         let _ = sender.send(r);

@@ -6,6 +6,7 @@ use super::compile::CompiledRules;
 use super::stream::Chunk;
 use crate::gpu::capture::capture;
 use crate::gpu::context::{Gpu, GpuContext};
+use crate::gpu::gate::Gated;
 use crate::gpu::run::map_read;
 use crate::gpu::{DispatchPath, Program, ProgramDesc, SizeRule};
 use crate::policy::SpeculationReport;
@@ -150,7 +151,7 @@ pub struct GpuScanner {
     prefilter: Program,
     compact: Program,
     confirm: Program,
-    rules: wgpu::Buffer,
+    rules: Gated<wgpu::Buffer>,
     layout: Layout,
 }
 
@@ -208,7 +209,7 @@ impl GpuScanner {
             prefilter: program(PREFILTER, "scan_prefilter", 3, 1)?,
             compact: program(COMPACT, "scan_compact", 4, 1)?,
             confirm: program(CONFIRM, "scan_confirm", 4, 1)?,
-            rules: rules_buffer,
+            rules: Gated::new(rules_buffer),
             layout,
         })
     }

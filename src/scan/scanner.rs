@@ -73,7 +73,8 @@ pub type Progress<'a> = dyn FnMut(u64, u64) -> bool + 'a;
 pub struct Scanner {
     rules: CompiledRules,
     cpu: CpuSearcher,
-    gpu: Option<(Arc<GpuContext>, GpuScanner)>,
+    /// The GPU tables, then the context: fields drop in order, so the tables go first.
+    gpu: Option<(GpuScanner, Arc<GpuContext>)>,
     speculator: AdaptiveSpeculator,
 }
 
@@ -84,7 +85,7 @@ impl Scanner {
         let gpu = match context {
             Some(ctx) if ctx.summary().is_some() => {
                 let scanner = GpuScanner::new(&ctx, &compiled)?;
-                Some((ctx, scanner))
+                Some((scanner, ctx))
             }
             _ => None,
         };
@@ -156,7 +157,7 @@ impl Scanner {
         len: u64,
         options: &ScanOptions,
     ) -> Result<ScanResult> {
-        let (ctx, gpu) = self
+        let (gpu, ctx) = self
             .gpu
             .as_ref()
             .ok_or_else(|| Error::NoAdapter("this scanner has no GPU".into()))?;
@@ -270,7 +271,7 @@ impl Scanner {
         mut on_match: Option<&mut MatchSink>,
         mut progress: Option<&mut Progress>,
     ) -> Result<ScanResult> {
-        let (ctx, gpu) = self.gpu.as_ref().expect("checked by use_gpu");
+        let (gpu, ctx) = self.gpu.as_ref().expect("checked by use_gpu");
         let device_gpu = ctx.gpu()?;
         let chunks = plan(
             data.len() as u64,
