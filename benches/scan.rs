@@ -68,6 +68,58 @@ fn best(runs: usize, bytes: usize, mut f: impl FnMut() -> ScanResult) -> (f64, S
     (bytes as f64 / best / 1e9, last)
 }
 
+/// `SPECRT_BENCH_ITEMS` (default 100,000) items of 1 KiB, a tenth with a planted string: one
+/// persistent dispatch against one scan per item, and the decision this context's measured
+/// overheads give.
+fn batch_row(ctx: &GpuContext, scanner: &Scanner, needles: &[Vec<u8>], rng: &mut Rng) -> String {
+    let count = env_u64("SPECRT_BENCH_ITEMS", 100_000) as usize;
+    let data = input(count * 1024, 0, needles, rng);
+    let mut planted = data;
+    for (i, item) in planted.chunks_mut(1024).enumerate() {
+        if i % 10 == 0 {
+            let n = &needles[i % needles.len()];
+            item[100..100 + n.len()].copy_from_slice(n);
+        }
+    }
+    let items: Vec<&[u8]> = planted.chunks(1024).collect();
+    let measured = scanner.launch_overheads().unwrap();
+    let options = ScanOptions::default();
+    let natural = scanner.scan_batch(&items, &options).unwrap();
+    let time = |f: &mut dyn FnMut() -> specrt::scan::batch::BatchResult| {
+        let t = Instant::now();
+        let r = f();
+        (t.elapsed().as_secs_f64(), r)
+    };
+    ctx.set_launch_overheads(specrt::gpu::LaunchOverheads {
+        per_launch_ns: u64::MAX / 1_000_000,
+        persistent_setup_ns: 1,
+    });
+    let (persistent_s, persistent) = (0..3)
+        .map(|_| time(&mut || scanner.scan_batch(&items, &options).unwrap()))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .unwrap();
+    ctx.set_launch_overheads(specrt::gpu::LaunchOverheads {
+        per_launch_ns: 0,
+        persistent_setup_ns: 1,
+    });
+    let (per_item_s, per_item) = time(&mut || scanner.scan_batch(&items, &options).unwrap());
+    ctx.set_launch_overheads(measured);
+    assert!(persistent.persistent && !per_item.persistent);
+    assert_eq!(
+        persistent.items, per_item.items,
+        "persistent and per-item batches disagree"
+    );
+    let found: usize = persistent.items.iter().map(|i| i.matches.len()).sum();
+    format!(
+        "{{\"items\": {count}, \"item_bytes\": 1024, \"matches\": {found}, \"persistent_s\": {persistent_s:.4}, \"per_item_s\": {per_item_s:.3}, \"persistent_over_per_item\": {:.1}, \"measured_launch_ns\": {}, \"measured_persistent_setup_ns\": {}, \"decision\": \"{}\", \"natural_mode_persistent\": {}}}",
+        per_item_s / persistent_s,
+        measured.per_launch_ns,
+        measured.persistent_setup_ns,
+        natural.decision,
+        natural.persistent
+    )
+}
+
 fn main() {
     let bytes = env_u64("SPECRT_BENCH_BYTES", 1 << 30) as usize;
     let count = env_u64("SPECRT_BENCH_STRINGS", 1000) as usize;
@@ -182,8 +234,10 @@ fn main() {
         ));
         eprintln!("{}", rows.last().unwrap());
     }
+    let batch = batch_row(&ctx, &scanner, &needles, &mut rng);
+    eprintln!("{batch}");
     println!(
-        "{{\"device\": \"{}\", \"bytes\": {bytes}, \"strings\": {count}, \"cpu_threads\": {}, \"scan\": [{}]}}",
+        "{{\"device\": \"{}\", \"bytes\": {bytes}, \"strings\": {count}, \"cpu_threads\": {}, \"batch\": {batch}, \"scan\": [{}]}}",
         device.replace('"', "'"),
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         rows.join(", ")

@@ -93,6 +93,13 @@ typedef struct specrt_autotune_store specrt_autotune_store;
 
 #if defined(SPECRT_GPU)
 /**
+ * The result of `specrt_scan_batch`; owned by the caller, freed with `specrt_batch_result_free`.
+ */
+typedef struct specrt_batch_result specrt_batch_result;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
  * What the serial path gives the confirm callback; valid only during the callback. Its calls
  * may come from any thread the callback uses.
  */
@@ -840,6 +847,30 @@ typedef struct specrt_scan_chunk {
 } specrt_scan_chunk;
 #endif
 
+#if defined(SPECRT_GPU)
+/**
+ * How a batch ran and why.
+ */
+typedef struct specrt_batch_summary {
+  /**
+   * Whether one persistent dispatch scanned the items (false: one scan per item).
+   */
+  bool persistent;
+  /**
+   * The persistent-kernel decision (SPEC.md section 9), with its predicted savings.
+   */
+  struct specrt_persistent_decision decision;
+  /**
+   * What it was based on: the batch size and this context's measured launch overheads.
+   */
+  struct specrt_persistent_inputs inputs;
+  /**
+   * Wall time of the batch, ns.
+   */
+  uint64_t total_ns;
+} specrt_batch_summary;
+#endif
+
 /**
  * What one recorded sample produced.
  */
@@ -1359,6 +1390,20 @@ specrt_status specrt_context_save_autotune(const struct specrt_context *context,
 
 #if defined(SPECRT_GPU)
 /**
+ * Sets the launch overheads the persistent-kernel decision uses on this context, instead of
+ * measuring them (see `specrt_scan_batch`): `per_launch_ns` for one standard launch,
+ * `persistent_setup_ns` for setting up and running a persistent dispatch.
+ *
+ * # Safety
+ * `context` must be a specrt handle.
+ */
+specrt_status specrt_context_set_launch_overheads(const struct specrt_context *context,
+                                                  uint64_t per_launch_ns,
+                                                  uint64_t persistent_setup_ns);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
  * Runs one prefilter/confirm dispatch (DESIGN "GPU runtime", SPEC section 2).
  *
  * `SPECRT_SPECULATION_FORCE` runs the fused program (`SPECRT_ERROR_UNSUPPORTED` when the plan has
@@ -1815,6 +1860,61 @@ specrt_status specrt_scan_result_chunk(const struct specrt_scan_result *result,
  * `result` must be NULL or a live result not in use by another thread.
  */
 void specrt_scan_result_free(struct specrt_scan_result *result);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Scans `count` independent inputs (offsets relative to each item; no match crosses items) with
+ * one persistent dispatch, whose workgroups pull the items from a device-side queue, or one scan
+ * per item, as the persistent-kernel decision says given this context's launch overheads
+ * (measured once on first use; see `specrt_context_set_launch_overheads`). Items over 64 KiB are
+ * scanned on their own. `SPECRT_SPECULATION_DISABLE` always scans per item. `options` may be
+ * NULL; its match limit applies per item.
+ *
+ * # Safety
+ * `items` must point to `count` valid byte views; `out` must be valid for a write.
+ */
+specrt_status specrt_scan_batch(const struct specrt_scanner *scanner,
+                                const struct specrt_bytes *items,
+                                size_t count,
+                                const struct specrt_scan_options *options,
+                                struct specrt_batch_result **out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Mode, decision, inputs and time of a batch.
+ *
+ * # Safety
+ * `result` must be a specrt handle; `out` valid for a write.
+ */
+specrt_status specrt_batch_result_summary(const struct specrt_batch_result *result,
+                                          struct specrt_batch_summary *out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The matches of item `index` (sorted; valid until the result is freed), their number, and
+ * whether the match limit truncated them.
+ *
+ * # Safety
+ * `result` must be a specrt handle; the outputs valid for writes.
+ */
+specrt_status specrt_batch_result_item(const struct specrt_batch_result *result,
+                                       size_t index,
+                                       const struct specrt_match **matches,
+                                       size_t *count,
+                                       bool *truncated);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Frees a batch result. NULL is accepted and ignored.
+ *
+ * # Safety
+ * `result` must be NULL or a live batch result not in use by another thread.
+ */
+void specrt_batch_result_free(struct specrt_batch_result *result);
 #endif
 
 /**

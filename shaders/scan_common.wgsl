@@ -26,6 +26,7 @@ struct Params {
     values: u32,
     masks: u32,
     small4: u32,
+    item_count: u32,
 }
 
 const TILE: u32 = 4096u;
@@ -41,30 +42,37 @@ const SMALL_WORDS: u32 = 1024u;
 // staged in workgroup memory once per tile.
 var<workgroup> tile_words: array<u32, 1025>;
 var<workgroup> small_filter: array<u32, 1024>;
+// Whether `small_filter` was staged (kernels that do not stage tiles skip it).
+var<private> small_filter_ready: bool;
 
 @group(0) @binding(0) var<storage, read> data: array<u32>;
 @group(0) @binding(1) var<storage, read> params: Params;
 @group(0) @binding(2) var<storage, read> rules: array<u32>;
 
+// The input being scanned: a chunk (the whole `data` binding) or one item of a batch. Offsets
+// below are relative to `view_base` (a multiple of 4 bytes); `view_item` tags batch matches.
+var<private> view_base: u32;
+var<private> view_len: u32;
+var<private> view_owned_begin: u32;
+var<private> view_owned_end: u32;
+var<private> view_item: u32;
+
+// Views the whole chunk described by `params`.
+fn view_chunk() {
+    view_base = 0u;
+    view_len = params.data_len;
+    view_owned_begin = params.owned_begin;
+    view_owned_end = params.owned_end;
+    view_item = 0u;
+}
+
 fn data_byte(i: u32) -> u32 {
-    return (data[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu;
+    let at = view_base + i;
+    return (data[at >> 2u] >> ((at & 3u) * 8u)) & 0xffu;
 }
 
 fn rules_byte(i: u32) -> u32 {
     return (rules[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu;
-}
-
-// Four bytes from position p, little-endian; bytes past the data read as zero.
-fn data_word(p: u32) -> u32 {
-    let w = p >> 2u;
-    let shift = (p & 3u) * 8u;
-    let last = (params.data_len + 3u) / 4u;
-    let lo = select(0u, data[w], w < last);
-    if (shift == 0u) {
-        return lo;
-    }
-    let hi = select(0u, data[w + 1u], w + 1u < last);
-    return (lo >> shift) | (hi << (32u - shift));
 }
 
 // ASCII lower-casing of the four bytes of v (bytes 'A'..'Z' get bit 0x20).
@@ -95,7 +103,7 @@ fn bitmap_hit(v: u32, len: u32) -> bool {
         case 3u: { return bit(params.bitmap3, v & 0xffffffu); }
         default: {
             let small = (v * HASH_C) >> 17u;
-            return ((small_filter[small >> 5u] >> (small & 31u)) & 1u) != 0u
+            return (!small_filter_ready || ((small_filter[small >> 5u] >> (small & 31u)) & 1u) != 0u)
                 && bit(params.bitmap4, (v * HASH_A) >> 8u) && bit(params.bitmap4, (v * HASH_B) >> 8u);
         }
     }
@@ -111,7 +119,7 @@ fn is_alnum(b: u32) -> bool {
 
 fn fullword_ok(start: u32, len: u32, wide: bool) -> bool {
     let end = start + len;
-    let n = params.data_len;
+    let n = view_len;
     if (wide) {
         let before = start >= 2u && data_byte(start - 1u) == 0u && is_alnum(data_byte(start - 2u));
         let after = end + 1u < n && is_alnum(data_byte(end)) && data_byte(end + 1u) == 0u;
@@ -128,7 +136,7 @@ fn verify(pattern: u32, start: u32) -> bool {
     let byte_offset = rules[base];
     let len = rules[base + 1u];
     let flags = rules[base + 3u];
-    if (start < params.owned_begin || start >= params.owned_end || start + len > params.data_len) {
+    if (start < view_owned_begin || start >= view_owned_end || start + len > view_len) {
         return false;
     }
     let values = params.values * 4u + byte_offset;
@@ -151,7 +159,7 @@ fn position_hit(p: u32, folded: u32) -> bool {
         return true;
     }
     for (var len = 1u; len <= 4u; len++) {
-        if ((params.anchor_lengths & (1u << len)) != 0u && p + len <= params.data_len && bitmap_hit(folded, len)) {
+        if ((params.anchor_lengths & (1u << len)) != 0u && p + len <= view_len && bitmap_hit(folded, len)) {
             return true;
         }
     }
@@ -162,7 +170,7 @@ fn position_hit(p: u32, folded: u32) -> bool {
 // without an anchor are tried with p as their start.
 fn confirm_position(p: u32, folded: u32) {
     for (var len = 1u; len <= 4u; len++) {
-        if ((params.anchor_lengths & (1u << len)) == 0u || p + len > params.data_len || !bitmap_hit(folded, len)) {
+        if ((params.anchor_lengths & (1u << len)) == 0u || p + len > view_len || !bitmap_hit(folded, len)) {
             continue;
         }
         let value = low_bytes(folded, len);
@@ -195,21 +203,35 @@ fn confirm_position(p: u32, folded: u32) {
     }
 }
 
-// Stages the tile's bytes and the first-level filter in workgroup memory. Call from uniform
-// control flow.
+// Stages the tile's bytes and the first-level filter in workgroup memory, after a barrier so
+// the previous tile's readers are done. Call from uniform control flow.
 fn stage_tile(tile: u32, lane: u32) {
+    workgroupBarrier();
     let first_word = tile * (TILE / 4u);
-    let words = (params.data_len + 3u) / 4u;
+    let words = (view_len + 3u) / 4u;
     for (var i = lane; i < 1025u; i += LANES) {
         let w = first_word + i;
-        tile_words[i] = select(0u, data[w], w < words);
+        tile_words[i] = select(0u, data[view_base / 4u + w], w < words);
     }
     if ((params.anchor_lengths & (1u << 4u)) != 0u) {
         for (var i = lane; i < SMALL_WORDS; i += LANES) {
             small_filter[i] = rules[params.small4 + i];
         }
+        small_filter_ready = true;
     }
     workgroupBarrier();
+}
+
+// Four bytes at view offset p read straight from `data` (bytes past the view read as zero); for
+// kernels that do not stage tiles.
+fn view_word(p: u32) -> u32 {
+    var v = 0u;
+    for (var i = 0u; i < 4u; i++) {
+        if (p + i < view_len) {
+            v = v | (data_byte(p + i) << (i * 8u));
+        }
+    }
+    return v;
 }
 
 // Four bytes from tile-local offset q, little-endian, from workgroup memory.
@@ -230,14 +252,13 @@ fn scan_tile(tile: u32, lane: u32, confirm: bool) -> bool {
     for (var k = 0u; k < TILE / LANES; k++) {
         let q = k * LANES + lane;
         let p = tile * TILE + q;
-        if (p >= params.data_len) {
-            break;
-        }
-        let folded = fold4(tile_word(q));
-        if (position_hit(p, folded)) {
-            any = true;
-            if (confirm) {
-                confirm_position(p, folded);
+        if (p < view_len) {
+            let folded = fold4(tile_word(q));
+            if (position_hit(p, folded)) {
+                any = true;
+                if (confirm) {
+                    confirm_position(p, folded);
+                }
             }
         }
     }

@@ -13,5 +13,6 @@ fn emit(pattern: u32, start: u32) {
 
 @compute @workgroup_size(256)
 fn scan_confirm(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+    view_chunk();
     _ = scan_tile(work[3u + group.x], lane, true);
 }

@@ -8,6 +8,7 @@ fn emit(pattern: u32, start: u32) {}
 
 @compute @workgroup_size(256)
 fn scan_prefilter(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+    view_chunk();
     if (scan_tile(group.x, lane, false)) {
         atomicOr(&tile_hit, 1u);
     }

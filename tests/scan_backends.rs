@@ -380,3 +380,150 @@ fn a_hundred_thousand_strings() {
         }
     }
 }
+
+mod batch {
+    use super::*;
+    use specrt::gpu::LaunchOverheads;
+    use specrt::policy::PersistentDecision;
+
+    fn items() -> Vec<Vec<u8>> {
+        let mut state = 3u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut items: Vec<Vec<u8>> = (0..300)
+            .map(|i| {
+                let len = [0usize, 1, 3, 4, 5, 63, 64, 1000, 4095, 4096, 4097, 9000][i % 12];
+                let mut v: Vec<u8> = (0..len)
+                    .map(|_| b"xyzneedl"[(next() % 8) as usize])
+                    .collect();
+                if len >= 6 && next() % 2 == 0 {
+                    let at = (next() % (len as u64 - 5)) as usize;
+                    v[at..at + 6].copy_from_slice(b"needle");
+                }
+                v
+            })
+            .collect();
+        // One huge item among the tiny ones, streamed on its own.
+        let mut huge = vec![b'.'; 5 << 20];
+        huge[(5 << 20) - 6..].copy_from_slice(b"needle");
+        huge[1000..1006].copy_from_slice(b"NEEDLE");
+        items.insert(150, huge);
+        items
+    }
+
+    fn scanner_with(ctx_overheads: Option<LaunchOverheads>) -> Option<Scanner> {
+        let ctx = Arc::new(common::context()?);
+        if let Some(o) = ctx_overheads {
+            ctx.set_launch_overheads(o);
+        }
+        let mut rules = RuleSet::new();
+        rules
+            .add_string(1, 0, b"needle", &[], flags(true, false, false, false))
+            .unwrap();
+        rules
+            .add_string(2, 0, b"le", &[], flags(false, false, false, true))
+            .unwrap();
+        rules
+            .add_string(2, 1, b"x", &[], StringFlags::default())
+            .unwrap();
+        Some(Scanner::new(Some(ctx), &rules).unwrap())
+    }
+
+    #[test]
+    fn persistent_and_per_item_batches_equal_scanning_each_item_alone() {
+        let items = items();
+        let views: Vec<&[u8]> = items.iter().map(|v| v.as_slice()).collect();
+        let persistent = LaunchOverheads {
+            per_launch_ns: 1_000_000,
+            persistent_setup_ns: 1,
+        };
+        let standard = LaunchOverheads {
+            per_launch_ns: 0,
+            persistent_setup_ns: 1,
+        };
+        for (overheads, expect_persistent) in [(persistent, true), (standard, false)] {
+            let Some(s) = scanner_with(Some(overheads)) else {
+                return;
+            };
+            let options = ScanOptions {
+                max_matches: 50,
+                ..Default::default()
+            };
+            let batch = s.scan_batch(&views, &options).unwrap();
+            assert_eq!(batch.persistent, expect_persistent);
+            assert_eq!(
+                matches!(batch.decision, PersistentDecision::PersistentKernel { .. }),
+                expect_persistent
+            );
+            assert_eq!(batch.inputs.batch_size, items.len() as u32);
+            assert_eq!(batch.inputs.per_launch_overhead_ns, overheads.per_launch_ns);
+            for (i, item) in views.iter().enumerate() {
+                let alone = s
+                    .scan(
+                        item,
+                        &ScanOptions {
+                            backend: Backend::Cpu,
+                            max_matches: 50,
+                            ..Default::default()
+                        },
+                        None,
+                        None,
+                    )
+                    .unwrap();
+                assert_eq!(
+                    batch.items[i].matches,
+                    alone.matches,
+                    "item {i} ({} bytes)",
+                    item.len()
+                );
+                assert_eq!(
+                    (batch.items[i].truncated, batch.items[i].dropped),
+                    (alone.truncated, alone.dropped),
+                    "item {i}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn overheads_are_measured_once_and_drive_the_decision() {
+        let Some(s) = scanner_with(None) else { return };
+        let first = s.launch_overheads().unwrap();
+        assert!(first.per_launch_ns > 0 && first.persistent_setup_ns > 0);
+        assert_eq!(s.launch_overheads().unwrap(), first, "cached");
+        let tiny = [b"needle".as_slice(); 2000];
+        let batch = s.scan_batch(&tiny, &ScanOptions::default()).unwrap();
+        assert_eq!(batch.inputs.per_launch_overhead_ns, first.per_launch_ns);
+        assert_eq!(
+            batch.decision,
+            specrt::policy::decide_persistent_kernel(&batch.inputs)
+        );
+        let alone = s
+            .scan(b"needle", &ScanOptions::default(), None, None)
+            .unwrap();
+        assert!(!alone.matches.is_empty());
+        let bad: Vec<usize> = batch
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.matches != alone.matches)
+            .map(|(i, _)| i)
+            .collect();
+        let detail: Vec<(usize, usize)> = bad
+            .iter()
+            .map(|&i| (i, batch.items[i].matches.len()))
+            .collect();
+        assert!(
+            bad.is_empty(),
+            "{} bad items of {}, persistent {}: {:?}",
+            bad.len(),
+            tiny.len(),
+            batch.persistent,
+            detail
+        );
+    }
+}

@@ -308,3 +308,24 @@ pub unsafe extern "C" fn specrt_context_save_autotune(
         Ok(())
     })
 }
+
+/// Sets the launch overheads the persistent-kernel decision uses on this context, instead of
+/// measuring them (see `specrt_scan_batch`): `per_launch_ns` for one standard launch,
+/// `persistent_setup_ns` for setting up and running a persistent dispatch.
+///
+/// # Safety
+/// `context` must be a specrt handle.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_context_set_launch_overheads(
+    context: *const specrt_context,
+    per_launch_ns: u64,
+    persistent_setup_ns: u64,
+) -> specrt_status {
+    status_call(|| {
+        handle::borrow(context, "context")?.set_launch_overheads(crate::gpu::LaunchOverheads {
+            per_launch_ns,
+            persistent_setup_ns,
+        });
+        Ok(())
+    })
+}

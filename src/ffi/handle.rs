@@ -47,6 +47,8 @@ pub(crate) mod tags {
     pub(crate) const SCANNER: u64 = 0x5350_4543_0000_0009;
     /// `specrt_scan_result`.
     pub(crate) const SCAN_RESULT: u64 = 0x5350_4543_0000_000a;
+    /// `specrt_batch_result`.
+    pub(crate) const BATCH_RESULT: u64 = 0x5350_4543_0000_000b;
 }
 
 /// What each handle tag is, for messages about a handle of the wrong type.
@@ -61,6 +63,7 @@ static KNOWN_TAGS: &[(u64, &str)] = &[
     (tags::RULESET, "it is a specrt_ruleset"),
     (tags::SCANNER, "it is a specrt_scanner"),
     (tags::SCAN_RESULT, "it is a specrt_scan_result"),
+    (tags::BATCH_RESULT, "it is a specrt_batch_result"),
 ];
 
 /// Moves `value` to the heap and returns its handle.

@@ -60,6 +60,16 @@ pub struct AdapterSummary {
     pub timestamp_queries: bool,
 }
 
+/// The launch costs the persistent-kernel decision weighs (SPEC.md section 9), measured on a
+/// context once or set by the host.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LaunchOverheads {
+    /// Wall time of one standard launch (upload, dispatch, wait, readback), ns.
+    pub per_launch_ns: u64,
+    /// Wall time of setting up and running an empty persistent dispatch, ns.
+    pub persistent_setup_ns: u64,
+}
+
 /// The GPU half of a context.
 pub struct Gpu {
     /// The opened device.
@@ -80,6 +90,7 @@ pub struct GpuContext {
     lost: Arc<AtomicBool>,
     lost_reason: Arc<Mutex<String>>,
     autotune: Option<(PathBuf, Mutex<AutotuneStore>)>,
+    overheads: Mutex<Option<LaunchOverheads>>,
 }
 
 impl GpuContext {
@@ -115,6 +126,7 @@ impl GpuContext {
                 lost: Arc::default(),
                 lost_reason: Arc::default(),
                 autotune: None,
+                overheads: Mutex::new(None),
             },
             None => {
                 return Err(Error::NoAdapter(format!(
@@ -133,6 +145,26 @@ impl GpuContext {
     /// A process-unique id of this context (programs remember the context they belong to).
     pub fn id(&self) -> u64 {
         self.id
+    }
+
+    /// The launch overheads: those set with [`GpuContext::set_launch_overheads`], else the ones
+    /// `measure` returns, measured once and cached.
+    pub fn launch_overheads(
+        &self,
+        measure: impl FnOnce() -> Result<LaunchOverheads>,
+    ) -> Result<LaunchOverheads> {
+        let mut cached = self.overheads.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(known) = *cached {
+            return Ok(known);
+        }
+        let measured = measure()?;
+        *cached = Some(measured);
+        Ok(measured)
+    }
+
+    /// Overrides the measured launch overheads.
+    pub fn set_launch_overheads(&self, overheads: LaunchOverheads) {
+        *self.overheads.lock().unwrap_or_else(|p| p.into_inner()) = Some(overheads);
     }
 
     /// The autotune store opened from the options' path, if any.
@@ -185,6 +217,7 @@ impl GpuContext {
         Ok(Self {
             id: 0,
             autotune: None,
+            overheads: Mutex::new(None),
             adapter_id: adapter_id(&info),
             gpu: Some(Gpu {
                 device,

@@ -17,6 +17,6 @@ pub mod gate;
 pub mod program;
 pub mod run;
 
-pub use context::{AdapterSummary, ContextOptions, GpuContext, PowerPreference};
+pub use context::{AdapterSummary, ContextOptions, GpuContext, LaunchOverheads, PowerPreference};
 pub use dispatch::{dispatch_prefilter_confirm, DispatchOutcome, DispatchPath, DispatchPlan};
 pub use program::{Program, ProgramDesc, SizeRule};

@@ -19,6 +19,12 @@ const FUSED: &str = include_str!("../../shaders/scan_fused.wgsl");
 const PREFILTER: &str = include_str!("../../shaders/scan_prefilter.wgsl");
 const COMPACT: &str = include_str!("../../shaders/scan_compact.wgsl");
 const CONFIRM: &str = include_str!("../../shaders/scan_confirm.wgsl");
+const BATCH: &str = include_str!("../../shaders/scan_batch.wgsl");
+
+/// Work units one invocation of the batch kernel pulls at most (`UNITS_PER_INVOCATION`).
+pub const BATCH_UNITS_PER_INVOCATION: u32 = 4;
+/// Positions of an item in one work unit of the batch kernel (`UNIT` in the shader).
+pub const BATCH_UNIT: u32 = 256;
 
 /// Anchor positions per tile (one workgroup), as in the shaders.
 pub const TILE: u64 = 4096;
@@ -28,7 +34,7 @@ const HASH_C: u32 = 0xc2b2_ae3d;
 /// Words of the first-level 4-byte anchor filter (staged in workgroup memory).
 const SMALL_WORDS: usize = 1024;
 const BIG_BITMAP_WORDS: usize = (1 << 24) / 32;
-const PARAM_WORDS: usize = 19;
+const PARAM_WORDS: usize = 20;
 
 /// Word offsets of the table sections in the rules buffer, as `Params` in the shaders.
 #[derive(Clone, Copy, Debug, Default)]
@@ -151,14 +157,16 @@ pub struct GpuScanner {
     prefilter: Program,
     compact: Program,
     confirm: Program,
+    batch: Program,
     rules: Gated<wgpu::Buffer>,
     layout: Layout,
 }
 
 /// What one chunk's GPU pass produced.
 pub struct ChunkOutput {
-    /// (pattern index, start offset within the chunk data) of the captured matches.
-    pub matches: Vec<(u32, u32)>,
+    /// (pattern index, start within the chunk data or the item, item index) of the captured
+    /// matches.
+    pub matches: Vec<(u32, u32, u32)>,
     /// Matches found, captured or not.
     pub total: u64,
     /// The tile report.
@@ -209,6 +217,7 @@ impl GpuScanner {
             prefilter: program(PREFILTER, "scan_prefilter", 3, 1)?,
             compact: program(COMPACT, "scan_compact", 4, 1)?,
             confirm: program(CONFIRM, "scan_confirm", 4, 1)?,
+            batch: program(BATCH, "scan_batch", 4, 2)?,
             rules: Gated::new(rules_buffer),
             layout,
         })
@@ -248,23 +257,21 @@ impl GpuScanner {
         })
     }
 
-    fn record(
+    /// The `Params` words of the shaders.
+    fn params(
         &self,
-        gpu: &Gpu,
-        data: ChunkData,
-        chunk: &Chunk,
-        path: DispatchPath,
+        data_len: u32,
+        owned_begin: u32,
+        owned_end: u32,
         capacity: u32,
-    ) -> PendingChunk {
-        use wgpu::BufferUsages as U;
-        let (device, queue, pool) = (&gpu.device, &gpu.queue, &gpu.pool);
-        let data_len = chunk.data_end - chunk.data_start;
-        let tiles = data_len.div_ceil(TILE) as u32;
+        tiles: u32,
+        items: u32,
+    ) -> [u32; PARAM_WORDS] {
         let l = &self.layout;
-        let params: [u32; PARAM_WORDS] = [
-            data_len as u32,
-            (chunk.owned_start - chunk.data_start) as u32,
-            (chunk.owned_end - chunk.data_start) as u32,
+        [
+            data_len,
+            owned_begin,
+            owned_end,
             capacity,
             tiles,
             l.anchor_lengths,
@@ -281,7 +288,112 @@ impl GpuScanner {
             l.values,
             l.masks,
             l.small4,
-        ];
+            items,
+        ]
+    }
+
+    /// Submits one persistent dispatch over `data`, which holds the items at the (4-aligned)
+    /// offsets and lengths of `items`; the device-side queue holds one unit per `BATCH_UNIT`
+    /// positions of each item.
+    pub fn submit_batch(
+        &self,
+        ctx: &GpuContext,
+        data: &[u8],
+        items: &[[u32; 2]],
+        capacity: u32,
+    ) -> Result<PendingChunk> {
+        use wgpu::BufferUsages as U;
+        let units: Vec<[u32; 2]> = items
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &[_, len])| {
+                (0..len.div_ceil(BATCH_UNIT)).map(move |u| [i as u32, u * BATCH_UNIT])
+            })
+            .collect();
+        let (item_count, unit_count) = (items.len() as u32, units.len() as u32);
+        let items: Vec<[u32; 2]> = items.iter().chain(&units).copied().collect();
+        let items = items.as_slice();
+        let gpu = ctx.gpu()?;
+        capture(&gpu.device, "submitting a batch scan", || {
+            let (device, queue, pool) = (&gpu.device, &gpu.queue, &gpu.pool);
+            let started = Instant::now();
+            let data_size = (data.len() as u64).max(4).next_multiple_of(4);
+            let data_buffer = pool.acquire(device, U::STORAGE | U::COPY_DST, data_size);
+            crate::gpu::run::upload(queue, &data_buffer, data);
+            let table_bytes: &[u8] = bytemuck::cast_slice(items);
+            let table_size = (table_bytes.len() as u64).max(8);
+            let table = pool.acquire(device, U::STORAGE | U::COPY_DST, table_size);
+            crate::gpu::run::upload(queue, &table, table_bytes);
+            let params = self.params(data.len() as u32, 0, 0, capacity, unit_count, item_count);
+            let params_buffer =
+                pool.acquire(device, U::STORAGE | U::COPY_DST, (PARAM_WORDS * 4) as u64);
+            queue.write_buffer(&params_buffer, 0, bytemuck::cast_slice(&params));
+            let matches_size = 8 + capacity as u64 * 12;
+            let matches =
+                pool.acquire(device, U::STORAGE | U::COPY_SRC | U::COPY_DST, matches_size);
+            let counters = pool.acquire(device, U::STORAGE | U::COPY_SRC | U::COPY_DST, 12);
+            let head = pool.acquire(device, U::MAP_READ | U::COPY_DST, 16);
+            let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("specrt batch scan"),
+                layout: &self.batch.bind_group_layout,
+                entries: &[
+                    entry(0, &data_buffer, data_size),
+                    entry(1, &params_buffer, (PARAM_WORDS * 4) as u64),
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: self.rules.as_entire_binding(),
+                    },
+                    entry(3, &table, table_size),
+                    entry(4, &matches, matches_size),
+                    entry(5, &counters, 12),
+                ],
+            });
+            let mut encoder = device.create_command_encoder(&Default::default());
+            encoder.clear_buffer(&matches, 0, Some(8));
+            encoder.clear_buffer(&counters, 0, Some(12));
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                pass.set_pipeline(&self.batch.pipeline);
+                pass.set_bind_group(0, &group, &[]);
+                // A grid whose invocations, pulling up to their share each, cover the queue.
+                let grid = unit_count.div_ceil(256 * BATCH_UNITS_PER_INVOCATION).max(1);
+                pass.dispatch_workgroups(grid, 1, 1);
+            }
+            encoder.copy_buffer_to_buffer(&matches, 0, &head, 0, 8);
+            encoder.copy_buffer_to_buffer(&counters, 4, &head, 8, 8);
+            let submission = queue.submit([encoder.finish()]);
+            Ok(PendingChunk {
+                submission,
+                started,
+                capacity,
+                entry_words: 3,
+                matches,
+                head,
+                spare: vec![data_buffer, table, params_buffer, counters],
+            })
+        })
+    }
+
+    fn record(
+        &self,
+        gpu: &Gpu,
+        data: ChunkData,
+        chunk: &Chunk,
+        path: DispatchPath,
+        capacity: u32,
+    ) -> PendingChunk {
+        use wgpu::BufferUsages as U;
+        let (device, queue, pool) = (&gpu.device, &gpu.queue, &gpu.pool);
+        let data_len = chunk.data_end - chunk.data_start;
+        let tiles = data_len.div_ceil(TILE) as u32;
+        let params = self.params(
+            data_len as u32,
+            (chunk.owned_start - chunk.data_start) as u32,
+            (chunk.owned_end - chunk.data_start) as u32,
+            capacity,
+            tiles,
+            0,
+        );
         let params_buffer =
             pool.acquire(device, U::STORAGE | U::COPY_DST, (PARAM_WORDS * 4) as u64);
         queue.write_buffer(&params_buffer, 0, bytemuck::cast_slice(&params));
@@ -382,9 +494,10 @@ impl GpuScanner {
             submission,
             started,
             capacity,
+            entry_words: 2,
             matches,
             head,
-            spare: [params_buffer, tail, work],
+            spare: vec![params_buffer, tail, work],
         }
     }
 }
@@ -394,9 +507,21 @@ pub struct PendingChunk {
     submission: wgpu::SubmissionIndex,
     started: Instant,
     capacity: u32,
+    entry_words: usize,
     matches: wgpu::Buffer,
     head: wgpu::Buffer,
-    spare: [wgpu::Buffer; 3],
+    spare: Vec<wgpu::Buffer>,
+}
+
+fn entry(binding: u32, buffer: &wgpu::Buffer, size: u64) -> wgpu::BindGroupEntry<'_> {
+    wgpu::BindGroupEntry {
+        binding,
+        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer,
+            offset: 0,
+            size: NonZeroU64::new(size.max(4).next_multiple_of(4)),
+        }),
+    }
 }
 
 fn read_results(ctx: &GpuContext, gpu: &Gpu, pending: PendingChunk) -> Result<ChunkOutput> {
@@ -406,6 +531,7 @@ fn read_results(ctx: &GpuContext, gpu: &Gpu, pending: PendingChunk) -> Result<Ch
         submission,
         started,
         capacity,
+        entry_words,
         matches,
         head,
         spare,
@@ -420,14 +546,18 @@ fn read_results(ctx: &GpuContext, gpu: &Gpu, pending: PendingChunk) -> Result<Ch
     let captured = total.min(capacity as u64) as usize;
     let mut found = Vec::with_capacity(captured);
     if captured > 0 {
-        let bytes = captured as u64 * 8;
+        let bytes = (captured * entry_words * 4) as u64;
         let entries = pool.acquire(device, U::MAP_READ | U::COPY_DST, bytes);
         let mut encoder = device.create_command_encoder(&Default::default());
         encoder.copy_buffer_to_buffer(&matches, 8, &entries, 0, bytes);
         let submission = queue.submit([encoder.finish()]);
         let words: Vec<u32> =
             bytemuck::pod_collect_to_vec(&map_read(ctx, device, &entries, bytes, submission)?);
-        found.extend(words.chunks_exact(2).map(|w| (w[0], w[1])));
+        found.extend(
+            words
+                .chunks_exact(entry_words)
+                .map(|w| (w[0], w[1], w.get(2).copied().unwrap_or(0))),
+        );
         pool.release([entries]);
     }
     let readback_ns = started.elapsed().as_nanos() as u64;

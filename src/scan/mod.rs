@@ -7,8 +7,10 @@
 //! - [`gpu`]: the GPU backend (the WGSL of `shaders/`);
 //! - [`results`]: matches, truncation and per-chunk reports;
 //! - [`stream`]: cutting large inputs into overlapping chunks;
-//! - [`scanner`]: the scanner that ties them together, and file scanning.
+//! - [`scanner`]: the scanner that ties them together, and file scanning;
+//! - [`batch`]: many small inputs in one persistent dispatch or one scan each.
 
+pub mod batch;
 pub mod compile;
 pub mod cpu;
 

@@ -112,7 +112,8 @@ impl Scanner {
         self.gpu.is_some()
     }
 
-    fn use_gpu(&self, options: &ScanOptions) -> Result<bool> {
+    /// Whether `options` scan on the GPU (errors for impossible combinations).
+    pub(crate) fn use_gpu_for(&self, options: &ScanOptions) -> Result<bool> {
         match (options.backend, &self.gpu) {
             (Backend::Cpu, _) => {
                 if options.mode == SpeculationMode::Force {
@@ -141,7 +142,7 @@ impl Scanner {
         progress: Option<&mut Progress>,
     ) -> Result<ScanResult> {
         let started = Instant::now();
-        let mut result = if self.use_gpu(options)? {
+        let mut result = if self.use_gpu_for(options)? {
             self.scan_gpu_host(data, options, on_match, progress)?
         } else {
             self.scan_cpu(data, options, on_match, progress)?
@@ -157,10 +158,7 @@ impl Scanner {
         len: u64,
         options: &ScanOptions,
     ) -> Result<ScanResult> {
-        let (gpu, ctx) = self
-            .gpu
-            .as_ref()
-            .ok_or_else(|| Error::NoAdapter("this scanner has no GPU".into()))?;
+        let (ctx, gpu) = self.gpu_parts()?;
         let started = Instant::now();
         let chunks = plan(
             len,
@@ -223,7 +221,15 @@ impl Scanner {
         MAX_CHUNK_CAPACITY as u32
     }
 
-    fn to_match(&self, pattern: u32, start: u64) -> Match {
+    /// The context and GPU scanner, or `Error::NoAdapter`.
+    pub(crate) fn gpu_parts(&self) -> Result<(&GpuContext, &GpuScanner)> {
+        self.gpu
+            .as_ref()
+            .map(|(gpu, ctx)| (ctx.as_ref(), gpu))
+            .ok_or_else(|| Error::NoAdapter("this scanner has no GPU".into()))
+    }
+
+    pub(crate) fn to_match(&self, pattern: u32, start: u64) -> Match {
         let p = &self.rules.patterns[pattern as usize];
         let s = &self.rules.strings[p.string as usize];
         Match {
@@ -246,7 +252,7 @@ impl Scanner {
         let found = out
             .matches
             .iter()
-            .map(|&(pattern, start)| self.to_match(pattern, chunk.data_start + start as u64))
+            .map(|&(pattern, start, _)| self.to_match(pattern, chunk.data_start + start as u64))
             .collect();
         result.timings.kernel_ns += out.kernel_ns;
         result.timings.readback_ns += out.readback_ns;

@@ -19,15 +19,19 @@ static specrt_scan_result *scan(const specrt_scanner *s, const uint8_t *data, si
     return r;
 }
 
-static int same_matches(const specrt_scan_result *a, const specrt_scan_result *b) {
-    size_t n = specrt_scan_result_match_count(a), i;
-    const specrt_match *x = specrt_scan_result_matches(a), *y = specrt_scan_result_matches(b);
-    if (n != specrt_scan_result_match_count(b)) return 0;
+static int same_arrays(const specrt_match *x, const specrt_match *y, size_t n) {
+    size_t i;
     for (i = 0; i < n; i++)
         if (x[i].offset != y[i].offset || x[i].rule_id != y[i].rule_id ||
             x[i].string_id != y[i].string_id || x[i].length != y[i].length)
             return 0;
     return 1;
+}
+
+static int same_matches(const specrt_scan_result *a, const specrt_scan_result *b) {
+    size_t n = specrt_scan_result_match_count(a);
+    return n == specrt_scan_result_match_count(b) &&
+           same_arrays(specrt_scan_result_matches(a), specrt_scan_result_matches(b), n);
 }
 
 static int stop_first(const specrt_match *m, size_t count, void *user_data) {
@@ -130,6 +134,52 @@ int main(int argc, char **argv) {
     snprintf(path, sizeof path, "%s/missing.bin", argv[1]);
     CHECK_STATUS(specrt_scan_file(gpu, path, NULL, NULL, NULL, NULL, &r), SPECRT_ERROR_IO);
     CHECK_ERROR_MENTIONS("missing.bin");
+
+    /* Batches: persistent and per item give what scanning each item alone gives. */
+    {
+        specrt_bytes items[64];
+        specrt_batch_result *b = NULL;
+        specrt_batch_summary bs;
+        int round;
+        for (i = 0; i < 64; i++) {
+            items[i].data = data + i * 1000;
+            items[i].len = (i * 37) % 1500;
+        }
+        for (round = 0; round < 2; round++) {
+            if (specrt_scanner_has_gpu(gpu)) {
+                CHECK_OK(specrt_context_set_launch_overheads(ctx, round == 0 ? 1000000 : 0, 1));
+            }
+            CHECK_OK(specrt_scan_batch(gpu, items, 64, NULL, &b));
+            if (!b) break;
+            CHECK_OK(specrt_batch_result_summary(b, &bs));
+            if (specrt_scanner_has_gpu(gpu)) {
+                CHECK(bs.persistent == (round == 0));
+                CHECK(bs.inputs.batch_size == 64);
+                CHECK(bs.decision.kind == (round == 0 ? SPECRT_PERSISTENT_KERNEL : SPECRT_PERSISTENT_STANDARD_LAUNCHES));
+            }
+            for (i = 0; i < 64; i++) {
+                const specrt_match *bm = NULL;
+                size_t bn = 0;
+                bool truncated = true;
+                specrt_scan_result *alone = scan(cpu_only, items[i].data, items[i].len, SPECRT_SCAN_BACKEND_CPU, SPECRT_SPECULATION_AUTO, 0, 0);
+                CHECK_OK(specrt_batch_result_item(b, i, &bm, &bn, &truncated));
+                CHECK(!truncated && bn == specrt_scan_result_match_count(alone));
+                CHECK(same_arrays(bm, specrt_scan_result_matches(alone), bn));
+                specrt_scan_result_free(alone);
+            }
+            {
+                const specrt_match *bm = NULL;
+                size_t bn = 0;
+                bool truncated = false;
+                CHECK_STATUS(specrt_batch_result_item(b, 64, &bm, &bn, &truncated), SPECRT_ERROR_INVALID_ARGUMENT);
+            }
+            specrt_batch_result_free(b);
+            b = NULL;
+        }
+        CHECK_STATUS(specrt_scan_batch(gpu, NULL, 3, NULL, &b), SPECRT_ERROR_NULL_POINTER);
+        CHECK_OK(specrt_scan_batch(gpu, NULL, 0, NULL, &b));
+        specrt_batch_result_free(b);
+    }
 
     /* Misuse. */
     o = specrt_scan_options_default();
