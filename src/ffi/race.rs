@@ -137,6 +137,22 @@ pub(crate) fn verdict_code(v: Verdict) -> specrt_verdict {
     }
 }
 
+/// The keys, adapter id and race of a race-recording call, checked.
+pub(crate) unsafe fn race_arguments<'a>(
+    conservative_key: *const specrt_spec_cache_key,
+    speculative_key: *const specrt_spec_cache_key,
+    adapter_id: *const c_char,
+    race: *const specrt_variant_race,
+    race_name: &'static str,
+) -> Result<(SpecCacheKey, SpecCacheKey, &'a str, VariantRace)> {
+    Ok((
+        SpecCacheKey::from(args::input(conservative_key, "conservative_key")?),
+        SpecCacheKey::from(args::input(speculative_key, "speculative_key")?),
+        args::c_str(adapter_id, "adapter_id")?,
+        args::input(race, race_name)?.to_race()?,
+    ))
+}
+
 /// Decides a race (speculative wins only when its compile + dispatch total is strictly lower)
 /// and puts the winner's record in `store` under the winner's key for `adapter_id`.
 ///
@@ -153,10 +169,8 @@ pub unsafe extern "C" fn specrt_record_variant_race(
 ) -> specrt_status {
     status_call(|| {
         let out = args::out(out, "out")?;
-        let cons = SpecCacheKey::from(args::input(conservative_key, "conservative_key")?);
-        let spec = SpecCacheKey::from(args::input(speculative_key, "speculative_key")?);
-        let adapter = args::c_str(adapter_id, "adapter_id")?;
-        let race = args::input(race, "race")?.to_race()?;
+        let (cons, spec, adapter, race) =
+            race_arguments(conservative_key, speculative_key, adapter_id, race, "race")?;
         let mut store = lock_store(store, "store")?;
         let decision = record_variant_race(&mut store, &cons, &spec, adapter, &race)?;
         *out = (&decision).into();

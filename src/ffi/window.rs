@@ -5,11 +5,11 @@ use super::autotune::{lock_store, specrt_autotune_store, specrt_spec_cache_key};
 use super::boundary::{status_call, value_call};
 use super::handle::{self, tags, Handle};
 use super::race::{
-    specrt_speculation_observation, specrt_variant_decision, specrt_variant_race, specrt_verdict,
-    verdict_code,
+    race_arguments, specrt_speculation_observation, specrt_variant_decision, specrt_variant_race,
+    specrt_verdict, verdict_code,
 };
 use super::status::specrt_status;
-use crate::policy::{PairedWindow, SpecCacheKey};
+use crate::policy::PairedWindow;
 use crate::Result;
 use std::ffi::c_char;
 use std::sync::{Mutex, MutexGuard};
@@ -115,10 +115,13 @@ pub unsafe extern "C" fn specrt_paired_window_record_sample(
 ) -> specrt_status {
     status_call(|| {
         let out = args::out(out, "out")?;
-        let cons = SpecCacheKey::from(args::input(conservative_key, "conservative_key")?);
-        let spec = SpecCacheKey::from(args::input(speculative_key, "speculative_key")?);
-        let adapter = args::c_str(adapter_id, "adapter_id")?;
-        let sample = args::input(sample, "sample")?.to_race()?;
+        let (cons, spec, adapter, sample) = race_arguments(
+            conservative_key,
+            speculative_key,
+            adapter_id,
+            sample,
+            "sample",
+        )?;
         let mut window = lock_window(window)?;
         let mut store = lock_store(store, "store")?;
         let update = window.record_sample(&mut store, &cons, &spec, adapter, &sample)?;

@@ -38,6 +38,22 @@ pub struct ChunkReport {
     pub report: Option<SpeculationReport>,
 }
 
+impl ChunkReport {
+    /// The report of `chunk` scanned on `path`.
+    pub fn of(
+        chunk: &super::stream::Chunk,
+        path: ChunkPath,
+        report: Option<SpeculationReport>,
+    ) -> Self {
+        Self {
+            offset: chunk.owned_start,
+            bytes: chunk.owned_end - chunk.owned_start,
+            path,
+            report,
+        }
+    }
+}
+
 /// Wall-clock time of a scan's stages, nanoseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ScanTimings {

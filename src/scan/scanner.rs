@@ -260,12 +260,7 @@ impl Scanner {
             found,
             out.total,
             options.max_matches,
-            ChunkReport {
-                offset: chunk.owned_start,
-                bytes: chunk.owned_end - chunk.owned_start,
-                path: ChunkPath::Gpu(path),
-                report: Some(out.report),
-            },
+            ChunkReport::of(chunk, ChunkPath::Gpu(path), Some(out.report)),
         );
     }
 
@@ -380,12 +375,7 @@ impl Scanner {
                     found,
                     total,
                     options.max_matches,
-                    ChunkReport {
-                        offset: chunk.owned_start,
-                        bytes: chunk.owned_end - chunk.owned_start,
-                        path: ChunkPath::Cpu,
-                        report: None,
-                    },
+                    ChunkReport::of(chunk, ChunkPath::Cpu, None),
                 );
                 if !deliver(
                     &mut result,
