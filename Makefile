@@ -24,7 +24,7 @@ CXXFLAGS_17  := -std=c++17 -Wall -Wextra -Wpedantic -Werror -g -pthread -Iinclud
 ASAN         := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 C_TESTS  := policy_vectors policy_misuse gpu_dispatch scan_test
-EXAMPLES := policy_tour custom_kernel scan
+EXAMPLES := policy_tour custom_kernel scan engine_loop
 # Leak checking is on for the policy tests; for GPU tests it is off, because the Vulkan loader
 # unloads the driver before exit and the driver's own allocations can no longer be attributed.
 
@@ -108,6 +108,9 @@ examples: $(DEBUG)/libspecrt.a
 	@d=$$(mktemp -d); (cd $$d && $(CURDIR)/$(CDIR)/policy_tour > tour.out) && grep -q "persistent-kernel:" $$d/tour.out; rm -rf $$d
 	@$(CDIR)/custom_kernel examples/kernels > $(CDIR)/custom_kernel.out && grep -q serial $(CDIR)/custom_kernel.out && grep -q fused $(CDIR)/custom_kernel.out
 	@$(CDIR)/scan > $(CDIR)/scan.out && grep -q "private_key_block" $(CDIR)/scan.out && grep -q "^scanned .* GB/s" $(CDIR)/scan.out
+	@d=$$(mktemp -d); $(CDIR)/engine_loop $$d/store.toml > $$d/first.out && $(CDIR)/engine_loop $$d/store.toml > $$d/second.out \
+	  && grep -q "persistent" $$d/first.out && grep -q "[1-9][0-9]*/16  raced" $$d/first.out \
+	  && test "$$(grep -c ' 0/16  raced' $$d/second.out)" = 12 || { echo "engine_loop: the second run raced again"; exit 1; }; rm -rf $$d
 	@echo "examples: built and ran"
 
 bench: $(RELEASE)/libspecrt.a

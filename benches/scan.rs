@@ -120,6 +120,55 @@ fn batch_row(ctx: &GpuContext, scanner: &Scanner, needles: &[Vec<u8>], rng: &mut
     )
 }
 
+/// Resident scan throughput (1 % tile hits) with the default kernels, and after self-tuning has
+/// settled the workgroup size for this shape.
+fn tuning_row(ctx: &GpuContext, scanner: &Scanner, needles: &[Vec<u8>], rng: &mut Rng) -> String {
+    let bytes = env_u64("SPECRT_BENCH_BYTES", 1 << 30) as usize;
+    let data = input(bytes, 1, needles, rng);
+    let gpu = ctx.gpu().unwrap();
+    let resident = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("bench tuning input"),
+        size: (bytes as u64 + 4).next_multiple_of(4),
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    for (i, piece) in data.chunks(64 << 20).enumerate() {
+        gpu.queue
+            .write_buffer(&resident, (i as u64) * (64 << 20), piece);
+    }
+    let fused = |tune| ScanOptions {
+        backend: Backend::Gpu,
+        mode: SpeculationMode::Force,
+        tune,
+        ..Default::default()
+    };
+    let (before, _) = best(3, bytes, || {
+        scanner
+            .scan_resident(&resident, bytes as u64, &fused(false))
+            .unwrap()
+    });
+    let mut rounds = 0;
+    let mut last = scanner
+        .scan_resident(&resident, bytes as u64, &fused(true))
+        .unwrap();
+    while last.chunks.iter().any(|c| c.raced) && rounds < 20 {
+        last = scanner
+            .scan_resident(&resident, bytes as u64, &fused(true))
+            .unwrap();
+        rounds += 1;
+    }
+    let (after, r) = best(3, bytes, || {
+        scanner
+            .scan_resident(&resident, bytes as u64, &fused(true))
+            .unwrap()
+    });
+    format!(
+        "{{\"resident_fused_gbps_before\": {before:.2}, \"resident_fused_gbps_after\": {after:.2}, \"workgroup_size_after\": {}, \"tuning_scans\": {}}}",
+        r.chunks[0].workgroup_size,
+        rounds + 1
+    )
+}
+
 fn main() {
     let bytes = env_u64("SPECRT_BENCH_BYTES", 1 << 30) as usize;
     let count = env_u64("SPECRT_BENCH_STRINGS", 1000) as usize;
@@ -235,9 +284,11 @@ fn main() {
         eprintln!("{}", rows.last().unwrap());
     }
     let batch = batch_row(&ctx, &scanner, &needles, &mut rng);
+    let tuning = tuning_row(&ctx, &scanner, &needles, &mut rng);
+    eprintln!("{tuning}");
     eprintln!("{batch}");
     println!(
-        "{{\"device\": \"{}\", \"bytes\": {bytes}, \"strings\": {count}, \"cpu_threads\": {}, \"batch\": {batch}, \"scan\": [{}]}}",
+        "{{\"device\": \"{}\", \"bytes\": {bytes}, \"strings\": {count}, \"cpu_threads\": {}, \"batch\": {batch}, \"tuning\": {tuning}, \"scan\": [{}]}}",
         device.replace('"', "'"),
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         rows.join(", ")

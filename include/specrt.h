@@ -82,6 +82,20 @@
 #define SPECRT_MAX_STRINGS 1048576
 #endif
 
+#if defined(SPECRT_GPU)
+/**
+ * Workgroup size of the kernels before any tuning.
+ */
+#define DEFAULT_LANES 256
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Pairs after which a race that keeps racing is settled for the current choice.
+ */
+#define MAX_PAIRS 24
+#endif
+
 /**
  * Map from (kernel key, adapter id) to tuned record, persisted as a schema-1 TOML file.
  *
@@ -710,6 +724,12 @@ typedef struct specrt_scan_options {
    * Upper bound on one chunk's data, bytes; 0 for the device's limit.
    */
   uint64_t max_chunk_bytes;
+  /**
+   * Whether GPU chunks take part in self-tuning: while no workgroup size is settled for a
+   * chunk's shape, the chunk also runs a candidate variant and the paired window decides;
+   * settled choices go to the context's autotune store. Default true.
+   */
+  bool tune;
 } specrt_scan_options;
 #endif
 
@@ -800,6 +820,14 @@ typedef struct specrt_scan_summary {
    * Chunks on the CPU.
    */
   uint32_t cpu_chunks;
+  /**
+   * GPU chunks that also ran a candidate kernel variant for self-tuning.
+   */
+  uint32_t raced_chunks;
+  /**
+   * Workgroup size of the last GPU chunk's kernels (0 without GPU chunks).
+   */
+  uint32_t workgroup_size;
   /**
    * Tile reports of the GPU chunks, summed.
    */
@@ -1190,6 +1218,13 @@ typedef struct specrt_paired_update {
  * A panic was caught inside specrt; the objects involved are unchanged.
  */
 #define SPECRT_ERROR_PANIC 17
+
+#if defined(SPECRT_GPU)
+/**
+ * Workgroup sizes the tuner races against the current choice, in order.
+ */
+#define CANDIDATE_LANES { 128, 64, }
+#endif
 
 #ifdef __cplusplus
 extern "C" {

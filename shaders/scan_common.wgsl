@@ -30,7 +30,9 @@ struct Params {
 }
 
 const TILE: u32 = 4096u;
-const LANES: u32 = 256u;
+// Invocations per workgroup: a tuning knob set per pipeline (each lane covers TILE / LANES
+// positions of its tile).
+override LANES: u32 = 256u;
 const FLAG_FULLWORD: u32 = 1u;
 const FLAG_WIDE: u32 = 2u;
 const HASH_A: u32 = 0x9e3779b1u;

@@ -11,7 +11,7 @@ fn emit(pattern: u32, start: u32) {
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(LANES)
 fn scan_confirm(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
     view_chunk();
     _ = scan_tile(work[3u + group.x], lane, true);

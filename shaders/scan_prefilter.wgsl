@@ -6,7 +6,7 @@ var<workgroup> tile_hit: atomic<u32>;
 
 fn emit(pattern: u32, start: u32) {}
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(LANES)
 fn scan_prefilter(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
     view_chunk();
     if (scan_tile(group.x, lane, false)) {

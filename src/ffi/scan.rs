@@ -127,6 +127,10 @@ pub struct specrt_scan_options {
     pub max_matches: u64,
     /// Upper bound on one chunk's data, bytes; 0 for the device's limit.
     pub max_chunk_bytes: u64,
+    /// Whether GPU chunks take part in self-tuning: while no workgroup size is settled for a
+    /// chunk's shape, the chunk also runs a candidate variant and the paired window decides;
+    /// settled choices go to the context's autotune store. Default true.
+    pub tune: bool,
 }
 
 /// What a scan did, in totals.
@@ -151,6 +155,10 @@ pub struct specrt_scan_summary {
     pub serial_chunks: u32,
     /// Chunks on the CPU.
     pub cpu_chunks: u32,
+    /// GPU chunks that also ran a candidate kernel variant for self-tuning.
+    pub raced_chunks: u32,
+    /// Workgroup size of the last GPU chunk's kernels (0 without GPU chunks).
+    pub workgroup_size: u32,
     /// Tile reports of the GPU chunks, summed.
     pub report: specrt_report,
     /// Host-to-GPU copy time, ns.
@@ -199,6 +207,7 @@ pub extern "C" fn specrt_scan_options_default() -> specrt_scan_options {
         backend: SPECRT_SCAN_BACKEND_AUTO,
         max_matches: crate::scan::scanner::DEFAULT_MAX_MATCHES as u64,
         max_chunk_bytes: 0,
+        tune: true,
     }
 }
 
@@ -350,6 +359,7 @@ fn to_options(o: &specrt_scan_options) -> Result<ScanOptions> {
         },
         max_matches: usize::try_from(o.max_matches).unwrap_or(usize::MAX),
         max_chunk_bytes: o.max_chunk_bytes,
+        tune: o.tune,
     })
 }
 
@@ -514,6 +524,14 @@ pub unsafe extern "C" fn specrt_scan_result_summary(
             fused_chunks: count(ChunkPath::Gpu(DispatchPath::Fused)),
             serial_chunks: count(ChunkPath::Gpu(DispatchPath::Serial)),
             cpu_chunks: count(ChunkPath::Cpu),
+            raced_chunks: r.chunks.iter().filter(|c| c.raced).count() as u32,
+            workgroup_size: r
+                .chunks
+                .iter()
+                .rev()
+                .map(|c| c.workgroup_size)
+                .find(|&w| w > 0)
+                .unwrap_or(0),
             report: report.into(),
             upload_ns: r.timings.upload_ns,
             kernel_ns: r.timings.kernel_ns,

@@ -11,7 +11,9 @@ use crate::gpu::run::map_read;
 use crate::gpu::{DispatchPath, Program, ProgramDesc, SizeRule};
 use crate::policy::SpeculationReport;
 use crate::Result;
+use std::collections::HashMap;
 use std::num::NonZeroU64;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 const COMMON: &str = include_str!("../../shaders/scan_common.wgsl");
@@ -153,10 +155,9 @@ fn build_tables(rules: &CompiledRules) -> (Vec<u32>, Layout) {
 
 /// The GPU side of a scanner: pipelines and the resident rule tables.
 pub struct GpuScanner {
-    fused: Program,
-    prefilter: Program,
+    /// Pipelines per workgroup size (the tuning knob), built on first use.
+    variants: Mutex<HashMap<u32, Arc<Variant>>>,
     compact: Program,
-    confirm: Program,
     batch: Program,
     rules: Gated<wgpu::Buffer>,
     layout: Layout,
@@ -173,14 +174,76 @@ pub struct ChunkOutput {
     pub report: SpeculationReport,
     /// Kernel and readback time, ns.
     pub kernel_ns: u64,
+    /// Kernel time from GPU timestamps, ns, where the adapter has them.
+    pub gpu_ns: Option<u64>,
     /// Readback time, ns.
     pub readback_ns: u64,
 }
 
 /// Where a chunk's bytes are on the GPU.
+#[derive(Clone, Copy)]
 pub enum ChunkData<'a> {
     /// A buffer and the byte offset of the chunk's data in it (a multiple of 256).
     Buffer(&'a wgpu::Buffer, u64),
+}
+
+/// The scan pipelines of one workgroup size.
+pub struct Variant {
+    fused: Program,
+    prefilter: Program,
+    confirm: Program,
+}
+
+/// Workgroup size of the kernels before any tuning.
+pub const DEFAULT_LANES: u32 = 256;
+/// Workgroup sizes the tuner races against the current choice, in order.
+pub const CANDIDATE_LANES: [u32; 2] = [128, 64];
+
+/// Compiles one scan kernel; `lanes` sets the `LANES` override when given.
+fn scan_program(
+    ctx: &GpuContext,
+    source: &str,
+    entry: &str,
+    inputs: u32,
+    outputs: usize,
+    lanes: Option<u32>,
+) -> Result<Program> {
+    Program::new(
+        ctx,
+        ProgramDesc {
+            wgsl: format!("{COMMON}\n{source}"),
+            entry_point: entry.into(),
+            inputs,
+            outputs: vec![SizeRule::fixed(4); outputs],
+            workgroups_x: SizeRule::fixed(1),
+            constants: lanes
+                .map(|l| vec![("LANES".to_string(), l as f64)])
+                .unwrap_or_default(),
+            ..Default::default()
+        },
+    )
+}
+
+impl Variant {
+    fn new(ctx: &GpuContext, lanes: u32) -> Result<Self> {
+        Ok(Self {
+            fused: scan_program(ctx, FUSED, "scan_fused", 3, 2, Some(lanes))?,
+            prefilter: scan_program(ctx, PREFILTER, "scan_prefilter", 3, 1, Some(lanes))?,
+            confirm: scan_program(ctx, CONFIRM, "scan_confirm", 4, 1, Some(lanes))?,
+        })
+    }
+}
+
+/// A stable 64-bit FNV-1a hash (the autotune store's keys must not change between builds).
+pub fn stable_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Hash of the scan kernels' source, part of every tuning key.
+pub fn kernels_hash() -> u64 {
+    stable_hash(format!("{COMMON}{FUSED}{PREFILTER}{COMPACT}{CONFIRM}").as_bytes())
 }
 
 impl GpuScanner {
@@ -188,17 +251,7 @@ impl GpuScanner {
     pub fn new(ctx: &GpuContext, rules: &CompiledRules) -> Result<Self> {
         let gpu = ctx.gpu()?;
         let program = |source: &str, entry: &str, inputs: u32, outputs: usize| {
-            Program::new(
-                ctx,
-                ProgramDesc {
-                    wgsl: format!("{COMMON}\n{source}"),
-                    entry_point: entry.into(),
-                    inputs,
-                    outputs: vec![SizeRule::fixed(4); outputs],
-                    workgroups_x: SizeRule::fixed(1),
-                    ..Default::default()
-                },
-            )
+            scan_program(ctx, source, entry, inputs, outputs, None)
         };
         let (words, layout) = build_tables(rules);
         let rules_buffer = capture(&gpu.device, "uploading the rule tables", || {
@@ -212,15 +265,25 @@ impl GpuScanner {
                 .write_buffer(&buffer, 0, bytemuck::cast_slice(&words));
             Ok(buffer)
         })?;
+        let default = Arc::new(Variant::new(ctx, DEFAULT_LANES)?);
         Ok(Self {
-            fused: program(FUSED, "scan_fused", 3, 2)?,
-            prefilter: program(PREFILTER, "scan_prefilter", 3, 1)?,
+            variants: Mutex::new(HashMap::from([(DEFAULT_LANES, default)])),
             compact: program(COMPACT, "scan_compact", 4, 1)?,
-            confirm: program(CONFIRM, "scan_confirm", 4, 1)?,
             batch: program(BATCH, "scan_batch", 4, 2)?,
             rules: Gated::new(rules_buffer),
             layout,
         })
+    }
+
+    /// The pipelines of workgroup size `lanes`, compiled on first use.
+    pub fn variant(&self, ctx: &GpuContext, lanes: u32) -> Result<Arc<Variant>> {
+        let mut variants = self.variants.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(v) = variants.get(&lanes) {
+            return Ok(v.clone());
+        }
+        let v = Arc::new(Variant::new(ctx, lanes)?);
+        variants.insert(lanes, v.clone());
+        Ok(v)
     }
 
     /// The largest chunk data this device can bind (and dispatch in one grid).
@@ -242,10 +305,12 @@ impl GpuScanner {
         chunk: &Chunk,
         path: DispatchPath,
         capacity: u32,
+        lanes: u32,
     ) -> Result<PendingChunk> {
         let gpu = ctx.gpu()?;
+        let variant = self.variant(ctx, lanes)?;
         capture(&gpu.device, "submitting a chunk scan", || {
-            Ok(self.record(gpu, data, chunk, path, capacity))
+            Ok(self.record(gpu, &variant, data, chunk, path, capacity))
         })
     }
 
@@ -367,6 +432,8 @@ impl GpuScanner {
                 started,
                 capacity,
                 entry_words: 3,
+                head_size: 16,
+                query_set: None,
                 matches,
                 head,
                 spare: vec![data_buffer, table, params_buffer, counters],
@@ -377,6 +444,7 @@ impl GpuScanner {
     fn record(
         &self,
         gpu: &Gpu,
+        variant: &Variant,
         data: ChunkData,
         chunk: &Chunk,
         path: DispatchPath,
@@ -403,7 +471,29 @@ impl GpuScanner {
         let tail = pool.acquire(device, U::STORAGE | U::COPY_SRC | U::COPY_DST, tail_size);
         let work_size = (tiles as u64 + 3) * 4;
         let work = pool.acquire(device, U::STORAGE | U::INDIRECT | U::COPY_DST, work_size);
-        let head = pool.acquire(device, U::MAP_READ | U::COPY_DST, 16);
+        let head = pool.acquire(device, U::MAP_READ | U::COPY_DST, 32);
+        // GPU timestamps around the pass, where the adapter has them.
+        let stamps = gpu.summary.timestamp_queries.then(|| {
+            let set = device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("specrt scan timestamps"),
+                ty: wgpu::QueryType::Timestamp,
+                count: 2,
+            });
+            (
+                set,
+                pool.acquire(device, U::QUERY_RESOLVE | U::COPY_SRC, 16),
+            )
+        });
+        let pass_descriptor = || wgpu::ComputePassDescriptor {
+            label: Some("specrt scan"),
+            timestamp_writes: stamps
+                .as_ref()
+                .map(|(set, _)| wgpu::ComputePassTimestampWrites {
+                    query_set: set,
+                    beginning_of_pass_write_index: Some(0),
+                    end_of_pass_write_index: Some(1),
+                }),
+        };
 
         let ChunkData::Buffer(data_buffer, data_offset) = data;
         fn whole(b: &wgpu::Buffer, size: u64) -> wgpu::BindingResource<'_> {
@@ -453,11 +543,11 @@ impl GpuScanner {
         match path {
             DispatchPath::Fused => {
                 let group = bind(
-                    &self.fused,
+                    &variant.fused,
                     vec![whole(&matches, matches_size), whole(&tail, 8)],
                 );
-                let mut pass = encoder.begin_compute_pass(&Default::default());
-                pass.set_pipeline(&self.fused.pipeline);
+                let mut pass = encoder.begin_compute_pass(&pass_descriptor());
+                pass.set_pipeline(&variant.fused.pipeline);
                 pass.set_bind_group(0, &group, &[]);
                 pass.dispatch_workgroups(tiles, 1, 1);
                 drop(pass);
@@ -465,23 +555,23 @@ impl GpuScanner {
             }
             DispatchPath::Serial => {
                 queue.write_buffer(&work, 0, bytemuck::cast_slice(&[0u32, 1, 1]));
-                let pre = bind(&self.prefilter, vec![whole(&tail, tail_size)]);
+                let pre = bind(&variant.prefilter, vec![whole(&tail, tail_size)]);
                 let compact = bind(
                     &self.compact,
                     vec![whole(&tail, tail_size), whole(&work, work_size)],
                 );
                 let confirm = bind(
-                    &self.confirm,
+                    &variant.confirm,
                     vec![whole(&work, work_size), whole(&matches, matches_size)],
                 );
-                let mut pass = encoder.begin_compute_pass(&Default::default());
-                pass.set_pipeline(&self.prefilter.pipeline);
+                let mut pass = encoder.begin_compute_pass(&pass_descriptor());
+                pass.set_pipeline(&variant.prefilter.pipeline);
                 pass.set_bind_group(0, &pre, &[]);
                 pass.dispatch_workgroups(tiles, 1, 1);
                 pass.set_pipeline(&self.compact.pipeline);
                 pass.set_bind_group(0, &compact, &[]);
                 pass.dispatch_workgroups(tiles.div_ceil(256), 1, 1);
-                pass.set_pipeline(&self.confirm.pipeline);
+                pass.set_pipeline(&variant.confirm.pipeline);
                 pass.set_bind_group(0, &confirm, &[]);
                 pass.dispatch_workgroups_indirect(&work, 0);
                 drop(pass);
@@ -489,15 +579,24 @@ impl GpuScanner {
             }
         }
         encoder.copy_buffer_to_buffer(&matches, 0, &head, 0, 8);
+        let mut spare = vec![params_buffer, tail, work];
+        let query_set = stamps.map(|(set, resolve)| {
+            encoder.resolve_query_set(&set, 0..2, &resolve, 0);
+            encoder.copy_buffer_to_buffer(&resolve, 0, &head, 16, 16);
+            spare.push(resolve);
+            set
+        });
         let submission = queue.submit([encoder.finish()]);
         PendingChunk {
             submission,
             started,
             capacity,
             entry_words: 2,
+            head_size: if query_set.is_some() { 32 } else { 16 },
+            query_set,
             matches,
             head,
-            spare: vec![params_buffer, tail, work],
+            spare,
         }
     }
 }
@@ -508,6 +607,10 @@ pub struct PendingChunk {
     started: Instant,
     capacity: u32,
     entry_words: usize,
+    /// 16 bytes (count, tail) or 32 with the two GPU timestamps.
+    head_size: u64,
+    /// Kept alive until the submission completes.
+    query_set: Option<wgpu::QuerySet>,
     matches: wgpu::Buffer,
     head: wgpu::Buffer,
     spare: Vec<wgpu::Buffer>,
@@ -532,12 +635,19 @@ fn read_results(ctx: &GpuContext, gpu: &Gpu, pending: PendingChunk) -> Result<Ch
         started,
         capacity,
         entry_words,
+        head_size,
+        query_set,
         matches,
         head,
         spare,
     } = pending;
     let head_words: Vec<u32> =
-        bytemuck::pod_collect_to_vec(&map_read(ctx, device, &head, 16, submission)?);
+        bytemuck::pod_collect_to_vec(&map_read(ctx, device, &head, head_size, submission)?);
+    drop(query_set);
+    let gpu_ns = (head_size == 32).then(|| {
+        let stamp = |i: usize| head_words[i] as u64 | (head_words[i + 1] as u64) << 32;
+        (stamp(6).saturating_sub(stamp(4)) as f64 * queue.get_timestamp_period() as f64) as u64
+    });
     let kernel_ns = started.elapsed().as_nanos() as u64;
 
     let started = Instant::now();
@@ -567,6 +677,7 @@ fn read_results(ctx: &GpuContext, gpu: &Gpu, pending: PendingChunk) -> Result<Ch
         total,
         report,
         kernel_ns,
+        gpu_ns,
         readback_ns,
     })
 }

@@ -8,7 +8,8 @@
 //! - [`results`]: matches, truncation and per-chunk reports;
 //! - [`stream`]: cutting large inputs into overlapping chunks;
 //! - [`scanner`]: the scanner that ties them together, and file scanning;
-//! - [`batch`]: many small inputs in one persistent dispatch or one scan each.
+//! - [`batch`]: many small inputs in one persistent dispatch or one scan each;
+//! - [`tune`]: racing kernel variants per shape bucket and remembering the winners.
 
 pub mod batch;
 pub mod compile;
@@ -19,6 +20,7 @@ pub mod results;
 pub mod rules;
 pub mod scanner;
 pub mod stream;
+pub mod tune;
 
 pub use compile::CompiledRules;
 pub use results::{Match, ScanResult};

@@ -36,6 +36,10 @@ pub struct ChunkReport {
     pub path: ChunkPath,
     /// Its tile report (GPU only).
     pub report: Option<SpeculationReport>,
+    /// Workgroup size of the kernels that produced its results (GPU only).
+    pub workgroup_size: u32,
+    /// Whether it also ran a candidate variant for self-tuning.
+    pub raced: bool,
 }
 
 impl ChunkReport {
@@ -50,6 +54,8 @@ impl ChunkReport {
             bytes: chunk.owned_end - chunk.owned_start,
             path,
             report,
+            workgroup_size: 0,
+            raced: false,
         }
     }
 }

@@ -3,10 +3,11 @@
 
 use super::compile::CompiledRules;
 use super::cpu::CpuSearcher;
-use super::gpu::{ChunkData, ChunkOutput, GpuScanner};
+use super::gpu::{ChunkData, ChunkOutput, GpuScanner, DEFAULT_LANES};
 use super::results::{ChunkPath, ChunkReport, Match, ScanResult};
 use super::rules::RuleSet;
 use super::stream::{plan, Chunk};
+use super::tune::{Plan, Tuner};
 use crate::gpu::capture::capture;
 use crate::gpu::dispatch::choose_path;
 use crate::gpu::run::upload;
@@ -49,6 +50,9 @@ pub struct ScanOptions {
     pub max_matches: usize,
     /// Upper bound on a chunk's data, bytes (0: the device's and the defaults' limit).
     pub max_chunk_bytes: u64,
+    /// Whether GPU chunks take part in self-tuning (racing kernel variants until a choice is
+    /// settled for their shape; settled choices are always used).
+    pub tune: bool,
 }
 
 impl Default for ScanOptions {
@@ -58,8 +62,16 @@ impl Default for ScanOptions {
             backend: Backend::Auto,
             max_matches: DEFAULT_MAX_MATCHES,
             max_chunk_bytes: 0,
+            tune: true,
         }
     }
+}
+
+/// A chunk's GPU output and how it was produced.
+struct ChunkRun {
+    out: ChunkOutput,
+    lanes: u32,
+    raced: bool,
 }
 
 /// Called with each chunk's matches (sorted); returns false to stop the scan.
@@ -76,6 +88,7 @@ pub struct Scanner {
     /// The GPU tables, then the context: fields drop in order, so the tables go first.
     gpu: Option<(GpuScanner, Arc<GpuContext>)>,
     speculator: AdaptiveSpeculator,
+    tuner: Tuner,
 }
 
 impl Scanner {
@@ -91,6 +104,7 @@ impl Scanner {
         };
         Ok(Self {
             cpu: CpuSearcher::new(&compiled)?,
+            tuner: Tuner::new(compiled.patterns.len()),
             rules: compiled,
             gpu,
             speculator: AdaptiveSpeculator::default(),
@@ -105,6 +119,11 @@ impl Scanner {
     /// The speculator that routes this scanner's GPU chunks.
     pub fn speculator(&self) -> &AdaptiveSpeculator {
         &self.speculator
+    }
+
+    /// The self-tuning state.
+    pub fn tuner(&self) -> &Tuner {
+        &self.tuner
     }
 
     /// Whether scans can use a GPU.
@@ -168,15 +187,9 @@ impl Scanner {
         let mut result = ScanResult::default();
         for chunk in &chunks {
             let path = choose_path(ctx, &self.speculator, options.mode, true)?;
-            let pending = gpu.submit(
-                ctx,
-                ChunkData::Buffer(buffer, chunk.data_start),
-                chunk,
-                path,
-                self.capacity(),
-            )?;
-            let out = gpu.finish(ctx, pending)?;
-            self.take_gpu_chunk(&mut result, chunk, path, out, options);
+            let data = ChunkData::Buffer(buffer, chunk.data_start);
+            let run = self.run_chunk(ctx, gpu, data, chunk, path, options, || Ok(()))?;
+            self.take_gpu_chunk(&mut result, chunk, path, run, options);
         }
         result.timings.total_ns = started.elapsed().as_nanos() as u64;
         Ok(result)
@@ -240,14 +253,58 @@ impl Scanner {
         }
     }
 
+    /// Scans one chunk with the workgroup size the tuner picks; while the chunk's bucket is
+    /// being tuned, also runs the candidate variant on it and reports both times.
+    /// `prepare_next` runs while the GPU works (the next chunk's upload).
+    #[allow(clippy::too_many_arguments)]
+    fn run_chunk(
+        &self,
+        ctx: &GpuContext,
+        gpu: &GpuScanner,
+        data: ChunkData,
+        chunk: &Chunk,
+        path: DispatchPath,
+        options: &ScanOptions,
+        prepare_next: impl FnOnce() -> Result<()>,
+    ) -> Result<ChunkRun> {
+        let bucket = self.tuner.bucket(chunk.data_end - chunk.data_start);
+        let plan = if options.tune {
+            self.tuner.plan(ctx, bucket)
+        } else {
+            Plan::Use(DEFAULT_LANES)
+        };
+        let (lanes, candidate) = match plan {
+            Plan::Use(lanes) => (lanes, None),
+            Plan::Race { current, candidate } => (current, Some(candidate)),
+        };
+        let pending = gpu.submit(ctx, data, chunk, path, self.capacity(), lanes)?;
+        prepare_next()?;
+        let out = gpu.finish(ctx, pending)?;
+        if let Some(candidate) = candidate {
+            let raced = gpu.finish(
+                ctx,
+                gpu.submit(ctx, data, chunk, path, self.capacity(), candidate)?,
+            )?;
+            let time = |o: &ChunkOutput| o.gpu_ns.unwrap_or(o.kernel_ns);
+            self.tuner
+                .record(ctx, bucket, lanes, candidate, time(&out), time(&raced))?;
+        }
+        Ok(ChunkRun {
+            out,
+            lanes,
+            raced: candidate.is_some(),
+        })
+    }
+
     fn take_gpu_chunk(
         &self,
         result: &mut ScanResult,
         chunk: &Chunk,
         path: DispatchPath,
-        out: ChunkOutput,
+        run: ChunkRun,
         options: &ScanOptions,
     ) {
+        let ChunkRun { out, lanes, raced } = run;
         self.speculator.record(out.report);
         let found = out
             .matches
@@ -260,7 +317,11 @@ impl Scanner {
             found,
             out.total,
             options.max_matches,
-            ChunkReport::of(chunk, ChunkPath::Gpu(path), Some(out.report)),
+            ChunkReport {
+                workgroup_size: lanes,
+                raced,
+                ..ChunkReport::of(chunk, ChunkPath::Gpu(path), Some(out.report))
+            },
         );
     }
 
@@ -309,19 +370,15 @@ impl Scanner {
         }
         for (k, chunk) in chunks.iter().enumerate() {
             let path = choose_path(ctx, &self.speculator, options.mode, true)?;
-            let pending = gpu.submit(
-                ctx,
-                ChunkData::Buffer(&buffers[k % 2], 0),
-                chunk,
-                path,
-                self.capacity(),
-            )?;
-            if k + 1 < chunks.len() {
-                upload_chunk(k + 1, &mut result)?;
-            }
-            let out = gpu.finish(ctx, pending)?;
+            let chunk_data = ChunkData::Buffer(&buffers[k % 2], 0);
+            let run = self.run_chunk(ctx, gpu, chunk_data, chunk, path, options, || {
+                if k + 1 < chunks.len() {
+                    upload_chunk(k + 1, &mut result)?;
+                }
+                Ok(())
+            })?;
             let before = result.matches.len();
-            self.take_gpu_chunk(&mut result, chunk, path, out, options);
+            self.take_gpu_chunk(&mut result, chunk, path, run, options);
             if !deliver(
                 &mut result,
                 before,
