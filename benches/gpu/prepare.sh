@@ -9,7 +9,7 @@ carry=.carry
 rm -rf "$carry" && mkdir -p "$carry/bin" "$carry/debs"
 
 cargo build --release --lib
-for test in gpu_dispatch scan_backends; do
+for test in gpu_dispatch scan_backends scan_tuning; do
   exe=$(cargo test --release --test "$test" --no-run --message-format=json 2>/dev/null |
     python3 -c 'import sys,json
 for l in sys.stdin:
@@ -35,6 +35,7 @@ cc -std=c99 $flags tests/c/gpu_dispatch.c $libs -o "$carry/bin/gpu_dispatch_c"
 cc -std=c99 $flags examples/c/custom_kernel.c $libs -o "$carry/bin/custom_kernel"
 cc -std=c99 $flags tests/c/scan_test.c $libs -o "$carry/bin/scan_test_c"
 cc -std=c99 $flags examples/c/scan.c $libs -o "$carry/bin/scan"
+cc -std=c99 $flags examples/c/engine_loop.c $libs -o "$carry/bin/engine_loop"
 # Static, as the C ABI timing targets are for an engine linking libspecrt.a.
 cc -std=c99 $flags benches/c/policy_bench.c target/release/libspecrt.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc -o "$carry/bin/policy_bench"
 strip "$carry"/bin/* 2>/dev/null || true

@@ -20,11 +20,14 @@ run() { echo "== $*"; "$@" || { echo "FAILED: $*"; status=1; }; }
   nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
   run "$bin/gpu_dispatch_rs"
   run "$bin/scan_backends_rs"
+  run "$bin/scan_tuning_rs"
   scratch=$(mktemp -d)
   run "$bin/gpu_dispatch_c" "$scratch" examples/kernels
   run "$bin/scan_test_c" "$scratch" examples/kernels
   run "$bin/custom_kernel" examples/kernels
   run "$bin/scan"
+  run "$bin/engine_loop" "$scratch/engine.toml"
+  run "$bin/engine_loop" "$scratch/engine.toml"
 } > "$out/tests.log" 2>&1
 policy=$(SPECRT_C_BENCH=$bin/policy_bench "$bin/bench_policy" --bench 2>>"$out/bench.err")
 dispatch=$("$bin/bench_dispatch" --bench 2>>"$out/bench.err")
