@@ -30,9 +30,9 @@ struct Params {
 }
 
 const TILE: u32 = 4096u;
-// Invocations per workgroup: a tuning knob set per pipeline (each lane covers TILE / LANES
-// positions of its tile).
-override LANES: u32 = 256u;
+// Invocations per workgroup: the tuning knob; specrt compiles a variant per value by rewriting
+// this line (each lane covers TILE / LANES positions of its tile).
+const LANES: u32 = 256u;
 const FLAG_FULLWORD: u32 = 1u;
 const FLAG_WIDE: u32 = 2u;
 const HASH_A: u32 = 0x9e3779b1u;

@@ -120,6 +120,7 @@ int main(int argc, char **argv) {
     }
 
     copts.cpu_fallback = true; /* no GPU: scan on the CPU */
+    sopts.tune = false;        /* one scan: racing kernel variants would not pay off here */
     TRY(specrt_context_new(&copts, &ctx));
     TRY(specrt_context_adapter_info(ctx, &info));
     TRY(specrt_ruleset_new(&rules));

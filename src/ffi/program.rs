@@ -111,7 +111,6 @@ pub unsafe extern "C" fn specrt_program_new(
             workgroups_x: d.workgroups_x.into(),
             workgroups_y: d.workgroups_y,
             workgroups_z: d.workgroups_z,
-            constants: Vec::new(),
         };
         *out = handle::into_raw::<specrt_program>(Program::new(ctx, desc)?);
         Ok(())

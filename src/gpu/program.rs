@@ -94,8 +94,6 @@ pub struct ProgramDesc {
     pub workgroups_y: u32,
     /// Workgroups in z (0 is taken as 1).
     pub workgroups_z: u32,
-    /// Values of the module's pipeline-overridable (`override`) constants.
-    pub constants: Vec<(String, f64)>,
 }
 
 /// A compiled program with its pipeline, ready to dispatch on its context's device.
@@ -142,11 +140,6 @@ impl Program {
                 count: None,
             })
             .collect();
-        let constants: Vec<(&str, f64)> = desc
-            .constants
-            .iter()
-            .map(|(k, v)| (k.as_str(), *v))
-            .collect();
         let (bind_group_layout, pipeline) =
             capture(device, "creating the compute pipeline", || {
                 let bind_group_layout =
@@ -164,10 +157,7 @@ impl Program {
                     layout: Some(&layout),
                     module: &module,
                     entry_point: Some(&desc.entry_point),
-                    compilation_options: wgpu::PipelineCompilationOptions {
-                        constants: &constants,
-                        ..Default::default()
-                    },
+                    compilation_options: Default::default(),
                     cache: None,
                 });
                 Ok((bind_group_layout, pipeline))

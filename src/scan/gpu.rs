@@ -199,7 +199,8 @@ pub const DEFAULT_LANES: u32 = 256;
 /// Workgroup sizes the tuner races against the current choice, in order.
 pub const CANDIDATE_LANES: [u32; 2] = [128, 64];
 
-/// Compiles one scan kernel; `lanes` sets the `LANES` override when given.
+/// Compiles one scan kernel with `lanes` invocations per workgroup (a constant in the source,
+/// so the driver can unroll the per-lane loops).
 fn scan_program(
     ctx: &GpuContext,
     source: &str,
@@ -208,17 +209,18 @@ fn scan_program(
     outputs: usize,
     lanes: Option<u32>,
 ) -> Result<Program> {
+    let common = COMMON.replace(
+        "const LANES: u32 = 256u;",
+        &format!("const LANES: u32 = {}u;", lanes.unwrap_or(DEFAULT_LANES)),
+    );
     Program::new(
         ctx,
         ProgramDesc {
-            wgsl: format!("{COMMON}\n{source}"),
+            wgsl: format!("{common}\n{source}"),
             entry_point: entry.into(),
             inputs,
             outputs: vec![SizeRule::fixed(4); outputs],
             workgroups_x: SizeRule::fixed(1),
-            constants: lanes
-                .map(|l| vec![("LANES".to_string(), l as f64)])
-                .unwrap_or_default(),
             ..Default::default()
         },
     )
