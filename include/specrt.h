@@ -84,9 +84,9 @@
 
 #if defined(SPECRT_GPU)
 /**
- * Workgroup size of the kernels before any tuning.
+ * The smallest tile of any variant (bounds the chunk size: one workgroup per tile).
  */
-#define DEFAULT_LANES 256
+#define MIN_TILE 2048
 #endif
 
 #if defined(SPECRT_GPU)
@@ -94,6 +94,13 @@
  * Pairs after which a race that keeps racing is settled for the current choice.
  */
 #define MAX_PAIRS 24
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The tunable shape of the scan kernels.
+ */
+typedef struct KernelShape KernelShape;
 #endif
 
 /**
@@ -829,6 +836,10 @@ typedef struct specrt_scan_summary {
    */
   uint32_t workgroup_size;
   /**
+   * Tile size (anchor positions per workgroup) of the last GPU chunk's kernels.
+   */
+  uint32_t tile;
+  /**
    * Tile reports of the GPU chunks, summed.
    */
   struct specrt_report report;
@@ -1219,12 +1230,9 @@ typedef struct specrt_paired_update {
  */
 #define SPECRT_ERROR_PANIC 17
 
-#if defined(SPECRT_GPU)
-/**
- * Workgroup sizes the tuner races against the current choice, in order.
- */
-#define CANDIDATE_LANES { 128, 64, }
-#endif
+
+
+
 
 #ifdef __cplusplus
 extern "C" {

@@ -29,6 +29,7 @@ struct Params {
     item_count: u32,
 }
 
+// Anchor positions per tile (one workgroup): the other tuning knob, rewritten like LANES.
 const TILE: u32 = 4096u;
 // Invocations per workgroup: the tuning knob; specrt compiles a variant per value by rewriting
 // this line (each lane covers TILE / LANES positions of its tile).
@@ -42,7 +43,7 @@ const SMALL_WORDS: u32 = 1024u;
 
 // The tile's bytes (plus one word of look-ahead) and the first-level 4-byte anchor filter,
 // staged in workgroup memory once per tile.
-var<workgroup> tile_words: array<u32, 1025>;
+var<workgroup> tile_words: array<u32, TILE / 4u + 1u>;
 var<workgroup> small_filter: array<u32, 1024>;
 // Whether `small_filter` was staged (kernels that do not stage tiles skip it).
 var<private> small_filter_ready: bool;
@@ -211,7 +212,7 @@ fn stage_tile(tile: u32, lane: u32) {
     workgroupBarrier();
     let first_word = tile * (TILE / 4u);
     let words = (view_len + 3u) / 4u;
-    for (var i = lane; i < 1025u; i += LANES) {
+    for (var i = lane; i < TILE / 4u + 1u; i += LANES) {
         let w = first_word + i;
         tile_words[i] = select(0u, data[view_base / 4u + w], w < words);
     }

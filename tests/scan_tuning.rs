@@ -40,10 +40,15 @@ fn scan_role(store: &str) {
     };
     let mut raced = 0;
     let mut lanes = 0;
-    for _ in 0..40 {
+    // Scan until every bucket is settled (each race needs at least 8 pairs per candidate).
+    for _ in 0..400 {
         let r = scanner.scan(&data, &options, None, None).unwrap();
-        raced += r.chunks.iter().filter(|c| c.raced).count();
+        let now = r.chunks.iter().filter(|c| c.raced).count();
+        raced += now;
         lanes = r.chunks[0].workgroup_size;
+        if now == 0 {
+            break;
+        }
     }
     println!("RESULT raced={raced} lanes={lanes}");
 }

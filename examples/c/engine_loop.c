@@ -61,7 +61,7 @@ int main(int argc, char **argv) {
     TRY(specrt_scanner_new(ctx, rules, &scanner));
     sopts.max_chunk_bytes = 64 * 1024; /* the level streams in 64 KiB chunks */
 
-    printf("frame  assets: mode (decision)                     level: chunks raced  workgroup\n");
+    printf("frame  assets: mode (decision)                     level: chunks raced  workgroup x tile\n");
     for (frame = 0; frame < 12; frame++) {
         specrt_batch_result *batch = NULL;
         specrt_batch_summary bs;
@@ -90,9 +90,9 @@ int main(int argc, char **argv) {
         fill(level, LEVEL_BYTES, 7 + (uint64_t)frame);
         TRY(specrt_scan(scanner, level, LEVEL_BYTES, &sopts, NULL, NULL, &scan));
         TRY(specrt_scan_result_summary(scan, &ss));
-        printf("%5d  %-10s %-32s %3zu hits  %3u/%-3u raced  %u\n", frame,
+        printf("%5d  %-10s %-32s %3zu hits  %3u/%-3u raced  %u x %u\n", frame,
                bs.persistent ? "persistent" : "per-item", decision, found, ss.raced_chunks,
-               ss.chunk_count, ss.workgroup_size);
+               ss.chunk_count, ss.workgroup_size, ss.tile);
         specrt_batch_result_free(batch);
         specrt_scan_result_free(scan);
         last = bs;

@@ -159,6 +159,8 @@ pub struct specrt_scan_summary {
     pub raced_chunks: u32,
     /// Workgroup size of the last GPU chunk's kernels (0 without GPU chunks).
     pub workgroup_size: u32,
+    /// Tile size (anchor positions per workgroup) of the last GPU chunk's kernels.
+    pub tile: u32,
     /// Tile reports of the GPU chunks, summed.
     pub report: specrt_report,
     /// Host-to-GPU copy time, ns.
@@ -531,6 +533,13 @@ pub unsafe extern "C" fn specrt_scan_result_summary(
                 .rev()
                 .map(|c| c.workgroup_size)
                 .find(|&w| w > 0)
+                .unwrap_or(0),
+            tile: r
+                .chunks
+                .iter()
+                .rev()
+                .map(|c| c.tile)
+                .find(|&t| t > 0)
                 .unwrap_or(0),
             report: report.into(),
             upload_ns: r.timings.upload_ns,

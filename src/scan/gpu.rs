@@ -28,8 +28,10 @@ pub const BATCH_UNITS_PER_INVOCATION: u32 = 4;
 /// Positions of an item in one work unit of the batch kernel (`UNIT` in the shader).
 pub const BATCH_UNIT: u32 = 256;
 
-/// Anchor positions per tile (one workgroup), as in the shaders.
+/// Anchor positions per tile (one workgroup) of the default kernels, as in the shaders.
 pub const TILE: u64 = 4096;
+/// The smallest tile of any variant (bounds the chunk size: one workgroup per tile).
+pub const MIN_TILE: u64 = 2048;
 const HASH_A: u32 = 0x9e37_79b1;
 const HASH_B: u32 = 0x85eb_ca77;
 const HASH_C: u32 = 0xc2b2_ae3d;
@@ -155,8 +157,8 @@ fn build_tables(rules: &CompiledRules) -> (Vec<u32>, Layout) {
 
 /// The GPU side of a scanner: pipelines and the resident rule tables.
 pub struct GpuScanner {
-    /// Pipelines per workgroup size (the tuning knob), built on first use.
-    variants: Mutex<HashMap<u32, Arc<Variant>>>,
+    /// Pipelines per kernel shape (the tuning knobs), built on first use.
+    variants: Mutex<HashMap<KernelShape, Arc<Variant>>>,
     compact: Program,
     batch: Program,
     rules: Gated<wgpu::Buffer>,
@@ -187,32 +189,63 @@ pub enum ChunkData<'a> {
     Buffer(&'a wgpu::Buffer, u64),
 }
 
-/// The scan pipelines of one workgroup size.
+/// The tunable shape of the scan kernels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct KernelShape {
+    /// Invocations per workgroup.
+    pub lanes: u32,
+    /// Anchor positions per tile (per workgroup); each lane covers `tile / lanes` of them.
+    pub tile: u32,
+}
+
+/// The shape of the kernels before any tuning.
+pub const DEFAULT_SHAPE: KernelShape = KernelShape {
+    lanes: 256,
+    tile: TILE as u32,
+};
+/// Shapes the tuner races against the current choice, in order: workgroup size, then tile size.
+pub const CANDIDATE_SHAPES: [KernelShape; 3] = [
+    KernelShape {
+        lanes: 128,
+        tile: 4096,
+    },
+    KernelShape {
+        lanes: 64,
+        tile: 4096,
+    },
+    KernelShape {
+        lanes: 256,
+        tile: MIN_TILE as u32,
+    },
+];
+
+/// The scan pipelines of one kernel shape.
 pub struct Variant {
+    shape: KernelShape,
     fused: Program,
     prefilter: Program,
     confirm: Program,
 }
 
-/// Workgroup size of the kernels before any tuning.
-pub const DEFAULT_LANES: u32 = 256;
-/// Workgroup sizes the tuner races against the current choice, in order.
-pub const CANDIDATE_LANES: [u32; 2] = [128, 64];
-
-/// Compiles one scan kernel with `lanes` invocations per workgroup (a constant in the source,
-/// so the driver can unroll the per-lane loops).
+/// Compiles one scan kernel of `shape` (constants in the source, so the driver can unroll the
+/// per-lane loops).
 fn scan_program(
     ctx: &GpuContext,
     source: &str,
     entry: &str,
     inputs: u32,
     outputs: usize,
-    lanes: Option<u32>,
+    shape: KernelShape,
 ) -> Result<Program> {
-    let common = COMMON.replace(
-        "const LANES: u32 = 256u;",
-        &format!("const LANES: u32 = {}u;", lanes.unwrap_or(DEFAULT_LANES)),
-    );
+    let common = COMMON
+        .replace(
+            "const LANES: u32 = 256u;",
+            &format!("const LANES: u32 = {}u;", shape.lanes),
+        )
+        .replace(
+            "const TILE: u32 = 4096u;",
+            &format!("const TILE: u32 = {}u;", shape.tile),
+        );
     Program::new(
         ctx,
         ProgramDesc {
@@ -227,11 +260,12 @@ fn scan_program(
 }
 
 impl Variant {
-    fn new(ctx: &GpuContext, lanes: u32) -> Result<Self> {
+    fn new(ctx: &GpuContext, shape: KernelShape) -> Result<Self> {
         Ok(Self {
-            fused: scan_program(ctx, FUSED, "scan_fused", 3, 2, Some(lanes))?,
-            prefilter: scan_program(ctx, PREFILTER, "scan_prefilter", 3, 1, Some(lanes))?,
-            confirm: scan_program(ctx, CONFIRM, "scan_confirm", 4, 1, Some(lanes))?,
+            shape,
+            fused: scan_program(ctx, FUSED, "scan_fused", 3, 2, shape)?,
+            prefilter: scan_program(ctx, PREFILTER, "scan_prefilter", 3, 1, shape)?,
+            confirm: scan_program(ctx, CONFIRM, "scan_confirm", 4, 1, shape)?,
         })
     }
 }
@@ -253,7 +287,7 @@ impl GpuScanner {
     pub fn new(ctx: &GpuContext, rules: &CompiledRules) -> Result<Self> {
         let gpu = ctx.gpu()?;
         let program = |source: &str, entry: &str, inputs: u32, outputs: usize| {
-            scan_program(ctx, source, entry, inputs, outputs, None)
+            scan_program(ctx, source, entry, inputs, outputs, DEFAULT_SHAPE)
         };
         let (words, layout) = build_tables(rules);
         let rules_buffer = capture(&gpu.device, "uploading the rule tables", || {
@@ -267,9 +301,9 @@ impl GpuScanner {
                 .write_buffer(&buffer, 0, bytemuck::cast_slice(&words));
             Ok(buffer)
         })?;
-        let default = Arc::new(Variant::new(ctx, DEFAULT_LANES)?);
+        let default = Arc::new(Variant::new(ctx, DEFAULT_SHAPE)?);
         Ok(Self {
-            variants: Mutex::new(HashMap::from([(DEFAULT_LANES, default)])),
+            variants: Mutex::new(HashMap::from([(DEFAULT_SHAPE, default)])),
             compact: program(COMPACT, "scan_compact", 4, 1)?,
             batch: program(BATCH, "scan_batch", 4, 2)?,
             rules: Gated::new(rules_buffer),
@@ -277,14 +311,14 @@ impl GpuScanner {
         })
     }
 
-    /// The pipelines of workgroup size `lanes`, compiled on first use.
-    pub fn variant(&self, ctx: &GpuContext, lanes: u32) -> Result<Arc<Variant>> {
+    /// The pipelines of `shape`, compiled on first use.
+    pub fn variant(&self, ctx: &GpuContext, shape: KernelShape) -> Result<Arc<Variant>> {
         let mut variants = self.variants.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(v) = variants.get(&lanes) {
+        if let Some(v) = variants.get(&shape) {
             return Ok(v.clone());
         }
-        let v = Arc::new(Variant::new(ctx, lanes)?);
-        variants.insert(lanes, v.clone());
+        let v = Arc::new(Variant::new(ctx, shape)?);
+        variants.insert(shape, v.clone());
         Ok(v)
     }
 
@@ -294,7 +328,7 @@ impl GpuScanner {
         let binding = limits
             .max_storage_buffer_binding_size
             .min(limits.max_buffer_size);
-        let grid = limits.max_compute_workgroups_per_dimension as u64 * TILE;
+        let grid = limits.max_compute_workgroups_per_dimension as u64 * MIN_TILE;
         Ok(binding.min(grid) / 256 * 256)
     }
 
@@ -307,10 +341,10 @@ impl GpuScanner {
         chunk: &Chunk,
         path: DispatchPath,
         capacity: u32,
-        lanes: u32,
+        shape: KernelShape,
     ) -> Result<PendingChunk> {
         let gpu = ctx.gpu()?;
-        let variant = self.variant(ctx, lanes)?;
+        let variant = self.variant(ctx, shape)?;
         capture(&gpu.device, "submitting a chunk scan", || {
             Ok(self.record(gpu, &variant, data, chunk, path, capacity))
         })
@@ -455,7 +489,7 @@ impl GpuScanner {
         use wgpu::BufferUsages as U;
         let (device, queue, pool) = (&gpu.device, &gpu.queue, &gpu.pool);
         let data_len = chunk.data_end - chunk.data_start;
-        let tiles = data_len.div_ceil(TILE) as u32;
+        let tiles = data_len.div_ceil(variant.shape.tile as u64) as u32;
         let params = self.params(
             data_len as u32,
             (chunk.owned_start - chunk.data_start) as u32,

@@ -38,6 +38,8 @@ pub struct ChunkReport {
     pub report: Option<SpeculationReport>,
     /// Workgroup size of the kernels that produced its results (GPU only).
     pub workgroup_size: u32,
+    /// Tile size (anchor positions per workgroup) of those kernels (GPU only).
+    pub tile: u32,
     /// Whether it also ran a candidate variant for self-tuning.
     pub raced: bool,
 }
@@ -55,6 +57,7 @@ impl ChunkReport {
             path,
             report,
             workgroup_size: 0,
+            tile: 0,
             raced: false,
         }
     }

@@ -3,7 +3,7 @@
 
 use super::compile::CompiledRules;
 use super::cpu::CpuSearcher;
-use super::gpu::{ChunkData, ChunkOutput, GpuScanner, DEFAULT_LANES};
+use super::gpu::{ChunkData, ChunkOutput, GpuScanner, KernelShape, DEFAULT_SHAPE};
 use super::results::{ChunkPath, ChunkReport, Match, ScanResult};
 use super::rules::RuleSet;
 use super::stream::{plan, Chunk};
@@ -70,7 +70,7 @@ impl Default for ScanOptions {
 /// A chunk's GPU output and how it was produced.
 struct ChunkRun {
     out: ChunkOutput,
-    lanes: u32,
+    shape: KernelShape,
     raced: bool,
 }
 
@@ -271,13 +271,13 @@ impl Scanner {
         let plan = if options.tune {
             self.tuner.plan(ctx, bucket)
         } else {
-            Plan::Use(DEFAULT_LANES)
+            Plan::Use(DEFAULT_SHAPE)
         };
-        let (lanes, candidate) = match plan {
-            Plan::Use(lanes) => (lanes, None),
+        let (shape, candidate) = match plan {
+            Plan::Use(shape) => (shape, None),
             Plan::Race { current, candidate } => (current, Some(candidate)),
         };
-        let pending = gpu.submit(ctx, data, chunk, path, self.capacity(), lanes)?;
+        let pending = gpu.submit(ctx, data, chunk, path, self.capacity(), shape)?;
         prepare_next()?;
         let out = gpu.finish(ctx, pending)?;
         if let Some(candidate) = candidate {
@@ -287,11 +287,11 @@ impl Scanner {
             )?;
             let time = |o: &ChunkOutput| o.gpu_ns.unwrap_or(o.kernel_ns);
             self.tuner
-                .record(ctx, bucket, lanes, candidate, time(&out), time(&raced))?;
+                .record(ctx, bucket, shape, candidate, time(&out), time(&raced))?;
         }
         Ok(ChunkRun {
             out,
-            lanes,
+            shape,
             raced: candidate.is_some(),
         })
     }
@@ -304,7 +304,7 @@ impl Scanner {
         run: ChunkRun,
         options: &ScanOptions,
     ) {
-        let ChunkRun { out, lanes, raced } = run;
+        let ChunkRun { out, shape, raced } = run;
         self.speculator.record(out.report);
         let found = out
             .matches
@@ -318,7 +318,8 @@ impl Scanner {
             out.total,
             options.max_matches,
             ChunkReport {
-                workgroup_size: lanes,
+                workgroup_size: shape.lanes,
+                tile: shape.tile,
                 raced,
                 ..ChunkReport::of(chunk, ChunkPath::Gpu(path), Some(out.report))
             },

@@ -1,10 +1,10 @@
-//! Self-tuning of the scan kernels' workgroup size, per shape bucket (chunk size class x rule-set
+//! Self-tuning of the scan kernels' shape (workgroup size, tile size), per shape bucket (chunk size class x rule-set
 //! size class): the current choice and a candidate are raced on the same chunks with the paired
 //! speculation window (SPEC.md section 8), timed by GPU timestamps where the adapter has them
 //! (wall clock otherwise). The settled choice goes to the context's autotune store, so a later
 //! process starts from it and races nothing for that bucket.
 
-use super::gpu::{kernels_hash, CANDIDATE_LANES, DEFAULT_LANES, TILE};
+use super::gpu::{kernels_hash, KernelShape, CANDIDATE_SHAPES, DEFAULT_SHAPE};
 use crate::gpu::GpuContext;
 use crate::policy::{
     AutotuneKey, AutotuneRecord, AutotuneStore, PairedWindow, SpecCacheKey, VariantRace, Verdict,
@@ -27,10 +27,10 @@ pub struct Bucket {
 }
 
 enum State {
-    Settled(u32),
+    Settled(KernelShape),
     Racing {
-        current: u32,
-        candidates: Vec<u32>,
+        current: KernelShape,
+        candidates: Vec<KernelShape>,
         window: PairedWindow,
     },
 }
@@ -38,14 +38,14 @@ enum State {
 /// What to run for a chunk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Plan {
-    /// The settled workgroup size.
-    Use(u32),
+    /// The settled shape.
+    Use(KernelShape),
     /// Run `current` (whose results count) and `candidate`, and report both times.
     Race {
         /// The current choice.
-        current: u32,
+        current: KernelShape,
         /// The variant raced against it.
-        candidate: u32,
+        candidate: KernelShape,
     },
 }
 
@@ -62,11 +62,11 @@ fn log2(n: u64) -> u32 {
     63 - n.max(1).leading_zeros()
 }
 
-fn record_of(lanes: u32) -> AutotuneRecord {
+fn record_of(shape: KernelShape) -> AutotuneRecord {
     AutotuneRecord {
-        workgroup_size: [lanes, 1, 1],
-        unroll: (TILE as u32) / lanes,
-        tile: [TILE as u32, 1, 1],
+        workgroup_size: [shape.lanes, 1, 1],
+        unroll: shape.tile / shape.lanes,
+        tile: [shape.tile, 1, 1],
         recorded_at: String::new(),
     }
 }
@@ -105,9 +105,9 @@ impl Tuner {
         }
     }
 
-    fn variant_key(bucket: Bucket, lanes: u32) -> SpecCacheKey {
+    fn variant_key(bucket: Bucket, shape: KernelShape) -> SpecCacheKey {
         SpecCacheKey {
-            workgroup_size: [lanes, 1, 1],
+            workgroup_size: [shape.lanes, shape.tile, 1],
             ..Self::bucket_key(bucket)
         }
     }
@@ -124,17 +124,30 @@ impl Tuner {
         let mut states = self.states.lock().unwrap_or_else(|p| p.into_inner());
         let state = states.entry(bucket).or_insert_with(|| {
             let key = AutotuneKey::new(&Self::bucket_key(bucket), ctx.adapter_id());
-            match self.with_store(ctx, |s| s.get(&key).map(|r| r.workgroup_size[0])) {
-                Some(lanes) if lanes > 0 => State::Settled(lanes),
+            let stored = self.with_store(ctx, |s| {
+                s.get(&key).map(|r| KernelShape {
+                    lanes: r.workgroup_size[0],
+                    tile: r.tile[0],
+                })
+            });
+            match stored {
+                Some(shape)
+                    if shape.lanes > 0
+                        && shape.tile >= shape.lanes
+                        && shape.tile % 4 == 0
+                        && shape.tile <= DEFAULT_SHAPE.tile =>
+                {
+                    State::Settled(shape)
+                }
                 _ => State::Racing {
-                    current: DEFAULT_LANES,
-                    candidates: CANDIDATE_LANES.to_vec(),
+                    current: DEFAULT_SHAPE,
+                    candidates: CANDIDATE_SHAPES.to_vec(),
                     window: PairedWindow::new(),
                 },
             }
         });
         match state {
-            State::Settled(lanes) => Plan::Use(*lanes),
+            State::Settled(shape) => Plan::Use(*shape),
             State::Racing {
                 current,
                 candidates,
@@ -152,8 +165,8 @@ impl Tuner {
         &self,
         ctx: &GpuContext,
         bucket: Bucket,
-        current: u32,
-        candidate: u32,
+        current: KernelShape,
+        candidate: KernelShape,
         current_ns: u64,
         candidate_ns: u64,
     ) -> Result<()> {
