@@ -313,11 +313,16 @@ fn tile_hit_rates_from_0_to_100_percent() {
             let r = s
                 .scan(
                     &data,
-                    &options(Backend::Gpu, SpeculationMode::Force, 0),
+                    // The default kernels' 4096-position tiles, the size the data was planted at.
+                    &ScanOptions {
+                        tune: false,
+                        ..options(Backend::Gpu, SpeculationMode::Force, 0)
+                    },
                     None,
                     None,
                 )
                 .unwrap();
+            assert_eq!(r.chunks[0].tile, 4096);
             let report = r.chunks[0].report.unwrap();
             let measured = report.commit_rate_pct() as u64;
             assert!(
