@@ -120,22 +120,28 @@ fn batch_row(ctx: &GpuContext, scanner: &Scanner, needles: &[Vec<u8>], rng: &mut
     )
 }
 
+/// `data` copied into a GPU buffer, for resident scans.
+fn upload_resident(gpu: &specrt::gpu::context::Gpu, data: &[u8]) -> wgpu::Buffer {
+    let buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("bench input"),
+        size: (data.len() as u64 + 4).next_multiple_of(4),
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    for (i, piece) in data.chunks(64 << 20).enumerate() {
+        gpu.queue
+            .write_buffer(&buffer, (i as u64) * (64 << 20), piece);
+    }
+    buffer
+}
+
 /// Resident scan throughput (1 % tile hits) with the default kernels, and after self-tuning has
 /// settled the workgroup size for this shape.
 fn tuning_row(ctx: &GpuContext, scanner: &Scanner, needles: &[Vec<u8>], rng: &mut Rng) -> String {
     let bytes = env_u64("SPECRT_BENCH_BYTES", 1 << 30) as usize;
     let data = input(bytes, 1, needles, rng);
     let gpu = ctx.gpu().unwrap();
-    let resident = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("bench tuning input"),
-        size: (bytes as u64 + 4).next_multiple_of(4),
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    for (i, piece) in data.chunks(64 << 20).enumerate() {
-        gpu.queue
-            .write_buffer(&resident, (i as u64) * (64 << 20), piece);
-    }
+    let resident = upload_resident(gpu, &data);
     let fused = |tune| ScanOptions {
         backend: Backend::Gpu,
         mode: SpeculationMode::Force,
@@ -238,16 +244,7 @@ fn main() {
         assert_eq!(rf.matches, rc.matches, "fused and CPU disagree");
         assert_eq!(rs.matches, rc.matches, "serial and CPU disagree");
 
-        let resident = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("bench input"),
-            size: (bytes as u64 + 4).next_multiple_of(4),
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        for (i, piece) in data.chunks(64 << 20).enumerate() {
-            gpu.queue
-                .write_buffer(&resident, (i as u64) * (64 << 20), piece);
-        }
+        let resident = upload_resident(gpu, &data);
         let (fused_res, rr) = best(3, bytes, || {
             scanner
                 .scan_resident(
