@@ -1,7 +1,8 @@
 //! Scan throughput of the GPU fused and serial paths and of the CPU backend, at several tile hit
 //! rates, end to end from host memory and with the input already resident on the GPU. Prints one
-//! JSON object. Input size: `SPECRT_BENCH_BYTES` (default 1 GiB); strings: `SPECRT_BENCH_STRINGS`
-//! (default 1000).
+//! JSON object. Input size: `SPECRT_BENCH_BYTES` (default 1 GiB, 16 MiB on a software adapter);
+//! strings: `SPECRT_BENCH_STRINGS` (default 1000); batch items: `SPECRT_BENCH_ITEMS` (default
+//! 100,000, 2,000 on a software adapter).
 
 use specrt::gpu::{ContextOptions, GpuContext};
 use specrt::policy::SpeculationMode;
@@ -26,6 +27,18 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// Whether the adapter is a software rasteriser, whose timings mean nothing: the defaults then
+/// shrink so the run ends in minutes.
+fn software(ctx: &GpuContext) -> bool {
+    ctx.summary().unwrap().info.device_type == wgpu::DeviceType::Cpu
+}
+
+/// Input size: `SPECRT_BENCH_BYTES`, or 1 GiB (16 MiB on a software adapter).
+fn bench_bytes(ctx: &GpuContext) -> usize {
+    let default = if software(ctx) { 16 << 20 } else { 1 << 30 };
+    env_u64("SPECRT_BENCH_BYTES", default) as usize
 }
 
 /// `count` random strings of 8 to 16 bytes.
@@ -72,7 +85,10 @@ fn best(runs: usize, bytes: usize, mut f: impl FnMut() -> ScanResult) -> (f64, S
 /// persistent dispatch against one scan per item, and the decision this context's measured
 /// overheads give.
 fn batch_row(ctx: &GpuContext, scanner: &Scanner, needles: &[Vec<u8>], rng: &mut Rng) -> String {
-    let count = env_u64("SPECRT_BENCH_ITEMS", 100_000) as usize;
+    let count = env_u64(
+        "SPECRT_BENCH_ITEMS",
+        if software(ctx) { 2_000 } else { 100_000 },
+    ) as usize;
     let data = input(count * 1024, 0, needles, rng);
     let mut planted = data;
     for (i, item) in planted.chunks_mut(1024).enumerate() {
@@ -138,7 +154,7 @@ fn upload_resident(gpu: &specrt::gpu::context::Gpu, data: &[u8]) -> wgpu::Buffer
 /// Resident scan throughput (1 % tile hits) with the default kernels, and after self-tuning has
 /// settled the workgroup size for this shape.
 fn tuning_row(ctx: &GpuContext, scanner: &Scanner, needles: &[Vec<u8>], rng: &mut Rng) -> String {
-    let bytes = env_u64("SPECRT_BENCH_BYTES", 1 << 30) as usize;
+    let bytes = bench_bytes(ctx);
     let data = input(bytes, 1, needles, rng);
     let gpu = ctx.gpu().unwrap();
     let resident = upload_resident(gpu, &data);
@@ -177,9 +193,9 @@ fn tuning_row(ctx: &GpuContext, scanner: &Scanner, needles: &[Vec<u8>], rng: &mu
 }
 
 fn main() {
-    let bytes = env_u64("SPECRT_BENCH_BYTES", 1 << 30) as usize;
     let count = env_u64("SPECRT_BENCH_STRINGS", 1000) as usize;
     let ctx = Arc::new(GpuContext::new(&ContextOptions::default()).expect("a GPU adapter"));
+    let bytes = bench_bytes(&ctx);
     let device = ctx.summary().unwrap().info.name.clone();
     let mut rng = Rng(0x5eed);
     let needles = strings(count, &mut rng);
