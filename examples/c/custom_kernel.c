@@ -13,17 +13,9 @@
  */
 #include <stdio.h>
 
+#include "example.h"
 #include "records_kernels.h"
 
-#define TRY(call)                                                                      \
-    do {                                                                               \
-        specrt_status st_ = (call);                                                    \
-        if (st_ != SPECRT_OK) {                                                        \
-            fprintf(stderr, "%s failed: %s: %s\n", #call, specrt_status_str(st_),     \
-                    specrt_last_error());                                              \
-            return 1;                                                                  \
-        }                                                                              \
-    } while (0)
 
 int main(int argc, char **argv) {
     static const uint32_t hit_pct[] = {90, 80, 70, 60, 40, 10, 5, 2, 1, 1, 1, 1,

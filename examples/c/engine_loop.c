@@ -15,17 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "specrt.h"
+#include "example.h"
 
-#define TRY(call)                                                                      \
-    do {                                                                               \
-        specrt_status st_ = (call);                                                    \
-        if (st_ != SPECRT_OK) {                                                        \
-            fprintf(stderr, "%s failed: %s: %s\n", #call, specrt_status_str(st_),     \
-                    specrt_last_error());                                              \
-            exit(1);                                                                   \
-        }                                                                              \
-    } while (0)
 
 #define ASSETS 2000
 #define ASSET_BYTES 1024

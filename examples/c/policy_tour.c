@@ -15,18 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "specrt.h"
+#include "example.h"
 
-/* Stops the tour with the library's own message when a call fails. */
-#define TRY(call)                                                                      \
-    do {                                                                               \
-        specrt_status st_ = (call);                                                    \
-        if (st_ != SPECRT_OK) {                                                        \
-            fprintf(stderr, "%s failed: %s: %s\n", #call, specrt_status_str(st_),     \
-                    specrt_last_error());                                              \
-            exit(1);                                                                   \
-        }                                                                              \
-    } while (0)
 
 /* Stands in for a fused GPU kernel: its counter buffer ends with [committed, rolled_back]. */
 static void fake_fused_dispatch(uint32_t hit_pct, uint8_t counters[64]) {

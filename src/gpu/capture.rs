@@ -1,20 +1,11 @@
 //! wgpu errors captured in error scopes and turned into specrt errors, never panics.
 
 use crate::{Error, Result};
-use std::sync::Mutex;
 
-static LAST_UNCAPTURED: Mutex<String> = Mutex::new(String::new());
-
-/// Records an error wgpu raised outside any scope (wgpu's default handler would panic).
-pub fn note_uncaptured(error: wgpu::Error) {
-    *LAST_UNCAPTURED.lock().unwrap_or_else(|p| p.into_inner()) = error.to_string();
-}
-
-/// The last error raised outside any scope, if any.
-pub fn last_uncaptured() -> Option<String> {
-    let text = LAST_UNCAPTURED.lock().unwrap_or_else(|p| p.into_inner());
-    (!text.is_empty()).then(|| text.clone())
-}
+/// Receives errors wgpu raises outside any error scope, instead of wgpu's default handler, which
+/// panics. Every GPU call of specrt runs inside [`capture`], so such errors can only come from
+/// dropping objects; they have no caller to report to and are discarded.
+pub fn note_uncaptured(_error: wgpu::Error) {}
 
 /// Runs `body` inside out-of-memory, validation and internal error scopes on `device`. An error
 /// of `body`'s own comes first (it is the more specific); then the first error wgpu reported.

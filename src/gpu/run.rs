@@ -37,11 +37,7 @@ pub struct RunResult {
 }
 
 /// Bound size of a buffer holding `len` bytes: a multiple of 4, at least 4.
-fn padded(len: usize) -> u64 {
-    padded_u64(len as u64)
-}
-
-fn padded_u64(len: u64) -> u64 {
+fn padded(len: u64) -> u64 {
     len.max(4).next_multiple_of(4)
 }
 
@@ -79,8 +75,8 @@ pub fn run_program(ctx: &GpuContext, program: &Program, inputs: &[&[u8]]) -> Res
         .collect::<Result<Vec<u64>>>()?;
     for (what, size) in lens
         .iter()
-        .map(|&l| ("an input", padded(l)))
-        .chain(output_sizes.iter().map(|&s| ("an output", padded_u64(s))))
+        .map(|&l| ("an input", padded(l as u64)))
+        .chain(output_sizes.iter().map(|&s| ("an output", padded(s))))
     {
         if size > max_binding {
             return Err(Error::TooLarge(format!(
@@ -128,7 +124,7 @@ fn execute(
     let input_buffers: Vec<wgpu::Buffer> = inputs
         .iter()
         .map(|data| {
-            let buffer = pool.acquire(device, U::STORAGE | U::COPY_DST, padded(data.len()));
+            let buffer = pool.acquire(device, U::STORAGE | U::COPY_DST, padded(data.len() as u64));
             upload(queue, &buffer, data);
             buffer
         })
@@ -136,7 +132,7 @@ fn execute(
     timings.upload_ns = nanos(started);
 
     let started = Instant::now();
-    let bound_sizes: Vec<u64> = output_sizes.iter().map(|&s| padded_u64(s)).collect();
+    let bound_sizes: Vec<u64> = output_sizes.iter().map(|&s| padded(s)).collect();
     let output_buffers: Vec<wgpu::Buffer> = bound_sizes
         .iter()
         .map(|&size| pool.acquire(device, U::STORAGE | U::COPY_SRC | U::COPY_DST, size))
@@ -154,7 +150,7 @@ fn execute(
 
     let bindings: Vec<wgpu::BindGroupEntry> = input_buffers
         .iter()
-        .zip(inputs.iter().map(|d| padded(d.len())))
+        .zip(inputs.iter().map(|d| padded(d.len() as u64)))
         .chain(output_buffers.iter().zip(bound_sizes.iter().copied()))
         .enumerate()
         .map(|(i, (buffer, size))| wgpu::BindGroupEntry {

@@ -24,8 +24,10 @@ pub const CPU_CHUNK_BYTES: u64 = 8 << 20;
 pub const GPU_CHUNK_BYTES: u64 = 128 << 20;
 /// Default match limit.
 pub const DEFAULT_MAX_MATCHES: usize = 1 << 20;
-/// Most matches one GPU chunk captures.
-const MAX_CHUNK_CAPACITY: usize = 1 << 22;
+/// Matches one GPU chunk captures: all of them up to this bound, so that the match limit keeps
+/// the first matches in sort order on every backend. Beyond it (in one chunk) the kept subset is
+/// unspecified; counts stay exact.
+const MAX_CHUNK_CAPACITY: u32 = 1 << 22;
 
 /// Which backend scans.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -119,11 +121,6 @@ impl Scanner {
     /// The speculator that routes this scanner's GPU chunks.
     pub fn speculator(&self) -> &AdaptiveSpeculator {
         &self.speculator
-    }
-
-    /// The self-tuning state.
-    pub fn tuner(&self) -> &Tuner {
-        &self.tuner
     }
 
     /// Whether scans can use a GPU.
@@ -227,13 +224,6 @@ impl Scanner {
         Ok(limit)
     }
 
-    /// Matches one GPU chunk captures: all of them up to a fixed bound, so that the match limit
-    /// keeps the first matches in sort order on every backend. Beyond the bound (4,194,304 in
-    /// one chunk) the kept subset is unspecified; counts stay exact.
-    fn capacity(&self) -> u32 {
-        MAX_CHUNK_CAPACITY as u32
-    }
-
     /// The context and GPU scanner, or `Error::NoAdapter`.
     pub(crate) fn gpu_parts(&self) -> Result<(&GpuContext, &GpuScanner)> {
         self.gpu
@@ -277,13 +267,13 @@ impl Scanner {
             Plan::Use(shape) => (shape, None),
             Plan::Race { current, candidate } => (current, Some(candidate)),
         };
-        let pending = gpu.submit(ctx, data, chunk, path, self.capacity(), shape)?;
+        let pending = gpu.submit(ctx, data, chunk, path, MAX_CHUNK_CAPACITY, shape)?;
         prepare_next()?;
         let out = gpu.finish(ctx, pending)?;
         if let Some(candidate) = candidate {
             let raced = gpu.finish(
                 ctx,
-                gpu.submit(ctx, data, chunk, path, self.capacity(), candidate)?,
+                gpu.submit(ctx, data, chunk, path, MAX_CHUNK_CAPACITY, candidate)?,
             )?;
             let time = |o: &ChunkOutput| o.gpu_ns.unwrap_or(o.kernel_ns);
             self.tuner

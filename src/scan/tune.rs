@@ -11,7 +11,6 @@ use crate::policy::{
 };
 use crate::Result;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Pairs after which a race that keeps racing is settled for the current choice.
@@ -55,7 +54,8 @@ pub struct Tuner {
     states: Mutex<HashMap<Bucket, State>>,
     /// Stands in for the context's store when the context has none.
     local_store: Mutex<AutotuneStore>,
-    races: AtomicU64,
+    /// Hash of the scan kernels' source, part of every key (computed once).
+    shader_hash: u64,
 }
 
 fn log2(n: u64) -> u32 {
@@ -78,7 +78,7 @@ impl Tuner {
             rules_class: log2(patterns as u64),
             states: Mutex::new(HashMap::new()),
             local_store: Mutex::new(AutotuneStore::new()),
-            races: AtomicU64::new(0),
+            shader_hash: kernels_hash(),
         }
     }
 
@@ -90,25 +90,20 @@ impl Tuner {
         }
     }
 
-    /// How many chunk pairs this tuner raced.
-    pub fn races(&self) -> u64 {
-        self.races.load(Ordering::Relaxed)
-    }
-
     /// The store key of a bucket's settled choice.
-    pub fn bucket_key(bucket: Bucket) -> SpecCacheKey {
+    pub fn bucket_key(&self, bucket: Bucket) -> SpecCacheKey {
         SpecCacheKey {
-            shader_hash: kernels_hash(),
+            shader_hash: self.shader_hash,
             binding_sig: bucket.size_class as u64,
             workgroup_size: [0, 0, 0],
             spec_hash: bucket.rules_class as u64,
         }
     }
 
-    fn variant_key(bucket: Bucket, shape: KernelShape) -> SpecCacheKey {
+    fn variant_key(&self, bucket: Bucket, shape: KernelShape) -> SpecCacheKey {
         SpecCacheKey {
             workgroup_size: [shape.lanes, shape.tile, 1],
-            ..Self::bucket_key(bucket)
+            ..self.bucket_key(bucket)
         }
     }
 
@@ -123,7 +118,7 @@ impl Tuner {
     pub fn plan(&self, ctx: &GpuContext, bucket: Bucket) -> Plan {
         let mut states = self.states.lock().unwrap_or_else(|p| p.into_inner());
         let state = states.entry(bucket).or_insert_with(|| {
-            let key = AutotuneKey::new(&Self::bucket_key(bucket), ctx.adapter_id());
+            let key = AutotuneKey::new(&self.bucket_key(bucket), ctx.adapter_id());
             let stored = self.with_store(ctx, |s| {
                 s.get(&key).map(|r| KernelShape {
                     lanes: r.workgroup_size[0],
@@ -170,7 +165,6 @@ impl Tuner {
         current_ns: u64,
         candidate_ns: u64,
     ) -> Result<()> {
-        self.races.fetch_add(1, Ordering::Relaxed);
         let mut states = self.states.lock().unwrap_or_else(|p| p.into_inner());
         let Some(State::Racing {
             current: now,
@@ -195,8 +189,8 @@ impl Tuner {
         let update = self.with_store(ctx, |store| {
             window.record_sample(
                 store,
-                &Self::variant_key(bucket, current),
-                &Self::variant_key(bucket, candidate),
+                &self.variant_key(bucket, current),
+                &self.variant_key(bucket, candidate),
                 &adapter,
                 &race,
             )
@@ -220,7 +214,7 @@ impl Tuner {
         let chosen = *now;
         states.insert(bucket, State::Settled(chosen));
         drop(states);
-        let key = AutotuneKey::new(&Self::bucket_key(bucket), adapter);
+        let key = AutotuneKey::new(&self.bucket_key(bucket), adapter);
         self.with_store(ctx, |store| store.put(key, record_of(chosen)));
         ctx.save_autotune()?;
         Ok(())
