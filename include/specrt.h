@@ -98,6 +98,28 @@
 
 #if defined(SPECRT_GPU)
 /**
+ * Largest YARA source accepted, bytes.
+ */
+#define MAX_SOURCE_BYTES (16 << 20)
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Most pattern bytes a compiled rule set may hold after hex expansion.
+ */
+#define MAX_PATTERN_BYTES (256 << 20)
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Most fixed patterns one hex string may expand to (product of its jump ranges and
+ * alternatives).
+ */
+#define MAX_VARIANTS 1024
+#endif
+
+#if defined(SPECRT_GPU)
+/**
  * The tunable shape of the scan kernels.
  */
 typedef struct KernelShape KernelShape;
@@ -930,6 +952,98 @@ typedef struct specrt_paired_update {
 
 #if defined(SPECRT_GPU)
 /**
+ * Bits of `specrt_compile_options.flags`.
+ */
+typedef uint32_t specrt_compile_flags;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * How `specrt_ruleset_compile` compiles; zero-initialise it (or pass NULL) for the defaults.
+ */
+typedef struct specrt_compile_options {
+  /**
+   * `SPECRT_COMPILE_*` bits.
+   */
+  specrt_compile_flags flags;
+  /**
+   * Name of the source in error messages (e.g. its file name); NULL for "rules".
+   */
+  const char *origin;
+} specrt_compile_options;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * A rule that `specrt_ruleset_compile` left out, and why. The strings are valid while the
+ * rule set lives.
+ */
+typedef struct specrt_skipped_rule {
+  /**
+   * The rule's name ("" for a top-level statement such as `import`).
+   */
+  const char *rule;
+  /**
+   * 1-based line of the unsupported construct.
+   */
+  uint32_t line;
+  /**
+   * 1-based column of the unsupported construct.
+   */
+  uint32_t column;
+  /**
+   * What the construct is.
+   */
+  const char *construct;
+} specrt_skipped_rule;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * A YARA rule of a scanner. The strings are valid while the scanner lives.
+ */
+typedef struct specrt_rule_info {
+  /**
+   * The rule's name.
+   */
+  const char *name;
+  /**
+   * Its tags, separated by single spaces ("" for none).
+   */
+  const char *tags;
+  /**
+   * Number of strings (their ids are 0 to string_count - 1).
+   */
+  uint32_t string_count;
+  /**
+   * Declared `private` (never in scan results).
+   */
+  bool is_private;
+  /**
+   * Declared `global`.
+   */
+  bool is_global;
+} specrt_rule_info;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * A string of a YARA rule. The name is valid while the scanner lives.
+ */
+typedef struct specrt_string_info {
+  /**
+   * The identifier including `$` (`$` alone for an anonymous string).
+   */
+  const char *name;
+  /**
+   * Whether it is a hex string (`yara -s` prints their data as hex bytes).
+   */
+  bool is_hex;
+} specrt_string_info;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
  * Vulkan.
  */
 #define SPECRT_BACKEND_VULKAN 1
@@ -1229,6 +1343,14 @@ typedef struct specrt_paired_update {
  * A panic was caught inside specrt; the objects involved are unchanged.
  */
 #define SPECRT_ERROR_PANIC 17
+
+#if defined(SPECRT_GPU)
+/**
+ * Skip rules that use unsupported YARA constructs (listed by `specrt_ruleset_skipped`)
+ * instead of failing the compilation.
+ */
+#define SPECRT_COMPILE_SKIP_UNSUPPORTED 1
+#endif
 
 
 
@@ -2085,6 +2207,121 @@ specrt_status specrt_paired_window_record_sample(struct specrt_paired_window *wi
                                                  const char *adapter_id,
                                                  const struct specrt_variant_race *sample,
                                                  struct specrt_paired_update *out);
+
+#if defined(SPECRT_GPU)
+/**
+ * Compiles YARA source text (`len` bytes, need not be NUL-terminated) into a rule set for
+ * `specrt_scanner_new`. Rule ids are the rules' positions in the source (0, 1, ...; skipped
+ * rules take no id) and string ids their positions within the rule. Syntax errors are
+ * `SPECRT_ERROR_PARSE`; valid YARA this compiler does not support (regular expressions,
+ * modules, `for` loops, `xor`, `base64`, ...) is `SPECRT_ERROR_UNSUPPORTED`, both with
+ * "origin:line:column: what" in `specrt_last_error()`, unless `options` asks to skip such
+ * rules. `options` may be NULL. Sources over 16 MiB are `SPECRT_ERROR_TOO_LARGE`.
+ *
+ * # Safety
+ * `source` must be valid for `len` bytes; `options` NULL or valid; `out` valid for a write.
+ */
+specrt_status specrt_ruleset_compile(const char *source,
+                                     size_t len,
+                                     const struct specrt_compile_options *options,
+                                     struct specrt_ruleset **out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Number of rules `specrt_ruleset_compile` skipped (0 with a last error on a bad handle).
+ *
+ * # Safety
+ * `ruleset` must be NULL or a specrt handle.
+ */
+size_t specrt_ruleset_skipped_count(const struct specrt_ruleset *ruleset);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Skipped rule `index` (0 to `specrt_ruleset_skipped_count() - 1`).
+ *
+ * # Safety
+ * `ruleset` must be a specrt handle; `out` valid for a write.
+ */
+specrt_status specrt_ruleset_skipped(const struct specrt_ruleset *ruleset,
+                                     size_t index,
+                                     struct specrt_skipped_rule *out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Number of rules of a scanner compiled from YARA source (0 with a last error otherwise).
+ *
+ * # Safety
+ * `scanner` must be NULL or a specrt handle.
+ */
+size_t specrt_scanner_rule_count(const struct specrt_scanner *scanner);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Name, tags, string count and modifiers of rule `rule_id` of a scanner compiled from YARA
+ * source.
+ *
+ * # Safety
+ * `scanner` must be a specrt handle; `out` valid for a write.
+ */
+specrt_status specrt_scanner_rule_info(const struct specrt_scanner *scanner,
+                                       uint32_t rule_id,
+                                       struct specrt_rule_info *out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Name and kind of string `string_id` of rule `rule_id` (as in `specrt_match`).
+ *
+ * # Safety
+ * `scanner` must be a specrt handle; `out` valid for a write.
+ */
+specrt_status specrt_scanner_string_info(const struct specrt_scanner *scanner,
+                                         uint32_t rule_id,
+                                         uint32_t string_id,
+                                         struct specrt_string_info *out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Number of rules that matched (0 with a last error on a bad handle). A YARA rule matches when
+ * its condition holds (private rules are never listed; a false global rule leaves none); a
+ * rule built with `specrt_ruleset_add_string` when any of its strings matched. Conditions see
+ * every match, including those the match limit dropped.
+ *
+ * # Safety
+ * `result` must be NULL or a specrt handle.
+ */
+size_t specrt_scan_result_rule_count(const struct specrt_scan_result *result);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The ids of the rules that matched, ascending; valid until the result is freed. NULL with a
+ * last error on a bad handle (and possibly NULL when there are none).
+ *
+ * # Safety
+ * `result` must be NULL or a specrt handle.
+ */
+const uint32_t *specrt_scan_result_rules(const struct specrt_scan_result *result);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The ids of the rules that matched item `index` of a batch, ascending (valid until the result
+ * is freed), and their number.
+ *
+ * # Safety
+ * `result` must be a specrt handle; the outputs valid for writes.
+ */
+specrt_status specrt_batch_result_item_rules(const struct specrt_batch_result *result,
+                                             size_t index,
+                                             const uint32_t **rules,
+                                             size_t *count);
+#endif
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -26,6 +26,8 @@ pub mod speculator;
 pub mod status;
 pub mod version;
 pub mod window;
+#[cfg(feature = "gpu")]
+pub mod yara;
 
 #[cfg(feature = "test-hooks")]
 pub mod test_hooks;

@@ -64,21 +64,44 @@ pub struct specrt_scan_result {
     _opaque: [u8; 0],
 }
 
+/// The Rust side of a rule set handle: the rules, and what compiling YARA source skipped.
+pub struct RuleSetInner {
+    /// The rules.
+    pub(crate) rules: Mutex<RuleSet>,
+    /// Rules left out by `specrt_ruleset_compile` (C strings for `specrt_ruleset_skipped`).
+    pub(crate) skipped: Vec<super::yara::SkippedC>,
+}
+
+impl RuleSetInner {
+    /// A handle's inner value for `rules`.
+    pub(crate) fn new(rules: RuleSet, skipped: Vec<super::yara::SkippedC>) -> Self {
+        Self {
+            rules: Mutex::new(rules),
+            skipped,
+        }
+    }
+
+    /// The rules, locked (a poisoned lock still gives them: every change is one call).
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, RuleSet> {
+        self.rules.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 impl Handle for specrt_ruleset {
-    type Inner = Mutex<RuleSet>;
+    type Inner = RuleSetInner;
     const TAG: u64 = tags::RULESET;
     const NAME: &'static str = "specrt_ruleset";
 }
 
 impl Handle for specrt_scanner {
-    type Inner = Scanner;
+    type Inner = super::yara::ScannerInner;
     const TAG: u64 = tags::SCANNER;
     const NAME: &'static str = "specrt_scanner";
 }
 
 /// The Rust side of a result handle.
 pub struct ScanResultInner {
-    result: ScanResult,
+    pub(crate) result: ScanResult,
     matches: Vec<specrt_match>,
 }
 
@@ -221,7 +244,7 @@ pub extern "C" fn specrt_scan_options_default() -> specrt_scan_options {
 pub unsafe extern "C" fn specrt_ruleset_new(out: *mut *mut specrt_ruleset) -> specrt_status {
     status_call(|| {
         let out = args::out(out, "out")?;
-        *out = handle::into_raw::<specrt_ruleset>(Mutex::new(RuleSet::new()));
+        *out = handle::into_raw::<specrt_ruleset>(RuleSetInner::new(RuleSet::new(), Vec::new()));
         Ok(())
     })
 }
@@ -273,10 +296,8 @@ pub unsafe extern "C" fn specrt_ruleset_add_string(
             ascii: flags & SPECRT_STRING_ASCII != 0,
             fullword: flags & SPECRT_STRING_FULLWORD != 0,
         };
-        let rules = handle::borrow(ruleset.cast_const(), "ruleset")?;
-        rules
+        handle::borrow(ruleset.cast_const(), "ruleset")?
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .add_string(rule_id, string_id, bytes, mask, flags)
     })
 }
@@ -288,10 +309,7 @@ pub unsafe extern "C" fn specrt_ruleset_add_string(
 #[no_mangle]
 pub unsafe extern "C" fn specrt_ruleset_string_count(ruleset: *const specrt_ruleset) -> usize {
     value_call(0, || {
-        Ok(handle::borrow(ruleset, "ruleset")?
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .string_count())
+        Ok(handle::borrow(ruleset, "ruleset")?.lock().string_count())
     })
 }
 
@@ -314,11 +332,10 @@ pub unsafe extern "C" fn specrt_scanner_new(
         } else {
             Some(handle::borrow(context, "context")?.clone())
         };
-        let rules = handle::borrow(ruleset, "ruleset")?
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        *out = handle::into_raw::<specrt_scanner>(Scanner::new(context, &rules)?);
+        let rules = handle::borrow(ruleset, "ruleset")?.lock().clone();
+        *out = handle::into_raw::<specrt_scanner>(super::yara::ScannerInner::new(Scanner::new(
+            context, &rules,
+        )?));
         Ok(())
     })
 }
@@ -596,7 +613,7 @@ pub struct specrt_batch_result {
 
 /// The Rust side of a batch result handle.
 pub struct BatchResultInner {
-    result: crate::scan::batch::BatchResult,
+    pub(crate) result: crate::scan::batch::BatchResult,
     matches: Vec<Vec<specrt_match>>,
 }
 

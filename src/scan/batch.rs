@@ -2,8 +2,8 @@
 //! device-side queue, or one scan per item, as the persistent-kernel decision (SPEC.md section 9)
 //! says given this context's measured launch overheads.
 
-use super::results::Match;
-use super::scanner::{ScanOptions, Scanner};
+use super::results::{ChunkPath, ChunkReport, Match, ScanResult};
+use super::scanner::{reader, ScanOptions, Scanner};
 use crate::gpu::LaunchOverheads;
 use crate::policy::{
     decide_persistent_kernel, PersistentDecision, PersistentInputs, SpeculationMode,
@@ -28,6 +28,19 @@ pub struct ItemResult {
     pub truncated: bool,
     /// How many were dropped.
     pub dropped: u64,
+    /// Ids of the rules that match the item (as in [`ScanResult::rules`]).
+    pub rules: Vec<u32>,
+}
+
+impl From<ScanResult> for ItemResult {
+    fn from(r: ScanResult) -> Self {
+        Self {
+            matches: r.matches,
+            truncated: r.truncated,
+            dropped: r.dropped,
+            rules: r.rules,
+        }
+    }
 }
 
 /// The result of a batch scan.
@@ -43,17 +56,6 @@ pub struct BatchResult {
     pub persistent: bool,
     /// Wall time of the batch, ns.
     pub total_ns: u64,
-}
-
-fn item_result(mut found: Vec<Match>, limit: usize) -> ItemResult {
-    found.sort_unstable();
-    let dropped = found.len().saturating_sub(limit) as u64;
-    found.truncate(limit);
-    ItemResult {
-        matches: found,
-        truncated: dropped > 0,
-        dropped,
-    }
 }
 
 impl Scanner {
@@ -123,15 +125,26 @@ impl Scanner {
     fn per_item(&self, items: &[&[u8]], options: &ScanOptions) -> Result<Vec<ItemResult>> {
         items
             .iter()
-            .map(|item| {
-                let r = self.scan(item, options, None, None)?;
-                Ok(ItemResult {
-                    matches: r.matches,
-                    truncated: r.truncated,
-                    dropped: r.dropped,
-                })
-            })
+            .map(|item| Ok(self.scan(item, options, None, None)?.into()))
             .collect()
+    }
+
+    /// The result of one packed item from its raw matches.
+    fn item_result(&self, found: Vec<Match>, item: &[u8], limit: usize) -> ItemResult {
+        let mut result = ScanResult::default();
+        let total = found.len() as u64;
+        let report = ChunkReport {
+            offset: 0,
+            bytes: item.len() as u64,
+            path: ChunkPath::Cpu,
+            report: None,
+            workgroup_size: 0,
+            tile: 0,
+            raced: false,
+        };
+        self.add_found(&mut result, found, total, limit, report);
+        self.finish_rules(&mut result, item.len() as u64, &reader(item));
+        result.into()
     }
 
     fn persistent_batch(&self, items: &[&[u8]], options: &ScanOptions) -> Result<Vec<ItemResult>> {
@@ -164,7 +177,7 @@ impl Scanner {
                     found[item as usize].push(self.to_match(pattern, start as u64));
                 }
                 for (&index, f) in group.iter().zip(found) {
-                    results[index] = Some(item_result(f, options.max_matches));
+                    results[index] = Some(self.item_result(f, items[index], options.max_matches));
                 }
             }
             group.clear();
@@ -183,11 +196,7 @@ impl Scanner {
                     None,
                     None,
                 )?;
-                results[index] = Some(ItemResult {
-                    matches: r.matches,
-                    truncated: r.truncated,
-                    dropped: r.dropped,
-                });
+                results[index] = Some(r.into());
                 continue;
             }
             if packed.len() + item.len() + 4 > GROUP_BYTES {

@@ -4,9 +4,11 @@
 //! Anchors are compared case-folded (ASCII letters lowered), so an anchor hit is a superset of
 //! the true matches; every candidate is verified against the full pattern and mask.
 
+use super::logic::RuleLogic;
 use super::rules::RuleSet;
 use crate::{Error, Result};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Longest anchor, bytes.
 pub const MAX_ANCHOR: usize = 4;
@@ -58,6 +60,8 @@ pub struct CompiledRules {
     pub rule_ids: Vec<u32>,
     /// Longest pattern, bytes.
     pub max_len: usize,
+    /// The rule logic of a YARA rule set (None: programmatic rules).
+    pub logic: Option<Arc<RuleLogic>>,
 }
 
 /// ASCII lower-casing of one byte.
@@ -155,7 +159,7 @@ fn forms(
 impl CompiledRules {
     /// Expands and anchors every string of `rules`.
     pub fn compile(rules: &RuleSet) -> Result<Self> {
-        if rules.string_count() == 0 {
+        if rules.string_count() == 0 && rules.logic().is_none() {
             return Err(Error::invalid(
                 "the rule set has no strings; add at least one",
             ));
@@ -196,6 +200,7 @@ impl CompiledRules {
             strings,
             rule_ids,
             max_len,
+            logic: rules.logic().cloned(),
         })
     }
 

@@ -9,18 +9,22 @@
 //! - [`stream`]: cutting large inputs into overlapping chunks;
 //! - [`scanner`]: the scanner that ties them together, and file scanning;
 //! - [`batch`]: many small inputs in one persistent dispatch or one scan each;
-//! - [`tune`]: racing kernel variants per shape bucket and remembering the winners.
+//! - [`tune`]: racing kernel variants per shape bucket and remembering the winners;
+//! - [`logic`]: rule names and conditions of YARA rule sets, evaluated after a scan;
+//! - [`yara`]: the compiler from YARA source text.
 
 pub mod batch;
 pub mod compile;
 pub mod cpu;
 
 pub mod gpu;
+pub mod logic;
 pub mod results;
 pub mod rules;
 pub mod scanner;
 pub mod stream;
 pub mod tune;
+pub mod yara;
 
 pub use compile::CompiledRules;
 pub use results::{Match, ScanResult};

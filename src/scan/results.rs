@@ -1,7 +1,9 @@
 //! Scan results: matches, truncation, and what each chunk did.
 
+use super::logic::Tally;
 use crate::gpu::DispatchPath;
 use crate::policy::SpeculationReport;
+use std::collections::BTreeSet;
 
 /// One occurrence of a string.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -93,6 +95,15 @@ pub struct ScanResult {
     pub timings: ScanTimings,
     /// Whether a match callback stopped the scan early.
     pub stopped: bool,
+    /// Ids of the rules that match, ascending. A YARA rule matches when its condition holds
+    /// (private rules are left out; a false global rule leaves none); a programmatic rule when
+    /// any of its strings matched. Counted over every match, including those past the limit;
+    /// a scan stopped early evaluates what it saw.
+    pub rules: Vec<u32>,
+    /// Per-string tallies of a YARA rule set, for its conditions.
+    pub(crate) tally: Option<Tally>,
+    /// Rules with a match, for a programmatic rule set.
+    pub(crate) seen_rules: BTreeSet<u32>,
 }
 
 impl ScanResult {

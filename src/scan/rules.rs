@@ -1,8 +1,10 @@
 //! The programmatic rule set: rules with ids, each with strings given as bytes, a per-byte mask
 //! and flags.
 
+use super::logic::RuleLogic;
 use crate::{Error, Result};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// Longest string, in bytes before `wide` expansion.
 pub const MAX_STRING_BYTES: usize = 4096;
@@ -36,8 +38,8 @@ pub struct RuleString {
     pub flags: StringFlags,
 }
 
-/// A rule: an id and its strings. Without a condition (issue of the YARA compiler), a rule
-/// matches when any of its strings does.
+/// A rule: an id and its strings. A programmatic rule (no YARA condition) matches when any of
+/// its strings does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
     /// Caller's rule id.
@@ -52,6 +54,7 @@ pub struct RuleSet {
     rules: Vec<Rule>,
     rule_index: HashMap<u32, usize>,
     string_ids: HashSet<(u32, u32)>,
+    logic: Option<Arc<RuleLogic>>,
 }
 
 impl RuleSet {
@@ -70,6 +73,12 @@ impl RuleSet {
         mask: &[u8],
         flags: StringFlags,
     ) -> Result<()> {
+        if self.logic.is_some() {
+            return Err(Error::invalid(
+                "a rule set compiled from YARA source takes no programmatic strings; add them \
+                 to the YARA source or use a separate rule set",
+            ));
+        }
         if bytes.is_empty() || bytes.len() > MAX_STRING_BYTES {
             return Err(Error::invalid(format!(
                 "string {string_id} of rule {rule_id} has {} bytes; strings have 1 to {MAX_STRING_BYTES}",
@@ -121,8 +130,18 @@ impl RuleSet {
         &self.rules
     }
 
-    /// Number of strings.
+    /// Number of strings (for a YARA rule set: the fixed patterns its strings expand to).
     pub fn string_count(&self) -> usize {
         self.string_ids.len()
+    }
+
+    /// The rule logic of a rule set compiled from YARA source.
+    pub fn logic(&self) -> Option<&Arc<RuleLogic>> {
+        self.logic.as_ref()
+    }
+
+    /// Attaches the rule logic of compiled YARA source; the set takes no more strings.
+    pub(crate) fn set_logic(&mut self, logic: RuleLogic) {
+        self.logic = Some(Arc::new(logic));
     }
 }

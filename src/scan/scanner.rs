@@ -5,6 +5,7 @@ use super::compile::CompiledRules;
 use super::cpu::CpuSearcher;
 use super::gpu::{ChunkData, ChunkOutput, GpuScanner, KernelShape, DEFAULT_SHAPE};
 use super::results::{ChunkPath, ChunkReport, Match, ScanResult};
+use super::logic::Tally;
 use super::rules::RuleSet;
 use super::stream::{plan, Chunk};
 use super::tune::{Plan, Tuner};
@@ -98,7 +99,7 @@ impl Scanner {
     pub fn new(context: Option<Arc<GpuContext>>, rules: &RuleSet) -> Result<Self> {
         let compiled = CompiledRules::compile(rules)?;
         let gpu = match context {
-            Some(ctx) if ctx.summary().is_some() => {
+            Some(ctx) if ctx.summary().is_some() && !compiled.patterns.is_empty() => {
                 let scanner = GpuScanner::new(&ctx, &compiled)?;
                 Some((scanner, ctx))
             }
@@ -130,6 +131,10 @@ impl Scanner {
 
     /// Whether `options` scan on the GPU (errors for impossible combinations).
     pub(crate) fn use_gpu_for(&self, options: &ScanOptions) -> Result<bool> {
+        if self.rules.patterns.is_empty() {
+            // Conditions only: nothing to search for on any backend.
+            return Ok(false);
+        }
         match (options.backend, &self.gpu) {
             (Backend::Cpu, _) => {
                 if options.mode == SpeculationMode::Force {
@@ -163,6 +168,7 @@ impl Scanner {
         } else {
             self.scan_cpu(data, options, on_match, progress)?
         };
+        self.finish_rules(&mut result, data.len() as u64, &reader(data));
         result.timings.total_ns = started.elapsed().as_nanos() as u64;
         Ok(result)
     }
@@ -175,6 +181,13 @@ impl Scanner {
         options: &ScanOptions,
     ) -> Result<ScanResult> {
         let (ctx, gpu) = self.gpu_parts()?;
+        if self.rules.logic.as_ref().is_some_and(|l| l.reads_input) {
+            return Err(Error::Unsupported(
+                "conditions that read input bytes (uintN) on a GPU-resident scan; scan from \
+                 host memory or a file"
+                    .into(),
+            ));
+        }
         let started = Instant::now();
         let chunks = plan(
             len,
@@ -188,6 +201,7 @@ impl Scanner {
             let run = self.run_chunk(ctx, gpu, data, chunk, path, options, || Ok(()))?;
             self.take_gpu_chunk(&mut result, chunk, path, run, options);
         }
+        self.finish_rules(&mut result, len, &|_, _| None);
         result.timings.total_ns = started.elapsed().as_nanos() as u64;
         Ok(result)
     }
@@ -230,6 +244,50 @@ impl Scanner {
             .as_ref()
             .map(|(gpu, ctx)| (ctx.as_ref(), gpu))
             .ok_or_else(|| Error::NoAdapter("this scanner has no GPU".into()))
+    }
+
+    /// Adds one chunk's (or item's) raw matches to `result`: YARA rule sets map pattern variants
+    /// to their strings first; the rules' tallies see every match, the limit applies after.
+    pub(crate) fn add_found(
+        &self,
+        result: &mut ScanResult,
+        found: Vec<Match>,
+        total: u64,
+        limit: usize,
+        report: ChunkReport,
+    ) {
+        let (found, total) = match &self.rules.logic {
+            Some(logic) => {
+                let raw = found.len() as u64;
+                let resolved = logic.resolve(found);
+                let tally = result.tally.get_or_insert_with(|| logic.tally());
+                logic.count(tally, &resolved);
+                let total = total.saturating_sub(raw - resolved.len() as u64);
+                (resolved, total)
+            }
+            None => {
+                result.seen_rules.extend(found.iter().map(|m| m.rule_id));
+                (found, total)
+            }
+        };
+        result.add_chunk(found, total, limit, report);
+    }
+
+    /// Sets `result.rules` once a scan of `size` bytes is complete; `read(offset, width)` gives
+    /// input bytes for conditions that read them.
+    pub(crate) fn finish_rules(
+        &self,
+        result: &mut ScanResult,
+        size: u64,
+        read: &dyn Fn(u64, usize) -> Option<Vec<u8>>,
+    ) {
+        result.rules = match &self.rules.logic {
+            Some(logic) => {
+                let tally: Tally = result.tally.take().unwrap_or_else(|| logic.tally());
+                logic.evaluate(&tally, size, read)
+            }
+            None => std::mem::take(&mut result.seen_rules).into_iter().collect(),
+        };
     }
 
     pub(crate) fn to_match(&self, pattern: u32, start: u64) -> Match {
@@ -303,7 +361,8 @@ impl Scanner {
             .collect();
         result.timings.kernel_ns += out.kernel_ns;
         result.timings.readback_ns += out.readback_ns;
-        result.add_chunk(
+        self.add_found(
+            result,
             found,
             out.total,
             options.max_matches,
@@ -419,7 +478,8 @@ impl Scanner {
             for (chunk, found) in batch.iter().zip(found) {
                 let total = found.len() as u64;
                 let before = result.matches.len();
-                result.add_chunk(
+                self.add_found(
+                    &mut result,
                     found,
                     total,
                     options.max_matches,
@@ -450,6 +510,14 @@ impl Scanner {
                 found.push(self.to_match(pattern, base + start as u64));
             });
         found
+    }
+}
+
+/// Reads `width` bytes of `data` at an offset, for conditions (None past the end).
+pub(crate) fn reader(data: &[u8]) -> impl Fn(u64, usize) -> Option<Vec<u8>> + '_ {
+    move |offset, width| {
+        let start = usize::try_from(offset).ok()?;
+        data.get(start..start.checked_add(width)?).map(<[u8]>::to_vec)
     }
 }
 

@@ -1,0 +1,348 @@
+//! C ABI: compiling YARA source into a rule set, the names of its rules and strings, and the
+//! rules each scan matched.
+
+use super::args;
+use super::boundary::{status_call, value_call};
+use super::handle;
+use super::scan::{
+    specrt_batch_result, specrt_ruleset, specrt_scan_result, specrt_scanner, RuleSetInner,
+};
+use super::status::specrt_status;
+use crate::scan::logic::RuleLogic;
+use crate::scan::yara::{compile, CompileOptions, SkippedRule};
+use crate::scan::Scanner;
+use crate::{Error, Result};
+use std::ffi::{c_char, CString};
+use std::ops::Deref;
+
+/// Bits of `specrt_compile_options.flags`.
+pub type specrt_compile_flags = u32;
+/// Skip rules that use unsupported YARA constructs (listed by `specrt_ruleset_skipped`)
+/// instead of failing the compilation.
+pub const SPECRT_COMPILE_SKIP_UNSUPPORTED: specrt_compile_flags = 1;
+
+/// How `specrt_ruleset_compile` compiles; zero-initialise it (or pass NULL) for the defaults.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct specrt_compile_options {
+    /// `SPECRT_COMPILE_*` bits.
+    pub flags: specrt_compile_flags,
+    /// Name of the source in error messages (e.g. its file name); NULL for "rules".
+    pub origin: *const c_char,
+}
+
+/// A rule that `specrt_ruleset_compile` left out, and why. The strings are valid while the
+/// rule set lives.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct specrt_skipped_rule {
+    /// The rule's name ("" for a top-level statement such as `import`).
+    pub rule: *const c_char,
+    /// 1-based line of the unsupported construct.
+    pub line: u32,
+    /// 1-based column of the unsupported construct.
+    pub column: u32,
+    /// What the construct is.
+    pub construct: *const c_char,
+}
+
+/// A YARA rule of a scanner. The strings are valid while the scanner lives.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct specrt_rule_info {
+    /// The rule's name.
+    pub name: *const c_char,
+    /// Its tags, separated by single spaces ("" for none).
+    pub tags: *const c_char,
+    /// Number of strings (their ids are 0 to string_count - 1).
+    pub string_count: u32,
+    /// Declared `private` (never in scan results).
+    pub is_private: bool,
+    /// Declared `global`.
+    pub is_global: bool,
+}
+
+/// A string of a YARA rule. The name is valid while the scanner lives.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct specrt_string_info {
+    /// The identifier including `$` (`$` alone for an anonymous string).
+    pub name: *const c_char,
+    /// Whether it is a hex string (`yara -s` prints their data as hex bytes).
+    pub is_hex: bool,
+}
+
+/// A skipped rule with C copies of its texts.
+pub struct SkippedC {
+    rule: CString,
+    construct: CString,
+    line: u32,
+    column: u32,
+}
+
+impl From<SkippedRule> for SkippedC {
+    fn from(s: SkippedRule) -> Self {
+        Self {
+            rule: c_string(&s.rule),
+            construct: c_string(&s.construct),
+            line: u32::try_from(s.line).unwrap_or(u32::MAX),
+            column: u32::try_from(s.column).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// C copies of the names of a YARA rule set.
+struct RuleNames {
+    name: CString,
+    tags: CString,
+    strings: Vec<CString>,
+}
+
+/// The Rust side of a scanner handle: the scanner, plus C copies of its rules' names.
+pub struct ScannerInner {
+    scanner: Scanner,
+    names: Vec<RuleNames>,
+}
+
+impl ScannerInner {
+    /// Wraps `scanner`.
+    pub fn new(scanner: Scanner) -> Self {
+        let names = scanner
+            .rules()
+            .logic
+            .as_deref()
+            .map(|logic: &RuleLogic| {
+                logic
+                    .rules
+                    .iter()
+                    .map(|r| RuleNames {
+                        name: c_string(&r.name),
+                        tags: c_string(&r.tags.join(" ")),
+                        strings: r.strings.iter().map(|s| c_string(&s.name)).collect(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self { scanner, names }
+    }
+}
+
+impl Deref for ScannerInner {
+    type Target = Scanner;
+    fn deref(&self) -> &Scanner {
+        &self.scanner
+    }
+}
+
+/// A C string of `text` (identifiers hold no NUL; any other NUL is cut there).
+fn c_string(text: &str) -> CString {
+    let end = text.find('\0').unwrap_or(text.len());
+    CString::new(&text[..end]).expect("no NUL left")
+}
+
+/// Compiles YARA source text (`len` bytes, need not be NUL-terminated) into a rule set for
+/// `specrt_scanner_new`. Rule ids are the rules' positions in the source (0, 1, ...; skipped
+/// rules take no id) and string ids their positions within the rule. Syntax errors are
+/// `SPECRT_ERROR_PARSE`; valid YARA this compiler does not support (regular expressions,
+/// modules, `for` loops, `xor`, `base64`, ...) is `SPECRT_ERROR_UNSUPPORTED`, both with
+/// "origin:line:column: what" in `specrt_last_error()`, unless `options` asks to skip such
+/// rules. `options` may be NULL. Sources over 16 MiB are `SPECRT_ERROR_TOO_LARGE`.
+///
+/// # Safety
+/// `source` must be valid for `len` bytes; `options` NULL or valid; `out` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_ruleset_compile(
+    source: *const c_char,
+    len: usize,
+    options: *const specrt_compile_options,
+    out: *mut *mut specrt_ruleset,
+) -> specrt_status {
+    status_call(|| {
+        let out = args::out(out, "out")?;
+        let source = args::bytes(source.cast(), len, "source")?;
+        let (flags, origin) = match options.as_ref() {
+            Some(o) => (
+                o.flags,
+                if o.origin.is_null() {
+                    "rules"
+                } else {
+                    args::c_str(o.origin, "options->origin")?
+                },
+            ),
+            None => (0, "rules"),
+        };
+        if flags & !SPECRT_COMPILE_SKIP_UNSUPPORTED != 0 {
+            return Err(Error::invalid(format!(
+                "options->flags 0x{flags:x} has unknown SPECRT_COMPILE_* bits"
+            )));
+        }
+        let compiled = compile(
+            source,
+            origin,
+            CompileOptions {
+                skip_unsupported: flags & SPECRT_COMPILE_SKIP_UNSUPPORTED != 0,
+            },
+        )?;
+        let skipped = compiled.skipped.into_iter().map(SkippedC::from).collect();
+        *out = handle::into_raw::<specrt_ruleset>(RuleSetInner::new(compiled.rules, skipped));
+        Ok(())
+    })
+}
+
+/// Number of rules `specrt_ruleset_compile` skipped (0 with a last error on a bad handle).
+///
+/// # Safety
+/// `ruleset` must be NULL or a specrt handle.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_ruleset_skipped_count(ruleset: *const specrt_ruleset) -> usize {
+    value_call(0, || Ok(handle::borrow(ruleset, "ruleset")?.skipped.len()))
+}
+
+/// Skipped rule `index` (0 to `specrt_ruleset_skipped_count() - 1`).
+///
+/// # Safety
+/// `ruleset` must be a specrt handle; `out` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_ruleset_skipped(
+    ruleset: *const specrt_ruleset,
+    index: usize,
+    out: *mut specrt_skipped_rule,
+) -> specrt_status {
+    status_call(|| {
+        let out = args::out(out, "out")?;
+        let skipped = &handle::borrow(ruleset, "ruleset")?.skipped;
+        let s = in_range(skipped, index, "skipped rule index")?;
+        *out = specrt_skipped_rule {
+            rule: s.rule.as_ptr(),
+            line: s.line,
+            column: s.column,
+            construct: s.construct.as_ptr(),
+        };
+        Ok(())
+    })
+}
+
+fn in_range<'a, T>(items: &'a [T], index: usize, what: &str) -> Result<&'a T> {
+    items.get(index).ok_or_else(|| {
+        Error::invalid(format!(
+            "{what} {index} is out of range (there are {})",
+            items.len()
+        ))
+    })
+}
+
+/// The YARA logic of a scanner, or an error for a programmatic rule set.
+fn logic(scanner: &ScannerInner) -> Result<&RuleLogic> {
+    scanner.rules().logic.as_deref().ok_or_else(|| {
+        Error::invalid(
+            "this scanner's rule set was built with specrt_ruleset_add_string, not compiled \
+             from YARA source; its rules have no names",
+        )
+    })
+}
+
+/// Number of rules of a scanner compiled from YARA source (0 with a last error otherwise).
+///
+/// # Safety
+/// `scanner` must be NULL or a specrt handle.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_scanner_rule_count(scanner: *const specrt_scanner) -> usize {
+    value_call(0, || Ok(logic(handle::borrow(scanner, "scanner")?)?.rules.len()))
+}
+
+/// Name, tags, string count and modifiers of rule `rule_id` of a scanner compiled from YARA
+/// source.
+///
+/// # Safety
+/// `scanner` must be a specrt handle; `out` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_scanner_rule_info(
+    scanner: *const specrt_scanner,
+    rule_id: u32,
+    out: *mut specrt_rule_info,
+) -> specrt_status {
+    status_call(|| {
+        let out = args::out(out, "out")?;
+        let inner = handle::borrow(scanner, "scanner")?;
+        let rule = in_range(&logic(inner)?.rules, rule_id as usize, "rule id")?;
+        let names = &inner.names[rule_id as usize];
+        *out = specrt_rule_info {
+            name: names.name.as_ptr(),
+            tags: names.tags.as_ptr(),
+            string_count: rule.strings.len() as u32,
+            is_private: rule.private,
+            is_global: rule.global,
+        };
+        Ok(())
+    })
+}
+
+/// Name and kind of string `string_id` of rule `rule_id` (as in `specrt_match`).
+///
+/// # Safety
+/// `scanner` must be a specrt handle; `out` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_scanner_string_info(
+    scanner: *const specrt_scanner,
+    rule_id: u32,
+    string_id: u32,
+    out: *mut specrt_string_info,
+) -> specrt_status {
+    status_call(|| {
+        let out = args::out(out, "out")?;
+        let inner = handle::borrow(scanner, "scanner")?;
+        let rule = in_range(&logic(inner)?.rules, rule_id as usize, "rule id")?;
+        let string = in_range(&rule.strings, string_id as usize, "string id")?;
+        *out = specrt_string_info {
+            name: inner.names[rule_id as usize].strings[string_id as usize].as_ptr(),
+            is_hex: string.is_hex,
+        };
+        Ok(())
+    })
+}
+
+/// Number of rules that matched (0 with a last error on a bad handle). A YARA rule matches when
+/// its condition holds (private rules are never listed; a false global rule leaves none); a
+/// rule built with `specrt_ruleset_add_string` when any of its strings matched. Conditions see
+/// every match, including those the match limit dropped.
+///
+/// # Safety
+/// `result` must be NULL or a specrt handle.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_scan_result_rule_count(result: *const specrt_scan_result) -> usize {
+    value_call(0, || Ok(handle::borrow(result, "result")?.result.rules.len()))
+}
+
+/// The ids of the rules that matched, ascending; valid until the result is freed. NULL with a
+/// last error on a bad handle (and possibly NULL when there are none).
+///
+/// # Safety
+/// `result` must be NULL or a specrt handle.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_scan_result_rules(result: *const specrt_scan_result) -> *const u32 {
+    value_call(std::ptr::null(), || {
+        Ok(handle::borrow(result, "result")?.result.rules.as_ptr())
+    })
+}
+
+/// The ids of the rules that matched item `index` of a batch, ascending (valid until the result
+/// is freed), and their number.
+///
+/// # Safety
+/// `result` must be a specrt handle; the outputs valid for writes.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_batch_result_item_rules(
+    result: *const specrt_batch_result,
+    index: usize,
+    rules: *mut *const u32,
+    count: *mut usize,
+) -> specrt_status {
+    status_call(|| {
+        let (rules, count) = (args::out(rules, "rules")?, args::out(count, "count")?);
+        let items = &handle::borrow(result, "result")?.result.items;
+        let item = in_range(items, index, "item index")?;
+        *rules = item.rules.as_ptr();
+        *count = item.rules.len();
+        Ok(())
+    })
+}

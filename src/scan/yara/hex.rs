@@ -1,0 +1,345 @@
+//! Hex strings: bytes, `??`, nibble wildcards, bounded jumps and alternatives, expanded into the
+//! fixed byte + mask patterns the scanner searches for, in YARA's priority order.
+
+use super::Diagnostic;
+use crate::scan::rules::MAX_STRING_BYTES;
+
+/// Most fixed patterns one hex string may expand to (product of its jump ranges and
+/// alternatives).
+pub const MAX_VARIANTS: usize = 1024;
+/// Deepest nesting of alternatives.
+const MAX_DEPTH: usize = 32;
+
+/// One element of a hex string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Piece {
+    /// A byte with its mask (0xff exact, 0xf0 / 0x0f nibbles, 0x00 `??`).
+    Byte { value: u8, mask: u8 },
+    /// `[lo-hi]` wildcard bytes.
+    Jump { lo: usize, hi: usize },
+    /// `( a | b | ... )`.
+    Alt(Vec<Vec<Piece>>),
+}
+
+/// A fixed pattern: bytes and per-byte masks.
+pub type Variant = (Vec<u8>, Vec<u8>);
+
+/// Parses the inside of a hex string that starts at (`line`, `column`) (the `{`), and expands it
+/// into its fixed patterns, highest priority first: alternatives in source order, shorter jumps
+/// first, earlier choices before later ones.
+pub fn compile(body: &str, line: usize, column: usize) -> Result<Vec<Variant>, Diagnostic> {
+    let mut parser = HexParser {
+        chars: body.as_bytes(),
+        pos: 0,
+        line,
+        column: column + 1,
+    };
+    let pieces = parser.sequence(0)?;
+    if parser.pos < parser.chars.len() {
+        return Err(parser.error("unexpected `)` or `|` outside an alternative"));
+    }
+    if pieces.is_empty() {
+        return Err(Diagnostic::syntax(line, column, "empty hex string"));
+    }
+    for end in [pieces.first(), pieces.last()] {
+        if matches!(end, Some(Piece::Jump { .. })) {
+            return Err(Diagnostic::syntax(
+                line,
+                column,
+                "a hex string cannot start or end with a jump",
+            ));
+        }
+    }
+    let variants = expand(&pieces).map_err(|m| Diagnostic::syntax(line, column, m))?;
+    if let Some((bytes, _)) = variants.iter().find(|(b, _)| b.len() > MAX_STRING_BYTES) {
+        return Err(Diagnostic::syntax(
+            line,
+            column,
+            format!(
+                "hex string spans {} bytes; strings have at most {MAX_STRING_BYTES}",
+                bytes.len()
+            ),
+        ));
+    }
+    Ok(variants)
+}
+
+struct HexParser<'a> {
+    chars: &'a [u8],
+    pos: usize,
+    line: usize,
+    column: usize,
+}
+
+impl HexParser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.chars.get(self.pos).copied()
+    }
+
+    fn bump(&mut self) -> Option<u8> {
+        let c = self.peek()?;
+        self.pos += 1;
+        if c == b'\n' {
+            self.line += 1;
+            self.column = 1;
+        } else {
+            self.column += 1;
+        }
+        Some(c)
+    }
+
+    fn error(&self, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::syntax(self.line, self.column, message)
+    }
+
+    fn unsupported(&self, construct: &str) -> Diagnostic {
+        Diagnostic::unsupported(self.line, self.column, construct)
+    }
+
+    fn skip_space(&mut self) {
+        loop {
+            match (self.peek(), self.chars.get(self.pos + 1)) {
+                (Some(c), _) if c.is_ascii_whitespace() => {
+                    self.bump();
+                }
+                (Some(b'/'), Some(b'/')) => {
+                    while self.peek().is_some_and(|c| c != b'\n') {
+                        self.bump();
+                    }
+                }
+                (Some(b'/'), Some(b'*')) => {
+                    self.bump();
+                    self.bump();
+                    while self.peek().is_some() && !self.chars[self.pos..].starts_with(b"*/") {
+                        self.bump();
+                    }
+                    self.bump();
+                    self.bump();
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// Pieces up to the end, `|` or `)`.
+    fn sequence(&mut self, depth: usize) -> Result<Vec<Piece>, Diagnostic> {
+        let mut pieces = Vec::new();
+        loop {
+            self.skip_space();
+            match self.peek() {
+                None | Some(b'|') | Some(b')') => return Ok(pieces),
+                Some(b'(') => {
+                    if depth >= MAX_DEPTH {
+                        return Err(self.error(format!(
+                            "alternatives nested deeper than {MAX_DEPTH}"
+                        )));
+                    }
+                    self.bump();
+                    pieces.push(self.alternatives(depth + 1)?);
+                }
+                Some(b'[') => pieces.push(self.jump()?),
+                Some(b'~') => return Err(self.unsupported("hex `~` (not) operator")),
+                Some(_) => pieces.push(self.byte()?),
+            }
+        }
+    }
+
+    fn alternatives(&mut self, depth: usize) -> Result<Piece, Diagnostic> {
+        let mut options = Vec::new();
+        loop {
+            let option = self.sequence(depth)?;
+            if self.peek().is_none() {
+                return Err(self.error("unterminated alternative: add `)`"));
+            }
+            if option.is_empty() {
+                return Err(self.error("empty alternative"));
+            }
+            if matches!(option.first(), Some(Piece::Jump { .. }))
+                || matches!(option.last(), Some(Piece::Jump { .. }))
+            {
+                return Err(self.error("an alternative cannot start or end with a jump"));
+            }
+            options.push(option);
+            match self.bump() {
+                Some(b'|') => continue,
+                Some(b')') => break,
+                _ => return Err(self.error("unterminated alternative: add `)`")),
+            }
+        }
+        if options.len() < 2 {
+            return Err(self.error("an alternative needs at least two options separated by `|`"));
+        }
+        Ok(Piece::Alt(options))
+    }
+
+    fn number(&mut self) -> Result<Option<usize>, Diagnostic> {
+        self.skip_space();
+        let start = self.pos;
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.bump();
+        }
+        if start == self.pos {
+            return Ok(None);
+        }
+        let digits = std::str::from_utf8(&self.chars[start..self.pos]).expect("ASCII digits");
+        digits
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n <= MAX_STRING_BYTES)
+            .map(Some)
+            .ok_or_else(|| self.error(format!("jump length {digits} exceeds {MAX_STRING_BYTES}")))
+    }
+
+    fn jump(&mut self) -> Result<Piece, Diagnostic> {
+        self.bump();
+        let lo = self.number()?;
+        self.skip_space();
+        let (lo, hi) = if self.peek() == Some(b'-') {
+            self.bump();
+            let hi = self.number()?;
+            match (lo, hi) {
+                (Some(lo), Some(hi)) => (lo, hi),
+                _ => return Err(self.unsupported("unbounded jump")),
+            }
+        } else {
+            match lo {
+                Some(n) => (n, n),
+                None => return Err(self.error("a jump needs a length: `[n]` or `[n-m]`")),
+            }
+        };
+        self.skip_space();
+        if self.bump() != Some(b']') {
+            return Err(self.error("unterminated jump: add `]`"));
+        }
+        if lo > hi {
+            return Err(self.error(format!("jump [{lo}-{hi}] has its bounds reversed")));
+        }
+        Ok(Piece::Jump { lo, hi })
+    }
+
+    fn byte(&mut self) -> Result<Piece, Diagnostic> {
+        let mut value = 0u8;
+        let mut mask = 0u8;
+        for shift in [4, 0] {
+            match self.peek() {
+                Some(b'?') => {}
+                Some(c) if c.is_ascii_hexdigit() => {
+                    value |= ((c as char).to_digit(16).expect("hex digit") as u8) << shift;
+                    mask |= 0xf << shift;
+                }
+                Some(c) => {
+                    return Err(self.error(format!(
+                        "unexpected `{}` in a hex string; use hex digits, `?`, `[n-m]` or `( | )`",
+                        c as char
+                    )))
+                }
+                None => return Err(self.error("a hex byte needs two digits")),
+            }
+            self.bump();
+        }
+        Ok(Piece::Byte { value, mask })
+    }
+}
+
+/// Every fixed pattern of `pieces`, in priority order.
+fn expand(pieces: &[Piece]) -> Result<Vec<Variant>, String> {
+    let mut variants: Vec<Variant> = vec![(Vec::new(), Vec::new())];
+    for piece in pieces {
+        let options: Vec<Variant> = match piece {
+            Piece::Byte { value, mask } => vec![(vec![*value], vec![*mask])],
+            Piece::Jump { lo, hi } => (*lo..=*hi).map(|n| (vec![0; n], vec![0; n])).collect(),
+            Piece::Alt(alternatives) => {
+                let mut all = Vec::new();
+                for option in alternatives {
+                    all.extend(expand(option)?);
+                    check_count(all.len())?;
+                }
+                all
+            }
+        };
+        check_count(variants.len().saturating_mul(options.len()))?;
+        variants = variants
+            .iter()
+            .flat_map(|(bytes, mask)| {
+                options.iter().map(move |(b, m)| {
+                    let mut bytes = bytes.clone();
+                    let mut mask = mask.clone();
+                    bytes.extend_from_slice(b);
+                    mask.extend_from_slice(m);
+                    (bytes, mask)
+                })
+            })
+            .collect();
+        if variants.iter().any(|(b, _)| b.len() > MAX_STRING_BYTES) {
+            return Err(format!(
+                "hex string spans more than {MAX_STRING_BYTES} bytes"
+            ));
+        }
+    }
+    Ok(variants)
+}
+
+fn check_count(n: usize) -> Result<(), String> {
+    if n > MAX_VARIANTS {
+        return Err(format!(
+            "hex string expands to more than {MAX_VARIANTS} fixed patterns (its jump ranges and \
+             alternatives multiply); narrow the jumps or split the string"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn variants(body: &str) -> Vec<Variant> {
+        compile(body, 1, 1).unwrap()
+    }
+
+    #[test]
+    fn bytes_wildcards_and_nibbles() {
+        assert_eq!(
+            variants(" 4D 5a ?? 4? ?f "),
+            vec![(vec![0x4d, 0x5a, 0, 0x40, 0x0f], vec![0xff, 0xff, 0, 0xf0, 0x0f])]
+        );
+    }
+
+    #[test]
+    fn jumps_and_alternatives_expand_in_priority_order() {
+        let v = variants("41 [1-2] 42 ( 43 | 44 45 ) 46");
+        let bytes: Vec<Vec<u8>> = v.into_iter().map(|(b, _)| b).collect();
+        assert_eq!(
+            bytes,
+            vec![
+                vec![0x41, 0, 0x42, 0x43, 0x46],
+                vec![0x41, 0, 0x42, 0x44, 0x45, 0x46],
+                vec![0x41, 0, 0, 0x42, 0x43, 0x46],
+                vec![0x41, 0, 0, 0x42, 0x44, 0x45, 0x46],
+            ]
+        );
+        assert_eq!(variants("41 ( 42 | ( 43 | 44 ) 45 ) // c\n 46").len(), 3);
+    }
+
+    #[test]
+    fn errors() {
+        for (body, needle) in [
+            ("[1] 41", "start or end"),
+            ("41 [2-1] 42", "reversed"),
+            ("41 [2-] 42", "unbounded jump"),
+            ("41 ( 42 ) 43", "at least two"),
+            ("41 ( 42 | ", "unterminated"),
+            ("4", "two digits"),
+            ("41 zz", "unexpected `z`"),
+            ("41 ~42", "`~`"),
+            ("41 [0-40] [0-40] 42", "more than 1024"),
+            ("41 [4096] 42", "more than 4096"),
+            ("", "empty"),
+        ] {
+            let e = compile(body, 3, 7).unwrap_err();
+            assert!(e.message.contains(needle), "{body}: {}", e.message);
+        }
+        let nested = format!("41 {} 42 {}", "( 41 ".repeat(40), "| 42 ) ".repeat(40));
+        assert!(compile(&nested, 1, 1).unwrap_err().message.contains("nested"));
+    }
+}

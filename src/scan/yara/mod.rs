@@ -1,0 +1,172 @@
+//! A compiler from YARA source text to a rule set with rule logic.
+//!
+//! Supported: `rule NAME [: tags] { meta: strings: condition: }`, comments, the `private` and
+//! `global` rule modifiers; text strings with escapes and `ascii`, `wide`, `nocase`, `fullword`;
+//! hex strings with bytes, `??`, nibble wildcards, bounded jumps and alternatives; conditions with
+//! `any`/`all`/`none`/`N of them` or of a string set, `$x`, `#x`, `$x at N`, `$x in (N..M)`,
+//! `uint8/16/32[be](N)`, `filesize` (with `KB` / `MB` literals), comparisons, `and`, `or`,
+//! `not`, parentheses and references to earlier rules. Anything else is an error naming its line,
+//! column and construct, or, with [`CompileOptions::skip_unsupported`], skips the rule using it.
+
+mod hex;
+mod lexer;
+mod parser;
+
+use super::logic::RuleLogic;
+use super::rules::RuleSet;
+use crate::{Error, Result};
+
+/// Largest YARA source accepted, bytes.
+pub const MAX_SOURCE_BYTES: usize = 16 << 20;
+/// Most pattern bytes a compiled rule set may hold after hex expansion.
+pub const MAX_PATTERN_BYTES: usize = 256 << 20;
+
+/// How to compile.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CompileOptions {
+    /// Skip (and list) rules that use unsupported constructs instead of failing.
+    pub skip_unsupported: bool,
+}
+
+/// A rule left out because it uses an unsupported construct.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedRule {
+    /// The rule's name (empty for a top-level statement such as `import`).
+    pub rule: String,
+    /// 1-based line of the construct.
+    pub line: usize,
+    /// 1-based column of the construct.
+    pub column: usize,
+    /// What the construct is.
+    pub construct: String,
+}
+
+/// The output of a compilation.
+#[derive(Clone, Debug)]
+pub struct CompiledSource {
+    /// The rule set (rule ids are the kept rules' indices, in source order).
+    pub rules: RuleSet,
+    /// Rules skipped under [`CompileOptions::skip_unsupported`].
+    pub skipped: Vec<SkippedRule>,
+}
+
+/// A problem at a place in the source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+    /// Whether the problem is an unsupported (valid YARA) construct rather than a syntax error.
+    pub unsupported: bool,
+}
+
+impl Diagnostic {
+    /// A syntax or semantic error.
+    pub fn syntax(line: usize, column: usize, message: impl Into<String>) -> Self {
+        Self {
+            line,
+            column,
+            message: message.into(),
+            unsupported: false,
+        }
+    }
+
+    /// A YARA construct this compiler does not support.
+    pub fn unsupported(line: usize, column: usize, construct: &str) -> Self {
+        Self {
+            line,
+            column,
+            message: construct.to_string(),
+            unsupported: true,
+        }
+    }
+
+    fn into_error(self, origin: &str, rule: Option<&str>) -> Error {
+        let in_rule = rule.map_or(String::new(), |r| format!(" (rule `{r}`)"));
+        if self.unsupported {
+            Error::Unsupported(format!(
+                "{origin}:{}:{}: unsupported construct: {}{in_rule}; remove it, or compile with the \
+                 skip-unsupported option to leave such rules out",
+                self.line, self.column, self.message
+            ))
+        } else {
+            Error::Parse {
+                origin: origin.to_string(),
+                line: self.line,
+                column: self.column,
+                message: format!("{}{in_rule}", self.message),
+            }
+        }
+    }
+}
+
+/// Compiles YARA `source` (named `origin` in messages).
+pub fn compile(source: &[u8], origin: &str, options: CompileOptions) -> Result<CompiledSource> {
+    if source.len() > MAX_SOURCE_BYTES {
+        return Err(Error::TooLarge(format!(
+            "{origin}: {} bytes of YARA source; at most {MAX_SOURCE_BYTES}",
+            source.len()
+        )));
+    }
+    let tokens = lexer::tokenize(source).map_err(|d| d.into_error(origin, None))?;
+    let parsed = parser::parse(&tokens, options).map_err(|(d, rule)| d.into_error(origin, rule.as_deref()))?;
+    build(parsed, origin)
+}
+
+/// Turns parsed rules into the scanner's rule set and the rule logic.
+fn build(parsed: parser::Parsed, origin: &str) -> Result<CompiledSource> {
+    let mut rules = RuleSet::new();
+    let mut logic = RuleLogic {
+        probes: parsed.probes,
+        ..Default::default()
+    };
+    let mut pattern_bytes = 0usize;
+    for (index, rule) in parsed.rules.into_iter().enumerate() {
+        let rule_id = index as u32;
+        let mut variants = Vec::new();
+        for (string_index, string) in rule.strings.iter().enumerate() {
+            for (priority, (bytes, mask)) in string.patterns.iter().enumerate() {
+                pattern_bytes += bytes.len();
+                if pattern_bytes > MAX_PATTERN_BYTES {
+                    return Err(Error::TooLarge(format!(
+                        "{origin}: the strings expand to more than {MAX_PATTERN_BYTES} pattern \
+                         bytes; narrow hex jumps or split the rule set"
+                    )));
+                }
+                let variant = variants.len() as u32;
+                rules.add_string(rule_id, variant, bytes, mask, string.flags)?;
+                variants.push((string_index as u32, priority as u32));
+            }
+        }
+        logic.rules.push(super::logic::LogicRule {
+            name: rule.name,
+            tags: rule.tags,
+            private: rule.private,
+            global: rule.global,
+            strings: rule
+                .strings
+                .into_iter()
+                .map(|s| super::logic::LogicString {
+                    name: s.name,
+                    is_hex: s.is_hex,
+                })
+                .collect(),
+            variants,
+            first_string: logic.string_total,
+            condition: rule.condition,
+        });
+        logic.string_total += logic.rules[index].strings.len() as u32;
+    }
+    logic.reads_input = parsed.reads_input;
+    rules.set_logic(logic);
+    Ok(CompiledSource {
+        rules,
+        skipped: parsed.skipped,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,793 @@
+//! Rules and conditions from YARA tokens.
+
+use super::lexer::{Tok, Token};
+use super::{hex, CompileOptions, Diagnostic, SkippedRule};
+use crate::scan::logic::{Comparison, Expr, Probe, Quantity};
+use crate::scan::rules::{StringFlags, MAX_STRING_BYTES};
+use std::collections::{HashMap, HashSet};
+
+/// Deepest nesting of condition expressions.
+const MAX_EXPR_DEPTH: usize = 256;
+
+/// Words that cannot name a rule.
+const KEYWORDS: &[&str] = &[
+    "all", "and", "any", "ascii", "at", "base64", "base64wide", "condition", "contains",
+    "defined", "endswith", "entrypoint", "false", "filesize", "for", "fullword", "global",
+    "icontains", "iendswith", "iequals", "import", "in", "include", "int16", "int16be", "int32",
+    "int32be", "int8", "int8be", "istartswith", "matches", "meta", "nocase", "none", "not", "of",
+    "or", "private", "rule", "startswith", "strings", "them", "true", "uint16", "uint16be",
+    "uint32", "uint32be", "uint8", "uint8be", "wide", "xor",
+];
+
+/// One string of a parsed rule.
+pub struct ParsedString {
+    /// `$name`.
+    pub name: String,
+    /// Whether it was a hex string.
+    pub is_hex: bool,
+    /// Its fixed patterns in priority order (one for a text string).
+    pub patterns: Vec<hex::Variant>,
+    /// Scanner flags.
+    pub flags: StringFlags,
+}
+
+/// One parsed rule.
+pub struct ParsedRule {
+    pub name: String,
+    pub tags: Vec<String>,
+    pub private: bool,
+    pub global: bool,
+    pub strings: Vec<ParsedString>,
+    pub condition: Expr,
+}
+
+/// The parse of a whole source.
+pub struct Parsed {
+    pub rules: Vec<ParsedRule>,
+    pub probes: Vec<Probe>,
+    pub skipped: Vec<SkippedRule>,
+    pub reads_input: bool,
+}
+
+/// A diagnostic and the rule it is in.
+pub type Failure = (Diagnostic, Option<String>);
+
+/// Parses `tokens` (ending with `Tok::End`).
+pub fn parse(tokens: &[Token], options: CompileOptions) -> Result<Parsed, Failure> {
+    let mut p = Parser {
+        tokens,
+        pos: 0,
+        rule_index: HashMap::new(),
+        skipped_names: HashSet::new(),
+        out: Parsed {
+            rules: Vec::new(),
+            probes: Vec::new(),
+            skipped: Vec::new(),
+            reads_input: false,
+        },
+        string_base: 0,
+    };
+    while p.tok() != &Tok::End {
+        let start = p.pos;
+        if let Some(d) = p.top_level_unsupported() {
+            if !options.skip_unsupported {
+                return Err((d, None));
+            }
+            p.skip_statement();
+            p.out.skipped.push(SkippedRule {
+                rule: String::new(),
+                line: d.line,
+                column: d.column,
+                construct: d.message,
+            });
+            continue;
+        }
+        let mut rule = RuleParse::default();
+        match p.rule(&mut rule) {
+            Ok(parsed) => {
+                p.string_base += parsed.strings.len() as u32;
+                p.out.probes.extend(rule.probes);
+                p.out.reads_input |= rule.reads_input;
+                p.rule_index
+                    .insert(parsed.name.clone(), p.out.rules.len() as u32);
+                p.out.rules.push(parsed);
+            }
+            Err(d) if d.unsupported && options.skip_unsupported && !rule.name.is_empty() => {
+                p.pos = start;
+                p.skip_rule();
+                p.skipped_names.insert(rule.name.clone());
+                p.out.skipped.push(SkippedRule {
+                    rule: rule.name,
+                    line: d.line,
+                    column: d.column,
+                    construct: d.message,
+                });
+            }
+            Err(d) => return Err((d, (!rule.name.is_empty()).then_some(rule.name))),
+        }
+    }
+    Ok(p.out)
+}
+
+struct Parser<'a> {
+    tokens: &'a [Token],
+    pos: usize,
+    rule_index: HashMap<String, u32>,
+    skipped_names: HashSet<String>,
+    out: Parsed,
+    string_base: u32,
+}
+
+/// State of the rule being parsed.
+#[derive(Default)]
+struct RuleParse {
+    name: String,
+    strings: Vec<ParsedString>,
+    referenced: Vec<bool>,
+    probes: Vec<Probe>,
+    reads_input: bool,
+    depth: usize,
+}
+
+/// An expression and whether it is an integer (else a boolean).
+type Typed = (Expr, bool);
+
+impl Parser<'_> {
+    fn tok(&self) -> &Tok {
+        &self.tokens[self.pos].tok
+    }
+
+    fn at(&self) -> &Token {
+        &self.tokens[self.pos]
+    }
+
+    fn advance(&mut self) -> &Token {
+        let t = &self.tokens[self.pos];
+        if t.tok != Tok::End {
+            self.pos += 1;
+        }
+        t
+    }
+
+    fn error(&self, message: impl Into<String>) -> Diagnostic {
+        let t = self.at();
+        Diagnostic::syntax(t.line, t.column, message)
+    }
+
+    fn unsupported(&self, construct: &str) -> Diagnostic {
+        let t = self.at();
+        Diagnostic::unsupported(t.line, t.column, construct)
+    }
+
+    fn is_word(&self, word: &str) -> bool {
+        matches!(self.tok(), Tok::Ident(w) if w == word)
+    }
+
+    fn is_punct(&self, punct: &str) -> bool {
+        matches!(self.tok(), Tok::Punct(p) if *p == punct)
+    }
+
+    fn expect_punct(&mut self, punct: &str) -> Result<(), Diagnostic> {
+        if self.is_punct(punct) {
+            self.advance();
+            Ok(())
+        } else {
+            Err(self.error(format!("expected `{punct}`, found {}", describe(self.tok()))))
+        }
+    }
+
+    fn expect_word(&mut self, word: &str) -> Result<(), Diagnostic> {
+        if self.is_word(word) {
+            self.advance();
+            Ok(())
+        } else {
+            Err(self.error(format!("expected `{word}`, found {}", describe(self.tok()))))
+        }
+    }
+
+    fn identifier(&mut self, what: &str) -> Result<String, Diagnostic> {
+        match self.tok().clone() {
+            Tok::Ident(w) if !KEYWORDS.contains(&w.as_str()) => {
+                self.advance();
+                Ok(w)
+            }
+            other => Err(self.error(format!("expected {what}, found {}", describe(&other)))),
+        }
+    }
+
+    fn int(&mut self, what: &str) -> Result<i64, Diagnostic> {
+        match self.tok() {
+            Tok::Int(v) => {
+                let v = *v;
+                self.advance();
+                Ok(v)
+            }
+            Tok::Punct("-") => Err(self.unsupported("arithmetic (negative numbers)")),
+            Tok::Ident(_) | Tok::CountId(_) | Tok::OffsetId(_) | Tok::LengthId(_) => Err(self
+                .unsupported(&format!("a non-constant {what} (only integer literals are)"))),
+            other => Err(self.error(format!("expected {what}, found {}", describe(other)))),
+        }
+    }
+
+    /// `import` and `include` at the top level.
+    fn top_level_unsupported(&self) -> Option<Diagnostic> {
+        if self.is_word("import") {
+            Some(self.unsupported("`import` (modules)"))
+        } else if self.is_word("include") {
+            Some(self.unsupported("`include`"))
+        } else {
+            None
+        }
+    }
+
+    fn skip_statement(&mut self) {
+        self.advance();
+        if matches!(self.tok(), Tok::Text(_)) {
+            self.advance();
+        }
+    }
+
+    /// Skips a rule whose header starts at the current token: up to its closing brace.
+    fn skip_rule(&mut self) {
+        while !self.is_punct("{") && self.tok() != &Tok::End {
+            self.advance();
+        }
+        let mut depth = 0usize;
+        while self.tok() != &Tok::End {
+            match self.advance().tok {
+                Tok::Punct("{") => depth += 1,
+                Tok::Punct("}") => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn rule(&mut self, r: &mut RuleParse) -> Result<ParsedRule, Diagnostic> {
+        let (mut private, mut global) = (false, false);
+        loop {
+            if self.is_word("private") && !private {
+                private = true;
+            } else if self.is_word("global") && !global {
+                global = true;
+            } else {
+                break;
+            }
+            self.advance();
+        }
+        self.expect_word("rule")?;
+        let name_at = self.pos;
+        r.name = self.identifier("a rule name")?;
+        if self.rule_index.contains_key(&r.name) || self.skipped_names.contains(&r.name) {
+            self.pos = name_at;
+            return Err(self.error(format!("duplicate rule name `{}`", r.name)));
+        }
+        let mut tags = Vec::new();
+        if self.is_punct(":") {
+            self.advance();
+            while let Tok::Ident(_) = self.tok() {
+                let tag = self.identifier("a tag")?;
+                if tags.contains(&tag) {
+                    return Err(self.error(format!("duplicate tag `{tag}`")));
+                }
+                tags.push(tag);
+            }
+            if tags.is_empty() {
+                return Err(self.error("expected a tag after `:`"));
+            }
+        }
+        self.expect_punct("{")?;
+        if self.is_word("meta") {
+            self.advance();
+            self.expect_punct(":")?;
+            self.meta()?;
+        }
+        if self.is_word("strings") {
+            self.advance();
+            self.expect_punct(":")?;
+            self.strings(r)?;
+        }
+        self.expect_word("condition")?;
+        self.expect_punct(":")?;
+        let (condition, _) = self.expr(r)?;
+        self.expect_punct("}")?;
+        if let Some(unused) = r.referenced.iter().position(|used| !used) {
+            let name = &r.strings[unused].name;
+            return Err(self.error(format!(
+                "string `{name}` of rule `{}` is not used in its condition",
+                r.name
+            )));
+        }
+        Ok(ParsedRule {
+            name: r.name.clone(),
+            tags,
+            private,
+            global,
+            strings: std::mem::take(&mut r.strings),
+            condition,
+        })
+    }
+
+    fn meta(&mut self) -> Result<(), Diagnostic> {
+        while let Tok::Ident(w) = self.tok() {
+            if w == "strings" || w == "condition" {
+                return Ok(());
+            }
+            self.advance();
+            self.expect_punct("=")?;
+            if self.is_punct("-") {
+                self.advance();
+            }
+            match self.tok() {
+                Tok::Text(_) | Tok::Int(_) => {}
+                Tok::Ident(w) if w == "true" || w == "false" => {}
+                other => {
+                    return Err(self.error(format!(
+                        "expected a text, integer or boolean meta value, found {}",
+                        describe(other)
+                    )))
+                }
+            }
+            self.advance();
+        }
+        Ok(())
+    }
+
+    fn strings(&mut self, r: &mut RuleParse) -> Result<(), Diagnostic> {
+        while let Tok::StringId { name, wildcard } = self.tok().clone() {
+            if wildcard {
+                return Err(self.error("a string's name cannot end with `*`"));
+            }
+            let name = format!("${name}");
+            if name != "$" && r.strings.iter().any(|s| s.name == name) {
+                return Err(self.error(format!("duplicate string name `{name}`")));
+            }
+            self.advance();
+            self.expect_punct("=")?;
+            let value_at = self.at().clone();
+            let string = match value_at.tok {
+                Tok::Text(bytes) => {
+                    self.advance();
+                    let flags = self.text_modifiers()?;
+                    if bytes.is_empty() {
+                        return Err(Diagnostic::syntax(value_at.line, value_at.column, "empty text string"));
+                    }
+                    if bytes.len() > MAX_STRING_BYTES {
+                        return Err(Diagnostic::syntax(
+                            value_at.line,
+                            value_at.column,
+                            format!("text string of {} bytes; at most {MAX_STRING_BYTES}", bytes.len()),
+                        ));
+                    }
+                    let mask = vec![0xff; bytes.len()];
+                    ParsedString {
+                        name,
+                        is_hex: false,
+                        patterns: vec![(bytes, mask)],
+                        flags,
+                    }
+                }
+                Tok::Hex(body) => {
+                    self.advance();
+                    if let Some(m) = self.modifier_word() {
+                        return Err(if m == "private" {
+                            self.unsupported("the `private` string modifier")
+                        } else {
+                            self.error(format!("hex strings take no modifiers (`{m}`)"))
+                        });
+                    }
+                    ParsedString {
+                        name,
+                        is_hex: true,
+                        patterns: hex::compile(&body, value_at.line, value_at.column)?,
+                        flags: StringFlags::default(),
+                    }
+                }
+                Tok::Regex => {
+                    return Err(Diagnostic::unsupported(
+                        value_at.line,
+                        value_at.column,
+                        "regular-expression strings",
+                    ))
+                }
+                other => {
+                    return Err(self.error(format!(
+                        "expected a text string, hex string or regular expression, found {}",
+                        describe(&other)
+                    )))
+                }
+            };
+            r.strings.push(string);
+            r.referenced.push(false);
+        }
+        if r.strings.is_empty() {
+            return Err(self.error("`strings:` declares no string"));
+        }
+        Ok(())
+    }
+
+    fn modifier_word(&self) -> Option<String> {
+        match self.tok() {
+            Tok::Ident(w)
+                if [
+                    "ascii", "wide", "nocase", "fullword", "private", "xor", "base64",
+                    "base64wide",
+                ]
+                .contains(&w.as_str()) =>
+            {
+                Some(w.clone())
+            }
+            _ => None,
+        }
+    }
+
+    fn text_modifiers(&mut self) -> Result<StringFlags, Diagnostic> {
+        let mut flags = StringFlags::default();
+        let mut seen: Vec<String> = Vec::new();
+        while let Some(m) = self.modifier_word() {
+            if seen.contains(&m) {
+                return Err(self.error(format!("duplicate modifier `{m}`")));
+            }
+            match m.as_str() {
+                "ascii" => flags.ascii = true,
+                "wide" => flags.wide = true,
+                "nocase" => flags.nocase = true,
+                "fullword" => flags.fullword = true,
+                "private" => return Err(self.unsupported("the `private` string modifier")),
+                "xor" => return Err(self.unsupported("the `xor` string modifier")),
+                _ => return Err(self.unsupported(&format!("the `{m}` string modifier"))),
+            }
+            seen.push(m);
+            self.advance();
+        }
+        Ok(flags)
+    }
+
+    // ---- conditions ----
+
+    fn nested<T>(
+        &mut self,
+        r: &mut RuleParse,
+        f: impl FnOnce(&mut Self, &mut RuleParse) -> Result<T, Diagnostic>,
+    ) -> Result<T, Diagnostic> {
+        if r.depth >= MAX_EXPR_DEPTH {
+            return Err(self.error(format!(
+                "condition nested deeper than {MAX_EXPR_DEPTH} levels"
+            )));
+        }
+        r.depth += 1;
+        let out = f(self, r);
+        r.depth -= 1;
+        out
+    }
+
+    fn expr(&mut self, r: &mut RuleParse) -> Result<Typed, Diagnostic> {
+        self.nested(r, |p, r| {
+            let first = p.and_expr(r)?;
+            if !p.is_word("or") {
+                return Ok(first);
+            }
+            let mut items = vec![first.0];
+            while p.is_word("or") {
+                p.advance();
+                items.push(p.and_expr(r)?.0);
+            }
+            Ok((Expr::Or(items), false))
+        })
+    }
+
+    fn and_expr(&mut self, r: &mut RuleParse) -> Result<Typed, Diagnostic> {
+        let first = self.not_expr(r)?;
+        if !self.is_word("and") {
+            return Ok(first);
+        }
+        let mut items = vec![first.0];
+        while self.is_word("and") {
+            self.advance();
+            items.push(self.not_expr(r)?.0);
+        }
+        Ok((Expr::And(items), false))
+    }
+
+    fn not_expr(&mut self, r: &mut RuleParse) -> Result<Typed, Diagnostic> {
+        if self.is_word("not") {
+            self.advance();
+            let (inner, _) = self.nested(r, |p, r| p.not_expr(r))?;
+            return Ok((Expr::Not(Box::new(inner)), false));
+        }
+        if self.is_word("defined") {
+            return Err(self.unsupported("`defined`"));
+        }
+        self.comparison(r)
+    }
+
+    fn comparison(&mut self, r: &mut RuleParse) -> Result<Typed, Diagnostic> {
+        let left = self.operand(r)?;
+        let op = match self.tok() {
+            Tok::Punct("==") => Comparison::Eq,
+            Tok::Punct("!=") => Comparison::Ne,
+            Tok::Punct("<") => Comparison::Lt,
+            Tok::Punct("<=") => Comparison::Le,
+            Tok::Punct(">") => Comparison::Gt,
+            Tok::Punct(">=") => Comparison::Ge,
+            Tok::Ident(w)
+                if [
+                    "contains", "icontains", "startswith", "istartswith", "endswith",
+                    "iendswith", "iequals", "matches",
+                ]
+                .contains(&w.as_str()) =>
+            {
+                return Err(self.unsupported(&format!("the `{w}` operator")))
+            }
+            _ => return Ok(left),
+        };
+        let op_at = self.at().clone();
+        self.advance();
+        let right = self.operand(r)?;
+        if !left.1 || !right.1 {
+            return Err(Diagnostic::syntax(
+                op_at.line,
+                op_at.column,
+                "a comparison needs integers on both sides (`#x`, `filesize`, `uintN(..)` or \
+                 a number)",
+            ));
+        }
+        Ok((Expr::Compare(op, Box::new(left.0), Box::new(right.0)), false))
+    }
+
+    fn operand(&mut self, r: &mut RuleParse) -> Result<Typed, Diagnostic> {
+        let value = self.primary(r)?;
+        if let Tok::Punct(p @ ("+" | "-" | "*" | "\\" | "%" | "&" | "|" | "^" | "<<" | ">>")) =
+            self.tok()
+        {
+            return Err(self.unsupported(&format!("arithmetic and bitwise operators (`{p}`)")));
+        }
+        if self.is_punct(".") || self.is_punct("[") {
+            return Err(self.unsupported("modules, arrays and field access"));
+        }
+        Ok(value)
+    }
+
+    fn string_index(&self, r: &RuleParse, name: &str) -> Result<usize, Diagnostic> {
+        if name == "$" {
+            return Err(self.error("anonymous strings can be used only through `them` or `$*`"));
+        }
+        r.strings
+            .iter()
+            .position(|s| s.name == name)
+            .ok_or_else(|| self.error(format!("undefined string `{name}` in rule `{}`", r.name)))
+    }
+
+    fn probe(&mut self, r: &mut RuleParse, string: usize, lo: i64, hi: i64) -> Expr {
+        let global = |v: i64| u64::try_from(v).unwrap_or(0);
+        let index = self.out.probes.len() + r.probes.len();
+        if hi < 0 || hi < lo {
+            return Expr::Bool(false);
+        }
+        r.probes.push(Probe {
+            string: self.string_base + string as u32,
+            lo: global(lo),
+            hi: global(hi),
+        });
+        Expr::Probe(index as u32)
+    }
+
+    fn primary(&mut self, r: &mut RuleParse) -> Result<Typed, Diagnostic> {
+        let token = self.at().clone();
+        match token.tok {
+            Tok::Int(v) => {
+                self.advance();
+                if self.is_word("of") {
+                    let quantity = Quantity::AtLeast(v.max(0) as u64);
+                    return self.of(r, quantity);
+                }
+                if self.is_punct("%") {
+                    return Err(self.unsupported("percentage quantifiers"));
+                }
+                Ok((Expr::Int(v), true))
+            }
+            Tok::Punct("(") => {
+                self.advance();
+                let inner = self.nested(r, |p, r| p.expr(r))?;
+                self.expect_punct(")")?;
+                Ok(inner)
+            }
+            Tok::Punct("-") => Err(self.unsupported("arithmetic (negative numbers)")),
+            Tok::StringId { name, wildcard } => {
+                if wildcard {
+                    return Err(self.error("`$x*` is allowed only in string sets"));
+                }
+                let name = format!("${name}");
+                let index = self.string_index(r, &name)?;
+                r.referenced[index] = true;
+                self.advance();
+                if self.is_word("at") {
+                    self.advance();
+                    let at = self.int("offset")?;
+                    return Ok((self.probe(r, index, at, at), false));
+                }
+                if self.is_word("in") {
+                    self.advance();
+                    let (lo, hi) = self.range()?;
+                    return Ok((self.probe(r, index, lo, hi), false));
+                }
+                Ok((Expr::Found(index as u32), false))
+            }
+            Tok::CountId(name) => {
+                let name = format!("${name}");
+                let index = self.string_index(r, &name)?;
+                r.referenced[index] = true;
+                self.advance();
+                if self.is_word("in") {
+                    return Err(self.unsupported("`#x in (..)` counts in a range"));
+                }
+                Ok((Expr::Count(index as u32), true))
+            }
+            Tok::OffsetId(_) => Err(self.unsupported("`@x` match offsets")),
+            Tok::LengthId(_) => Err(self.unsupported("`!x` match lengths")),
+            Tok::Ident(word) => self.word_primary(r, &word),
+            Tok::Text(_) => Err(self.unsupported("text values in conditions")),
+            Tok::Regex | Tok::Hex(_) => Err(self.error("unexpected string literal in a condition")),
+            other => Err(self.error(format!(
+                "expected an expression, found {}",
+                describe(&other)
+            ))),
+        }
+    }
+
+    fn word_primary(&mut self, r: &mut RuleParse, word: &str) -> Result<Typed, Diagnostic> {
+        match word {
+            "true" | "false" => {
+                self.advance();
+                Ok((Expr::Bool(word == "true"), false))
+            }
+            "filesize" => {
+                self.advance();
+                Ok((Expr::Filesize, true))
+            }
+            "any" | "all" | "none" => {
+                self.advance();
+                let quantity = match word {
+                    "any" => Quantity::Any,
+                    "all" => Quantity::All,
+                    _ => Quantity::None,
+                };
+                self.of(r, quantity)
+            }
+            "uint8" | "uint16" | "uint32" | "uint8be" | "uint16be" | "uint32be" => {
+                self.advance();
+                self.expect_punct("(")?;
+                let offset = self.int("offset")?;
+                self.expect_punct(")")?;
+                r.reads_input = true;
+                let width = word[4..].trim_end_matches("be").parse::<u8>().expect("width") / 8;
+                Ok((
+                    Expr::Read {
+                        offset: u64::try_from(offset).unwrap_or(u64::MAX),
+                        width,
+                        big_endian: word.ends_with("be"),
+                    },
+                    true,
+                ))
+            }
+            "int8" | "int16" | "int32" | "int8be" | "int16be" | "int32be" => {
+                Err(self.unsupported(&format!("signed reads (`{word}`)")))
+            }
+            "for" => Err(self.unsupported("`for` loops")),
+            "entrypoint" => Err(self.unsupported("`entrypoint`")),
+            "them" => Err(self.error("`them` is allowed only after `of`")),
+            _ if KEYWORDS.contains(&word) => Err(self.error(format!("unexpected keyword `{word}`"))),
+            _ => {
+                let next = self.tokens.get(self.pos + 1).map(|t| &t.tok);
+                if matches!(next, Some(Tok::Punct("." | "(" | "["))) {
+                    return Err(self.unsupported(&format!("modules (`{word}`)")));
+                }
+                if let Some(&index) = self.rule_index.get(word) {
+                    self.advance();
+                    return Ok((Expr::Rule(index), false));
+                }
+                if self.skipped_names.contains(word) {
+                    return Err(self.unsupported(&format!("a reference to the skipped rule `{word}`")));
+                }
+                Err(self.error(format!(
+                    "undefined identifier `{word}` (rules must be defined before they are used)"
+                )))
+            }
+        }
+    }
+
+    fn range(&mut self) -> Result<(i64, i64), Diagnostic> {
+        self.expect_punct("(")?;
+        let lo = self.int("range bound")?;
+        self.expect_punct("..")?;
+        let hi = self.int("range bound")?;
+        self.expect_punct(")")?;
+        Ok((lo, hi))
+    }
+
+    fn of(&mut self, r: &mut RuleParse, quantity: Quantity) -> Result<Typed, Diagnostic> {
+        self.expect_word("of")?;
+        let strings: Vec<u32> = if self.is_word("them") {
+            self.advance();
+            if r.strings.is_empty() {
+                return Err(self.error(format!("rule `{}` has no strings for `them`", r.name)));
+            }
+            (0..r.strings.len() as u32).collect()
+        } else if self.is_punct("(") {
+            self.advance();
+            let mut set = Vec::new();
+            loop {
+                match self.tok().clone() {
+                    Tok::StringId { name, wildcard } => {
+                        let prefix = format!("${name}");
+                        let before = set.len();
+                        for (i, s) in r.strings.iter().enumerate() {
+                            let hit = if wildcard {
+                                s.name.starts_with(&prefix)
+                            } else {
+                                s.name == prefix && prefix != "$"
+                            };
+                            if hit && !set.contains(&(i as u32)) {
+                                set.push(i as u32);
+                            }
+                        }
+                        if set.len() == before && !wildcard {
+                            self.string_index(r, &prefix)?;
+                        }
+                        if set.len() == before && wildcard {
+                            return Err(self.error(format!("no string matches `{prefix}*`")));
+                        }
+                        self.advance();
+                    }
+                    Tok::Ident(_) => return Err(self.unsupported("rule sets after `of`")),
+                    other => {
+                        return Err(self.error(format!(
+                            "expected a string identifier in the set, found {}",
+                            describe(&other)
+                        )))
+                    }
+                }
+                if self.is_punct(",") {
+                    self.advance();
+                    continue;
+                }
+                self.expect_punct(")")?;
+                break;
+            }
+            set
+        } else {
+            return Err(self.error(format!(
+                "expected `them` or a string set after `of`, found {}",
+                describe(self.tok())
+            )));
+        };
+        if self.is_word("in") || self.is_word("at") {
+            return Err(self.unsupported("`of ... in/at` ranges"));
+        }
+        for &s in &strings {
+            r.referenced[s as usize] = true;
+        }
+        Ok((Expr::Of { quantity, strings }, false))
+    }
+}
+
+/// A token for an error message.
+fn describe(tok: &Tok) -> String {
+    match tok {
+        Tok::Ident(w) => format!("`{w}`"),
+        Tok::StringId { name, .. } => format!("`${name}`"),
+        Tok::CountId(n) => format!("`#{n}`"),
+        Tok::OffsetId(n) => format!("`@{n}`"),
+        Tok::LengthId(n) => format!("`!{n}`"),
+        Tok::Int(v) => format!("`{v}`"),
+        Tok::Text(_) => "a text string".into(),
+        Tok::Hex(_) => "a hex string".into(),
+        Tok::Regex => "a regular expression".into(),
+        Tok::Punct(p) => format!("`{p}`"),
+        Tok::End => "the end of the source".into(),
+    }
+}

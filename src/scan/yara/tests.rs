@@ -1,0 +1,116 @@
+//! Tests of the YARA compiler: accepted constructs, errors and skipping.
+
+use super::*;
+
+fn ok(src: &str) -> CompiledSource {
+    compile(src.as_bytes(), "t.yar", CompileOptions::default())
+        .unwrap_or_else(|e| panic!("{src}: {e}"))
+}
+
+fn err(src: &str) -> Error {
+    compile(src.as_bytes(), "t.yar", CompileOptions::default()).unwrap_err()
+}
+
+#[test]
+fn compiles_rules_strings_and_conditions() {
+    let c = ok(r#"
+        // comment
+        private rule base { condition: filesize > 1KB }
+        global rule g : tag1 tag2 {
+            meta: author = "x" version = 2 ok = true neg = -1
+            strings:
+                $a = "ab\x00\"" ascii wide nocase fullword
+                $h = { 4D 5A [1-2] ( 90 | 91 92 ) }
+                $ = "anon"
+            condition:
+                base and ($a at 0 or $h in (0..100)) and #a >= 2 and 2 of them
+                and uint16(0) == 0x5A4D and uint32be(4) != 1 and none of ($h*)
+                and not any of ($a, $h)
+        }"#);
+    let logic = c.rules.logic().unwrap();
+    assert_eq!(logic.rules.len(), 2);
+    assert!(logic.rules[0].private && logic.rules[1].global);
+    assert_eq!(logic.rules[1].tags, ["tag1", "tag2"]);
+    assert_eq!(logic.rules[1].strings.len(), 3);
+    assert!(logic.rules[1].strings[1].is_hex);
+    // "ab.." (1 pattern, both forms) + 4 hex variants + anon.
+    assert_eq!(c.rules.string_count(), 6);
+    assert_eq!(logic.probes.len(), 2);
+    assert!(logic.reads_input);
+}
+
+#[test]
+fn errors_name_line_column_and_construct() {
+    let cases = [
+        ("rule a { strings: $a = /re/ condition: $a }", "1:24", "regular-expression"),
+        ("rule a {\n condition: for any i in (1..2) : (true) }", "2:13", "`for` loops"),
+        ("import \"pe\"\nrule a { condition: true }", "1:1", "import"),
+        ("rule a { strings: $a = \"x\" xor condition: $a }", "1:28", "xor"),
+        ("rule a { condition: pe.is_dll() }", "1:21", "modules"),
+        ("rule a { strings: $a = \"x\" condition: @a[1] == 0 }", "1:39", "offsets"),
+        ("rule a { condition: filesize + 1 > 2 }", "1:30", "arithmetic"),
+        ("rule a { strings: $a = { 41 [2-] 42 } condition: $a }", "1:", "unbounded"),
+    ];
+    for (src, place, what) in cases {
+        let e = err(src);
+        let text = e.to_string();
+        assert!(matches!(e, Error::Unsupported(_)), "{src}: {text}");
+        assert!(text.contains(&format!("t.yar:{place}")), "{src}: {text}");
+        assert!(text.contains(what), "{src}: {text}");
+    }
+    for (src, what) in [
+        ("rule a { condition: b }", "undefined identifier `b`"),
+        ("rule a { strings: $a = \"x\" $b = \"y\" condition: $a }", "`$b`"),
+        ("rule a { condition: true } rule a { condition: true }", "duplicate rule"),
+        ("rule a { strings: $a = \"\" condition: $a }", "empty text"),
+        ("rule a { condition: $x }", "undefined string"),
+        ("rule a { condition: true", "expected `}`"),
+        ("rule and { condition: true }", "rule name"),
+        ("rule a { condition: filesize == true }", "integers on both sides"),
+        ("rule a { strings: $a = { 41 ( 42 } condition: $a }", "unterminated"),
+    ] {
+        let e = err(src);
+        assert!(matches!(e, Error::Parse { .. }), "{src}: {e}");
+        assert!(e.to_string().contains(what), "{src}: {e}");
+    }
+}
+
+#[test]
+fn skip_option_lists_skipped_rules_and_their_dependents() {
+    let src = r#"
+        import "pe"
+        rule keep { strings: $a = "x" condition: $a }
+        rule regex { strings: $r = /a+b/ condition: $r }
+        rule uses_regex { condition: regex or keep }
+        rule module { condition: pe.number_of_sections > 1 }
+        rule also_kept { condition: keep }
+    "#;
+    let c = compile(
+        src.as_bytes(),
+        "t.yar",
+        CompileOptions {
+            skip_unsupported: true,
+        },
+    )
+    .unwrap();
+    let names: Vec<&str> = c.skipped.iter().map(|s| s.rule.as_str()).collect();
+    assert_eq!(names, ["", "regex", "uses_regex", "module"]);
+    assert_eq!((c.skipped[1].line, c.skipped[1].column), (4, 36));
+    let logic = c.rules.logic().unwrap();
+    let kept: Vec<&str> = logic.rules.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(kept, ["keep", "also_kept"]);
+    assert_eq!(logic.rules[1].condition, crate::scan::logic::Expr::Rule(0));
+}
+
+#[test]
+fn limits_are_enforced() {
+    let deep = format!("rule a {{ condition: {}true{} }}", "(".repeat(5000), ")".repeat(5000));
+    assert!(err(&deep).to_string().contains("nested deeper"));
+    let nots = format!("rule a {{ condition: {}true }}", "not ".repeat(5000));
+    assert!(err(&nots).to_string().contains("nested deeper"));
+    let big = vec![b' '; MAX_SOURCE_BYTES + 1];
+    assert!(matches!(
+        compile(&big, "t", CompileOptions::default()),
+        Err(Error::TooLarge(_))
+    ));
+}
