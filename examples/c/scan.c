@@ -1,22 +1,34 @@
 /*
- * scan: a secret and binary-signature scanner built on specrt's GPU pattern scanner.
+ * scan: a YARA-compatible file scanner, and a secret-scanner demo, built on specrt's GPU pattern
+ * scanner.
  *
- * Usage: scan [--backend auto|gpu|cpu] [--mode auto|fused|serial] [FILE]
- *
- * With FILE, the file is memory-mapped and scanned with a progress callback. Without it, a
- * sample is assembled in memory from this machine's own /usr/bin (about 8 MB) with a few planted
- * fake secrets, and scanned. The rule set is bundled below: each rule has an id and strings given
- * as bytes, an optional per-byte mask, and flags.
+ * Usage:
+ *   scan [--backend auto|gpu|cpu] [--mode auto|fused|serial]
+ *       Demo: a sample is assembled in memory from this machine's own /usr/bin (about 8 MB)
+ *       with a few planted fake secrets and scanned with the rule set bundled below, built
+ *       through the programmatic API (strings as bytes, an optional per-byte mask, and flags).
+ *   scan [-s] [-L] [-p N] [-k] [--backend ...] [--mode ...] [--chunk BYTES] RULES_FILE PATH...
+ *       Compiles the YARA rules in RULES_FILE and scans each PATH (files, and directories
+ *       recursively). Prints "RULE PATH" for every matching rule, as `yara` does; with -s the
+ *       matching strings' data and with -L their lengths, exactly as `yara -s -L` prints them.
+ *       -p N scans N files at once; -k skips rules that use unsupported YARA constructs (and
+ *       lists them on stderr); --chunk caps the streaming chunk size. A progress bar goes to
+ *       stderr when it is a terminal and the scan takes more than a second.
  */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "example.h"
-
 
 typedef struct demo_string {
     uint32_t rule;
@@ -72,47 +84,352 @@ static uint8_t *build_sample(size_t want, size_t *len) {
     return buf;
 }
 
-static int on_progress(uint64_t done, uint64_t total, void *user_data) {
-    (void)user_data;
-    fprintf(stderr, "\r%5.1f %%", total ? 100.0 * (double)done / (double)total : 100.0);
-    if (done == total) fprintf(stderr, "\n");
+/* ---- YARA mode ---- */
+
+/* yara prints at most this many bytes of a match (YR_MAX_MATCH_DATA) and of those, for a hex
+ * string, the first 64. */
+#define MATCH_DATA_MAX 512
+#define HEX_DATA_MAX 64
+
+/* A growable text buffer: one file's output, printed at once. */
+typedef struct text {
+    char *data;
+    size_t len, cap;
+} text;
+
+static void text_printf(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+
+static void text_printf(text *t, const char *fmt, ...) {
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if (t->len + (size_t)n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 256;
+        while (t->len + (size_t)n + 1 > cap) cap *= 2;
+        t->data = (char *)realloc(t->data, cap);
+        if (!t->data) abort();
+        t->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(t->data + t->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    t->len += (size_t)n;
+}
+
+/* The files to scan. */
+typedef struct file_list {
+    char **paths;
+    uint64_t *sizes;
+    size_t count, cap;
+    uint64_t total_bytes;
+} file_list;
+
+static void add_file(file_list *l, const char *path, uint64_t size) {
+    if (l->count == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->paths = (char **)realloc(l->paths, l->cap * sizeof *l->paths);
+        l->sizes = (uint64_t *)realloc(l->sizes, l->cap * sizeof *l->sizes);
+        if (!l->paths || !l->sizes) abort();
+    }
+    l->paths[l->count] = strdup(path);
+    l->sizes[l->count++] = size;
+    l->total_bytes += size;
+}
+
+/* Regular files under `path`, recursively; symbolic links to directories are not followed. */
+static void collect(file_list *l, const char *path, int top) {
+    struct stat st;
+    if ((top ? stat(path, &st) : lstat(path, &st)) != 0) {
+        fprintf(stderr, "error: cannot open %s\n", path);
+        return;
+    }
+    if (S_ISREG(st.st_mode)) {
+        add_file(l, path, (uint64_t)st.st_size);
+    } else if (S_ISDIR(st.st_mode)) {
+        DIR *dir = opendir(path);
+        struct dirent *e;
+        if (!dir) return;
+        while ((e = readdir(dir)) != NULL) {
+            char child[4096];
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+            collect(l, child, 0);
+        }
+        closedir(dir);
+    }
+}
+
+/* Everything the scanning threads share. */
+typedef struct job {
+    const specrt_scanner *scanner;
+    specrt_scan_options options;
+    file_list files;
+    int show_strings, show_lengths;
+    pthread_mutex_t lock; /* guards the fields below and stdout */
+    size_t next;
+    uint64_t done_bytes; /* bytes of finished files */
+    uint64_t *in_flight; /* bytes done of each thread's current file */
+    int failures;
+    int progress_bar;
+    double started, last_drawn;
+} job;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Redraws the progress bar (lock held): only after the first second, at most 10 times/s. */
+static void draw_progress(job *j, size_t threads, int final) {
+    uint64_t done = j->done_bytes;
+    double t = now_s(), fraction;
+    size_t i, filled;
+    char bar[41];
+    if (!j->progress_bar) return;
+    if (final) {
+        if (j->last_drawn > 0) fprintf(stderr, "\r%60s\r", "");
+        return;
+    }
+    if (t - j->started < 1.0 || t - j->last_drawn < 0.1) return;
+    for (i = 0; i < threads; i++) done += j->in_flight[i];
+    fraction = j->files.total_bytes ? (double)done / (double)j->files.total_bytes : 1.0;
+    filled = (size_t)(fraction * 40.0);
+    for (i = 0; i < 40; i++) bar[i] = i < filled ? '#' : '.';
+    bar[40] = 0;
+    fprintf(stderr, "\r[%s] %5.1f %% %7.2f GB/s", bar, 100.0 * fraction,
+            (double)done / (t - j->started) / 1e9);
+    j->last_drawn = t;
+}
+
+typedef struct worker {
+    job *job;
+    size_t index, threads;
+} worker;
+
+static int on_file_progress(uint64_t done, uint64_t total, void *user_data) {
+    worker *w = (worker *)user_data;
+    (void)total;
+    pthread_mutex_lock(&w->job->lock);
+    w->job->in_flight[w->index] = done;
+    draw_progress(w->job, w->threads, 0);
+    pthread_mutex_unlock(&w->job->lock);
     return 0;
 }
 
-int main(int argc, char **argv) {
-    specrt_context_options copts = specrt_context_options_default();
-    specrt_scan_options sopts = specrt_scan_options_default();
-    specrt_context *ctx = NULL;
+/* yara's print_string: printable ASCII as is, other bytes as \xHH. */
+static void print_text_data(text *out, const uint8_t *data, size_t len) {
+    size_t i;
+    for (i = 0; i < len; i++) {
+        if (data[i] >= 32 && data[i] <= 126) {
+            text_printf(out, "%c", data[i]);
+        } else {
+            text_printf(out, "\\x%02X", data[i]);
+        }
+    }
+}
+
+/* yara's print_hex_string: up to 64 bytes as "HH HH ...", then " ..." if there is more. */
+static void print_hex_data(text *out, const uint8_t *data, size_t len) {
+    size_t i;
+    for (i = 0; i < len && i < HEX_DATA_MAX; i++) text_printf(out, "%s%02X", i ? " " : "", data[i]);
+    if (len > HEX_DATA_MAX) text_printf(out, " ...");
+}
+
+static int by_string_then_offset(const void *a, const void *b) {
+    const specrt_match *x = (const specrt_match *)a, *y = (const specrt_match *)b;
+    if (x->string_id != y->string_id) return x->string_id < y->string_id ? -1 : 1;
+    if (x->offset != y->offset) return x->offset < y->offset ? -1 : 1;
+    return 0;
+}
+
+/* One file's output, in yara's format: each matching rule, then its strings' matches. */
+static void format_result(job *j, const char *path, const specrt_scan_result *result, text *out) {
+    size_t rule_count = specrt_scan_result_rule_count(result);
+    const uint32_t *rules = specrt_scan_result_rules(result);
+    size_t match_count = specrt_scan_result_match_count(result);
+    const specrt_match *matches = specrt_scan_result_matches(result);
+    specrt_match *mine = (specrt_match *)malloc((match_count ? match_count : 1) * sizeof *mine);
+    int fd = (j->show_strings) ? open(path, O_RDONLY) : -1;
+    size_t r, i;
+    if (!mine) abort();
+    for (r = 0; r < rule_count; r++) {
+        specrt_rule_info info;
+        size_t n = 0;
+        TRY(specrt_scanner_rule_info(j->scanner, rules[r], &info));
+        text_printf(out, "%s %s\n", info.name, path);
+        if (!j->show_strings && !j->show_lengths) continue;
+        for (i = 0; i < match_count; i++) {
+            if (matches[i].rule_id == rules[r]) mine[n++] = matches[i];
+        }
+        qsort(mine, n, sizeof *mine, by_string_then_offset);
+        for (i = 0; i < n; i++) {
+            specrt_string_info s;
+            uint32_t shown = mine[i].length < MATCH_DATA_MAX ? mine[i].length : MATCH_DATA_MAX;
+            TRY(specrt_scanner_string_info(j->scanner, mine[i].rule_id, mine[i].string_id, &s));
+            if (j->show_lengths) {
+                text_printf(out, "0x%llx:%u:%s", (unsigned long long)mine[i].offset, shown, s.name);
+            } else {
+                text_printf(out, "0x%llx:%s", (unsigned long long)mine[i].offset, s.name);
+            }
+            if (j->show_strings) {
+                uint8_t data[MATCH_DATA_MAX];
+                ssize_t got = fd >= 0 ? pread(fd, data, shown, (off_t)mine[i].offset) : -1;
+                text_printf(out, ": ");
+                if (got >= 0) {
+                    if (s.is_hex) {
+                        print_hex_data(out, data, (size_t)got);
+                    } else {
+                        print_text_data(out, data, (size_t)got);
+                    }
+                }
+            }
+            text_printf(out, "\n");
+        }
+    }
+    if (fd >= 0) close(fd);
+    free(mine);
+}
+
+static void *scan_files(void *arg) {
+    worker *w = (worker *)arg;
+    job *j = w->job;
+    text out = {NULL, 0, 0};
+    for (;;) {
+        size_t index;
+        specrt_scan_result *result = NULL;
+        specrt_status st;
+        pthread_mutex_lock(&j->lock);
+        index = j->next++;
+        pthread_mutex_unlock(&j->lock);
+        if (index >= j->files.count) break;
+        out.len = 0;
+        st = specrt_scan_file(j->scanner, j->files.paths[index], &j->options, NULL,
+                              on_file_progress, w, &result);
+        if (st == SPECRT_OK) {
+            format_result(j, j->files.paths[index], result, &out);
+        }
+        pthread_mutex_lock(&j->lock);
+        if (st != SPECRT_OK) {
+            fprintf(stderr, "error scanning %s: %s: %s\n", j->files.paths[index],
+                    specrt_status_str(st), specrt_last_error());
+            j->failures++;
+        } else {
+            specrt_scan_summary sum;
+            if (specrt_scan_result_summary(result, &sum) == SPECRT_OK && sum.truncated) {
+                fprintf(stderr, "warning: %s: the match limit dropped %llu matches\n",
+                        j->files.paths[index], (unsigned long long)sum.dropped);
+            }
+        }
+        if (out.len) fwrite(out.data, 1, out.len, stdout);
+        j->done_bytes += j->files.sizes[index];
+        j->in_flight[w->index] = 0;
+        draw_progress(j, w->threads, 0);
+        pthread_mutex_unlock(&j->lock);
+        specrt_scan_result_free(result);
+    }
+    free(out.data);
+    return NULL;
+}
+
+static char *read_whole(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0;
+    *len = 0;
+    if (!f) return NULL;
+    for (;;) {
+        if (*len == cap) {
+            cap = cap ? cap * 2 : 65536;
+            buf = (char *)realloc(buf, cap);
+            if (!buf) abort();
+        }
+        size_t got = fread(buf + *len, 1, cap - *len, f);
+        if (got == 0) break;
+        *len += got;
+    }
+    fclose(f);
+    return buf;
+}
+
+static int yara_main(specrt_context *ctx, specrt_scan_options options, int show_strings,
+                     int show_lengths, int skip, size_t threads, int argc, char **argv) {
+    specrt_compile_options copts = {0, NULL};
+    specrt_ruleset *rules = NULL;
+    specrt_scanner *scanner = NULL;
+    size_t source_len, i;
+    char *source = read_whole(argv[0], &source_len);
+    pthread_t *tids;
+    worker *workers;
+    job j;
+    int a;
+
+    if (!source) {
+        fprintf(stderr, "error: cannot read rules file %s\n", argv[0]);
+        return 1;
+    }
+    copts.flags = skip ? SPECRT_COMPILE_SKIP_UNSUPPORTED : 0;
+    copts.origin = argv[0];
+    TRY(specrt_ruleset_compile(source, source_len, &copts, &rules));
+    free(source);
+    for (i = 0; i < specrt_ruleset_skipped_count(rules); i++) {
+        specrt_skipped_rule s;
+        TRY(specrt_ruleset_skipped(rules, i, &s));
+        fprintf(stderr, "skipped rule %s (%s:%u:%u: %s)\n", s.rule[0] ? s.rule : "(statement)",
+                argv[0], s.line, s.column, s.construct);
+    }
+    TRY(specrt_scanner_new(ctx, rules, &scanner));
+    specrt_ruleset_free(rules);
+
+    memset(&j, 0, sizeof j);
+    j.scanner = scanner;
+    j.options = options;
+    j.show_strings = show_strings;
+    j.show_lengths = show_lengths;
+    pthread_mutex_init(&j.lock, NULL);
+    for (a = 1; a < argc; a++) collect(&j.files, argv[a], 1);
+    j.in_flight = (uint64_t *)calloc(threads, sizeof *j.in_flight);
+    j.progress_bar = isatty(STDERR_FILENO);
+    j.started = now_s();
+    tids = (pthread_t *)calloc(threads, sizeof *tids);
+    workers = (worker *)calloc(threads, sizeof *workers);
+    if (!j.in_flight || !tids || !workers) abort();
+    for (i = 0; i < threads; i++) {
+        workers[i].job = &j;
+        workers[i].index = i;
+        workers[i].threads = threads;
+        pthread_create(&tids[i], NULL, scan_files, &workers[i]);
+    }
+    for (i = 0; i < threads; i++) pthread_join(tids[i], NULL);
+    draw_progress(&j, threads, 1);
+
+    for (i = 0; i < j.files.count; i++) free(j.files.paths[i]);
+    free(j.files.paths);
+    free(j.files.sizes);
+    free(j.in_flight);
+    free(tids);
+    free(workers);
+    pthread_mutex_destroy(&j.lock);
+    specrt_scanner_free(scanner);
+    return j.failures ? 1 : 0;
+}
+
+/* ---- demo mode ---- */
+
+static int demo_main(specrt_context *ctx, specrt_scan_options sopts) {
     specrt_ruleset *rules = NULL;
     specrt_scanner *scanner = NULL;
     specrt_scan_result *result = NULL;
     specrt_scan_summary sum;
     specrt_adapter_info info;
     const specrt_match *m;
-    const char *file = NULL;
     uint8_t *sample = NULL;
     size_t sample_len = 0, i, n;
-    int a;
 
-    for (a = 1; a < argc; a++) {
-        if (strcmp(argv[a], "--backend") == 0 && a + 1 < argc) {
-            const char *b = argv[++a];
-            sopts.backend = strcmp(b, "gpu") == 0 ? SPECRT_SCAN_BACKEND_GPU
-                            : strcmp(b, "cpu") == 0 ? SPECRT_SCAN_BACKEND_CPU
-                                                    : SPECRT_SCAN_BACKEND_AUTO;
-        } else if (strcmp(argv[a], "--mode") == 0 && a + 1 < argc) {
-            const char *mode = argv[++a];
-            sopts.mode = strcmp(mode, "fused") == 0    ? SPECRT_SPECULATION_FORCE
-                         : strcmp(mode, "serial") == 0 ? SPECRT_SPECULATION_DISABLE
-                                                       : SPECRT_SPECULATION_AUTO;
-        } else {
-            file = argv[a];
-        }
-    }
-
-    copts.cpu_fallback = true; /* no GPU: scan on the CPU */
-    sopts.tune = false;        /* one scan: racing kernel variants would not pay off here */
-    TRY(specrt_context_new(&copts, &ctx));
     TRY(specrt_context_adapter_info(ctx, &info));
     TRY(specrt_ruleset_new(&rules));
     for (i = 0; i < sizeof demo_rules / sizeof demo_rules[0]; i++) {
@@ -122,13 +439,8 @@ int main(int argc, char **argv) {
                                       (const uint8_t *)s->mask, len, s->flags));
     }
     TRY(specrt_scanner_new(ctx, rules, &scanner));
-
-    if (file) {
-        TRY(specrt_scan_file(scanner, file, &sopts, NULL, on_progress, NULL, &result));
-    } else {
-        sample = build_sample(8u << 20, &sample_len);
-        TRY(specrt_scan(scanner, sample, sample_len, &sopts, NULL, NULL, &result));
-    }
+    sample = build_sample(8u << 20, &sample_len);
+    TRY(specrt_scan(scanner, sample, sample_len, &sopts, NULL, NULL, &result));
 
     n = specrt_scan_result_match_count(result);
     m = specrt_scan_result_matches(result);
@@ -137,6 +449,11 @@ int main(int argc, char **argv) {
                rule_names[m[i].rule_id], m[i].string_id, m[i].length);
     }
     if (n > 25) printf("... and %zu more\n", n - 25);
+    printf("rules matched:");
+    for (i = 0; i < specrt_scan_result_rule_count(result); i++) {
+        printf(" %s", rule_names[specrt_scan_result_rules(result)[i]]);
+    }
+    printf("\n");
 
     TRY(specrt_scan_result_summary(result, &sum));
     printf("scanned %llu bytes: %llu matches%s, %u chunk(s) (fused %u, serial %u, cpu %u), "
@@ -150,7 +467,64 @@ int main(int argc, char **argv) {
     specrt_scan_result_free(result);
     specrt_scanner_free(scanner);
     specrt_ruleset_free(rules);
-    specrt_context_free(ctx);
     free(sample);
     return 0;
+}
+
+static int usage(void) {
+    fprintf(stderr,
+            "usage: scan [--backend auto|gpu|cpu] [--mode auto|fused|serial]   (demo)\n"
+            "       scan [-s] [-L] [-p N] [-k] [--backend auto|gpu|cpu] [--mode ...]\n"
+            "            [--chunk BYTES] RULES_FILE PATH...\n");
+    return 2;
+}
+
+int main(int argc, char **argv) {
+    specrt_context_options copts = specrt_context_options_default();
+    specrt_scan_options sopts = specrt_scan_options_default();
+    specrt_context *ctx = NULL;
+    int show_strings = 0, show_lengths = 0, skip = 0, a, status;
+    long threads = 1;
+
+    for (a = 1; a < argc && argv[a][0] == '-'; a++) {
+        const char *opt = argv[a];
+        if (strcmp(opt, "-s") == 0) {
+            show_strings = 1;
+        } else if (strcmp(opt, "-L") == 0) {
+            show_lengths = 1;
+        } else if (strcmp(opt, "-k") == 0) {
+            skip = 1;
+        } else if (strcmp(opt, "-p") == 0 && a + 1 < argc) {
+            threads = strtol(argv[++a], NULL, 10);
+            if (threads < 1 || threads > 1024) return usage();
+        } else if (strcmp(opt, "--chunk") == 0 && a + 1 < argc) {
+            sopts.max_chunk_bytes = strtoull(argv[++a], NULL, 10);
+        } else if (strcmp(opt, "--backend") == 0 && a + 1 < argc) {
+            const char *b = argv[++a];
+            sopts.backend = strcmp(b, "gpu") == 0 ? SPECRT_SCAN_BACKEND_GPU
+                            : strcmp(b, "cpu") == 0 ? SPECRT_SCAN_BACKEND_CPU
+                                                    : SPECRT_SCAN_BACKEND_AUTO;
+        } else if (strcmp(opt, "--mode") == 0 && a + 1 < argc) {
+            const char *mode = argv[++a];
+            sopts.mode = strcmp(mode, "fused") == 0    ? SPECRT_SPECULATION_FORCE
+                         : strcmp(mode, "serial") == 0 ? SPECRT_SPECULATION_DISABLE
+                                                       : SPECRT_SPECULATION_AUTO;
+        } else {
+            return usage();
+        }
+    }
+    if (a == argc - 1) return usage(); /* rules without paths */
+
+    copts.cpu_fallback = true; /* no GPU: scan on the CPU */
+    sopts.tune = false;        /* short scans: racing kernel variants would not pay off */
+    TRY(specrt_context_new(&copts, &ctx));
+    if (a < argc) {
+        sopts.max_matches = 1u << 24; /* print everything yara would */
+        status = yara_main(ctx, sopts, show_strings, show_lengths, skip, (size_t)threads,
+                           argc - a, argv + a);
+    } else {
+        status = demo_main(ctx, sopts);
+    }
+    specrt_context_free(ctx);
+    return status;
 }
