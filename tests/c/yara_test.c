@@ -1,0 +1,182 @@
+/* YARA rule sets through the C ABI: compilation, errors with line and column, skipped rules,
+ * rule and string names, rule results of scans and batches on every backend, and misuse.
+ * Usage: yara_test SCRATCH_DIR KERNEL_DIR (the kernel dir is unused). */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "check.h"
+
+static const char RULES[] =
+    "rule mz_header : pe { condition: uint16(0) == 0x5A4D }\n"
+    "private rule has_key { strings: $k = \"KEY\" nocase condition: $k }\n"
+    "rule key_and_hex {\n"
+    "  strings:\n"
+    "    $h = { 4B 45 59 ( 3D | 3A 20 ) [1-2] 31 }\n"
+    "    $ = \"unused-anon\"\n"
+    "  condition: has_key and #h == 2 and not all of them\n"
+    "}\n";
+
+static specrt_ruleset *compile_ok(const char *source) {
+    specrt_ruleset *rs = NULL;
+    CHECK_OK(specrt_ruleset_compile(source, strlen(source), NULL, &rs));
+    return rs;
+}
+
+static void check_rules(const specrt_scan_result *r, const uint32_t *want, size_t n) {
+    size_t i;
+    CHECK(specrt_scan_result_rule_count(r) == n);
+    if (specrt_scan_result_rule_count(r) != n) return;
+    for (i = 0; i < n; i++) CHECK(specrt_scan_result_rules(r)[i] == want[i]);
+}
+
+static void errors(void) {
+    specrt_ruleset *rs = (specrt_ruleset *)0x1;
+    const char *bad = "rule a {\n  strings: $a = \"x\"\n  condition: $a and\n}";
+    const char *regex = "rule a { strings: $r = /ab+/ condition: $r }\nrule b { condition: a }\n"
+                        "rule c { condition: true }";
+    specrt_compile_options o = {0, "my.yar"};
+    specrt_skipped_rule s;
+
+    CHECK_STATUS(specrt_ruleset_compile(bad, strlen(bad), &o, &rs), SPECRT_ERROR_PARSE);
+    CHECK_ERROR_MENTIONS("my.yar:4:1");
+    CHECK(rs == (specrt_ruleset *)0x1); /* outputs are written only on success */
+    CHECK_STATUS(specrt_ruleset_compile(regex, strlen(regex), &o, &rs), SPECRT_ERROR_UNSUPPORTED);
+    CHECK_ERROR_MENTIONS("my.yar:1:24");
+    CHECK_ERROR_MENTIONS("regular-expression");
+
+    o.flags = SPECRT_COMPILE_SKIP_UNSUPPORTED;
+    CHECK_OK(specrt_ruleset_compile(regex, strlen(regex), &o, &rs));
+    CHECK(specrt_ruleset_skipped_count(rs) == 2);
+    CHECK_OK(specrt_ruleset_skipped(rs, 0, &s));
+    CHECK(strcmp(s.rule, "a") == 0 && s.line == 1 && s.column == 24);
+    CHECK(strstr(s.construct, "regular-expression") != NULL);
+    CHECK_OK(specrt_ruleset_skipped(rs, 1, &s));
+    CHECK(strcmp(s.rule, "b") == 0 && strstr(s.construct, "skipped rule `a`") != NULL);
+    CHECK_STATUS(specrt_ruleset_skipped(rs, 2, &s), SPECRT_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(specrt_ruleset_add_string(rs, 0, 0, (const uint8_t *)"x", NULL, 1, 0),
+                 SPECRT_ERROR_INVALID_ARGUMENT);
+    CHECK_ERROR_MENTIONS("YARA");
+    specrt_ruleset_free(rs);
+
+    o.flags = 0x80;
+    CHECK_STATUS(specrt_ruleset_compile("rule a { condition: true }", 26, &o, &rs),
+                 SPECRT_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(specrt_ruleset_compile(NULL, 3, NULL, &rs), SPECRT_ERROR_NULL_POINTER);
+    CHECK_STATUS(specrt_ruleset_compile("x", 1, NULL, NULL), SPECRT_ERROR_NULL_POINTER);
+    CHECK_STATUS(specrt_ruleset_compile("\xff\xfe", 2, NULL, &rs), SPECRT_ERROR_PARSE);
+    CHECK(specrt_ruleset_skipped_count(NULL) == 0);
+    CHECK_STATUS(specrt_ruleset_skipped(NULL, 0, &s), SPECRT_ERROR_NULL_POINTER);
+}
+
+static void names_and_results(specrt_context *ctx) {
+    static const uint8_t data[] = "MZ..KEY: x1..KEY=xy1";
+    specrt_ruleset *rs = compile_ok(RULES);
+    specrt_scanner *scanner = NULL;
+    specrt_rule_info info;
+    specrt_string_info si;
+    const uint32_t want[] = {0, 2};
+    specrt_scan_backend backends[] = {SPECRT_SCAN_BACKEND_CPU, SPECRT_SCAN_BACKEND_AUTO};
+    size_t b;
+
+    CHECK_OK(specrt_scanner_new(ctx, rs, &scanner));
+    specrt_ruleset_free(rs); /* the scanner keeps what it needs */
+    CHECK(specrt_scanner_rule_count(scanner) == 3);
+    CHECK_OK(specrt_scanner_rule_info(scanner, 0, &info));
+    CHECK(strcmp(info.name, "mz_header") == 0 && strcmp(info.tags, "pe") == 0);
+    CHECK(info.string_count == 0 && !info.is_private && !info.is_global);
+    CHECK_OK(specrt_scanner_rule_info(scanner, 1, &info));
+    CHECK(strcmp(info.name, "has_key") == 0 && info.is_private && info.string_count == 1);
+    CHECK_OK(specrt_scanner_string_info(scanner, 2, 0, &si));
+    CHECK(strcmp(si.name, "$h") == 0 && si.is_hex);
+    CHECK_OK(specrt_scanner_string_info(scanner, 2, 1, &si));
+    CHECK(strcmp(si.name, "$") == 0 && !si.is_hex);
+    CHECK_STATUS(specrt_scanner_rule_info(scanner, 3, &info), SPECRT_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(specrt_scanner_string_info(scanner, 2, 2, &si), SPECRT_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(specrt_scanner_rule_info(scanner, 0, NULL), SPECRT_ERROR_NULL_POINTER);
+
+    for (b = 0; b < 2; b++) {
+        specrt_scan_options o = specrt_scan_options_default();
+        specrt_scan_result *r = NULL;
+        const specrt_match *m;
+        o.backend = backends[b];
+        o.tune = false;
+        CHECK_OK(specrt_scan(scanner, data, sizeof data - 1, &o, NULL, NULL, &r));
+        check_rules(r, want, 2);
+        /* $h: "KEY: x1" (offset 4: second alternative, jump 1) and "KEY=xy1" (offset 13:
+         * first alternative, jump 2); `has_key` is private: its matches are listed, the rule
+         * is not. */
+        m = specrt_scan_result_matches(r);
+        CHECK(specrt_scan_result_match_count(r) == 4);
+        if (specrt_scan_result_match_count(r) == 4) {
+            CHECK(m[0].offset == 4 && m[0].rule_id == 1);
+            CHECK(m[1].offset == 4 && m[1].rule_id == 2 && m[1].string_id == 0 && m[1].length == 7);
+            CHECK(m[3].offset == 13 && m[3].rule_id == 2 && m[3].length == 7);
+        }
+        specrt_scan_result_free(r);
+    }
+    {
+        specrt_bytes items[3];
+        specrt_batch_result *batch = NULL;
+        const uint32_t *rules;
+        size_t count;
+        items[0].data = data;
+        items[0].len = sizeof data - 1;
+        items[1].data = (const uint8_t *)"MZ";
+        items[1].len = 2;
+        items[2].data = NULL;
+        items[2].len = 0;
+        CHECK_OK(specrt_scan_batch(scanner, items, 3, NULL, &batch));
+        CHECK_OK(specrt_batch_result_item_rules(batch, 0, &rules, &count));
+        CHECK(count == 2 && rules[0] == 0 && rules[1] == 2);
+        CHECK_OK(specrt_batch_result_item_rules(batch, 1, &rules, &count));
+        CHECK(count == 1 && rules[0] == 0);
+        CHECK_OK(specrt_batch_result_item_rules(batch, 2, &rules, &count));
+        CHECK(count == 0);
+        CHECK_STATUS(specrt_batch_result_item_rules(batch, 3, &rules, &count),
+                     SPECRT_ERROR_INVALID_ARGUMENT);
+        CHECK_STATUS(specrt_batch_result_item_rules(batch, 0, NULL, &count),
+                     SPECRT_ERROR_NULL_POINTER);
+        specrt_batch_result_free(batch);
+    }
+    specrt_scanner_free(scanner);
+}
+
+static void programmatic_sets(specrt_context *ctx) {
+    specrt_ruleset *rs = NULL;
+    specrt_scanner *scanner = NULL;
+    specrt_scan_result *r = NULL;
+    specrt_rule_info info;
+    const uint32_t want[] = {2, 5};
+    CHECK_OK(specrt_ruleset_new(&rs));
+    CHECK_OK(specrt_ruleset_add_string(rs, 5, 0, (const uint8_t *)"abc", NULL, 3, 0));
+    CHECK_OK(specrt_ruleset_add_string(rs, 2, 0, (const uint8_t *)"xyz", NULL, 3, 0));
+    CHECK_OK(specrt_ruleset_add_string(rs, 9, 0, (const uint8_t *)"nope", NULL, 4, 0));
+    CHECK_OK(specrt_scanner_new(ctx, rs, &scanner));
+    CHECK_OK(specrt_scan(scanner, (const uint8_t *)"xyz abc", 7, NULL, NULL, NULL, &r));
+    check_rules(r, want, 2);
+    CHECK(specrt_scanner_rule_count(scanner) == 0);
+    CHECK_STATUS(specrt_scanner_rule_info(scanner, 0, &info), SPECRT_ERROR_INVALID_ARGUMENT);
+    CHECK_ERROR_MENTIONS("not compiled from YARA");
+    CHECK(specrt_scan_result_rule_count(NULL) == 0);
+    CHECK(specrt_scan_result_rules(NULL) == NULL);
+    CHECK(specrt_scan_result_rule_count((const specrt_scan_result *)scanner) == 0);
+    CHECK_ERROR_MENTIONS("specrt_scan_result");
+    specrt_scan_result_free(r);
+    specrt_scanner_free(scanner);
+    specrt_ruleset_free(rs);
+}
+
+int main(int argc, char **argv) {
+    specrt_context_options copts = specrt_context_options_default();
+    specrt_context *ctx = NULL;
+    (void)argc;
+    (void)argv;
+    copts.allow_software = true;
+    copts.cpu_fallback = true;
+    CHECK_OK(specrt_context_new(&copts, &ctx));
+    errors();
+    names_and_results(ctx);
+    programmatic_sets(ctx);
+    specrt_context_free(ctx);
+    return check_report("yara_test");
+}
