@@ -29,7 +29,12 @@ fn options(backend: Backend, mode: SpeculationMode, chunk: u64) -> ScanOptions {
 /// asserts every run agrees and returns the CPU result.
 fn scan_everywhere(scanner: &Scanner, data: &[u8]) -> ScanResult {
     let cpu = scanner
-        .scan(data, &options(Backend::Cpu, SpeculationMode::Auto, 4096), None, None)
+        .scan(
+            data,
+            &options(Backend::Cpu, SpeculationMode::Auto, 4096),
+            None,
+            None,
+        )
         .unwrap();
     let mut runs = vec![options(Backend::Cpu, SpeculationMode::Auto, 0)];
     if scanner.has_gpu() {
@@ -129,7 +134,8 @@ fn a_false_global_rule_hides_every_rule() {
 
 #[test]
 fn conditions_only_rule_sets_scan_without_strings() {
-    let scanner = scanner("rule tiny { condition: filesize < 4 } rule mz { condition: uint8(0) == 0x4d }");
+    let scanner =
+        scanner("rule tiny { condition: filesize < 4 } rule mz { condition: uint8(0) == 0x4d }");
     assert_eq!(scan_everywhere(&scanner, b"MZ").rules, [0, 1]);
     assert_eq!(scan_everywhere(&scanner, b"xxxxx").rules, Vec::<u32>::new());
 }
@@ -161,7 +167,12 @@ fn batches_report_rules_per_item() {
             .unwrap();
         for (item, got) in items.iter().zip(&batch.items) {
             let alone = scanner
-                .scan(item, &options(Backend::Cpu, SpeculationMode::Auto, 0), None, None)
+                .scan(
+                    item,
+                    &options(Backend::Cpu, SpeculationMode::Auto, 0),
+                    None,
+                    None,
+                )
                 .unwrap();
             assert_eq!(got.rules, alone.rules);
             assert_eq!(got.matches, alone.matches);

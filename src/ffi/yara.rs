@@ -247,7 +247,9 @@ fn logic(scanner: &ScannerInner) -> Result<&RuleLogic> {
 /// `scanner` must be NULL or a specrt handle.
 #[no_mangle]
 pub unsafe extern "C" fn specrt_scanner_rule_count(scanner: *const specrt_scanner) -> usize {
-    value_call(0, || Ok(logic(handle::borrow(scanner, "scanner")?)?.rules.len()))
+    value_call(0, || {
+        Ok(logic(handle::borrow(scanner, "scanner")?)?.rules.len())
+    })
 }
 
 /// Name, tags, string count and modifiers of rule `rule_id` of a scanner compiled from YARA
@@ -310,7 +312,9 @@ pub unsafe extern "C" fn specrt_scanner_string_info(
 /// `result` must be NULL or a specrt handle.
 #[no_mangle]
 pub unsafe extern "C" fn specrt_scan_result_rule_count(result: *const specrt_scan_result) -> usize {
-    value_call(0, || Ok(handle::borrow(result, "result")?.result.rules.len()))
+    value_call(0, || {
+        Ok(handle::borrow(result, "result")?.result.rules.len())
+    })
 }
 
 /// The ids of the rules that matched, ascending; valid until the result is freed. NULL with a

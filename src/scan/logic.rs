@@ -120,6 +120,9 @@ pub struct LogicString {
     pub name: String,
     /// Whether it is a hex string (YARA prints hex strings' data as hex bytes).
     pub is_hex: bool,
+    /// Set when the condition uses the string only as `$x at N` (one N) and it is a literal:
+    /// as in YARA, only its match at N is reported.
+    pub fixed_offset: Option<u64>,
 }
 
 /// One rule.
@@ -197,8 +200,8 @@ impl RuleLogic {
         let mut keyed: Vec<(Match, u32)> = found
             .into_iter()
             .map(|m| {
-                let (string, priority) = self.rules[m.rule_id as usize].variants
-                    [m.string_id as usize];
+                let (string, priority) =
+                    self.rules[m.rule_id as usize].variants[m.string_id as usize];
                 (
                     Match {
                         string_id: string,
@@ -212,7 +215,14 @@ impl RuleLogic {
             (m.offset, m.rule_id, m.string_id, priority, m.length)
         });
         keyed.dedup_by_key(|(m, _)| (m.offset, m.rule_id, m.string_id));
-        keyed.into_iter().map(|(m, _)| m).collect()
+        keyed
+            .into_iter()
+            .map(|(m, _)| m)
+            .filter(|m| {
+                let string = &self.rules[m.rule_id as usize].strings[m.string_id as usize];
+                string.fixed_offset.is_none_or(|at| at == m.offset)
+            })
+            .collect()
     }
 
     /// Adds resolved matches to `tally`.
@@ -345,6 +355,7 @@ mod tests {
                 .map(|i| LogicString {
                     name: format!("$s{i}"),
                     is_hex: false,
+                    fixed_offset: None,
                 })
                 .collect(),
             variants: (0..strings as u32).map(|i| (i, 0)).collect(),
@@ -371,7 +382,12 @@ mod tests {
             string_total: 1,
             ..Default::default()
         };
-        let out = logic.resolve(vec![m(5, 0, 0, 7), m(5, 0, 1, 9), m(5, 0, 2, 3), m(2, 0, 2, 3)]);
+        let out = logic.resolve(vec![
+            m(5, 0, 0, 7),
+            m(5, 0, 1, 9),
+            m(5, 0, 2, 3),
+            m(2, 0, 2, 3),
+        ]);
         assert_eq!(out, vec![m(2, 0, 0, 3), m(5, 0, 0, 9)]);
     }
 
@@ -391,15 +407,18 @@ mod tests {
                 rule(read_past_end.clone(), 0),
                 rule(Expr::Not(Box::new(read_past_end.clone())), 0),
                 rule(
-                    Expr::Or(vec![read_past_end, Expr::Compare(
-                        Comparison::Eq,
-                        Box::new(Expr::Read {
-                            offset: 0,
-                            width: 2,
-                            big_endian: true,
-                        }),
-                        Box::new(Expr::Int(0x4d5a)),
-                    )]),
+                    Expr::Or(vec![
+                        read_past_end,
+                        Expr::Compare(
+                            Comparison::Eq,
+                            Box::new(Expr::Read {
+                                offset: 0,
+                                width: 2,
+                                big_endian: true,
+                            }),
+                            Box::new(Expr::Int(0x4d5a)),
+                        ),
+                    ]),
                     0,
                 ),
             ],
@@ -443,11 +462,14 @@ mod tests {
         logic.count(&mut tally, &[m(3, 0, 0, 1), m(15, 0, 0, 1)]);
         let none = |_: u64, _: usize| None;
         assert_eq!(logic.evaluate(&tally, 30, &none), vec![1]);
-        let mut global = rule(Expr::Compare(
-            Comparison::Gt,
-            Box::new(Expr::Filesize),
-            Box::new(Expr::Int(100)),
-        ), 0);
+        let mut global = rule(
+            Expr::Compare(
+                Comparison::Gt,
+                Box::new(Expr::Filesize),
+                Box::new(Expr::Int(100)),
+            ),
+            0,
+        );
         global.global = true;
         logic.rules.push(global);
         assert_eq!(logic.evaluate(&tally, 30, &none), Vec::<u32>::new());

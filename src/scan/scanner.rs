@@ -4,8 +4,8 @@
 use super::compile::CompiledRules;
 use super::cpu::CpuSearcher;
 use super::gpu::{ChunkData, ChunkOutput, GpuScanner, KernelShape, DEFAULT_SHAPE};
-use super::results::{ChunkPath, ChunkReport, Match, ScanResult};
 use super::logic::Tally;
+use super::results::{ChunkPath, ChunkReport, Match, ScanResult};
 use super::rules::RuleSet;
 use super::stream::{plan, Chunk};
 use super::tune::{Plan, Tuner};
@@ -517,7 +517,8 @@ impl Scanner {
 pub(crate) fn reader(data: &[u8]) -> impl Fn(u64, usize) -> Option<Vec<u8>> + '_ {
     move |offset, width| {
         let start = usize::try_from(offset).ok()?;
-        data.get(start..start.checked_add(width)?).map(<[u8]>::to_vec)
+        data.get(start..start.checked_add(width)?)
+            .map(<[u8]>::to_vec)
     }
 }
 

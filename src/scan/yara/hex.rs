@@ -130,9 +130,9 @@ impl HexParser<'_> {
                 None | Some(b'|') | Some(b')') => return Ok(pieces),
                 Some(b'(') => {
                     if depth >= MAX_DEPTH {
-                        return Err(self.error(format!(
-                            "alternatives nested deeper than {MAX_DEPTH}"
-                        )));
+                        return Err(
+                            self.error(format!("alternatives nested deeper than {MAX_DEPTH}"))
+                        );
                     }
                     self.bump();
                     pieces.push(self.alternatives(depth + 1)?);
@@ -301,7 +301,10 @@ mod tests {
     fn bytes_wildcards_and_nibbles() {
         assert_eq!(
             variants(" 4D 5a ?? 4? ?f "),
-            vec![(vec![0x4d, 0x5a, 0, 0x40, 0x0f], vec![0xff, 0xff, 0, 0xf0, 0x0f])]
+            vec![(
+                vec![0x4d, 0x5a, 0, 0x40, 0x0f],
+                vec![0xff, 0xff, 0, 0xf0, 0x0f]
+            )]
         );
     }
 
@@ -340,6 +343,9 @@ mod tests {
             assert!(e.message.contains(needle), "{body}: {}", e.message);
         }
         let nested = format!("41 {} 42 {}", "( 41 ".repeat(40), "| 42 ) ".repeat(40));
-        assert!(compile(&nested, 1, 1).unwrap_err().message.contains("nested"));
+        assert!(compile(&nested, 1, 1)
+            .unwrap_err()
+            .message
+            .contains("nested"));
     }
 }

@@ -66,7 +66,13 @@ pub fn tokenize(source: &[u8]) -> Result<Vec<Token>, Diagnostic> {
     loop {
         lexer.skip_space_and_comments()?;
         let (line, column) = (lexer.line, lexer.column);
-        let after_assign = matches!(tokens.last(), Some(Token { tok: Tok::Punct("="), .. }));
+        let after_assign = matches!(
+            tokens.last(),
+            Some(Token {
+                tok: Tok::Punct("="),
+                ..
+            })
+        );
         let tok = match lexer.peek() {
             None => Tok::End,
             Some(b'{') if after_assign => lexer.hex()?,
@@ -167,9 +173,7 @@ impl Lexer<'_> {
     fn identifier(&mut self, what: &str) -> Result<String, Diagnostic> {
         let word = self.word();
         if word.len() > MAX_IDENTIFIER {
-            return Err(self.error(format!(
-                "{what} is longer than {MAX_IDENTIFIER} characters"
-            )));
+            return Err(self.error(format!("{what} is longer than {MAX_IDENTIFIER} characters")));
         }
         Ok(word)
     }
@@ -195,7 +199,10 @@ impl Lexer<'_> {
                     Tok::OffsetId(name)
                 })
             }
-            b'!' if self.peek_at(1).is_some_and(|n| n.is_ascii_alphabetic() || n == b'_') => {
+            b'!' if self
+                .peek_at(1)
+                .is_some_and(|n| n.is_ascii_alphabetic() || n == b'_') =>
+            {
                 self.bump();
                 Ok(Tok::LengthId(self.identifier("a string identifier")?))
             }
@@ -222,31 +229,29 @@ impl Lexer<'_> {
         let (line, column) = (self.line, self.column);
         let word = self.word();
         let overflow = || Diagnostic::syntax(line, column, format!("integer `{word}` overflows"));
-        let (digits, radix) = if let Some(hex) = word
-            .strip_prefix("0x")
-            .or_else(|| word.strip_prefix("0X"))
-        {
-            (hex.to_string(), 16)
-        } else if let Some(oct) = word.strip_prefix("0o") {
-            (oct.to_string(), 8)
-        } else {
-            let (digits, scale) = if let Some(d) = word.strip_suffix("KB") {
-                (d, 1024)
-            } else if let Some(d) = word.strip_suffix("MB") {
-                (d, 1024 * 1024)
+        let (digits, radix) =
+            if let Some(hex) = word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {
+                (hex.to_string(), 16)
+            } else if let Some(oct) = word.strip_prefix("0o") {
+                (oct.to_string(), 8)
             } else {
-                (word.as_str(), 1)
+                let (digits, scale) = if let Some(d) = word.strip_suffix("KB") {
+                    (d, 1024)
+                } else if let Some(d) = word.strip_suffix("MB") {
+                    (d, 1024 * 1024)
+                } else {
+                    (word.as_str(), 1)
+                };
+                if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                    let v: i64 = digits.parse().map_err(|_| overflow())?;
+                    return v.checked_mul(scale).map(Tok::Int).ok_or_else(overflow);
+                }
+                return Err(Diagnostic::syntax(
+                    line,
+                    column,
+                    format!("`{word}` is not an integer"),
+                ));
             };
-            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-                let v: i64 = digits.parse().map_err(|_| overflow())?;
-                return v.checked_mul(scale).map(Tok::Int).ok_or_else(overflow);
-            }
-            return Err(Diagnostic::syntax(
-                line,
-                column,
-                format!("`{word}` is not an integer"),
-            ));
-        };
         if digits.is_empty() {
             return Err(Diagnostic::syntax(
                 line,
@@ -400,7 +405,13 @@ mod tests {
     #[test]
     fn tokens_positions_and_literals() {
         let toks = tokenize(b"rule a {\n  $x = \"a\\x41\\\"\" // c\n}").unwrap();
-        assert_eq!(toks[3].tok, Tok::StringId { name: "x".into(), wildcard: false });
+        assert_eq!(
+            toks[3].tok,
+            Tok::StringId {
+                name: "x".into(),
+                wildcard: false
+            }
+        );
         assert_eq!((toks[3].line, toks[3].column), (2, 3));
         assert_eq!(toks[5].tok, Tok::Text(b"aA\"".to_vec()));
         assert_eq!(
@@ -410,7 +421,10 @@ mod tests {
                 Tok::Int(2048),
                 Tok::Int(1 << 20),
                 Tok::Int(15),
-                Tok::StringId { name: "a".into(), wildcard: true },
+                Tok::StringId {
+                    name: "a".into(),
+                    wildcard: true
+                },
                 Tok::CountId("b".into()),
                 Tok::OffsetId("c".into()),
                 Tok::LengthId("d".into()),
@@ -422,9 +436,21 @@ mod tests {
         );
         assert_eq!(
             kinds("= { 41 /* } */ 42 }"),
-            vec![Tok::Punct("="), Tok::Hex(" 41 /* } */ 42 ".into()), Tok::End]
+            vec![
+                Tok::Punct("="),
+                Tok::Hex(" 41 /* } */ 42 ".into()),
+                Tok::End
+            ]
         );
-        assert_eq!(kinds("= /a\\/b/is x"), vec![Tok::Punct("="), Tok::Regex, Tok::Ident("x".into()), Tok::End]);
+        assert_eq!(
+            kinds("= /a\\/b/is x"),
+            vec![
+                Tok::Punct("="),
+                Tok::Regex,
+                Tok::Ident("x".into()),
+                Tok::End
+            ]
+        );
     }
 
     #[test]
@@ -432,8 +458,14 @@ mod tests {
         let e = tokenize(b"rule a\n  \"abc").unwrap_err();
         assert_eq!((e.line, e.column), (2, 3));
         assert!(e.message.contains("unterminated"));
-        assert!(tokenize(b"99999999999999999999").unwrap_err().message.contains("overflows"));
-        assert!(tokenize(b"\"\\q\"").unwrap_err().message.contains("unknown escape"));
+        assert!(tokenize(b"99999999999999999999")
+            .unwrap_err()
+            .message
+            .contains("overflows"));
+        assert!(tokenize(b"\"\\q\"")
+            .unwrap_err()
+            .message
+            .contains("unknown escape"));
         assert!(tokenize(b"/* open").is_err());
         assert!(tokenize(b"\x01").is_err());
     }

@@ -112,7 +112,8 @@ pub fn compile(source: &[u8], origin: &str, options: CompileOptions) -> Result<C
         )));
     }
     let tokens = lexer::tokenize(source).map_err(|d| d.into_error(origin, None))?;
-    let parsed = parser::parse(&tokens, options).map_err(|(d, rule)| d.into_error(origin, rule.as_deref()))?;
+    let parsed = parser::parse(&tokens, options)
+        .map_err(|(d, rule)| d.into_error(origin, rule.as_deref()))?;
     build(parsed, origin)
 }
 
@@ -152,6 +153,7 @@ fn build(parsed: parser::Parsed, origin: &str) -> Result<CompiledSource> {
                 .map(|s| super::logic::LogicString {
                     name: s.name,
                     is_hex: s.is_hex,
+                    fixed_offset: s.fixed_offset,
                 })
                 .collect(),
             variants,

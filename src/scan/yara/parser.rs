@@ -11,12 +11,57 @@ const MAX_EXPR_DEPTH: usize = 256;
 
 /// Words that cannot name a rule.
 const KEYWORDS: &[&str] = &[
-    "all", "and", "any", "ascii", "at", "base64", "base64wide", "condition", "contains",
-    "defined", "endswith", "entrypoint", "false", "filesize", "for", "fullword", "global",
-    "icontains", "iendswith", "iequals", "import", "in", "include", "int16", "int16be", "int32",
-    "int32be", "int8", "int8be", "istartswith", "matches", "meta", "nocase", "none", "not", "of",
-    "or", "private", "rule", "startswith", "strings", "them", "true", "uint16", "uint16be",
-    "uint32", "uint32be", "uint8", "uint8be", "wide", "xor",
+    "all",
+    "and",
+    "any",
+    "ascii",
+    "at",
+    "base64",
+    "base64wide",
+    "condition",
+    "contains",
+    "defined",
+    "endswith",
+    "entrypoint",
+    "false",
+    "filesize",
+    "for",
+    "fullword",
+    "global",
+    "icontains",
+    "iendswith",
+    "iequals",
+    "import",
+    "in",
+    "include",
+    "int16",
+    "int16be",
+    "int32",
+    "int32be",
+    "int8",
+    "int8be",
+    "istartswith",
+    "matches",
+    "meta",
+    "nocase",
+    "none",
+    "not",
+    "of",
+    "or",
+    "private",
+    "rule",
+    "startswith",
+    "strings",
+    "them",
+    "true",
+    "uint16",
+    "uint16be",
+    "uint32",
+    "uint32be",
+    "uint8",
+    "uint8be",
+    "wide",
+    "xor",
 ];
 
 /// One string of a parsed rule.
@@ -29,6 +74,8 @@ pub struct ParsedString {
     pub patterns: Vec<hex::Variant>,
     /// Scanner flags.
     pub flags: StringFlags,
+    /// Only its match at this offset counts (see `LogicString::fixed_offset`).
+    pub fixed_offset: Option<u64>,
 }
 
 /// One parsed rule.
@@ -124,9 +171,33 @@ struct RuleParse {
     name: String,
     strings: Vec<ParsedString>,
     referenced: Vec<bool>,
+    uses: Vec<Use>,
     probes: Vec<Probe>,
     reads_input: bool,
     depth: usize,
+}
+
+/// How a rule's condition uses one of its strings, for YARA's fixed-offset strings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Use {
+    #[default]
+    Unused,
+    /// Only as `$x at N`, always the same N.
+    OnlyAt(u64),
+    /// Any other way.
+    Other,
+}
+
+impl RuleParse {
+    /// Records a use of string `index`: `at` for `$x at N`, None for any other use.
+    fn used(&mut self, index: usize, at: Option<u64>) {
+        self.referenced[index] = true;
+        self.uses[index] = match (self.uses[index], at) {
+            (Use::Unused, Some(n)) => Use::OnlyAt(n),
+            (Use::OnlyAt(m), Some(n)) if m == n => Use::OnlyAt(n),
+            _ => Use::Other,
+        };
+    }
 }
 
 /// An expression and whether it is an integer (else a boolean).
@@ -172,7 +243,10 @@ impl Parser<'_> {
             self.advance();
             Ok(())
         } else {
-            Err(self.error(format!("expected `{punct}`, found {}", describe(self.tok()))))
+            Err(self.error(format!(
+                "expected `{punct}`, found {}",
+                describe(self.tok())
+            )))
         }
     }
 
@@ -204,7 +278,9 @@ impl Parser<'_> {
             }
             Tok::Punct("-") => Err(self.unsupported("arithmetic (negative numbers)")),
             Tok::Ident(_) | Tok::CountId(_) | Tok::OffsetId(_) | Tok::LengthId(_) => Err(self
-                .unsupported(&format!("a non-constant {what} (only integer literals are)"))),
+                .unsupported(&format!(
+                    "a non-constant {what} (only integer literals are)"
+                ))),
             other => Err(self.error(format!("expected {what}, found {}", describe(other)))),
         }
     }
@@ -302,6 +378,13 @@ impl Parser<'_> {
                 r.name
             )));
         }
+        for (string, use_) in r.strings.iter_mut().zip(&r.uses) {
+            let literal =
+                string.patterns.len() == 1 && string.patterns[0].1.iter().all(|&m| m == 0xff);
+            if let (Use::OnlyAt(at), true) = (use_, literal) {
+                string.fixed_offset = Some(*at);
+            }
+        }
         Ok(ParsedRule {
             name: r.name.clone(),
             tags,
@@ -354,13 +437,20 @@ impl Parser<'_> {
                     self.advance();
                     let flags = self.text_modifiers()?;
                     if bytes.is_empty() {
-                        return Err(Diagnostic::syntax(value_at.line, value_at.column, "empty text string"));
+                        return Err(Diagnostic::syntax(
+                            value_at.line,
+                            value_at.column,
+                            "empty text string",
+                        ));
                     }
                     if bytes.len() > MAX_STRING_BYTES {
                         return Err(Diagnostic::syntax(
                             value_at.line,
                             value_at.column,
-                            format!("text string of {} bytes; at most {MAX_STRING_BYTES}", bytes.len()),
+                            format!(
+                                "text string of {} bytes; at most {MAX_STRING_BYTES}",
+                                bytes.len()
+                            ),
                         ));
                     }
                     let mask = vec![0xff; bytes.len()];
@@ -369,6 +459,7 @@ impl Parser<'_> {
                         is_hex: false,
                         patterns: vec![(bytes, mask)],
                         flags,
+                        fixed_offset: None,
                     }
                 }
                 Tok::Hex(body) => {
@@ -385,6 +476,7 @@ impl Parser<'_> {
                         is_hex: true,
                         patterns: hex::compile(&body, value_at.line, value_at.column)?,
                         flags: StringFlags::default(),
+                        fixed_offset: None,
                     }
                 }
                 Tok::Regex => {
@@ -403,6 +495,7 @@ impl Parser<'_> {
             };
             r.strings.push(string);
             r.referenced.push(false);
+            r.uses.push(Use::Unused);
         }
         if r.strings.is_empty() {
             return Err(self.error("`strings:` declares no string"));
@@ -414,7 +507,13 @@ impl Parser<'_> {
         match self.tok() {
             Tok::Ident(w)
                 if [
-                    "ascii", "wide", "nocase", "fullword", "private", "xor", "base64",
+                    "ascii",
+                    "wide",
+                    "nocase",
+                    "fullword",
+                    "private",
+                    "xor",
+                    "base64",
                     "base64wide",
                 ]
                 .contains(&w.as_str()) =>
@@ -516,8 +615,14 @@ impl Parser<'_> {
             Tok::Punct(">=") => Comparison::Ge,
             Tok::Ident(w)
                 if [
-                    "contains", "icontains", "startswith", "istartswith", "endswith",
-                    "iendswith", "iequals", "matches",
+                    "contains",
+                    "icontains",
+                    "startswith",
+                    "istartswith",
+                    "endswith",
+                    "iendswith",
+                    "iequals",
+                    "matches",
                 ]
                 .contains(&w.as_str()) =>
             {
@@ -536,7 +641,10 @@ impl Parser<'_> {
                  a number)",
             ));
         }
-        Ok((Expr::Compare(op, Box::new(left.0), Box::new(right.0)), false))
+        Ok((
+            Expr::Compare(op, Box::new(left.0), Box::new(right.0)),
+            false,
+        ))
     }
 
     fn operand(&mut self, r: &mut RuleParse) -> Result<Typed, Diagnostic> {
@@ -603,13 +711,14 @@ impl Parser<'_> {
                 }
                 let name = format!("${name}");
                 let index = self.string_index(r, &name)?;
-                r.referenced[index] = true;
                 self.advance();
                 if self.is_word("at") {
                     self.advance();
                     let at = self.int("offset")?;
+                    r.used(index, Some(at as u64));
                     return Ok((self.probe(r, index, at, at), false));
                 }
+                r.used(index, None);
                 if self.is_word("in") {
                     self.advance();
                     let (lo, hi) = self.range()?;
@@ -620,7 +729,7 @@ impl Parser<'_> {
             Tok::CountId(name) => {
                 let name = format!("${name}");
                 let index = self.string_index(r, &name)?;
-                r.referenced[index] = true;
+                r.used(index, None);
                 self.advance();
                 if self.is_word("in") {
                     return Err(self.unsupported("`#x in (..)` counts in a range"));
@@ -664,7 +773,11 @@ impl Parser<'_> {
                 let offset = self.int("offset")?;
                 self.expect_punct(")")?;
                 r.reads_input = true;
-                let width = word[4..].trim_end_matches("be").parse::<u8>().expect("width") / 8;
+                let width = word[4..]
+                    .trim_end_matches("be")
+                    .parse::<u8>()
+                    .expect("width")
+                    / 8;
                 Ok((
                     Expr::Read {
                         offset: u64::try_from(offset).unwrap_or(u64::MAX),
@@ -680,7 +793,9 @@ impl Parser<'_> {
             "for" => Err(self.unsupported("`for` loops")),
             "entrypoint" => Err(self.unsupported("`entrypoint`")),
             "them" => Err(self.error("`them` is allowed only after `of`")),
-            _ if KEYWORDS.contains(&word) => Err(self.error(format!("unexpected keyword `{word}`"))),
+            _ if KEYWORDS.contains(&word) => {
+                Err(self.error(format!("unexpected keyword `{word}`")))
+            }
             _ => {
                 let next = self.tokens.get(self.pos + 1).map(|t| &t.tok);
                 if matches!(next, Some(Tok::Punct("." | "(" | "["))) {
@@ -691,7 +806,9 @@ impl Parser<'_> {
                     return Ok((Expr::Rule(index), false));
                 }
                 if self.skipped_names.contains(word) {
-                    return Err(self.unsupported(&format!("a reference to the skipped rule `{word}`")));
+                    return Err(
+                        self.unsupported(&format!("a reference to the skipped rule `{word}`"))
+                    );
                 }
                 Err(self.error(format!(
                     "undefined identifier `{word}` (rules must be defined before they are used)"
@@ -769,7 +886,7 @@ impl Parser<'_> {
             return Err(self.unsupported("`of ... in/at` ranges"));
         }
         for &s in &strings {
-            r.referenced[s as usize] = true;
+            r.used(s as usize, None);
         }
         Ok((Expr::Of { quantity, strings }, false))
     }

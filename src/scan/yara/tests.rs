@@ -42,14 +42,38 @@ fn compiles_rules_strings_and_conditions() {
 #[test]
 fn errors_name_line_column_and_construct() {
     let cases = [
-        ("rule a { strings: $a = /re/ condition: $a }", "1:24", "regular-expression"),
-        ("rule a {\n condition: for any i in (1..2) : (true) }", "2:13", "`for` loops"),
+        (
+            "rule a { strings: $a = /re/ condition: $a }",
+            "1:24",
+            "regular-expression",
+        ),
+        (
+            "rule a {\n condition: for any i in (1..2) : (true) }",
+            "2:13",
+            "`for` loops",
+        ),
         ("import \"pe\"\nrule a { condition: true }", "1:1", "import"),
-        ("rule a { strings: $a = \"x\" xor condition: $a }", "1:28", "xor"),
+        (
+            "rule a { strings: $a = \"x\" xor condition: $a }",
+            "1:28",
+            "xor",
+        ),
         ("rule a { condition: pe.is_dll() }", "1:21", "modules"),
-        ("rule a { strings: $a = \"x\" condition: @a[1] == 0 }", "1:39", "offsets"),
-        ("rule a { condition: filesize + 1 > 2 }", "1:30", "arithmetic"),
-        ("rule a { strings: $a = { 41 [2-] 42 } condition: $a }", "1:", "unbounded"),
+        (
+            "rule a { strings: $a = \"x\" condition: @a[1] == 0 }",
+            "1:39",
+            "offsets",
+        ),
+        (
+            "rule a { condition: filesize + 1 > 2 }",
+            "1:30",
+            "arithmetic",
+        ),
+        (
+            "rule a { strings: $a = { 41 [2-] 42 } condition: $a }",
+            "1:",
+            "unbounded",
+        ),
     ];
     for (src, place, what) in cases {
         let e = err(src);
@@ -60,14 +84,26 @@ fn errors_name_line_column_and_construct() {
     }
     for (src, what) in [
         ("rule a { condition: b }", "undefined identifier `b`"),
-        ("rule a { strings: $a = \"x\" $b = \"y\" condition: $a }", "`$b`"),
-        ("rule a { condition: true } rule a { condition: true }", "duplicate rule"),
+        (
+            "rule a { strings: $a = \"x\" $b = \"y\" condition: $a }",
+            "`$b`",
+        ),
+        (
+            "rule a { condition: true } rule a { condition: true }",
+            "duplicate rule",
+        ),
         ("rule a { strings: $a = \"\" condition: $a }", "empty text"),
         ("rule a { condition: $x }", "undefined string"),
         ("rule a { condition: true", "expected `}`"),
         ("rule and { condition: true }", "rule name"),
-        ("rule a { condition: filesize == true }", "integers on both sides"),
-        ("rule a { strings: $a = { 41 ( 42 } condition: $a }", "unterminated"),
+        (
+            "rule a { condition: filesize == true }",
+            "integers on both sides",
+        ),
+        (
+            "rule a { strings: $a = { 41 ( 42 } condition: $a }",
+            "unterminated",
+        ),
     ] {
         let e = err(src);
         assert!(matches!(e, Error::Parse { .. }), "{src}: {e}");
@@ -104,7 +140,11 @@ fn skip_option_lists_skipped_rules_and_their_dependents() {
 
 #[test]
 fn limits_are_enforced() {
-    let deep = format!("rule a {{ condition: {}true{} }}", "(".repeat(5000), ")".repeat(5000));
+    let deep = format!(
+        "rule a {{ condition: {}true{} }}",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
     assert!(err(&deep).to_string().contains("nested deeper"));
     let nots = format!("rule a {{ condition: {}true }}", "not ".repeat(5000));
     assert!(err(&nots).to_string().contains("nested deeper"));
