@@ -19,6 +19,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -472,10 +473,26 @@ public:
                                                 mask.empty() ? nullptr : mask.data(),
                                                 bytes.size(), flags));
     }
+    /// Compiles YARA source text; `flags` are `SPECRT_COMPILE_*` bits, `origin` names the
+    /// source in error messages ("origin:line:column: ...").
+    static RuleSet compile(std::string_view source, specrt_compile_flags flags = 0,
+                           const std::string &origin = "rules") {
+        specrt_ruleset *r = nullptr;
+        specrt_compile_options options{flags, origin.c_str()};
+        detail::check(specrt_ruleset_compile(source.data(), source.size(), &options, &r));
+        return RuleSet(r);
+    }
+    /// Rules left out by `compile` with SPECRT_COMPILE_SKIP_UNSUPPORTED.
+    std::vector<specrt_skipped_rule> skipped() const {
+        std::vector<specrt_skipped_rule> out(specrt_ruleset_skipped_count(get()));
+        for (size_t i = 0; i < out.size(); i++) detail::check(specrt_ruleset_skipped(get(), i, &out[i]));
+        return out;
+    }
     size_t size() const noexcept { return specrt_ruleset_string_count(get()); }
     specrt_ruleset *get() const noexcept { return handle_.get(); }
 
 private:
+    explicit RuleSet(specrt_ruleset *r) : handle_(r) {}
     detail::Owned<specrt_ruleset, specrt_ruleset_free> handle_;
 };
 
@@ -486,6 +503,12 @@ public:
     size_t size() const noexcept { return specrt_scan_result_match_count(get()); }
     const specrt_match *begin() const noexcept { return specrt_scan_result_matches(get()); }
     const specrt_match *end() const noexcept { return begin() + size(); }
+    /// Ids of the rules that matched, ascending.
+    std::vector<uint32_t> rules() const {
+        const uint32_t *ids = specrt_scan_result_rules(get());
+        return ids ? std::vector<uint32_t>(ids, ids + specrt_scan_result_rule_count(get()))
+                   : std::vector<uint32_t>();
+    }
     specrt_scan_summary summary() const {
         specrt_scan_summary s;
         detail::check(specrt_scan_result_summary(get(), &s));
@@ -507,6 +530,18 @@ public:
         handle_.reset(s);
     }
     bool has_gpu() const noexcept { return specrt_scanner_has_gpu(get()); }
+    /// Name, tags and modifiers of a rule compiled from YARA source.
+    specrt_rule_info rule_info(uint32_t rule_id) const {
+        specrt_rule_info info;
+        detail::check(specrt_scanner_rule_info(get(), rule_id, &info));
+        return info;
+    }
+    /// Name and kind of a string of such a rule.
+    specrt_string_info string_info(uint32_t rule_id, uint32_t string_id) const {
+        specrt_string_info info;
+        detail::check(specrt_scanner_string_info(get(), rule_id, string_id, &info));
+        return info;
+    }
     /// Scans `data`; `on_chunk(const specrt_match *, size_t)` may return false to stop.
     ScanResult scan(ByteSpan data,
                     const specrt_scan_options &options = specrt_scan_options_default()) const {

@@ -55,21 +55,28 @@ int main(int argc, char **argv) try {
     std::printf("specrt %s on %s (%s)\n", specrt::version().c_str(), ctx.adapter_info().name,
                 ctx.adapter_id().c_str());
 
-    // Scan the engine's asset bundle (here: a generated one) for leaked secrets.
-    specrt::RuleSet secrets;
-    secrets.add(1, 0, std::string("AKIA"));
-    secrets.add(2, 0, std::string("-----BEGIN RSA PRIVATE KEY-----"));
-    secrets.add(3, 0, std::string("password="), {}, SPECRT_STRING_NOCASE | SPECRT_STRING_WIDE | SPECRT_STRING_ASCII);
-    specrt::Scanner scanner(&ctx, secrets);
+    // Scan the engine's asset bundle (here: a generated one) for leaked secrets, with rules
+    // kept as YARA source.
+    const char *secret_rules = R"(
+        rule aws_access_key { strings: $k = "AKIA" condition: $k }
+        rule rsa_private_key { strings: $b = "-----BEGIN RSA PRIVATE KEY-----" condition: $b }
+        rule password { strings: $p = "password=" ascii wide nocase condition: #p >= 1 }
+        rule big_bundle_with_secret { condition: filesize > 512KB and (aws_access_key or password) }
+    )";
+    specrt::Scanner scanner(&ctx, specrt::RuleSet::compile(secret_rules, 0, "secrets.yar"));
     std::string bundle(1 << 20, '.');
     bundle.replace(1000, 20, "AKIAIOSFODNN7EXAMPLE");
     bundle.replace(500000, 16, "PassWord=hunter2");
     specrt::ScanResult found = scanner.scan(bundle);
     for (const specrt_match &m : found) {
-        std::printf("asset scan: rule %u at offset %llu\n", m.rule_id,
+        std::printf("asset scan: %s %s at offset %llu\n", scanner.rule_info(m.rule_id).name,
+                    scanner.string_info(m.rule_id, m.string_id).name,
                     static_cast<unsigned long long>(m.offset));
     }
-    if (found.size() != 2) throw std::runtime_error("the asset scan missed a planted secret");
+    for (uint32_t rule : found.rules()) std::printf("asset scan: rule %s matched\n", scanner.rule_info(rule).name);
+    if (found.size() != 2 || found.rules().size() != 3) {
+        throw std::runtime_error("the asset scan missed a planted secret");
+    }
 
     using specrt::size_rule;
     const auto per_tile = size_rule(0, 0, 1, 1, 512);  // one workgroup per 64 records

@@ -7,7 +7,7 @@ use crate::scan::rules::{StringFlags, MAX_STRING_BYTES};
 use std::collections::{HashMap, HashSet};
 
 /// Deepest nesting of condition expressions.
-const MAX_EXPR_DEPTH: usize = 256;
+const MAX_EXPR_DEPTH: usize = 128;
 
 /// Words that cannot name a rule.
 const KEYWORDS: &[&str] = &[
