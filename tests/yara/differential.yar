@@ -2110,7 +2110,7 @@ rule x86_push_r1x
 rule x86_xor_ret
 {
     strings:
-        $a = { 31 C0 ( C3 | 5B C3 | 48 83 C4 ?? C3 ) }
+        $a = { 31 C0 ( 5B | 5D | 48 83 C4 ?? ) C3 }
     condition:
         #a > 5
 }
@@ -2230,7 +2230,7 @@ rule x86_code_any
         $a = { 55 48 89 E5 }
         $b = { F3 0F 1E FA }
         $c = { 0F 1F 44 00 00 }
-        $d = { 31 C0 ( C3 | 5B C3 ) }
+        $d = { 31 C0 ( 5B | 5D ) C3 }
     condition:
         2 of them
 }
