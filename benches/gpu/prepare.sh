@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds everything a GPU machine needs to run specrt's GPU tests and benchmarks and copies it,
 # stripped, into .carry/ (git-ignored): Rust test and bench binaries, the C tests and examples
-# against the release static library, and the Vulkan loader packages (.deb) to unpack there.
+# against the release static library, the Vulkan loader packages (.deb) to unpack there, and
+# yara's packages.
 # Then, on the GPU machine, from the repository root: benches/gpu/run.sh OUT_DIR
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -9,7 +10,7 @@ carry=.carry
 rm -rf "$carry" && mkdir -p "$carry/bin" "$carry/debs"
 
 cargo build --release --lib
-for test in gpu_dispatch scan_backends scan_tuning; do
+for test in gpu_dispatch scan_backends scan_tuning yara_rules; do
   exe=$(cargo test --release --test "$test" --no-run --message-format=json 2>/dev/null |
     python3 -c 'import sys,json
 for l in sys.stdin:
@@ -38,10 +39,14 @@ cc -std=c99 $flags examples/c/scan.c $libs -o "$carry/bin/scan"
 cc -std=c99 $flags examples/c/engine_loop.c $libs -o "$carry/bin/engine_loop"
 # Static, as the C ABI timing targets are for an engine linking libspecrt.a.
 cc -std=c99 $flags benches/c/policy_bench.c target/release/libspecrt.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc -o "$carry/bin/policy_bench"
+cc -std=c99 -O2 tests/yara/gen_corpus.c -o "$carry/bin/gen_corpus"
 strip "$carry"/bin/* 2>/dev/null || true
 
 o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
 mkdir -p /tmp/amd64/partial
 apt-get $o update -qq
 (cd "$carry/debs" && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 2>/dev/null)
+# yara, the differential test's oracle and the CPU anchor, unpacked into its own prefix there.
+mkdir -p "$carry/yara-debs"
+(cd "$carry/yara-debs" && apt-get $o download yara libyara9 libjansson4 libmagic1 libssl3 2>/dev/null)
 du -sh "$carry"

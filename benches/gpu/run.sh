@@ -8,6 +8,12 @@ out=${1:?usage: run.sh OUT_DIR}
 mkdir -p "$out"
 for f in .carry/debs/*.deb; do dpkg -x "$f" /; done
 ldconfig
+yara_root=$(pwd)/.carry/yara-root
+for f in .carry/yara-debs/*.deb; do dpkg -x "$f" "$yara_root"; done
+mkdir -p "$yara_root/wrap"
+printf '#!/bin/sh\nLD_LIBRARY_PATH=%s/usr/lib/x86_64-linux-gnu exec %s/usr/bin/yara "$@"\n' \
+  "$yara_root" "$yara_root" > "$yara_root/wrap/yara"
+chmod +x "$yara_root/wrap/yara"
 if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ] &&
    [ ! -f /usr/share/vulkan/icd.d/nvidia_icd.json ] && [ ! -f /etc/vulkan/icd.d/nvidia_icd.json ]; then
   export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
@@ -21,6 +27,7 @@ run() { echo "== $*"; "$@" || { echo "FAILED: $*"; status=1; }; }
   run "$bin/gpu_dispatch_rs"
   run "$bin/scan_backends_rs"
   run "$bin/scan_tuning_rs"
+  run "$bin/yara_rules_rs"
   scratch=$(mktemp -d)
   run "$bin/gpu_dispatch_c" "$scratch" examples/kernels
   run "$bin/scan_test_c" "$scratch" examples/kernels
@@ -28,10 +35,14 @@ run() { echo "== $*"; "$@" || { echo "FAILED: $*"; status=1; }; }
   run "$bin/scan"
   run "$bin/engine_loop" "$scratch/engine.toml"
   run "$bin/engine_loop" "$scratch/engine.toml"
+  PATH=$yara_root/wrap:$PATH GEN_CORPUS=$bin/gen_corpus \
+    run tests/yara/differential.sh "$bin/scan" "$scratch/differential"
 } > "$out/tests.log" 2>&1
 policy=$(SPECRT_C_BENCH=$bin/policy_bench "$bin/bench_policy" --bench 2>>"$out/bench.err")
 dispatch=$("$bin/bench_dispatch" --bench 2>>"$out/bench.err")
 scan=$("$bin/bench_scan" --bench 2>>"$out/bench.err")
 printf '{"policy": %s, "dispatch": %s, "scan": %s}\n' "$policy" "$dispatch" "$scan" > "$out/bench.json"
-grep -E "^(==|FAILED|test result|gpu_dispatch|scan_test|adapter|scanned)" "$out/tests.log"; cat "$out/bench.json"
+benches/gpu/yara_compare.sh "$bin/scan" "$yara_root/wrap/yara" "$out/yara" \
+  "${YARA_COMPARE_MB:-300}" "$(nproc)" > "$out/yara.log" 2>&1 || status=1
+grep -E "^(==|FAILED|test result|gpu_dispatch|scan_test|adapter|scanned|differential)" "$out/tests.log"; cat "$out/bench.json" "$out/yara.log"
 exit $status

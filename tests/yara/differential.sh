@@ -4,7 +4,7 @@
 # GPU fused, GPU serial and GPU adaptive with small chunks). Rule-level and string-level output
 # must be identical after sorting.
 #
-# Usage: tests/yara/differential.sh SCAN_BINARY WORK_DIR
+# Usage: tests/yara/differential.sh SCAN_BINARY WORK_DIR  (GEN_CORPUS: a prebuilt generator)
 set -euo pipefail
 scan=$1
 work=$2
@@ -13,8 +13,12 @@ rules=$here/differential.yar
 
 command -v yara >/dev/null || { echo "differential: yara is not installed (apt-get install yara)" >&2; exit 1; }
 mkdir -p "$work/corpus"
-${CC:-cc} -std=c99 -O2 -Wall -Wextra -Werror "$here/gen_corpus.c" -o "$work/gen_corpus"
-"$work/gen_corpus" "$work/corpus"
+gen=${GEN_CORPUS:-}
+if [ -z "$gen" ]; then
+  gen=$work/gen_corpus
+  ${CC:-cc} -std=c99 -O2 -Wall -Wextra -Werror "$here/gen_corpus.c" -o "$gen"
+fi
+"$gen" "$work/corpus"
 
 files=()
 for f in "$work"/corpus/*; do files+=("$f"); done
