@@ -30,21 +30,25 @@ global rule any_file
     condition:
         filesize >= 0
 }
+
 private rule is_elf
 {
     condition:
         uint32(0) == 0x464C457F
 }
+
 private rule is_mz
 {
     condition:
         uint16(0) == 0x5A4D
 }
+
 private rule has_pe_sig
 {
     condition:
         is_mz and uint32(0x3C) == 0x80 and uint32(0x80) == 0x00004550
 }
+
 rule hdr_elf : elf header
 {
     meta:
@@ -54,68 +58,82 @@ rule hdr_elf : elf header
     condition:
         is_elf
 }
+
 rule hdr_elf_be : elf
 {
     condition:
         uint32be(0) == 0x7F454C46
 }
+
 rule hdr_elf_bytes
 {
     condition:
         uint8(0) == 0x7F and uint8(1) == 69 and uint8(2) == 76 and uint8(3) == 70
 }
+
 rule hdr_elf64_lsb
 {
     condition:
         is_elf and uint8(4) == 2 and uint8(5) == 1 and uint8(6) == 1
 }
+
 rule hdr_elf_x86_64
 {
     condition:
-        is_elf and uint16(18) == 0x3E and uint32(20) == 1
+        is_elf /* e_machine */ and uint16(18) == 0x3E and // EM_X86_64
+        uint32(20) == 1 /* e_version */
 }
+
 // PIE executables are ET_DYN
 rule hdr_elf_dyn
 {
     condition:
         is_elf and uint16(16) == 3
 }
+
 // gcc-12 is a non-PIE ET_EXEC
 rule hdr_elf_exec
 {
     condition:
         is_elf and uint16(16) == 2
 }
+
 rule hdr_elf_be_type
 {
     condition:
         uint16be(16) == 0x0300 and uint16be(18) == 0x3E00
 }
+
 rule hdr_elf_phoff
 {
     condition:
         is_elf and uint32(32) == 64 and uint32(36) == 0
 }
+
 rule hdr_elf_ehsize
 {
     condition:
         is_elf and uint16(52) == 0x40 and uint16(54) == 0x38
 }
+
 rule hdr_mz : pe
 {
     condition:
         is_mz
 }
+
 rule hdr_mz_be
 {
     condition:
         uint16be(0) == 0x4D5A
 }
+
 rule hdr_mz_decimal
 {
     condition:
         uint16(0) == 23117 and filesize > 64
 }
+
 rule hdr_pe : pe
 {
     meta:
@@ -123,88 +141,104 @@ rule hdr_pe : pe
     condition:
         has_pe_sig and uint16(0x84) == 0x8664
 }
+
 rule hdr_pe_be
 {
     condition:
         uint32be(0x80) == 0x50450000 and uint16be(0x84) == 0x6486
 }
+
 rule hdr_pe_sections
 {
     condition:
         has_pe_sig and uint16(0x86) == 6 and uint32(0x188) == 0x7865742E
 }
+
 // A rule reference is a plain boolean: true for the tiny files too.
 rule hdr_not_elf
 {
     condition:
         not is_elf
 }
+
 // uint32(0) is undefined on files shorter than 4 bytes: 'not undefined' is false there.
 rule hdr_not_elf_direct
 {
     condition:
         not (uint32(0) == 0x464C457F)
 }
+
 // False on the 0-, 1- and 3-byte files (undefined != ... is false).
 rule hdr_magic_ne_small
 {
     condition:
         uint32(0) != 0x464C457F and filesize < 8KB
 }
+
 // 02_three.bin: uint16(0) defined, uint32(0) not.
 rule hdr_tiny_mz
 {
     condition:
         uint16(0) == 0x5A4D and filesize < 4
 }
+
 rule hdr_tiny_mz_u8
 {
     condition:
         uint8(2) == 0x90 and uint8(0) == 77 and filesize == 3
 }
+
 rule hdr_first_byte_M
 {
     condition:
         uint8(0) == 77
 }
+
 rule hdr_random_magic
 {
     condition:
         uint32be(0) == 0x89524E44 and uint32(4) == 0x0A1A0A0D
 }
+
 // 05_utf16le.txt starts FF FE
 rule hdr_bom_le
 {
     condition:
         uint16(0) == 0xFEFF
 }
+
 rule hdr_bom_be_view
 {
     condition:
         uint16be(0) == 0xFFFE and uint8(1) == 0xFE
 }
+
 rule hdr_high_first_dword
 {
     condition:
         uint32be(0) >= 0x80000000
 }
+
 // Undefined (false) on the empty file.
 rule hdr_low_first_byte
 {
     condition:
         uint8(0) < 0x20
 }
+
 // 06_boundaries.bin starts with '-'
 rule hdr_u8_le
 {
     condition:
         uint8(0) <= 0x2D and uint8(0) > 0x2C
 }
+
 rule hdr_u16_range
 {
     condition:
         uint16(0) > 0x6000 and uint16(0) < 0x7000
 }
+
 
 // ======================================================================
 // Undefined values: reads past the end of the file
@@ -215,17 +249,20 @@ rule oob_or
     condition:
         uint32(2097150) == 0 or filesize == 2MB
 }
+
 // 'undefined and X' is false, so 'not (...)' is true for every file.
 rule oob_not_and
 {
     condition:
         not (uint32(2097150) == 0 and filesize > 0)
 }
+
 rule oob_u16_last
 {
     condition:
         filesize == 2MB and uint16(2097150) != 0x0000 and uint8(2097151) != 0x100
 }
+
 // 01_one.bin: uint8(1) undefined, uint8(0) == 'M'
 rule oob_u8_tiny
 {
@@ -233,13 +270,15 @@ rule oob_u8_tiny
         uint8(1) == 0x5A or uint8(0) == 0x4D
 }
 
+
 // ======================================================================
 // Strings typical of ELF binaries
 // ======================================================================
-// yara only looks for a literal string (text, or hex without wildcards/jumps)
-// at N when its sole use is a single "$a at N": -s then shows just that match.
-// Every "at" rule below also uses the string another way (#a, $a) so that
-// yara reports all matches, as specrt does.
+// yara only looks for a literal string (text with any modifiers, or hex
+// without wildcards / jumps / alternatives) at N when its only use in the
+// condition is "$a at N" (one N): -s then shows just that match. Every "at"
+// rule outside the "Fixed-offset strings" section also uses the string
+// another way (#a, $a), so its output does not depend on that.
 rule elf_sections_basic : elf
 {
     strings:
@@ -250,6 +289,7 @@ rule elf_sections_basic : elf
     condition:
         all of them
 }
+
 rule elf_sections_fullword
 {
     strings:
@@ -259,6 +299,7 @@ rule elf_sections_fullword
     condition:
         all of them
 }
+
 rule elf_dynsym
 {
     strings:
@@ -268,6 +309,7 @@ rule elf_dynsym
     condition:
         2 of them
 }
+
 // ".eh_frame" also matches inside ".eh_frame_hdr".
 rule elf_eh_frame
 {
@@ -277,6 +319,7 @@ rule elf_eh_frame
     condition:
         #a >= 2 and $b
 }
+
 rule elf_gnu_version
 {
     strings:
@@ -285,6 +328,7 @@ rule elf_gnu_version
     condition:
         #a >= 2 and #b >= 1
 }
+
 rule elf_build_id_name
 {
     strings:
@@ -292,6 +336,7 @@ rule elf_build_id_name
     condition:
         $a
 }
+
 rule elf_init_fini
 {
     strings:
@@ -300,6 +345,7 @@ rule elf_init_fini
     condition:
         any of them
 }
+
 rule elf_comment_section
 {
     strings:
@@ -308,6 +354,7 @@ rule elf_comment_section
     condition:
         $a and $b
 }
+
 rule elf_plt_got
 {
     strings:
@@ -318,6 +365,7 @@ rule elf_plt_got
     condition:
         3 of them
 }
+
 rule glibc_prefix_count
 {
     strings:
@@ -325,6 +373,7 @@ rule glibc_prefix_count
     condition:
         #a > 3
 }
+
 // 12_elf.bin has exactly three.
 rule glibc_prefix_exact3
 {
@@ -333,6 +382,7 @@ rule glibc_prefix_exact3
     condition:
         #a == 3
 }
+
 rule glibc_prefix_ne
 {
     strings:
@@ -340,6 +390,7 @@ rule glibc_prefix_ne
     condition:
         #a != 3 and #a != 0
 }
+
 rule glibc_225
 {
     strings:
@@ -347,6 +398,7 @@ rule glibc_225
     condition:
         $a
 }
+
 rule glibc_234
 {
     strings:
@@ -354,6 +406,7 @@ rule glibc_234
     condition:
         $a
 }
+
 rule glibc_private
 {
     strings:
@@ -361,6 +414,7 @@ rule glibc_private
     condition:
         $a
 }
+
 rule glibc_versions_set
 {
     strings:
@@ -372,6 +426,7 @@ rule glibc_versions_set
     condition:
         3 of ($v*)
 }
+
 rule libc_start_main
 {
     strings:
@@ -379,6 +434,7 @@ rule libc_start_main
     condition:
         is_elf and $a
 }
+
 rule libc_start_main_wide
 {
     strings:
@@ -386,6 +442,7 @@ rule libc_start_main_wide
     condition:
         $a
 }
+
 rule crt_symbols
 {
     strings:
@@ -396,6 +453,7 @@ rule crt_symbols
     condition:
         3 of them
 }
+
 rule stack_chk
 {
     strings:
@@ -403,6 +461,7 @@ rule stack_chk
     condition:
         $a
 }
+
 rule gcc_debian
 {
     strings:
@@ -410,6 +469,7 @@ rule gcc_debian
     condition:
         $a
 }
+
 rule gcc_debian_full
 {
     strings:
@@ -417,6 +477,7 @@ rule gcc_debian_full
     condition:
         #a == 1
 }
+
 rule ld_interp
 {
     strings:
@@ -424,6 +485,7 @@ rule ld_interp
     condition:
         $a in (0..1024)
 }
+
 rule ld_interp_at
 {
     strings:
@@ -431,6 +493,7 @@ rule ld_interp_at
     condition:
         $a at 0x318 and #a >= 1
 }
+
 rule libc_so
 {
     strings:
@@ -438,6 +501,7 @@ rule libc_so
     condition:
         $a
 }
+
 rule libstdcxx
 {
     strings:
@@ -445,6 +509,7 @@ rule libstdcxx
     condition:
         $a
 }
+
 rule libm_or_libz
 {
     strings:
@@ -453,6 +518,7 @@ rule libm_or_libz
     condition:
         any of them
 }
+
 rule no_libpthread
 {
     strings:
@@ -461,6 +527,7 @@ rule no_libpthread
     condition:
         none of them
 }
+
 rule usage_line
 {
     strings:
@@ -468,6 +535,7 @@ rule usage_line
     condition:
         $a
 }
+
 rule usage_line_lc
 {
     strings:
@@ -475,6 +543,7 @@ rule usage_line_lc
     condition:
         $a
 }
+
 rule try_help
 {
     strings:
@@ -483,6 +552,7 @@ rule try_help
     condition:
         $a or $b
 }
+
 rule gnu_copyright
 {
     strings:
@@ -491,6 +561,7 @@ rule gnu_copyright
     condition:
         all of them
 }
+
 rule gpl_license
 {
     strings:
@@ -499,6 +570,7 @@ rule gpl_license
     condition:
         any of them
 }
+
 rule no_warranty
 {
     strings:
@@ -507,6 +579,7 @@ rule no_warranty
     condition:
         $a or #b > 2
 }
+
 rule report_bugs
 {
     strings:
@@ -514,6 +587,7 @@ rule report_bugs
     condition:
         $a
 }
+
 rule written_by
 {
     strings:
@@ -521,6 +595,7 @@ rule written_by
     condition:
         $a
 }
+
 rule invalid_option
 {
     strings:
@@ -529,6 +604,7 @@ rule invalid_option
     condition:
         any of them
 }
+
 rule locale_dir
 {
     strings:
@@ -536,6 +612,7 @@ rule locale_dir
     condition:
         $a
 }
+
 rule posix_env
 {
     strings:
@@ -545,25 +622,28 @@ rule posix_env
     condition:
         2 of them
 }
+
 rule libc_funcs
 {
     strings:
-        $m = "malloc" fullword
+        $m = "malloc" fullword // allocation
         $c = "memcpy" fullword
         $l = "strlen" fullword
         $f = "fprintf" fullword
     condition:
         all of them
 }
+
 rule std_streams
 {
     strings:
-        $a = "stderr" fullword
+        $a = "stderr" /* stream */ fullword
         $b = "stdout" fullword
         $c = "stdin" fullword
     condition:
         2 of them
 }
+
 rule getenv_sym
 {
     strings:
@@ -571,6 +651,7 @@ rule getenv_sym
     condition:
         #a >= 1
 }
+
 rule pthread_syms
 {
     strings:
@@ -579,6 +660,7 @@ rule pthread_syms
     condition:
         $a or $b
 }
+
 rule dl_syms
 {
     strings:
@@ -587,6 +669,7 @@ rule dl_syms
     condition:
         all of them
 }
+
 rule cmake_marker
 {
     strings:
@@ -595,6 +678,7 @@ rule cmake_marker
     condition:
         #a > 100 and $b
 }
+
 rule git_marker
 {
     strings:
@@ -603,6 +687,7 @@ rule git_marker
     condition:
         all of them
 }
+
 rule perl_marker
 {
     strings:
@@ -611,6 +696,7 @@ rule perl_marker
     condition:
         all of them
 }
+
 rule bash_marker
 {
     strings:
@@ -619,6 +705,7 @@ rule bash_marker
     condition:
         $a and $b
 }
+
 rule binutils_marker
 {
     strings:
@@ -627,6 +714,7 @@ rule binutils_marker
     condition:
         any of them
 }
+
 rule version_help_opts
 {
     strings:
@@ -635,6 +723,7 @@ rule version_help_opts
     condition:
         all of them
 }
+
 // NT_GNU_BUILD_ID note header
 rule note_build_id
 {
@@ -643,6 +732,7 @@ rule note_build_id
     condition:
         $a
 }
+
 rule note_property
 {
     strings:
@@ -650,6 +740,7 @@ rule note_property
     condition:
         $a
 }
+
 rule note_abi_tag
 {
     strings:
@@ -657,6 +748,7 @@ rule note_abi_tag
     condition:
         $a
 }
+
 rule exit_newline
 {
     strings:
@@ -664,6 +756,7 @@ rule exit_newline
     condition:
         #a >= 2
 }
+
 rule help_text_cols
 {
     strings:
@@ -671,6 +764,7 @@ rule help_text_cols
     condition:
         $a
 }
+
 
 // ======================================================================
 // Every modifier combination, five words
@@ -682,6 +776,7 @@ rule mod_usage_plain
     condition:
         $a
 }
+
 rule mod_usage_ascii
 {
     strings:
@@ -689,6 +784,7 @@ rule mod_usage_ascii
     condition:
         #a >= 2
 }
+
 rule mod_usage_wide
 {
     strings:
@@ -696,6 +792,7 @@ rule mod_usage_wide
     condition:
         any of them
 }
+
 rule mod_usage_aw
 {
     strings:
@@ -703,6 +800,7 @@ rule mod_usage_aw
     condition:
         #a > 10
 }
+
 rule mod_usage_nc
 {
     strings:
@@ -710,6 +808,7 @@ rule mod_usage_nc
     condition:
         #a != 0
 }
+
 rule mod_usage_anc
 {
     strings:
@@ -717,6 +816,7 @@ rule mod_usage_anc
     condition:
         $a
 }
+
 rule mod_usage_wnc
 {
     strings:
@@ -724,6 +824,7 @@ rule mod_usage_wnc
     condition:
         #a >= 2
 }
+
 rule mod_usage_awnc
 {
     strings:
@@ -731,6 +832,7 @@ rule mod_usage_awnc
     condition:
         any of them
 }
+
 rule mod_usage_fw
 {
     strings:
@@ -738,6 +840,7 @@ rule mod_usage_fw
     condition:
         #a > 10
 }
+
 rule mod_usage_wfw
 {
     strings:
@@ -745,6 +848,7 @@ rule mod_usage_wfw
     condition:
         #a != 0
 }
+
 rule mod_usage_awfw
 {
     strings:
@@ -752,6 +856,7 @@ rule mod_usage_awfw
     condition:
         $a
 }
+
 rule mod_usage_ncfw
 {
     strings:
@@ -759,6 +864,7 @@ rule mod_usage_ncfw
     condition:
         #a >= 2
 }
+
 rule mod_usage_wncfw
 {
     strings:
@@ -766,6 +872,7 @@ rule mod_usage_wncfw
     condition:
         any of them
 }
+
 rule mod_usage_awncfw
 {
     strings:
@@ -773,6 +880,7 @@ rule mod_usage_awncfw
     condition:
         #a > 10
 }
+
 rule mod_usage_afw
 {
     strings:
@@ -780,6 +888,7 @@ rule mod_usage_afw
     condition:
         #a != 0
 }
+
 rule mod_usage_ancfw
 {
     strings:
@@ -787,6 +896,7 @@ rule mod_usage_ancfw
     condition:
         $a
 }
+
 rule mod_help_plain
 {
     strings:
@@ -794,6 +904,7 @@ rule mod_help_plain
     condition:
         #a >= 2
 }
+
 rule mod_help_ascii
 {
     strings:
@@ -801,6 +912,7 @@ rule mod_help_ascii
     condition:
         any of them
 }
+
 rule mod_help_wide
 {
     strings:
@@ -808,6 +920,7 @@ rule mod_help_wide
     condition:
         #a > 10
 }
+
 rule mod_help_aw
 {
     strings:
@@ -815,6 +928,7 @@ rule mod_help_aw
     condition:
         #a != 0
 }
+
 rule mod_help_nc
 {
     strings:
@@ -822,6 +936,7 @@ rule mod_help_nc
     condition:
         $a
 }
+
 rule mod_help_anc
 {
     strings:
@@ -829,6 +944,7 @@ rule mod_help_anc
     condition:
         #a >= 2
 }
+
 rule mod_help_wnc
 {
     strings:
@@ -836,6 +952,7 @@ rule mod_help_wnc
     condition:
         any of them
 }
+
 rule mod_help_awnc
 {
     strings:
@@ -843,6 +960,7 @@ rule mod_help_awnc
     condition:
         #a > 10
 }
+
 rule mod_help_fw
 {
     strings:
@@ -850,6 +968,7 @@ rule mod_help_fw
     condition:
         #a != 0
 }
+
 rule mod_help_wfw
 {
     strings:
@@ -857,6 +976,7 @@ rule mod_help_wfw
     condition:
         $a
 }
+
 rule mod_help_awfw
 {
     strings:
@@ -864,6 +984,7 @@ rule mod_help_awfw
     condition:
         #a >= 2
 }
+
 rule mod_help_ncfw
 {
     strings:
@@ -871,6 +992,7 @@ rule mod_help_ncfw
     condition:
         any of them
 }
+
 rule mod_help_wncfw
 {
     strings:
@@ -878,6 +1000,7 @@ rule mod_help_wncfw
     condition:
         #a > 10
 }
+
 rule mod_help_awncfw
 {
     strings:
@@ -885,6 +1008,7 @@ rule mod_help_awncfw
     condition:
         #a != 0
 }
+
 rule mod_help_afw
 {
     strings:
@@ -892,6 +1016,7 @@ rule mod_help_afw
     condition:
         $a
 }
+
 rule mod_help_ancfw
 {
     strings:
@@ -899,6 +1024,7 @@ rule mod_help_ancfw
     condition:
         #a >= 2
 }
+
 rule mod_error_plain
 {
     strings:
@@ -906,6 +1032,7 @@ rule mod_error_plain
     condition:
         any of them
 }
+
 rule mod_error_ascii
 {
     strings:
@@ -913,6 +1040,7 @@ rule mod_error_ascii
     condition:
         #a > 10
 }
+
 rule mod_error_wide
 {
     strings:
@@ -920,6 +1048,7 @@ rule mod_error_wide
     condition:
         #a != 0
 }
+
 rule mod_error_aw
 {
     strings:
@@ -927,6 +1056,7 @@ rule mod_error_aw
     condition:
         $a
 }
+
 rule mod_error_nc
 {
     strings:
@@ -934,6 +1064,7 @@ rule mod_error_nc
     condition:
         #a >= 2
 }
+
 rule mod_error_anc
 {
     strings:
@@ -941,6 +1072,7 @@ rule mod_error_anc
     condition:
         any of them
 }
+
 rule mod_error_wnc
 {
     strings:
@@ -948,6 +1080,7 @@ rule mod_error_wnc
     condition:
         #a > 10
 }
+
 rule mod_error_awnc
 {
     strings:
@@ -955,6 +1088,7 @@ rule mod_error_awnc
     condition:
         #a != 0
 }
+
 rule mod_error_fw
 {
     strings:
@@ -962,6 +1096,7 @@ rule mod_error_fw
     condition:
         $a
 }
+
 rule mod_error_wfw
 {
     strings:
@@ -969,6 +1104,7 @@ rule mod_error_wfw
     condition:
         #a >= 2
 }
+
 rule mod_error_awfw
 {
     strings:
@@ -976,6 +1112,7 @@ rule mod_error_awfw
     condition:
         any of them
 }
+
 rule mod_error_ncfw
 {
     strings:
@@ -983,6 +1120,7 @@ rule mod_error_ncfw
     condition:
         #a > 10
 }
+
 rule mod_error_wncfw
 {
     strings:
@@ -990,6 +1128,7 @@ rule mod_error_wncfw
     condition:
         #a != 0
 }
+
 rule mod_error_awncfw
 {
     strings:
@@ -997,6 +1136,7 @@ rule mod_error_awncfw
     condition:
         $a
 }
+
 rule mod_error_afw
 {
     strings:
@@ -1004,6 +1144,7 @@ rule mod_error_afw
     condition:
         #a >= 2
 }
+
 rule mod_error_ancfw
 {
     strings:
@@ -1011,6 +1152,7 @@ rule mod_error_ancfw
     condition:
         any of them
 }
+
 rule mod_version_plain
 {
     strings:
@@ -1018,6 +1160,7 @@ rule mod_version_plain
     condition:
         #a > 10
 }
+
 rule mod_version_ascii
 {
     strings:
@@ -1025,6 +1168,7 @@ rule mod_version_ascii
     condition:
         #a != 0
 }
+
 rule mod_version_wide
 {
     strings:
@@ -1032,6 +1176,7 @@ rule mod_version_wide
     condition:
         $a
 }
+
 rule mod_version_aw
 {
     strings:
@@ -1039,6 +1184,7 @@ rule mod_version_aw
     condition:
         #a >= 2
 }
+
 rule mod_version_nc
 {
     strings:
@@ -1046,6 +1192,7 @@ rule mod_version_nc
     condition:
         any of them
 }
+
 rule mod_version_anc
 {
     strings:
@@ -1053,6 +1200,7 @@ rule mod_version_anc
     condition:
         #a > 10
 }
+
 rule mod_version_wnc
 {
     strings:
@@ -1060,6 +1208,7 @@ rule mod_version_wnc
     condition:
         #a != 0
 }
+
 rule mod_version_awnc
 {
     strings:
@@ -1067,6 +1216,7 @@ rule mod_version_awnc
     condition:
         $a
 }
+
 rule mod_version_fw
 {
     strings:
@@ -1074,6 +1224,7 @@ rule mod_version_fw
     condition:
         #a >= 2
 }
+
 rule mod_version_wfw
 {
     strings:
@@ -1081,6 +1232,7 @@ rule mod_version_wfw
     condition:
         any of them
 }
+
 rule mod_version_awfw
 {
     strings:
@@ -1088,6 +1240,7 @@ rule mod_version_awfw
     condition:
         #a > 10
 }
+
 rule mod_version_ncfw
 {
     strings:
@@ -1095,6 +1248,7 @@ rule mod_version_ncfw
     condition:
         #a != 0
 }
+
 rule mod_version_wncfw
 {
     strings:
@@ -1102,6 +1256,7 @@ rule mod_version_wncfw
     condition:
         $a
 }
+
 rule mod_version_awncfw
 {
     strings:
@@ -1109,6 +1264,7 @@ rule mod_version_awncfw
     condition:
         #a >= 2
 }
+
 rule mod_version_afw
 {
     strings:
@@ -1116,6 +1272,7 @@ rule mod_version_afw
     condition:
         any of them
 }
+
 rule mod_version_ancfw
 {
     strings:
@@ -1123,6 +1280,7 @@ rule mod_version_ancfw
     condition:
         #a > 10
 }
+
 rule mod_copyright_plain
 {
     strings:
@@ -1130,6 +1288,7 @@ rule mod_copyright_plain
     condition:
         #a != 0
 }
+
 rule mod_copyright_ascii
 {
     strings:
@@ -1137,6 +1296,7 @@ rule mod_copyright_ascii
     condition:
         $a
 }
+
 rule mod_copyright_wide
 {
     strings:
@@ -1144,6 +1304,7 @@ rule mod_copyright_wide
     condition:
         #a >= 2
 }
+
 rule mod_copyright_aw
 {
     strings:
@@ -1151,6 +1312,7 @@ rule mod_copyright_aw
     condition:
         any of them
 }
+
 rule mod_copyright_nc
 {
     strings:
@@ -1158,6 +1320,7 @@ rule mod_copyright_nc
     condition:
         #a > 10
 }
+
 rule mod_copyright_anc
 {
     strings:
@@ -1165,6 +1328,7 @@ rule mod_copyright_anc
     condition:
         #a != 0
 }
+
 rule mod_copyright_wnc
 {
     strings:
@@ -1172,6 +1336,7 @@ rule mod_copyright_wnc
     condition:
         $a
 }
+
 rule mod_copyright_awnc
 {
     strings:
@@ -1179,6 +1344,7 @@ rule mod_copyright_awnc
     condition:
         #a >= 2
 }
+
 rule mod_copyright_fw
 {
     strings:
@@ -1186,6 +1352,7 @@ rule mod_copyright_fw
     condition:
         any of them
 }
+
 rule mod_copyright_wfw
 {
     strings:
@@ -1193,6 +1360,7 @@ rule mod_copyright_wfw
     condition:
         #a > 10
 }
+
 rule mod_copyright_awfw
 {
     strings:
@@ -1200,6 +1368,7 @@ rule mod_copyright_awfw
     condition:
         #a != 0
 }
+
 rule mod_copyright_ncfw
 {
     strings:
@@ -1207,6 +1376,7 @@ rule mod_copyright_ncfw
     condition:
         $a
 }
+
 rule mod_copyright_wncfw
 {
     strings:
@@ -1214,6 +1384,7 @@ rule mod_copyright_wncfw
     condition:
         #a >= 2
 }
+
 rule mod_copyright_awncfw
 {
     strings:
@@ -1221,6 +1392,7 @@ rule mod_copyright_awncfw
     condition:
         any of them
 }
+
 rule mod_copyright_afw
 {
     strings:
@@ -1228,6 +1400,7 @@ rule mod_copyright_afw
     condition:
         #a > 10
 }
+
 rule mod_copyright_ancfw
 {
     strings:
@@ -1235,6 +1408,7 @@ rule mod_copyright_ancfw
     condition:
         #a != 0
 }
+
 
 // ======================================================================
 // Escapes in text strings
@@ -1246,6 +1420,7 @@ rule esc_quote
     condition:
         $a
 }
+
 rule esc_quote_nocase
 {
     strings:
@@ -1253,6 +1428,7 @@ rule esc_quote_nocase
     condition:
         $a
 }
+
 rule esc_backslash
 {
     strings:
@@ -1260,6 +1436,7 @@ rule esc_backslash
     condition:
         $a
 }
+
 rule esc_backslash_fw
 {
     strings:
@@ -1267,6 +1444,7 @@ rule esc_backslash_fw
     condition:
         $a
 }
+
 rule esc_tab
 {
     strings:
@@ -1274,6 +1452,7 @@ rule esc_tab
     condition:
         $a
 }
+
 rule esc_tab_wide
 {
     strings:
@@ -1281,6 +1460,7 @@ rule esc_tab_wide
     condition:
         $a
 }
+
 rule esc_crlf
 {
     strings:
@@ -1288,6 +1468,7 @@ rule esc_crlf
     condition:
         #a > 5
 }
+
 rule esc_crlf_line
 {
     strings:
@@ -1295,6 +1476,7 @@ rule esc_crlf_line
     condition:
         $a
 }
+
 rule esc_hex_elf
 {
     strings:
@@ -1302,6 +1484,7 @@ rule esc_hex_elf
     condition:
         $a at 0 or #a > 1
 }
+
 rule esc_hex_elf_upper
 {
     strings:
@@ -1309,6 +1492,7 @@ rule esc_hex_elf_upper
     condition:
         $a and not ($a at 0)
 }
+
 rule esc_nul_bytes
 {
     strings:
@@ -1316,6 +1500,7 @@ rule esc_nul_bytes
     condition:
         $a
 }
+
 rule esc_pe_sig
 {
     strings:
@@ -1323,6 +1508,7 @@ rule esc_pe_sig
     condition:
         $a
 }
+
 rule esc_high_bytes
 {
     strings:
@@ -1330,6 +1516,7 @@ rule esc_high_bytes
     condition:
         $a
 }
+
 rule esc_high_nocase
 {
     strings:
@@ -1337,6 +1524,7 @@ rule esc_high_nocase
     condition:
         $a
 }
+
 rule esc_dos_stub
 {
     strings:
@@ -1344,6 +1532,7 @@ rule esc_dos_stub
     condition:
         $a in (0x40..0x80)
 }
+
 rule esc_nul_usage
 {
     strings:
@@ -1351,6 +1540,7 @@ rule esc_nul_usage
     condition:
         $a
 }
+
 rule esc_dynstr_seq
 {
     strings:
@@ -1358,6 +1548,7 @@ rule esc_dynstr_seq
     condition:
         $a
 }
+
 
 // ======================================================================
 // Overlapping matches
@@ -1369,6 +1560,7 @@ rule ovl_aaa
     condition:
         #a >= 4
 }
+
 // "aaaaaa" gives 4, the trailing "aaaa" 2
 rule ovl_aaa_exact
 {
@@ -1377,6 +1569,7 @@ rule ovl_aaa_exact
     condition:
         #a == 6
 }
+
 rule ovl_aaa_nocase
 {
     strings:
@@ -1384,6 +1577,7 @@ rule ovl_aaa_nocase
     condition:
         #a > 12
 }
+
 // "abababab" gives 3, "ababa ababa" 2
 rule ovl_abab
 {
@@ -1392,6 +1586,7 @@ rule ovl_abab
     condition:
         #a == 5
 }
+
 rule ovl_aba
 {
     strings:
@@ -1399,6 +1594,7 @@ rule ovl_aba
     condition:
         #a >= 5
 }
+
 rule ovl_xyzxyz
 {
     strings:
@@ -1406,6 +1602,7 @@ rule ovl_xyzxyz
     condition:
         #a == 2
 }
+
 rule ovl_abcabc
 {
     strings:
@@ -1413,6 +1610,7 @@ rule ovl_abcabc
     condition:
         #a == 3
 }
+
 rule ovl_zzzz
 {
     strings:
@@ -1420,6 +1618,7 @@ rule ovl_zzzz
     condition:
         #a == 13
 }
+
 rule ovl_wide_aaa
 {
     strings:
@@ -1427,6 +1626,7 @@ rule ovl_wide_aaa
     condition:
         #a >= 4
 }
+
 rule ovl_wide_nocase
 {
     strings:
@@ -1434,6 +1634,7 @@ rule ovl_wide_nocase
     condition:
         #a >= 5
 }
+
 rule ovl_nop_sled
 {
     strings:
@@ -1441,6 +1642,7 @@ rule ovl_nop_sled
     condition:
         #a == 5
 }
+
 rule ovl_aabb
 {
     strings:
@@ -1448,6 +1650,7 @@ rule ovl_aabb
     condition:
         #a == 3
 }
+
 rule ovl_usage_rep
 {
     strings:
@@ -1455,6 +1658,7 @@ rule ovl_usage_rep
     condition:
         #a == 2
 }
+
 rule ovl_usage_fw_rep
 {
     strings:
@@ -1463,6 +1667,7 @@ rule ovl_usage_fw_rep
     condition:
         #a == 0 and $b
 }
+
 rule ovl_help_rep
 {
     strings:
@@ -1470,6 +1675,7 @@ rule ovl_help_rep
     condition:
         $a
 }
+
 rule ovl_glibc_rep
 {
     strings:
@@ -1477,6 +1683,7 @@ rule ovl_glibc_rep
     condition:
         #a == 2
 }
+
 // 08_overlap.bin: the second match starts inside the first one's jump
 rule ovl_jump_inside_jump
 {
@@ -1485,6 +1692,7 @@ rule ovl_jump_inside_jump
     condition:
         #a >= 2 and $a at 179
 }
+
 
 // ======================================================================
 // fullword at buffer edges and next to punctuation
@@ -1496,6 +1704,7 @@ rule fw_usage_at0
     condition:
         $a at 0 and #a > 3
 }
+
 rule fw_copyright_last
 {
     strings:
@@ -1503,6 +1712,7 @@ rule fw_copyright_last
     condition:
         $a and filesize < 8KB
 }
+
 rule fw_punct
 {
     strings:
@@ -1512,6 +1722,7 @@ rule fw_punct
     condition:
         all of them
 }
+
 rule fw_highbyte
 {
     strings:
@@ -1520,6 +1731,7 @@ rule fw_highbyte
     condition:
         $a and $b
 }
+
 // "x--help" is not fullword: the byte before "-" is alnum
 rule fw_dashdash
 {
@@ -1528,6 +1740,7 @@ rule fw_dashdash
     condition:
         #a >= 2
 }
+
 rule fw_error_not_errors
 {
     strings:
@@ -1536,6 +1749,7 @@ rule fw_error_not_errors
     condition:
         $a and #b == 0
 }
+
 rule fw_version_digit
 {
     strings:
@@ -1544,6 +1758,7 @@ rule fw_version_digit
     condition:
         $a and $b
 }
+
 rule fw_wide_usage
 {
     strings:
@@ -1551,6 +1766,7 @@ rule fw_wide_usage
     condition:
         #a >= 5
 }
+
 rule fw_wide_at0
 {
     strings:
@@ -1558,6 +1774,7 @@ rule fw_wide_at0
     condition:
         $a at 0 and $a
 }
+
 // 10_wide.bin ends with wide "version" then a lone "X" (no zero byte): still fullword
 rule fw_wide_eof_alnum
 {
@@ -1566,6 +1783,7 @@ rule fw_wide_eof_alnum
     condition:
         $a at 16718 and #a >= 5
 }
+
 rule fw_wide_nocase
 {
     strings:
@@ -1573,6 +1791,7 @@ rule fw_wide_nocase
     condition:
         #a > 3
 }
+
 rule fw_ascii_wide
 {
     strings:
@@ -1580,6 +1799,7 @@ rule fw_ascii_wide
     condition:
         #a > 2
 }
+
 rule fw_wide_secret
 {
     strings:
@@ -1587,6 +1807,7 @@ rule fw_wide_secret
     condition:
         $a
 }
+
 rule fw_zero_neighbours
 {
     strings:
@@ -1594,6 +1815,7 @@ rule fw_zero_neighbours
     condition:
         #a > 5
 }
+
 
 // ======================================================================
 // Tile (4096) and chunk (65536) boundaries: 06_boundaries.bin, 13_zeros.bin, 09_hexpat.bin
@@ -1605,6 +1827,7 @@ rule bnd_usage_tiles
     condition:
         #a >= 12 and filesize == 2MB
 }
+
 rule bnd_marker_chunk
 {
     strings:
@@ -1612,11 +1835,13 @@ rule bnd_marker_chunk
     condition:
         $a at 65529 and #a > 1
 }
+
 rule bnd_marker_uint
 {
     condition:
         uint8(65536) == 0x79 and uint32(65536) == 0x72614D79 and uint16be(65535) == 0x7279
 }
+
 // 600 bytes (yara -L prints 512): LCG x = x*1103515245+12345 mod 2^31 from x=600, alnum[(x>>16)%62]
 rule bnd_long600
 {
@@ -1625,6 +1850,7 @@ rule bnd_long600
     condition:
         #a == 6
 }
+
 rule bnd_long600_at
 {
     strings:
@@ -1632,6 +1858,7 @@ rule bnd_long600_at
     condition:
         $a at 130772 and #a != 0
 }
+
 // The longest string allowed, 4096 bytes, across 196608 (same LCG from x=4096)
 rule bnd_long4096
 {
@@ -1640,6 +1867,7 @@ rule bnd_long4096
     condition:
         $a in (194000..195000) and #a == 2
 }
+
 rule bnd_jump_across
 {
     strings:
@@ -1647,6 +1875,7 @@ rule bnd_jump_across
     condition:
         #a >= 2
 }
+
 rule bnd_wide_split
 {
     strings:
@@ -1654,6 +1883,7 @@ rule bnd_wide_split
     condition:
         $a at 327671 and #a >= 2
 }
+
 rule bnd_usage_split1
 {
     strings:
@@ -1661,6 +1891,7 @@ rule bnd_usage_split1
     condition:
         $a at 393215 and #a >= 12
 }
+
 rule bnd_usage_split4
 {
     strings:
@@ -1668,6 +1899,7 @@ rule bnd_usage_split4
     condition:
         $a at 458748 and $a
 }
+
 rule bnd_tilecross_nocase
 {
     strings:
@@ -1675,6 +1907,7 @@ rule bnd_tilecross_nocase
     condition:
         #a >= 20
 }
+
 rule bnd_tilecross_case
 {
     strings:
@@ -1682,6 +1915,7 @@ rule bnd_tilecross_case
     condition:
         #a >= 15 and #a < 30
 }
+
 rule bnd_help_at0
 {
     strings:
@@ -1689,6 +1923,7 @@ rule bnd_help_at0
     condition:
         $a at 0 and #a > 1
 }
+
 rule bnd_eof
 {
     strings:
@@ -1696,6 +1931,7 @@ rule bnd_eof
     condition:
         $a at 2097148 and uint32(2097148) == 0x21464F45 and #a == 1
 }
+
 rule bnd_hex_tiles
 {
     strings:
@@ -1703,6 +1939,7 @@ rule bnd_hex_tiles
     condition:
         #a >= 10
 }
+
 rule bnd_wide_tiles
 {
     strings:
@@ -1710,6 +1947,7 @@ rule bnd_wide_tiles
     condition:
         #a > 10
 }
+
 rule bnd_secret_wide_nocase
 {
     strings:
@@ -1717,6 +1955,7 @@ rule bnd_secret_wide_nocase
     condition:
         #a >= 10
 }
+
 rule bnd_quick_fox
 {
     strings:
@@ -1724,6 +1963,7 @@ rule bnd_quick_fox
     condition:
         #a > 15
 }
+
 rule bnd_jumps_all
 {
     strings:
@@ -1733,6 +1973,7 @@ rule bnd_jumps_all
     condition:
         all of them
 }
+
 rule bnd_nested_alt
 {
     strings:
@@ -1740,6 +1981,7 @@ rule bnd_nested_alt
     condition:
         #a >= 20
 }
+
 rule bnd_ld_interp
 {
     strings:
@@ -1747,6 +1989,7 @@ rule bnd_ld_interp
     condition:
         #a > 10 and not ($a in (0..1024))
 }
+
 rule bnd_gcc
 {
     strings:
@@ -1754,6 +1997,7 @@ rule bnd_gcc
     condition:
         #a >= 10
 }
+
 // 15 * 65536 - 5
 rule bnd_glibc_in
 {
@@ -1762,6 +2006,7 @@ rule bnd_glibc_in
     condition:
         $a at 983035 and #a >= 10
 }
+
 rule zero_wide_usage
 {
     strings:
@@ -1769,6 +2014,7 @@ rule zero_wide_usage
     condition:
         #a >= 5 and uint32(0) == 0
 }
+
 rule zero_page_marker
 {
     strings:
@@ -1776,6 +2022,7 @@ rule zero_page_marker
     condition:
         #a >= 5
 }
+
 rule zero_jump8
 {
     strings:
@@ -1783,6 +2030,7 @@ rule zero_jump8
     condition:
         #a >= 5 and uint32(0) == 0
 }
+
 rule zero_wide_help
 {
     strings:
@@ -1790,6 +2038,7 @@ rule zero_wide_help
     condition:
         #a >= 5
 }
+
 rule zero_usage_eof
 {
     strings:
@@ -1797,6 +2046,7 @@ rule zero_usage_eof
     condition:
         $a at 262139 and #a >= 1
 }
+
 
 // ======================================================================
 // Synthetic hex strings: jumps, alternatives, nibbles (09_hexpat.bin)
@@ -1808,6 +2058,7 @@ rule hex_fixed_jump_at0
     condition:
         $a at 0
 }
+
 rule hex_fixed_jump
 {
     strings:
@@ -1815,6 +2066,7 @@ rule hex_fixed_jump
     condition:
         #a >= 7
 }
+
 rule hex_range_0_3
 {
     strings:
@@ -1822,6 +2074,7 @@ rule hex_range_0_3
     condition:
         #a >= 12
 }
+
 rule hex_range_4_8
 {
     strings:
@@ -1829,6 +2082,7 @@ rule hex_range_4_8
     condition:
         #a >= 15
 }
+
 rule hex_two_jumps
 {
     strings:
@@ -1836,6 +2090,7 @@ rule hex_two_jumps
     condition:
         #a >= 18
 }
+
 rule hex_fixed_8
 {
     strings:
@@ -1843,6 +2098,7 @@ rule hex_fixed_8
     condition:
         $a
 }
+
 rule hex_jump_5_9
 {
     strings:
@@ -1850,6 +2106,7 @@ rule hex_jump_5_9
     condition:
         #a >= 6
 }
+
 rule hex_wild_jump
 {
     strings:
@@ -1857,6 +2114,7 @@ rule hex_wild_jump
     condition:
         #a >= 9
 }
+
 rule hex_alt_len
 {
     strings:
@@ -1864,6 +2122,7 @@ rule hex_alt_len
     condition:
         #a >= 6
 }
+
 rule hex_alt_nested
 {
     strings:
@@ -1871,6 +2130,7 @@ rule hex_alt_nested
     condition:
         #a >= 9
 }
+
 rule hex_alt_prefix
 {
     strings:
@@ -1878,6 +2138,7 @@ rule hex_alt_prefix
     condition:
         #a >= 6
 }
+
 rule hex_alt_repeat
 {
     strings:
@@ -1885,6 +2146,7 @@ rule hex_alt_repeat
     condition:
         #a >= 6
 }
+
 rule hex_alt_wild_nibble
 {
     strings:
@@ -1892,6 +2154,7 @@ rule hex_alt_wild_nibble
     condition:
         #a >= 12
 }
+
 // 6A 6B 6C 6C: both jump 0 and jump 1 fit; the shortest (length 3) is reported
 rule hex_prio_jump
 {
@@ -1900,6 +2163,7 @@ rule hex_prio_jump
     condition:
         #a >= 6
 }
+
 // 8A 8B 8C 8D 8D: both alternatives fit; the first (length 4) is reported
 rule hex_prio_alt
 {
@@ -1908,6 +2172,7 @@ rule hex_prio_alt
     condition:
         #a >= 6
 }
+
 rule hex_nibbles
 {
     strings:
@@ -1915,6 +2180,7 @@ rule hex_nibbles
     condition:
         #a >= 6
 }
+
 rule hex_mixed
 {
     strings:
@@ -1922,6 +2188,7 @@ rule hex_mixed
     condition:
         #a >= 9
 }
+
 rule hex_ascii_like
 {
     strings:
@@ -1929,6 +2196,7 @@ rule hex_ascii_like
     condition:
         $a
 }
+
 rule hex_alt3_eof
 {
     strings:
@@ -1936,6 +2204,7 @@ rule hex_alt3_eof
     condition:
         $a at 327752
 }
+
 rule hex_alt3
 {
     strings:
@@ -1943,6 +2212,7 @@ rule hex_alt3
     condition:
         #a >= 9
 }
+
 rule hex_alt_prefix_eofish
 {
     strings:
@@ -1950,6 +2220,7 @@ rule hex_alt_prefix_eofish
     condition:
         $a in (327740..327757)
 }
+
 rule hex_set_n_of
 {
     strings:
@@ -1959,6 +2230,7 @@ rule hex_set_n_of
     condition:
         2 of ($a*, $b)
 }
+
 rule hex_all_synthetic
 {
     strings:
@@ -1975,6 +2247,7 @@ rule hex_all_synthetic
     condition:
         all of them
 }
+
 rule hex_none_synthetic
 {
     strings:
@@ -1984,6 +2257,7 @@ rule hex_none_synthetic
     condition:
         none of them
 }
+
 rule hex_in_first_kb
 {
     strings:
@@ -1991,6 +2265,7 @@ rule hex_in_first_kb
     condition:
         $a in (0..1024)
 }
+
 rule hex_jump_straddle
 {
     strings:
@@ -1998,6 +2273,7 @@ rule hex_jump_straddle
     condition:
         $a in (4096 .. 4200) or #a > 20
 }
+
 rule hex_nibble_low
 {
     strings:
@@ -2005,6 +2281,7 @@ rule hex_nibble_low
     condition:
         $a
 }
+
 rule hex_wide_like
 {
     strings:
@@ -2012,6 +2289,7 @@ rule hex_wide_like
     condition:
         #a >= 3
 }
+
 rule hex_wide_like_alt
 {
     strings:
@@ -2019,6 +2297,7 @@ rule hex_wide_like_alt
     condition:
         #a >= 3
 }
+
 rule hex_mz_header
 {
     strings:
@@ -2026,6 +2305,7 @@ rule hex_mz_header
     condition:
         $a at 0 and #a == 1
 }
+
 rule hex_pe_machine
 {
     strings:
@@ -2033,6 +2313,24 @@ rule hex_pe_machine
     condition:
         $a in (0x40..0x200)
 }
+
+// 78 bytes: yara -s prints only the first 64 bytes of hex data, then "..."
+rule hex_long_mz_stub
+{
+    strings:
+        $a = { 4D 5A 90 00 03 00 00 00 04 00 00 00 FF FF 00 00 B8 00 00 00 00 00 00 00 40 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 80 00 00 00 0E 1F BA 0E 00 B4 09 CD 21 B8 01 4C CD 21 }
+    condition:
+        $a
+}
+
+rule hex_long_wild
+{
+    strings:
+        $a = { 0E 1F BA 0E 00 B4 09 CD 21 B8 01 4C CD 21 54 68 69 73 20 70 72 6F 67 72 61 6D ?? 63 61 6E 6E 6F 74 20 62 65 20 72 75 6E 20 69 6E 20 44 4F 53 20 6D 6F 64 65 2E 0D 0D 0A 24 [0-8] 50 45 00 00 }
+    condition:
+        $a
+}
+
 rule hex_elf_ident
 {
     strings:
@@ -2040,6 +2338,7 @@ rule hex_elf_ident
     condition:
         $a at 0 and #a >= 1
 }
+
 rule hex_elf_ident_nibble
 {
     strings:
@@ -2047,6 +2346,7 @@ rule hex_elf_ident_nibble
     condition:
         $a at 0
 }
+
 
 // ======================================================================
 // x86-64 code patterns (12_elf.bin, 11_mz.exe, binaries)
@@ -2058,6 +2358,7 @@ rule x86_prologue : x86
     condition:
         $a
 }
+
 rule x86_endbr64 : x86
 {
     strings:
@@ -2065,6 +2366,7 @@ rule x86_endbr64 : x86
     condition:
         #a > 1
 }
+
 rule x86_pad_ret
 {
     strings:
@@ -2072,6 +2374,7 @@ rule x86_pad_ret
     condition:
         #a > 10
 }
+
 rule x86_nop5
 {
     strings:
@@ -2079,6 +2382,7 @@ rule x86_nop5
     condition:
         #a > 100
 }
+
 rule x86_call_back
 {
     strings:
@@ -2086,6 +2390,7 @@ rule x86_call_back
     condition:
         #a > 1000
 }
+
 rule x86_lea_rdi
 {
     strings:
@@ -2093,6 +2398,7 @@ rule x86_lea_rdi
     condition:
         $a
 }
+
 rule x86_store_rsp
 {
     strings:
@@ -2100,6 +2406,7 @@ rule x86_store_rsp
     condition:
         #a > 100
 }
+
 rule x86_push_r1x
 {
     strings:
@@ -2107,6 +2414,7 @@ rule x86_push_r1x
     condition:
         #a > 50
 }
+
 rule x86_xor_ret
 {
     strings:
@@ -2114,6 +2422,7 @@ rule x86_xor_ret
     condition:
         #a > 5
 }
+
 rule x86_mov_call
 {
     strings:
@@ -2121,6 +2430,7 @@ rule x86_mov_call
     condition:
         #a > 20
 }
+
 rule x86_call_store
 {
     strings:
@@ -2128,6 +2438,7 @@ rule x86_call_store
     condition:
         $a
 }
+
 rule x86_sub_rsp
 {
     strings:
@@ -2135,6 +2446,7 @@ rule x86_sub_rsp
     condition:
         $a
 }
+
 rule x86_mov_rax_rbp
 {
     strings:
@@ -2142,6 +2454,7 @@ rule x86_mov_rax_rbp
     condition:
         $a
 }
+
 rule x86_test_je
 {
     strings:
@@ -2149,6 +2462,7 @@ rule x86_test_je
     condition:
         #a > 10
 }
+
 rule x86_ret_nopl
 {
     strings:
@@ -2156,6 +2470,7 @@ rule x86_ret_nopl
     condition:
         $a
 }
+
 rule x86_rip_mov
 {
     strings:
@@ -2163,6 +2478,7 @@ rule x86_rip_mov
     condition:
         #a > 10
 }
+
 rule x86_mov_edi_call
 {
     strings:
@@ -2170,6 +2486,7 @@ rule x86_mov_edi_call
     condition:
         $a
 }
+
 rule x86_plt_jmp
 {
     strings:
@@ -2177,6 +2494,7 @@ rule x86_plt_jmp
     condition:
         $a
 }
+
 rule x86_epilogue
 {
     strings:
@@ -2184,6 +2502,7 @@ rule x86_epilogue
     condition:
         $a
 }
+
 rule x86_canary_load
 {
     strings:
@@ -2191,6 +2510,7 @@ rule x86_canary_load
     condition:
         $a
 }
+
 rule x86_canary_check
 {
     strings:
@@ -2198,6 +2518,7 @@ rule x86_canary_check
     condition:
         $a
 }
+
 rule x86_leave_ret_pad
 {
     strings:
@@ -2205,6 +2526,7 @@ rule x86_leave_ret_pad
     condition:
         $a
 }
+
 rule x86_mixed_nibbles
 {
     strings:
@@ -2212,6 +2534,7 @@ rule x86_mixed_nibbles
     condition:
         $a
 }
+
 rule x86_call_pair
 {
     strings:
@@ -2219,11 +2542,13 @@ rule x86_call_pair
     condition:
         #a > 3
 }
+
 rule x86_code_elf
 {
     condition:
         is_elf and x86_prologue and x86_endbr64
 }
+
 rule x86_code_any
 {
     strings:
@@ -2235,6 +2560,7 @@ rule x86_code_any
         2 of them
 }
 
+
 // ======================================================================
 // Counts, offsets and string sets
 // ======================================================================
@@ -2245,6 +2571,7 @@ rule cnt_help_small
     condition:
         #a < 3 and #a > 0
 }
+
 rule cnt_copyright_le
 {
     strings:
@@ -2252,6 +2579,7 @@ rule cnt_copyright_le
     condition:
         $a and #a <= 2
 }
+
 rule cnt_the_many
 {
     strings:
@@ -2259,6 +2587,7 @@ rule cnt_the_many
     condition:
         #a > 1000
 }
+
 rule cnt_usage_zero
 {
     strings:
@@ -2266,6 +2595,7 @@ rule cnt_usage_zero
     condition:
         #a == 0
 }
+
 rule cnt_ge_lt
 {
     strings:
@@ -2273,6 +2603,7 @@ rule cnt_ge_lt
     condition:
         #a >= 100 and #a < 100000
 }
+
 rule off_pe_in
 {
     strings:
@@ -2280,6 +2611,7 @@ rule off_pe_in
     condition:
         $a in (0x40..0x200)
 }
+
 rule off_stub_dec
 {
     strings:
@@ -2287,6 +2619,7 @@ rule off_stub_dec
     condition:
         $a in (64..128)
 }
+
 rule off_stub_at
 {
     strings:
@@ -2294,6 +2627,7 @@ rule off_stub_at
     condition:
         $a at 78 and $a
 }
+
 rule off_text_sec_at
 {
     strings:
@@ -2301,6 +2635,7 @@ rule off_text_sec_at
     condition:
         $a at 392 and #a <= 2
 }
+
 rule off_kernel32_in
 {
     strings:
@@ -2308,6 +2643,7 @@ rule off_kernel32_in
     condition:
         $a in (0x7000..0x8000)
 }
+
 rule off_product_version
 {
     strings:
@@ -2315,6 +2651,7 @@ rule off_product_version
     condition:
         $a in (65500..65536)
 }
+
 rule set_any_prefix
 {
     strings:
@@ -2324,6 +2661,7 @@ rule set_any_prefix
     condition:
         any of ($x*) and $y
 }
+
 rule set_all_prefix
 {
     strings:
@@ -2334,6 +2672,7 @@ rule set_all_prefix
     condition:
         all of ($w*) and $n
 }
+
 rule set_none_prefix
 {
     strings:
@@ -2343,6 +2682,7 @@ rule set_none_prefix
     condition:
         none of ($h*) and $t
 }
+
 rule set_n_mixed
 {
     strings:
@@ -2353,6 +2693,7 @@ rule set_n_mixed
     condition:
         2 of ($a*, $b)
 }
+
 rule set_anon_all
 {
     strings:
@@ -2362,6 +2703,7 @@ rule set_anon_all
     condition:
         all of them
 }
+
 rule set_anon_n
 {
     strings:
@@ -2373,6 +2715,7 @@ rule set_anon_n
     condition:
         3 of them
 }
+
 rule set_one_of_many
 {
     strings:
@@ -2383,6 +2726,97 @@ rule set_one_of_many
         1 of them
 }
 
+
+// ======================================================================
+// Fixed-offset strings: literal strings used only as $a at N
+// ======================================================================
+// yara reports only the match at N for these (specrt does the same).
+// 06_boundaries.bin has 15 "usage": only 0x5ffff is reported
+rule fixed_text_at
+{
+    strings:
+        $a = "usage"
+    condition:
+        $a at 393215
+}
+
+rule fixed_nocase_at
+{
+    strings:
+        $a = "tilecross" nocase
+    condition:
+        $a at 655356
+}
+
+rule fixed_wide_at
+{
+    strings:
+        $a = "usage" wide fullword
+    condition:
+        $a at 0
+}
+
+rule fixed_ascii_wide_at
+{
+    strings:
+        $a = "Copyright" ascii wide
+    condition:
+        $a at 45051
+}
+
+rule fixed_hex_literal_at
+{
+    strings:
+        $a = { 55 48 89 E5 }
+    condition:
+        $a at 53245
+}
+
+rule fixed_same_offset_twice
+{
+    strings:
+        $a = "BoundaryMarker"
+    condition:
+        $a at 65529 and $a at 65529
+}
+
+// True on 06_boundaries.bin, and no string is printed: there is no match at 1
+rule fixed_not_at
+{
+    strings:
+        $a = "--help"
+    condition:
+        not ($a at 1) and filesize == 2MB
+}
+
+// Two offsets: not fixed, all matches reported
+rule fixed_two_offsets
+{
+    strings:
+        $a = "usage"
+    condition:
+        $a at 393215 or $a at 458748
+}
+
+// Not literal: all matches reported
+rule fixed_hex_wild_at
+{
+    strings:
+        $a = { 4A 4B ?? 22 4C 4D }
+    condition:
+        $a at 0
+}
+
+// Not literal: all matches reported
+rule fixed_hex_alt_at
+{
+    strings:
+        $a = { 4A ( 4B | 4C ) 11 22 4C 4D }
+    condition:
+        $a at 0
+}
+
+
 // ======================================================================
 // filesize
 // ======================================================================
@@ -2391,56 +2825,67 @@ rule fs_empty
     condition:
         filesize == 0
 }
+
 rule fs_tiny
 {
     condition:
         filesize > 0 and filesize < 4
 }
+
 rule fs_lt_8kb
 {
     condition:
         filesize < 8KB
 }
+
 rule fs_exact_2mb
 {
     condition:
         filesize == 2MB
 }
+
 rule fs_range
 {
     condition:
         filesize > 100KB and filesize <= 1MB
 }
+
 rule fs_big
 {
     condition:
         filesize >= 5MB
 }
+
 rule fs_ne
 {
     condition:
         filesize != 70000 and filesize < 100000
 }
+
 rule fs_le_64kb
 {
     condition:
         filesize <= 64KB and filesize >= 1
 }
+
 rule fs_hex_literal
 {
     condition:
         filesize == 0x11170
 }
+
 rule fs_kb_exact
 {
     condition:
         filesize == 256KB
 }
+
 rule fs_gt_mb
 {
     condition:
         filesize > 1MB and filesize < 2MB
 }
+
 
 // ======================================================================
 // Rule references (private and public)
@@ -2452,6 +2897,7 @@ private rule has_usage_text
     condition:
         $a
 }
+
 private rule has_help_opt
 {
     strings:
@@ -2459,41 +2905,49 @@ private rule has_help_opt
     condition:
         $a
 }
+
 rule ref_cli_tool
 {
     condition:
         has_usage_text and has_help_opt
 }
+
 rule ref_cli_elf
 {
     condition:
         ref_cli_tool and is_elf
 }
+
 rule ref_elf_no_help
 {
     condition:
         is_elf and not has_help_opt
 }
+
 rule ref_or
 {
     condition:
         hdr_mz or hdr_elf
 }
+
 rule ref_chain
 {
     condition:
         ref_cli_elf and (x86_prologue or x86_endbr64)
 }
+
 rule ref_text_only
 {
     condition:
         not is_elf and not is_mz and has_usage_text and filesize > 1MB
 }
+
 rule ref_neither
 {
     condition:
         not (hdr_mz or hdr_elf) and filesize > 0
 }
+
 rule ref_with_strings
 {
     strings:
@@ -2501,16 +2955,19 @@ rule ref_with_strings
     condition:
         $a and ref_cli_elf
 }
+
 rule ref_global
 {
     condition:
         any_file and fs_tiny
 }
+
 rule ref_nested_not
 {
     condition:
         not (ref_cli_tool and not is_elf)
 }
+
 
 // ======================================================================
 // UTF-16 text (05_utf16le.txt, 10_wide.bin)
@@ -2523,6 +2980,7 @@ rule w16_words
     condition:
         all of them
 }
+
 rule w16_latin1
 {
     strings:
@@ -2530,6 +2988,7 @@ rule w16_latin1
     condition:
         #a > 100
 }
+
 rule w16_cjk
 {
     strings:
@@ -2537,6 +2996,7 @@ rule w16_cjk
     condition:
         $a
 }
+
 rule w16_euro
 {
     strings:
@@ -2544,6 +3004,7 @@ rule w16_euro
     condition:
         #a > 10
 }
+
 rule w16_phrase
 {
     strings:
@@ -2551,6 +3012,7 @@ rule w16_phrase
     condition:
         $a
 }
+
 rule w16_fw_nocase
 {
     strings:
@@ -2558,6 +3020,7 @@ rule w16_fw_nocase
     condition:
         #a > 100
 }
+
 rule w16_ascii_absent
 {
     strings:
@@ -2566,6 +3029,7 @@ rule w16_ascii_absent
     condition:
         #a == 0 and $b
 }
+
 rule w16_odd_alignment
 {
     strings:
@@ -2573,6 +3037,7 @@ rule w16_odd_alignment
     condition:
         $a
 }
+
 rule w16_company
 {
     strings:
@@ -2581,6 +3046,7 @@ rule w16_company
     condition:
         $a and $b
 }
+
 rule w16_crlf
 {
     strings:
@@ -2588,6 +3054,7 @@ rule w16_crlf
     condition:
         $a
 }
+
 
 // ======================================================================
 // Text corpus (04_text.txt)
@@ -2599,6 +3066,7 @@ rule txt_usage_phrase
     condition:
         #a > 10
 }
+
 rule txt_secret_token
 {
     strings:
@@ -2607,6 +3075,7 @@ rule txt_secret_token
     condition:
         $a and $b
 }
+
 rule txt_glued
 {
     strings:
@@ -2616,6 +3085,7 @@ rule txt_glued
     condition:
         any of them
 }
+
 rule txt_report
 {
     strings:
@@ -2623,6 +3093,7 @@ rule txt_report
     condition:
         $a
 }
+
 rule txt_mixed_case
 {
     strings:
@@ -2631,4 +3102,5 @@ rule txt_mixed_case
     condition:
         #a > 100 and #b > 0
 }
+
 

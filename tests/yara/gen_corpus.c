@@ -6,7 +6,7 @@
  *   ./gen_corpus OUTDIR
  *
  * Everything is derived from fixed seeds (splitmix64, no time(), no rand()),
- * so the same files come out on every machine. About 7.5 MB in 14 files:
+ * so the same files come out on every machine. About 8.2 MB in 14 files:
  *
  *   00_empty.bin      0 bytes
  *   01_one.bin        1 byte  ("M")
