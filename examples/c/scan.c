@@ -207,17 +207,17 @@ static void draw_progress(job *j, size_t threads, int final) {
 }
 
 typedef struct worker {
-    job *job;
+    job *shared;
     size_t index, threads;
 } worker;
 
 static int on_file_progress(uint64_t done, uint64_t total, void *user_data) {
     worker *w = (worker *)user_data;
     (void)total;
-    pthread_mutex_lock(&w->job->lock);
-    w->job->in_flight[w->index] = done;
-    draw_progress(w->job, w->threads, 0);
-    pthread_mutex_unlock(&w->job->lock);
+    pthread_mutex_lock(&w->shared->lock);
+    w->shared->in_flight[w->index] = done;
+    draw_progress(w->shared, w->threads, 0);
+    pthread_mutex_unlock(&w->shared->lock);
     return 0;
 }
 
@@ -297,7 +297,7 @@ static void format_result(job *j, const char *path, const specrt_scan_result *re
 
 static void *scan_files(void *arg) {
     worker *w = (worker *)arg;
-    job *j = w->job;
+    job *j = w->shared;
     text out = {NULL, 0, 0};
     for (;;) {
         size_t index;
@@ -399,7 +399,7 @@ static int yara_main(specrt_context *ctx, specrt_scan_options options, int show_
     workers = (worker *)calloc(threads, sizeof *workers);
     if (!j.in_flight || !tids || !workers) abort();
     for (i = 0; i < threads; i++) {
-        workers[i].job = &j;
+        workers[i].shared = &j;
         workers[i].index = i;
         workers[i].threads = threads;
         pthread_create(&tids[i], NULL, scan_files, &workers[i]);
