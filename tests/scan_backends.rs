@@ -532,3 +532,75 @@ mod batch {
         );
     }
 }
+
+#[test]
+fn a_chunk_with_more_matches_than_its_storage_keeps_the_first_ones() {
+    let Some(ctx) = common::context() else { return };
+    let mut rules = RuleSet::new();
+    rules
+        .add_string(1, 0, b"a", &[], StringFlags::default())
+        .unwrap();
+    let scanner = Scanner::new(Some(Arc::new(ctx)), &rules).unwrap();
+    // 5 Mi matches in one chunk: more than the 4 Mi one GPU chunk stores.
+    let data = vec![b'a'; 5 << 20];
+    for mode in [SpeculationMode::Force, SpeculationMode::Disable] {
+        let options = ScanOptions {
+            max_matches: 10,
+            ..options(Backend::Gpu, mode, 0)
+        };
+        let r = scanner.scan(&data, &options, None, None).unwrap();
+        let offsets: Vec<u64> = r.matches.iter().map(|m| m.offset).collect();
+        assert_eq!(offsets, (0..10).collect::<Vec<u64>>());
+        assert_eq!(r.dropped, (5 << 20) - 10);
+        assert_eq!(r.rules, [1]);
+    }
+}
+
+#[test]
+fn a_file_that_shrinks_during_the_scan_is_an_io_error() {
+    let ctx = common::context().map(Arc::new);
+    let mut rules = RuleSet::new();
+    rules
+        .add_string(1, 0, b"needle", &[], StringFlags::default())
+        .unwrap();
+    let scanner = Scanner::new(ctx, &rules).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shrinking.bin");
+    let mut backends = vec![Backend::Cpu];
+    if scanner.has_gpu() {
+        backends.push(Backend::Gpu);
+    }
+    for backend in backends {
+        std::fs::write(&path, vec![b'.'; 4 << 20]).unwrap();
+        let mut truncate = |_done: u64, _total: u64| {
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_len(1000)
+                .unwrap();
+            true
+        };
+        let err = scanner
+            .scan_file(
+                &path,
+                &options(backend, SpeculationMode::Auto, 64 << 10),
+                None,
+                Some(&mut truncate),
+            )
+            .unwrap_err();
+        assert!(matches!(err, specrt::Error::Io { .. }), "{err}");
+        assert!(err.to_string().contains("shrank"), "{err}");
+        // Nothing broke: the scanner still scans.
+        std::fs::write(&path, b"a needle").unwrap();
+        let ok = scanner
+            .scan_file(
+                &path,
+                &options(backend, SpeculationMode::Auto, 0),
+                None,
+                None,
+            )
+            .unwrap();
+        assert_eq!(ok.matches.len(), 1);
+    }
+}

@@ -451,10 +451,11 @@ pub unsafe extern "C" fn specrt_scan(
     })
 }
 
-/// Memory-maps the file at `path` and scans it; `progress` (may be NULL) receives (bytes done,
-/// total) after each chunk and may stop the scan, like `on_match`. Pipes, devices and other
-/// non-regular files are read whole instead. A file truncated by another process while it is
-/// being scanned makes the mapping fault (SIGBUS): do not scan files that others shrink.
+/// Scans the file at `path`, reading it chunk by chunk (never memory-mapped); `progress` (may
+/// be NULL) receives (bytes done, total) after each chunk and may stop the scan, like
+/// `on_match`. The size at open time is scanned; a file that shrinks during the scan is
+/// `SPECRT_ERROR_IO` ("it shrank while being scanned"). Pipes, devices and other non-regular
+/// files are read whole first.
 ///
 /// # Safety
 /// `path` must be NUL-terminated; other pointers valid or NULL where allowed.

@@ -26,8 +26,9 @@ pub const GPU_CHUNK_BYTES: u64 = 128 << 20;
 /// Default match limit.
 pub const DEFAULT_MAX_MATCHES: usize = 1 << 20;
 /// Matches one GPU chunk captures: all of them up to this bound, so that the match limit keeps
-/// the first matches in sort order on every backend. Beyond it (in one chunk) the kept subset is
-/// unspecified; counts stay exact.
+/// the first matches in sort order on every backend. A chunk of a host scan that finds more is
+/// searched again on the CPU; on a GPU-resident scan the kept subset is then unspecified
+/// (counts stay exact).
 const MAX_CHUNK_CAPACITY: u32 = 1 << 22;
 
 /// Which backend scans.
@@ -162,13 +163,25 @@ impl Scanner {
         on_match: Option<&mut MatchSink>,
         progress: Option<&mut Progress>,
     ) -> Result<ScanResult> {
+        self.scan_input(Input::Memory(data), options, on_match, progress)
+    }
+
+    fn scan_input(
+        &self,
+        input: Input,
+        options: &ScanOptions,
+        on_match: Option<&mut MatchSink>,
+        progress: Option<&mut Progress>,
+    ) -> Result<ScanResult> {
         let started = Instant::now();
         let mut result = if self.use_gpu_for(options)? {
-            self.scan_gpu_host(data, options, on_match, progress)?
+            self.scan_gpu_host(input, options, on_match, progress)?
         } else {
-            self.scan_cpu(data, options, on_match, progress)?
+            self.scan_cpu(input, options, on_match, progress)?
         };
-        self.finish_rules(&mut result, data.len() as u64, &reader(data));
+        self.finish_rules(&mut result, input.len(), &|offset, width| {
+            input.probe(offset, width)
+        });
         result.timings.total_ns = started.elapsed().as_nanos() as u64;
         Ok(result)
     }
@@ -199,14 +212,15 @@ impl Scanner {
             let path = choose_path(ctx, &self.speculator, options.mode, true)?;
             let data = ChunkData::Buffer(buffer, chunk.data_start);
             let run = self.run_chunk(ctx, gpu, data, chunk, path, options, || Ok(()))?;
-            self.take_gpu_chunk(&mut result, chunk, path, run, options);
+            self.take_gpu_chunk(&mut result, chunk, path, run, options, None)?;
         }
         self.finish_rules(&mut result, len, &|_, _| None);
         result.timings.total_ns = started.elapsed().as_nanos() as u64;
         Ok(result)
     }
 
-    /// Memory-maps `path` and scans it.
+    /// Scans the file at `path`, reading it chunk by chunk (its size when opened is what is
+    /// scanned; a file that shrinks meanwhile is an I/O error).
     pub fn scan_file(
         &self,
         path: &Path,
@@ -216,18 +230,22 @@ impl Scanner {
     ) -> Result<ScanResult> {
         let file = std::fs::File::open(path)
             .map_err(|e| Error::io(path, "opening the file to scan", e))?;
-        let len = file
+        let meta = file
             .metadata()
-            .map_err(|e| Error::io(path, "reading the file's size", e))?
-            .len();
-        if len == 0 {
-            return self.scan(&[], options, on_match, progress);
+            .map_err(|e| Error::io(path, "reading the file's size", e))?;
+        if !meta.is_file() {
+            // Pipes, devices and the like: read whole.
+            let mut data = Vec::new();
+            std::io::Read::read_to_end(&mut &file, &mut data)
+                .map_err(|e| Error::io(path, "reading the input", e))?;
+            return self.scan(&data, options, on_match, progress);
         }
-        // SAFETY: the map is read-only and dropped before returning. A file truncated by another
-        // process while mapped makes reads past its new end fault (SIGBUS).
-        let map = unsafe { memmap2::Mmap::map(&file) }
-            .map_err(|e| Error::io(path, "memory-mapping the file", e))?;
-        self.scan(&map, options, on_match, progress)
+        let input = Input::File {
+            file: &file,
+            path,
+            len: meta.len(),
+        };
+        self.scan_input(input, options, on_match, progress)
     }
 
     fn gpu_chunk_limit(&self, ctx: &GpuContext, options: &ScanOptions) -> Result<u64> {
@@ -344,6 +362,9 @@ impl Scanner {
         })
     }
 
+    /// Adds a GPU chunk's matches. When the chunk found more than its match storage holds and
+    /// `input` is on the host, the chunk is searched again on the CPU, so the kept matches are
+    /// exactly the first ones in sort order whatever the count.
     fn take_gpu_chunk(
         &self,
         result: &mut ScanResult,
@@ -351,14 +372,22 @@ impl Scanner {
         path: DispatchPath,
         run: ChunkRun,
         options: &ScanOptions,
-    ) {
+        input: Option<Input>,
+    ) -> Result<()> {
         let ChunkRun { out, shape, raced } = run;
         self.speculator.record(out.report);
-        let found = out
-            .matches
-            .iter()
-            .map(|&(pattern, start, _)| self.to_match(pattern, chunk.data_start + start as u64))
-            .collect();
+        let overflowed = out.total > out.matches.len() as u64;
+        let found = match input {
+            Some(input) if overflowed => {
+                let window = input.read(chunk.data_start, chunk.data_end)?;
+                self.search_cpu_chunk(&window, chunk)
+            }
+            _ => out
+                .matches
+                .iter()
+                .map(|&(pattern, start, _)| self.to_match(pattern, chunk.data_start + start as u64))
+                .collect(),
+        };
         result.timings.kernel_ns += out.kernel_ns;
         result.timings.readback_ns += out.readback_ns;
         self.add_found(
@@ -373,12 +402,13 @@ impl Scanner {
                 ..ChunkReport::of(chunk, ChunkPath::Gpu(path), Some(out.report))
             },
         );
+        Ok(())
     }
 
-    /// Streams `data` through two GPU buffers: chunk k+1 is copied while chunk k runs.
+    /// Streams the input through two GPU buffers: chunk k+1 is read and copied while chunk k runs.
     fn scan_gpu_host(
         &self,
-        data: &[u8],
+        input: Input,
         options: &ScanOptions,
         mut on_match: Option<&mut MatchSink>,
         mut progress: Option<&mut Progress>,
@@ -386,7 +416,7 @@ impl Scanner {
         let (gpu, ctx) = self.gpu.as_ref().expect("checked by use_gpu");
         let device_gpu = ctx.gpu()?;
         let chunks = plan(
-            data.len() as u64,
+            input.len(),
             self.gpu_chunk_limit(ctx, options)?,
             self.rules.max_len as u64,
         )?;
@@ -405,11 +435,11 @@ impl Scanner {
                 .pool
                 .acquire(&device_gpu.device, usage, biggest.max(4) + 4),
         ];
-        let slice = |c: &Chunk| &data[c.data_start as usize..c.data_end as usize];
         let upload_chunk = |k: usize, result: &mut ScanResult| {
             let t = Instant::now();
+            let bytes = input.read(chunks[k].data_start, chunks[k].data_end)?;
             capture(&device_gpu.device, "uploading a chunk", || {
-                upload(&device_gpu.queue, &buffers[k % 2], slice(&chunks[k]));
+                upload(&device_gpu.queue, &buffers[k % 2], &bytes);
                 Ok(())
             })?;
             result.timings.upload_ns += t.elapsed().as_nanos() as u64;
@@ -428,14 +458,14 @@ impl Scanner {
                 Ok(())
             })?;
             let before = result.matches.len();
-            self.take_gpu_chunk(&mut result, chunk, path, run, options);
+            self.take_gpu_chunk(&mut result, chunk, path, run, options, Some(input))?;
             if !deliver(
                 &mut result,
                 before,
                 &mut on_match,
                 &mut progress,
                 chunk.owned_end,
-                data.len() as u64,
+                input.len(),
             ) {
                 break;
             }
@@ -448,7 +478,7 @@ impl Scanner {
     /// callbacks stay in input order.
     fn scan_cpu(
         &self,
-        data: &[u8],
+        input: Input,
         options: &ScanOptions,
         mut on_match: Option<&mut MatchSink>,
         mut progress: Option<&mut Progress>,
@@ -459,7 +489,7 @@ impl Scanner {
             CPU_CHUNK_BYTES
         };
         let max_len = self.rules.max_len as u64;
-        let chunks = plan(data.len() as u64, limit.max(max_len * 2 + 1024), max_len)?;
+        let chunks = plan(input.len(), limit.max(max_len * 2 + 1024), max_len)?;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut result = ScanResult::default();
         for batch in chunks.chunks(threads) {
@@ -467,13 +497,18 @@ impl Scanner {
             let found: Vec<Vec<Match>> = std::thread::scope(|scope| {
                 let workers: Vec<_> = batch
                     .iter()
-                    .map(|chunk| scope.spawn(move || self.search_cpu_chunk(data, chunk)))
+                    .map(|chunk| {
+                        scope.spawn(move || {
+                            let window = input.read(chunk.data_start, chunk.data_end)?;
+                            Ok(self.search_cpu_chunk(&window, chunk))
+                        })
+                    })
                     .collect();
                 workers
                     .into_iter()
                     .map(|w| w.join().expect("CPU scan worker"))
-                    .collect()
-            });
+                    .collect::<Result<_>>()
+            })?;
             result.timings.kernel_ns += t.elapsed().as_nanos() as u64;
             for (chunk, found) in batch.iter().zip(found) {
                 let total = found.len() as u64;
@@ -491,7 +526,7 @@ impl Scanner {
                     &mut on_match,
                     &mut progress,
                     chunk.owned_end,
-                    data.len() as u64,
+                    input.len(),
                 ) {
                     return Ok(result);
                 }
@@ -500,9 +535,9 @@ impl Scanner {
         Ok(result)
     }
 
-    fn search_cpu_chunk(&self, data: &[u8], chunk: &Chunk) -> Vec<Match> {
+    /// Matches of `chunk`, whose bytes (`data_start..data_end`) are `window`.
+    fn search_cpu_chunk(&self, window: &[u8], chunk: &Chunk) -> Vec<Match> {
         let base = chunk.data_start;
-        let window = &data[base as usize..chunk.data_end as usize];
         let owned = (chunk.owned_start - base) as usize..(chunk.owned_end - base) as usize;
         let mut found = Vec::new();
         self.cpu
@@ -510,6 +545,58 @@ impl Scanner {
                 found.push(self.to_match(pattern, base + start as u64));
             });
         found
+    }
+}
+
+/// What a scan reads: memory, or a file read chunk by chunk (never mapped, so a file that
+/// shrinks during the scan is an error, not a fault).
+#[derive(Clone, Copy)]
+enum Input<'a> {
+    Memory(&'a [u8]),
+    File {
+        file: &'a std::fs::File,
+        path: &'a Path,
+        len: u64,
+    },
+}
+
+impl<'a> Input<'a> {
+    fn len(&self) -> u64 {
+        match self {
+            Input::Memory(data) => data.len() as u64,
+            Input::File { len, .. } => *len,
+        }
+    }
+
+    /// The bytes of `start..end` (within `len()`).
+    fn read(&self, start: u64, end: u64) -> Result<std::borrow::Cow<'a, [u8]>> {
+        match self {
+            Input::Memory(data) => Ok(std::borrow::Cow::Borrowed(
+                &data[start as usize..end as usize],
+            )),
+            Input::File { file, path, .. } => {
+                use std::os::unix::fs::FileExt;
+                let mut buf = vec![0; (end - start) as usize];
+                file.read_exact_at(&mut buf, start).map_err(|e| {
+                    let action = if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                        "reading the file: it shrank while being scanned"
+                    } else {
+                        "reading the file"
+                    };
+                    Error::io(*path, action, e)
+                })?;
+                Ok(std::borrow::Cow::Owned(buf))
+            }
+        }
+    }
+
+    /// A reader for conditions: `width` bytes at an offset, None past the end or on an error.
+    fn probe(&self, offset: u64, width: usize) -> Option<Vec<u8>> {
+        let end = offset.checked_add(width as u64)?;
+        if end > self.len() {
+            return None;
+        }
+        self.read(offset, end).ok().map(|b| b.into_owned())
     }
 }
 
