@@ -76,6 +76,7 @@ test-header: $(DEBUG)/libspecrt.a
 	@test -z "$$(git status --porcelain -- include/specrt.h)" || { echo "include/specrt.h is not committed"; exit 1; }
 	@for std in "$(CFLAGS_C99)" "$(CFLAGS_C11)"; do echo '#include "specrt.h"' | $(CC) $$std -fsyntax-only -x c - || exit 1; done
 	@echo '#include "specrt.h"' | $(CXX) $(CXXFLAGS_17) -fsyntax-only - 
+	@! grep -nE '^#define [A-Za-z]|^typedef' include/specrt.h | grep -vE '#define SPECRT_|typedef .*specrt_' || { echo "include/specrt.h declares names without the specrt_/SPECRT_ prefix (add them to cbindgen.toml's exclude list)"; exit 1; }
 	@echo "header: fresh, compiles as C99, C11 and C++17"
 
 # Each C test is built four ways (C99 static, C99 shared, C++17 static, all under ASan+UBSan)

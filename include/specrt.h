@@ -84,45 +84,24 @@
 
 #if defined(SPECRT_GPU)
 /**
- * The smallest tile of any variant (bounds the chunk size: one workgroup per tile).
+ * Largest YARA source `specrt_ruleset_compile` accepts, bytes (`SPECRT_ERROR_TOO_LARGE` above).
  */
-#define MIN_TILE 2048
+#define SPECRT_MAX_YARA_SOURCE_BYTES (16 << 20)
 #endif
 
 #if defined(SPECRT_GPU)
 /**
- * Pairs after which a race that keeps racing is settled for the current choice.
+ * Most fixed patterns one hex string may expand to (the product of its jump ranges and
+ * alternatives; `SPECRT_ERROR_PARSE` above).
  */
-#define MAX_PAIRS 24
+#define SPECRT_MAX_HEX_VARIANTS 1024
 #endif
 
 #if defined(SPECRT_GPU)
 /**
- * Largest YARA source accepted, bytes.
+ * Most pattern bytes a compiled rule set holds after hex expansion (`SPECRT_ERROR_TOO_LARGE`).
  */
-#define MAX_SOURCE_BYTES (16 << 20)
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Most pattern bytes a compiled rule set may hold after hex expansion.
- */
-#define MAX_PATTERN_BYTES (256 << 20)
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Most fixed patterns one hex string may expand to (product of its jump ranges and
- * alternatives).
- */
-#define MAX_VARIANTS 1024
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * The tunable shape of the scan kernels.
- */
-typedef struct KernelShape KernelShape;
+#define SPECRT_MAX_PATTERN_BYTES (256 << 20)
 #endif
 
 /**

@@ -15,6 +15,18 @@ use crate::{Error, Result};
 use std::ffi::{c_char, CString};
 use std::ops::Deref;
 
+/// Largest YARA source `specrt_ruleset_compile` accepts, bytes (`SPECRT_ERROR_TOO_LARGE` above).
+pub const SPECRT_MAX_YARA_SOURCE_BYTES: u32 = 16 << 20;
+/// Most fixed patterns one hex string may expand to (the product of its jump ranges and
+/// alternatives; `SPECRT_ERROR_PARSE` above).
+pub const SPECRT_MAX_HEX_VARIANTS: u32 = 1024;
+/// Most pattern bytes a compiled rule set holds after hex expansion (`SPECRT_ERROR_TOO_LARGE`).
+pub const SPECRT_MAX_PATTERN_BYTES: u32 = 256 << 20;
+
+const _: () = assert!(SPECRT_MAX_YARA_SOURCE_BYTES as usize == crate::scan::yara::MAX_SOURCE_BYTES);
+const _: () = assert!(SPECRT_MAX_HEX_VARIANTS as usize == crate::scan::yara::MAX_VARIANTS);
+const _: () = assert!(SPECRT_MAX_PATTERN_BYTES as usize == crate::scan::yara::MAX_PATTERN_BYTES);
+
 /// Bits of `specrt_compile_options.flags`.
 pub type specrt_compile_flags = u32;
 /// Skip rules that use unsupported YARA constructs (listed by `specrt_ruleset_skipped`)

@@ -9,6 +9,7 @@
 //! column and construct, or, with [`CompileOptions::skip_unsupported`], skips the rule using it.
 
 mod hex;
+pub use hex::MAX_VARIANTS;
 mod lexer;
 mod parser;
 
