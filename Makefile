@@ -23,7 +23,7 @@ CFLAGS_C11   := -std=c11 -Wall -Wextra -Wpedantic -Werror -g -pthread -Iinclude 
 CXXFLAGS_17  := -std=c++17 -Wall -Wextra -Wpedantic -Werror -g -pthread -Iinclude -Iexamples/c -x c++
 ASAN         := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-C_TESTS  := policy_vectors policy_misuse gpu_dispatch scan_test yara_test null_args
+C_TESTS  := policy_vectors policy_misuse gpu_dispatch scan_test yara_test null_args faults
 EXAMPLES := policy_tour custom_kernel scan engine_loop
 # Leak checking is on for the policy tests; for GPU tests it is off, because the Vulkan loader
 # unloads the driver before exit and the driver's own allocations can no longer be attributed.
@@ -39,7 +39,7 @@ $(RELEASE)/libspecrt.a: FORCE
 	@ln -sf libspecrt.so $(RELEASE)/libspecrt.so.$(MAJOR)
 
 $(DEBUG)/libspecrt.a: FORCE
-	$(CARGO) build --lib
+	$(CARGO) build --lib --features test-hooks
 	@ln -sf libspecrt.so $(DEBUG)/libspecrt.so.$(MAJOR)
 
 FORCE:
@@ -89,7 +89,7 @@ test-c: $(DEBUG)/libspecrt.a
 	  $(CXX) $(CXXFLAGS_17) $(ASAN) tests/c/$$t.c -x none $(DEBUG)/libspecrt.a $(NATIVE_LIBS) -o $(CDIR)/$$t-cxx; \
 	  for v in static shared cxx; do \
 	    d=$$(mktemp -d); echo "== $$t ($$v)"; \
-	    leaks=1; case $$t in gpu_*|scan_*|yara_*|null_*) leaks=0;; esac; \
+	    leaks=1; case $$t in gpu_*|scan_*|yara_*|null_*|faults) leaks=0;; esac; \
 	    ASAN_OPTIONS=detect_leaks=$$leaks $(CDIR)/$$t-$$v $$d examples/kernels; rm -rf $$d; \
 	  done; \
 	done

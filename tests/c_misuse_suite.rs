@@ -20,9 +20,21 @@ const NULLABLE: &[(&str, &str, &str)] = &[
     ("specrt_scan_file", "progress", "optional callback"),
     ("specrt_scan_batch", "options", "NULL: default options"),
     ("specrt_ruleset_compile", "options", "NULL: default options"),
-    ("specrt_dispatch_prefilter_confirm", "confirm", "needed only on the serial path"),
-    ("specrt_context_adapter_id", "buf", "NULL with cap 0 asks for the size"),
-    ("specrt_persistent_decision_format", "buf", "NULL with cap 0 asks for the size"),
+    (
+        "specrt_dispatch_prefilter_confirm",
+        "confirm",
+        "needed only on the serial path",
+    ),
+    (
+        "specrt_context_adapter_id",
+        "buf",
+        "NULL with cap 0 asks for the size",
+    ),
+    (
+        "specrt_persistent_decision_format",
+        "buf",
+        "NULL with cap 0 asks for the size",
+    ),
 ];
 
 /// Handle types the generated setup creates (the confirm I/O exists only inside a callback).
@@ -195,8 +207,8 @@ fn valid(header: &Header, ty: &str, name: &str) -> String {
         Kind::Handle(h) => format!("(struct {h} *)h_speculator"),
         Kind::FnPointer => format!("stub_{ty}"),
         Kind::Pointer => {
-            if let Some((_, fx)) = pointee_struct(ty)
-                .and_then(|s| STRUCT_FIXTURES.iter().find(|(t, _)| *t == s))
+            if let Some((_, fx)) =
+                pointee_struct(ty).and_then(|s| STRUCT_FIXTURES.iter().find(|(t, _)| *t == s))
             {
                 return fx.to_string();
             }
@@ -241,9 +253,9 @@ fn check(f: &Function, args: &[String], expect: &str, what: &str, needle: &str) 
         "specrt_status" if expect == "ANY" => {
             format!("    CHECK_VALID_STATUS({c}, \"{label}\");\n")
         }
-        "specrt_status" => format!(
-            "    CHECK_MISUSE_STATUS({c}, {expect}, \"{needle}\", \"{label}\");\n"
-        ),
+        "specrt_status" => {
+            format!("    CHECK_MISUSE_STATUS({c}, {expect}, \"{needle}\", \"{label}\");\n")
+        }
         _ if expect == "ANY" => format!("    (void){c}; /* {label} */\n"),
         _ => format!("    CHECK_MISUSE_VALUE({c}, \"{needle}\", \"{label}\");\n"),
     }
@@ -270,7 +282,14 @@ fn generate(header: &Header) -> String {
     let by_value: BTreeSet<&str> = header
         .functions
         .iter()
-        .filter(|f| f.params.iter().any(|p| matches!(kind(header, &p.ty), Kind::Handle(_) | Kind::Pointer | Kind::FnPointer)))
+        .filter(|f| {
+            f.params.iter().any(|p| {
+                matches!(
+                    kind(header, &p.ty),
+                    Kind::Handle(_) | Kind::Pointer | Kind::FnPointer
+                )
+            })
+        })
         .flat_map(|f| &f.params)
         .filter_map(|p| p.ty.strip_prefix("struct "))
         .filter(|s| header.structs.contains(*s))
@@ -286,10 +305,9 @@ fn generate(header: &Header) -> String {
             .map(|p| valid(header, &p.ty, &p.name))
             .collect();
         // Functions of the confirm I/O get a wrong-typed handle there, so either error is fine.
-        let io_bound = f
-            .params
-            .iter()
-            .any(|p| matches!(kind(header, &p.ty), Kind::Handle(h) if !CREATED.contains(&h.as_str())));
+        let io_bound = f.params.iter().any(
+            |p| matches!(kind(header, &p.ty), Kind::Handle(h) if !CREATED.contains(&h.as_str())),
+        );
         for (i, p) in f.params.iter().enumerate() {
             let is_pointer = matches!(
                 kind(header, &p.ty),
@@ -300,12 +318,20 @@ fn generate(header: &Header) -> String {
                 args[i] = "NULL".into();
                 let (expect, needle) = if nullable(&f.name, &p.name) {
                     ("ANY", "")
-                } else if io_bound && !matches!(kind(header, &p.ty), Kind::Handle(ref h) if !CREATED.contains(&h.as_str())) {
+                } else if io_bound
+                    && !matches!(kind(header, &p.ty), Kind::Handle(ref h) if !CREATED.contains(&h.as_str()))
+                {
                     ("NULL_OR_HANDLE", "")
                 } else {
                     ("SPECRT_ERROR_NULL_POINTER", "NULL")
                 };
-                out.push_str(&check(f, &args, expect, &format!("NULL {}", p.name), needle));
+                out.push_str(&check(
+                    f,
+                    &args,
+                    expect,
+                    &format!("NULL {}", p.name),
+                    needle,
+                ));
             }
             if let Kind::Handle(h) = kind(header, &p.ty) {
                 let mut args = valid_args.clone();
@@ -335,7 +361,11 @@ fn the_generated_misuse_suite_is_fresh() {
     let root = env!("CARGO_MANIFEST_DIR");
     let header = std::fs::read_to_string(format!("{root}/include/specrt.h")).unwrap();
     let parsed = parse_header(&header);
-    assert!(parsed.functions.len() >= 80, "parsed {} functions", parsed.functions.len());
+    assert!(
+        parsed.functions.len() >= 80,
+        "parsed {} functions",
+        parsed.functions.len()
+    );
     assert!(parsed.fn_typedefs.contains_key("specrt_match_fn"));
     let generated = generate(&parsed);
     let path = format!("{root}/tests/c/null_args.c");

@@ -8,3 +8,18 @@ use super::status::specrt_status;
 pub extern "C" fn specrt_test_force_panic() -> specrt_status {
     status_call(|| panic!("forced by specrt_test_force_panic"))
 }
+
+/// Destroys the context's device, as a driver reset would, to test device-loss handling.
+///
+/// # Safety
+/// `context` must be NULL or a specrt handle.
+#[cfg(feature = "gpu")]
+#[no_mangle]
+pub unsafe extern "C" fn specrt_test_lose_device(
+    context: *const super::context::specrt_context,
+) -> specrt_status {
+    status_call(|| {
+        super::handle::borrow(context, "context")?.destroy_device();
+        Ok(())
+    })
+}

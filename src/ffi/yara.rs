@@ -171,6 +171,11 @@ pub unsafe extern "C" fn specrt_ruleset_compile(
 ) -> specrt_status {
     status_call(|| {
         let out = args::out(out, "out")?;
+        if len > crate::scan::yara::MAX_SOURCE_BYTES {
+            return Err(Error::TooLarge(format!(
+                "{len} bytes of YARA source; at most {SPECRT_MAX_YARA_SOURCE_BYTES}"
+            )));
+        }
         let source = args::bytes(source.cast(), len, "source")?;
         let (flags, origin) = match options.as_ref() {
             Some(o) => (
