@@ -28,7 +28,7 @@ EXAMPLES := policy_tour custom_kernel scan engine_loop
 # Leak checking is on for the policy tests; for GPU tests it is off, because the Vulkan loader
 # unloads the driver before exit and the driver's own allocations can no longer be attributed.
 
-.PHONY: all demo demo-policy test test-rust test-header test-c test-yara test-policy-only test-install examples bench lint install clean
+.PHONY: all demo demo-policy test test-rust test-header test-c test-yara test-loom test-policy-only test-install examples bench lint install clean
 
 all: $(RELEASE)/libspecrt.a
 
@@ -56,8 +56,13 @@ demo-policy: $(RELEASE)/libspecrt.a
 	$(CC) $(CFLAGS_C99) -O2 examples/c/policy_tour.c $(RELEASE)/libspecrt.a $(NATIVE_LIBS) -o $(CDIR)/policy_tour
 	cd $(CDIR) && ./policy_tour
 
-test: test-rust test-header test-c test-yara test-policy-only test-install examples
+test: test-rust test-loom test-header test-c test-yara test-policy-only test-install examples
 	@echo "make test: all passed"
+
+# Model checking of the lock-free speculator with loom (its own target dir: loom's cfg changes
+# every crate's build).
+test-loom:
+	RUSTFLAGS="--cfg loom" $(CARGO) test --release --no-default-features --test loom_speculator --target-dir target/loom
 
 # Differential test against Debian's yara: identical `-s -L` output on every backend and path.
 test-yara: $(RELEASE)/libspecrt.a

@@ -9,6 +9,7 @@ pub mod persistent;
 pub mod race;
 pub mod report;
 pub mod speculator;
+pub mod sync;
 pub mod verdict;
 pub mod window;
 

@@ -1,7 +1,7 @@
 //! Adaptive speculator: commit-rate EMA with hysteresis (SPEC.md section 3).
 
 use super::report::{SpeculationReport, DEFAULT_THRESHOLD_PCT};
-use std::sync::atomic::{AtomicU64, Ordering};
+use super::sync::{AtomicU64, Ordering};
 
 const ENABLED_BIT: u64 = 1 << 32;
 const EMA_MASK: u64 = u32::MAX as u64;
