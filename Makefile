@@ -28,7 +28,7 @@ EXAMPLES := policy_tour custom_kernel scan engine_loop
 # Leak checking is on for the policy tests; for GPU tests it is off, because the Vulkan loader
 # unloads the driver before exit and the driver's own allocations can no longer be attributed.
 
-.PHONY: all demo demo-policy test test-rust test-header test-c test-yara test-loom test-policy-only test-install examples bench lint install clean
+.PHONY: all demo demo-policy test test-rust test-header test-c test-yara test-loom test-fuzz fuzz test-policy-only test-install examples bench lint install clean
 
 all: $(RELEASE)/libspecrt.a
 
@@ -56,8 +56,29 @@ demo-policy: $(RELEASE)/libspecrt.a
 	$(CC) $(CFLAGS_C99) -O2 examples/c/policy_tour.c $(RELEASE)/libspecrt.a $(NATIVE_LIBS) -o $(CDIR)/policy_tour
 	cd $(CDIR) && ./policy_tour
 
-test: test-rust test-loom test-header test-c test-yara test-policy-only test-install examples
+test: test-rust test-loom test-header test-c test-yara test-policy-only test-install examples test-fuzz
 	@echo "make test: all passed"
+
+# cargo-fuzz targets (nightly toolchain): the counter tail parser, the store loader, the YARA
+# compiler, and the scanner (random rules x random data, GPU against CPU). `make test` runs each
+# for FUZZ_SECONDS=60; `make fuzz` for 10 minutes each. Crashes land in fuzz/artifacts/.
+FUZZ_TARGETS := counter_tail store_loader yara_compiler scanner
+FUZZ_SECONDS ?= 60
+
+test-fuzz:
+	cd fuzz && cargo +nightly fuzz build -O
+	@set -e; cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  corpus=$$(mktemp -d); leaks=1; case $$t in scanner) leaks=0;; esac; \
+	  echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
+	  ASAN_OPTIONS=detect_leaks=$$leaks:quarantine_size_mb=64 cargo +nightly fuzz run -O $$t $$corpus seeds/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -detect_leaks=$$leaks > $$corpus.log 2>&1 \
+	    || { grep -v XDG_RUNTIME $$corpus.log | tail -40; echo "fuzz $$t failed: see fuzz/artifacts/$$t"; exit 1; }; \
+	  grep -E "^Done" $$corpus.log; \
+	  rm -rf $$corpus $$corpus.log; \
+	done
+
+fuzz:
+	$(MAKE) test-fuzz FUZZ_SECONDS=600
 
 # Model checking of the lock-free speculator with loom (its own target dir: loom's cfg changes
 # every crate's build).
