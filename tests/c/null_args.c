@@ -14,14 +14,15 @@
 
 #define NULL_OR_HANDLE (-1)
 
-#define CHECK_VALID_STATUS(call, label)                                                  \
-    do {                                                                                 \
-        specrt_status s_ = (call);                                                       \
-        if (s_ < 0 || s_ >= SPECRT_ERROR_PANIC) {                                         \
-            fprintf(stderr, "%s: status %d\n", label, (int)s_);                         \
-            check_failures++;                                                            \
-        }                                                                                \
-    } while (0)
+/* A status that is a valid, non-panic code; returns it. */
+static specrt_status check_valid_status(specrt_status s, const char *label) {
+    if (s < 0 || s >= SPECRT_ERROR_PANIC) {
+        fprintf(stderr, "%s: status %d\n", label, (int)s);
+        check_failures++;
+    }
+    return s;
+}
+#define CHECK_VALID_STATUS(call, label) check_valid_status((call), (label))
 
 #define CHECK_MISUSE_STATUS(call, expected, needle, label)                               \
     do {                                                                                 \
@@ -187,8 +188,8 @@ static void misuse_every_function(void) {
     CHECK_MISUSE_STATUS(specrt_autotune_store_foreach(NULL, stub_specrt_autotune_visit_fn, (void *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_autotune_store_foreach (NULL store)");
     CHECK_MISUSE_STATUS(specrt_autotune_store_foreach((struct specrt_autotune_store *)(void *)h_speculator, stub_specrt_autotune_visit_fn, (void *)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_autotune_store_foreach (wrong handle store)");
     CHECK_MISUSE_STATUS(specrt_autotune_store_foreach(h_autotune_store, NULL, (void *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_autotune_store_foreach (NULL visit)");
-    CHECK_VALID_STATUS(specrt_autotune_store_foreach(h_autotune_store, stub_specrt_autotune_visit_fn, NULL), "specrt_autotune_store_foreach (NULL user_data)");
-    CHECK_VALID_STATUS(specrt_context_new(NULL, (struct specrt_context **)fx_scratch), "specrt_context_new (NULL options)");
+    (void)CHECK_VALID_STATUS(specrt_autotune_store_foreach(h_autotune_store, stub_specrt_autotune_visit_fn, NULL), "specrt_autotune_store_foreach (NULL user_data)");
+    if (CHECK_VALID_STATUS(specrt_context_new(NULL, (struct specrt_context **)fx_scratch), "specrt_context_new (NULL options)") == SPECRT_OK) specrt_context_free(*(struct specrt_context **)fx_scratch);
     CHECK_MISUSE_STATUS(specrt_context_new(&fx_context_options, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_context_new (NULL out)");
     specrt_context_free(NULL); /* specrt_context_free (NULL context): must not crash */
     specrt_context_free((struct specrt_context *)(void *)h_speculator); /* specrt_context_free (wrong handle context): must not crash */
@@ -197,7 +198,7 @@ static void misuse_every_function(void) {
     CHECK_MISUSE_STATUS(specrt_context_adapter_info(h_context, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_context_adapter_info (NULL out)");
     CHECK_MISUSE_STATUS(specrt_context_adapter_id(NULL, (char *)fx_scratch, 8, (size_t *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_context_adapter_id (NULL context)");
     CHECK_MISUSE_STATUS(specrt_context_adapter_id((struct specrt_context *)(void *)h_speculator, (char *)fx_scratch, 8, (size_t *)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_context_adapter_id (wrong handle context)");
-    CHECK_VALID_STATUS(specrt_context_adapter_id(h_context, NULL, 8, (size_t *)fx_scratch), "specrt_context_adapter_id (NULL buf)");
+    (void)CHECK_VALID_STATUS(specrt_context_adapter_id(h_context, NULL, 8, (size_t *)fx_scratch), "specrt_context_adapter_id (NULL buf)");
     CHECK_MISUSE_STATUS(specrt_context_adapter_id(h_context, (char *)fx_scratch, 8, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_context_adapter_id (NULL needed)");
     CHECK_MISUSE_VALUE(specrt_context_is_lost(NULL), "NULL", "specrt_context_is_lost (NULL context)");
     CHECK_MISUSE_VALUE(specrt_context_is_lost((struct specrt_context *)(void *)h_speculator), "handle", "specrt_context_is_lost (wrong handle context)");
@@ -213,8 +214,8 @@ static void misuse_every_function(void) {
     CHECK_MISUSE_STATUS(specrt_dispatch_prefilter_confirm(h_context, h_speculator, NULL, &fx_inputs, &fx_config, stub_specrt_confirm_fn, (void *)fx_scratch, (struct specrt_dispatch_outcome **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_dispatch_prefilter_confirm (NULL plan)");
     CHECK_MISUSE_STATUS(specrt_dispatch_prefilter_confirm(h_context, h_speculator, &fx_plan, NULL, &fx_config, stub_specrt_confirm_fn, (void *)fx_scratch, (struct specrt_dispatch_outcome **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_dispatch_prefilter_confirm (NULL inputs)");
     CHECK_MISUSE_STATUS(specrt_dispatch_prefilter_confirm(h_context, h_speculator, &fx_plan, &fx_inputs, NULL, stub_specrt_confirm_fn, (void *)fx_scratch, (struct specrt_dispatch_outcome **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_dispatch_prefilter_confirm (NULL config)");
-    CHECK_VALID_STATUS(specrt_dispatch_prefilter_confirm(h_context, h_speculator, &fx_plan, &fx_inputs, &fx_config, NULL, (void *)fx_scratch, (struct specrt_dispatch_outcome **)fx_scratch), "specrt_dispatch_prefilter_confirm (NULL confirm)");
-    CHECK_VALID_STATUS(specrt_dispatch_prefilter_confirm(h_context, h_speculator, &fx_plan, &fx_inputs, &fx_config, stub_specrt_confirm_fn, NULL, (struct specrt_dispatch_outcome **)fx_scratch), "specrt_dispatch_prefilter_confirm (NULL user_data)");
+    if (CHECK_VALID_STATUS(specrt_dispatch_prefilter_confirm(h_context, h_speculator, &fx_plan, &fx_inputs, &fx_config, NULL, (void *)fx_scratch, (struct specrt_dispatch_outcome **)fx_scratch), "specrt_dispatch_prefilter_confirm (NULL confirm)") == SPECRT_OK) specrt_dispatch_outcome_free(*(struct specrt_dispatch_outcome **)fx_scratch);
+    if (CHECK_VALID_STATUS(specrt_dispatch_prefilter_confirm(h_context, h_speculator, &fx_plan, &fx_inputs, &fx_config, stub_specrt_confirm_fn, NULL, (struct specrt_dispatch_outcome **)fx_scratch), "specrt_dispatch_prefilter_confirm (NULL user_data)") == SPECRT_OK) specrt_dispatch_outcome_free(*(struct specrt_dispatch_outcome **)fx_scratch);
     CHECK_MISUSE_STATUS(specrt_dispatch_prefilter_confirm(h_context, h_speculator, &fx_plan, &fx_inputs, &fx_config, stub_specrt_confirm_fn, (void *)fx_scratch, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_dispatch_prefilter_confirm (NULL out)");
     CHECK_MISUSE_VALUE(specrt_confirm_io_input_count(NULL), "NULL", "specrt_confirm_io_input_count (NULL io)");
     CHECK_MISUSE_VALUE(specrt_confirm_io_input_count((struct specrt_confirm_io *)(void *)h_speculator), "handle", "specrt_confirm_io_input_count (wrong handle io)");
@@ -245,7 +246,7 @@ static void misuse_every_function(void) {
     CHECK_MISUSE_STATUS(specrt_dispatch_outcome_timings(h_dispatch_outcome, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_dispatch_outcome_timings (NULL out)");
     specrt_dispatch_outcome_free(NULL); /* specrt_dispatch_outcome_free (NULL outcome): must not crash */
     specrt_dispatch_outcome_free((struct specrt_dispatch_outcome *)(void *)h_speculator); /* specrt_dispatch_outcome_free (wrong handle outcome): must not crash */
-    CHECK_VALID_STATUS(specrt_persistent_decision_format(fx_value_specrt_persistent_decision, NULL, 8, (size_t *)fx_scratch), "specrt_persistent_decision_format (NULL buf)");
+    (void)CHECK_VALID_STATUS(specrt_persistent_decision_format(fx_value_specrt_persistent_decision, NULL, 8, (size_t *)fx_scratch), "specrt_persistent_decision_format (NULL buf)");
     CHECK_MISUSE_STATUS(specrt_persistent_decision_format(fx_value_specrt_persistent_decision, (char *)fx_scratch, 8, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_persistent_decision_format (NULL needed)");
     CHECK_MISUSE_STATUS(specrt_program_new(NULL, &fx_program_desc, (struct specrt_program **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_program_new (NULL context)");
     CHECK_MISUSE_STATUS(specrt_program_new((struct specrt_context *)(void *)h_speculator, &fx_program_desc, (struct specrt_program **)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_program_new (wrong handle context)");
@@ -275,10 +276,10 @@ static void misuse_every_function(void) {
     CHECK_MISUSE_STATUS(specrt_ruleset_add_string(NULL, 0, 0, (const uint8_t *)fx_scratch, (const uint8_t *)fx_scratch, 8, 0), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_add_string (NULL ruleset)");
     CHECK_MISUSE_STATUS(specrt_ruleset_add_string((struct specrt_ruleset *)(void *)h_speculator, 0, 0, (const uint8_t *)fx_scratch, (const uint8_t *)fx_scratch, 8, 0), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_ruleset_add_string (wrong handle ruleset)");
     CHECK_MISUSE_STATUS(specrt_ruleset_add_string(h_ruleset, 0, 0, NULL, (const uint8_t *)fx_scratch, 8, 0), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_add_string (NULL bytes)");
-    CHECK_VALID_STATUS(specrt_ruleset_add_string(h_ruleset, 0, 0, (const uint8_t *)fx_scratch, NULL, 8, 0), "specrt_ruleset_add_string (NULL mask)");
+    (void)CHECK_VALID_STATUS(specrt_ruleset_add_string(h_ruleset, 0, 0, (const uint8_t *)fx_scratch, NULL, 8, 0), "specrt_ruleset_add_string (NULL mask)");
     CHECK_MISUSE_VALUE(specrt_ruleset_string_count(NULL), "NULL", "specrt_ruleset_string_count (NULL ruleset)");
     CHECK_MISUSE_VALUE(specrt_ruleset_string_count((struct specrt_ruleset *)(void *)h_speculator), "handle", "specrt_ruleset_string_count (wrong handle ruleset)");
-    CHECK_VALID_STATUS(specrt_scanner_new(NULL, h_ruleset, (struct specrt_scanner **)fx_scratch), "specrt_scanner_new (NULL context)");
+    if (CHECK_VALID_STATUS(specrt_scanner_new(NULL, h_ruleset, (struct specrt_scanner **)fx_scratch), "specrt_scanner_new (NULL context)") == SPECRT_OK) specrt_scanner_free(*(struct specrt_scanner **)fx_scratch);
     CHECK_MISUSE_STATUS(specrt_scanner_new((struct specrt_context *)(void *)h_speculator, h_ruleset, (struct specrt_scanner **)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scanner_new (wrong handle context)");
     CHECK_MISUSE_STATUS(specrt_scanner_new(h_context, NULL, (struct specrt_scanner **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scanner_new (NULL ruleset)");
     CHECK_MISUSE_STATUS(specrt_scanner_new(h_context, (struct specrt_ruleset *)(void *)h_speculator, (struct specrt_scanner **)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scanner_new (wrong handle ruleset)");
@@ -290,17 +291,17 @@ static void misuse_every_function(void) {
     CHECK_MISUSE_STATUS(specrt_scan(NULL, (const uint8_t *)fx_scratch, 8, &fx_scan_options, stub_specrt_match_fn, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan (NULL scanner)");
     CHECK_MISUSE_STATUS(specrt_scan((struct specrt_scanner *)(void *)h_speculator, (const uint8_t *)fx_scratch, 8, &fx_scan_options, stub_specrt_match_fn, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scan (wrong handle scanner)");
     CHECK_MISUSE_STATUS(specrt_scan(h_scanner, NULL, 8, &fx_scan_options, stub_specrt_match_fn, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan (NULL data)");
-    CHECK_VALID_STATUS(specrt_scan(h_scanner, (const uint8_t *)fx_scratch, 8, NULL, stub_specrt_match_fn, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), "specrt_scan (NULL options)");
-    CHECK_VALID_STATUS(specrt_scan(h_scanner, (const uint8_t *)fx_scratch, 8, &fx_scan_options, NULL, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), "specrt_scan (NULL on_match)");
-    CHECK_VALID_STATUS(specrt_scan(h_scanner, (const uint8_t *)fx_scratch, 8, &fx_scan_options, stub_specrt_match_fn, NULL, (struct specrt_scan_result **)fx_scratch), "specrt_scan (NULL user_data)");
+    if (CHECK_VALID_STATUS(specrt_scan(h_scanner, (const uint8_t *)fx_scratch, 8, NULL, stub_specrt_match_fn, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), "specrt_scan (NULL options)") == SPECRT_OK) specrt_scan_result_free(*(struct specrt_scan_result **)fx_scratch);
+    if (CHECK_VALID_STATUS(specrt_scan(h_scanner, (const uint8_t *)fx_scratch, 8, &fx_scan_options, NULL, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), "specrt_scan (NULL on_match)") == SPECRT_OK) specrt_scan_result_free(*(struct specrt_scan_result **)fx_scratch);
+    if (CHECK_VALID_STATUS(specrt_scan(h_scanner, (const uint8_t *)fx_scratch, 8, &fx_scan_options, stub_specrt_match_fn, NULL, (struct specrt_scan_result **)fx_scratch), "specrt_scan (NULL user_data)") == SPECRT_OK) specrt_scan_result_free(*(struct specrt_scan_result **)fx_scratch);
     CHECK_MISUSE_STATUS(specrt_scan(h_scanner, (const uint8_t *)fx_scratch, 8, &fx_scan_options, stub_specrt_match_fn, (void *)fx_scratch, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan (NULL out)");
     CHECK_MISUSE_STATUS(specrt_scan_file(NULL, fx_path, &fx_scan_options, stub_specrt_match_fn, stub_specrt_progress_fn, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_file (NULL scanner)");
     CHECK_MISUSE_STATUS(specrt_scan_file((struct specrt_scanner *)(void *)h_speculator, fx_path, &fx_scan_options, stub_specrt_match_fn, stub_specrt_progress_fn, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scan_file (wrong handle scanner)");
     CHECK_MISUSE_STATUS(specrt_scan_file(h_scanner, NULL, &fx_scan_options, stub_specrt_match_fn, stub_specrt_progress_fn, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_file (NULL path)");
-    CHECK_VALID_STATUS(specrt_scan_file(h_scanner, fx_path, NULL, stub_specrt_match_fn, stub_specrt_progress_fn, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), "specrt_scan_file (NULL options)");
-    CHECK_VALID_STATUS(specrt_scan_file(h_scanner, fx_path, &fx_scan_options, NULL, stub_specrt_progress_fn, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), "specrt_scan_file (NULL on_match)");
-    CHECK_VALID_STATUS(specrt_scan_file(h_scanner, fx_path, &fx_scan_options, stub_specrt_match_fn, NULL, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), "specrt_scan_file (NULL progress)");
-    CHECK_VALID_STATUS(specrt_scan_file(h_scanner, fx_path, &fx_scan_options, stub_specrt_match_fn, stub_specrt_progress_fn, NULL, (struct specrt_scan_result **)fx_scratch), "specrt_scan_file (NULL user_data)");
+    if (CHECK_VALID_STATUS(specrt_scan_file(h_scanner, fx_path, NULL, stub_specrt_match_fn, stub_specrt_progress_fn, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), "specrt_scan_file (NULL options)") == SPECRT_OK) specrt_scan_result_free(*(struct specrt_scan_result **)fx_scratch);
+    if (CHECK_VALID_STATUS(specrt_scan_file(h_scanner, fx_path, &fx_scan_options, NULL, stub_specrt_progress_fn, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), "specrt_scan_file (NULL on_match)") == SPECRT_OK) specrt_scan_result_free(*(struct specrt_scan_result **)fx_scratch);
+    if (CHECK_VALID_STATUS(specrt_scan_file(h_scanner, fx_path, &fx_scan_options, stub_specrt_match_fn, NULL, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), "specrt_scan_file (NULL progress)") == SPECRT_OK) specrt_scan_result_free(*(struct specrt_scan_result **)fx_scratch);
+    if (CHECK_VALID_STATUS(specrt_scan_file(h_scanner, fx_path, &fx_scan_options, stub_specrt_match_fn, stub_specrt_progress_fn, NULL, (struct specrt_scan_result **)fx_scratch), "specrt_scan_file (NULL user_data)") == SPECRT_OK) specrt_scan_result_free(*(struct specrt_scan_result **)fx_scratch);
     CHECK_MISUSE_STATUS(specrt_scan_file(h_scanner, fx_path, &fx_scan_options, stub_specrt_match_fn, stub_specrt_progress_fn, (void *)fx_scratch, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_file (NULL out)");
     CHECK_MISUSE_VALUE(specrt_scan_result_match_count(NULL), "NULL", "specrt_scan_result_match_count (NULL result)");
     CHECK_MISUSE_VALUE(specrt_scan_result_match_count((struct specrt_scan_result *)(void *)h_speculator), "handle", "specrt_scan_result_match_count (wrong handle result)");
@@ -317,7 +318,7 @@ static void misuse_every_function(void) {
     CHECK_MISUSE_STATUS(specrt_scan_batch(NULL, &fx_item, 1, &fx_scan_options, (struct specrt_batch_result **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_batch (NULL scanner)");
     CHECK_MISUSE_STATUS(specrt_scan_batch((struct specrt_scanner *)(void *)h_speculator, &fx_item, 1, &fx_scan_options, (struct specrt_batch_result **)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scan_batch (wrong handle scanner)");
     CHECK_MISUSE_STATUS(specrt_scan_batch(h_scanner, NULL, 1, &fx_scan_options, (struct specrt_batch_result **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_batch (NULL items)");
-    CHECK_VALID_STATUS(specrt_scan_batch(h_scanner, &fx_item, 1, NULL, (struct specrt_batch_result **)fx_scratch), "specrt_scan_batch (NULL options)");
+    if (CHECK_VALID_STATUS(specrt_scan_batch(h_scanner, &fx_item, 1, NULL, (struct specrt_batch_result **)fx_scratch), "specrt_scan_batch (NULL options)") == SPECRT_OK) specrt_batch_result_free(*(struct specrt_batch_result **)fx_scratch);
     CHECK_MISUSE_STATUS(specrt_scan_batch(h_scanner, &fx_item, 1, &fx_scan_options, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_batch (NULL out)");
     CHECK_MISUSE_STATUS(specrt_batch_result_summary(NULL, (struct specrt_batch_summary *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_summary (NULL result)");
     CHECK_MISUSE_STATUS(specrt_batch_result_summary((struct specrt_batch_result *)(void *)h_speculator, (struct specrt_batch_summary *)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_batch_result_summary (wrong handle result)");
@@ -360,7 +361,7 @@ static void misuse_every_function(void) {
     CHECK_MISUSE_STATUS(specrt_paired_window_record_sample(h_paired_window, h_autotune_store, &fx_key, &fx_key, fx_text, NULL, (struct specrt_paired_update *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_paired_window_record_sample (NULL sample)");
     CHECK_MISUSE_STATUS(specrt_paired_window_record_sample(h_paired_window, h_autotune_store, &fx_key, &fx_key, fx_text, &fx_race, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_paired_window_record_sample (NULL out)");
     CHECK_MISUSE_STATUS(specrt_ruleset_compile(NULL, 8, &fx_compile_options, (struct specrt_ruleset **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_compile (NULL source)");
-    CHECK_VALID_STATUS(specrt_ruleset_compile(fx_text, 8, NULL, (struct specrt_ruleset **)fx_scratch), "specrt_ruleset_compile (NULL options)");
+    if (CHECK_VALID_STATUS(specrt_ruleset_compile(fx_text, 8, NULL, (struct specrt_ruleset **)fx_scratch), "specrt_ruleset_compile (NULL options)") == SPECRT_OK) specrt_ruleset_free(*(struct specrt_ruleset **)fx_scratch);
     CHECK_MISUSE_STATUS(specrt_ruleset_compile(fx_text, 8, &fx_compile_options, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_compile (NULL out)");
     CHECK_MISUSE_VALUE(specrt_ruleset_skipped_count(NULL), "NULL", "specrt_ruleset_skipped_count (NULL ruleset)");
     CHECK_MISUSE_VALUE(specrt_ruleset_skipped_count((struct specrt_ruleset *)(void *)h_speculator), "handle", "specrt_ruleset_skipped_count (wrong handle ruleset)");
