@@ -5,6 +5,20 @@
  * specrt_last_error() gives this thread's message and outputs are left unwritten.
  * Handles are opaque and type-tagged; each *_free accepts NULL.
  * Thread safety: every handle may be shared between threads; see each handle's notes.
+ *
+ * Limits, each enforced with the status named:
+ * - strings: 1 to SPECRT_MAX_STRING_BYTES bytes (SPECRT_ERROR_INVALID_ARGUMENT), at most
+ *   SPECRT_MAX_STRINGS per rule set (SPECRT_ERROR_TOO_LARGE);
+ * - YARA source: SPECRT_MAX_YARA_SOURCE_BYTES (SPECRT_ERROR_TOO_LARGE); a hex string expands to
+ *   at most SPECRT_MAX_HEX_VARIANTS patterns, conditions nest 128 deep (SPECRT_ERROR_PARSE); at
+ *   most SPECRT_MAX_PATTERN_BYTES of patterns per rule set (SPECRT_ERROR_TOO_LARGE);
+ * - scan inputs: any size (streamed in chunks); a length over PTRDIFF_MAX is
+ *   SPECRT_ERROR_TOO_LARGE; files are scanned at their size when opened;
+ * - program inputs and outputs: the adapter's storage binding and buffer limits
+ *   (specrt_context_adapter_info), else SPECRT_ERROR_TOO_LARGE or SPECRT_ERROR_OUT_OF_MEMORY;
+ * - matches: specrt_scan_options.max_matches per scan (per item in a batch); beyond it matches
+ *   are counted (truncated, dropped) but not kept; rule conditions still see all of them;
+ * - the autotune store file: SPECRT_AUTOTUNE_MAX_FILE_BYTES (SPECRT_ERROR_TOO_LARGE).
  */
 
 #ifndef SPECRT_H

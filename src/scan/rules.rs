@@ -145,3 +145,33 @@ impl RuleSet {
         self.logic = Some(Arc::new(logic));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_count_and_length_limits_are_enforced() {
+        let mut rules = RuleSet::new();
+        let flags = StringFlags::default();
+        for id in 0..MAX_STRINGS as u32 {
+            rules.add_string(id >> 10, id, b"x", &[], flags).unwrap();
+        }
+        let e = rules.add_string(0, u32::MAX, b"x", &[], flags).unwrap_err();
+        assert!(matches!(e, Error::TooLarge(_)), "{e}");
+        assert_eq!(rules.string_count(), MAX_STRINGS);
+        let mut rules = RuleSet::new();
+        let long = vec![b'a'; MAX_STRING_BYTES + 1];
+        assert!(matches!(
+            rules.add_string(0, 0, &long, &[], flags),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            rules.add_string(0, 0, b"", &[], flags),
+            Err(Error::InvalidArgument(_))
+        ));
+        rules
+            .add_string(0, 0, &long[..MAX_STRING_BYTES], &[], flags)
+            .unwrap();
+    }
+}
