@@ -93,6 +93,7 @@ test-yara: $(RELEASE)/libspecrt.a
 
 test-rust:
 	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets --all-features -- -D warnings
 	$(CARGO) test --features test-hooks
 	$(CARGO) test --no-default-features --lib
 

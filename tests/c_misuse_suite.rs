@@ -157,7 +157,7 @@ fn parse_header(text: &str) -> Header {
         }
         let Some(open) = s.find('(') else { continue };
         let head = &s[..open];
-        let at = head.rfind(|c: char| c == ' ' || c == '*').unwrap();
+        let at = head.rfind([' ', '*']).unwrap();
         let name = head[at + 1..].to_string();
         if !name.starts_with("specrt_") {
             continue;
@@ -252,14 +252,10 @@ fn check(f: &Function, args: &[String], expect: &str, what: &str, needle: &str) 
         "void" => format!("    {c}; /* {label}: must not crash */\n"),
         "specrt_status" if expect == "ANY" => {
             // A call that succeeds hands out a handle through the scratch output: free it.
-            let created = f
-                .params
-                .iter()
-                .zip(args)
-                .find_map(|(p, a)| {
-                    let handle = p.ty.strip_prefix("struct ")?.strip_suffix(" **")?;
-                    a.contains("fx_scratch").then(|| handle.to_string())
-                });
+            let created = f.params.iter().zip(args).find_map(|(p, a)| {
+                let handle = p.ty.strip_prefix("struct ")?.strip_suffix(" **")?;
+                a.contains("fx_scratch").then(|| handle.to_string())
+            });
             match created {
                 Some(h) => format!(
                     "    if (CHECK_VALID_STATUS({c}, \"{label}\") == SPECRT_OK) {h}_free(*(struct {h} **)fx_scratch);\n"
