@@ -28,14 +28,14 @@ EXAMPLES := policy_tour custom_kernel scan engine_loop
 # Leak checking is on for the policy tests; for GPU tests it is off, because the Vulkan loader
 # unloads the driver before exit and the driver's own allocations can no longer be attributed.
 
-.PHONY: all demo demo-policy test test-rust test-header test-c test-yara test-loom test-fuzz fuzz test-policy-only test-install examples bench lint install clean
+.PHONY: all demo demo-policy test test-rust test-header test-c test-yara test-loom test-fuzz fuzz test-policy-only test-install examples bench plot lint install clean
 
 all: $(RELEASE)/libspecrt.a
 
 # The shared library's SONAME is libspecrt.so.MAJOR: link it under that name too, so programs
 # linked against the build tree find it.
 $(RELEASE)/libspecrt.a: FORCE
-	$(CARGO) build --release --lib
+	@$(CARGO) build --release --lib
 	@ln -sf libspecrt.so $(RELEASE)/libspecrt.so.$(MAJOR)
 
 $(DEBUG)/libspecrt.a: FORCE
@@ -146,13 +146,23 @@ examples: $(DEBUG)/libspecrt.a
 	  && test "$$(grep -c ' 0/16  raced' $$d/second.out)" = 12 || { echo "engine_loop: the second run raced again"; exit 1; }; rm -rf $$d
 	@echo "examples: built and ran"
 
+# One JSON object (see README, Performance). The anchors run when yara and Vectorscan's headers
+# (libvectorscan-dev) are installed.
+BENCH := target/bench
 bench: $(RELEASE)/libspecrt.a
-	@mkdir -p $(CDIR)
+	@mkdir -p $(CDIR) $(BENCH)
 	@$(CC) -std=c99 -O2 -Iinclude benches/c/policy_bench.c $(RELEASE)/libspecrt.a $(NATIVE_LIBS) -o $(CDIR)/policy_bench
-	@policy=$$(SPECRT_C_BENCH=$(CURDIR)/$(CDIR)/policy_bench $(CARGO) bench --quiet --bench policy) && \
-	 dispatch=$$($(CARGO) bench --quiet --bench dispatch 2>/dev/null) && \
-	 scan=$$($(CARGO) bench --quiet --bench scan 2>/dev/null) && \
-	 printf '{"policy": %s, "dispatch": %s, "scan": %s}\n' "$$policy" "$$dispatch" "$$scan"
+	@$(CC) -std=c99 -O2 -pthread benches/c/hs_bench.c -lhs -o $(CDIR)/hs_bench 2>/dev/null || echo "Vectorscan anchor skipped (install libvectorscan-dev)" >&2
+	@SPECRT_C_BENCH=$(CURDIR)/$(CDIR)/policy_bench $(CARGO) bench --quiet --bench policy > $(BENCH)/policy.json
+	@$(CARGO) bench --quiet --bench dispatch > $(BENCH)/dispatch.json 2>/dev/null
+	@SPECRT_BENCH_YARA=$$(command -v yara) SPECRT_BENCH_HS=$(CURDIR)/$(CDIR)/hs_bench \
+	  $(CARGO) bench --quiet --bench scan > $(BENCH)/scan.json 2>$(BENCH)/scan.log
+	@$(CARGO) bench --quiet --bench report -- $(BENCH)/policy.json $(BENCH)/dispatch.json $(BENCH)/scan.json
+
+# The README's plot from a committed result: make plot JSON=benches/results/NAME.json
+plot:
+	$(CARGO) bench --quiet --bench report -- --plot-data $(JSON) > $(BENCH)/plot.dat
+	gnuplot -e "data='$(BENCH)/plot.dat'; out='$(basename $(JSON)).png'" benches/plot.gp
 
 install: $(INSTALL_FROM)/libspecrt.a
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/specrt $(DESTDIR)$(PREFIX)/include

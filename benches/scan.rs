@@ -1,8 +1,19 @@
-//! Scan throughput of the GPU fused and serial paths and of the CPU backend, at several tile hit
-//! rates, end to end from host memory and with the input already resident on the GPU. Prints one
-//! JSON object. Input size: `SPECRT_BENCH_BYTES` (default 1 GiB, 16 MiB on a software adapter);
-//! strings: `SPECRT_BENCH_STRINGS` (default 1000); batch items: `SPECRT_BENCH_ITEMS` (default
-//! 100,000, 2,000 on a software adapter).
+//! Scan throughput of the GPU fused, serial and adaptive paths and of the CPU backend, at tile hit
+//! rates from 0 to 100 %, end to end from host memory and with the input already resident on the
+//! GPU, for 1,000 and 10,000 strings; the adaptive path's regret; host-to-GPU upload methods; a
+//! persistent batch against one scan per item; self-tuning; and the CPU anchors (yara and
+//! Vectorscan, see `anchors`) on the same inputs. Prints one JSON object.
+//!
+//! Settings: `SPECRT_BENCH_BYTES` (default 1 GiB, 16 MiB on a software adapter),
+//! `SPECRT_BENCH_STRING_COUNTS` (default "1000,10000"; "1000" on a software adapter),
+//! `SPECRT_BENCH_HIT_RATES` (default "0,1,5,15,30,60,100"; "0,1,60,100" on a software adapter),
+//! `SPECRT_BENCH_ITEMS` (default 100,000, 2,000 on a software adapter), `SPECRT_BENCH_YARA` and
+//! `SPECRT_BENCH_HS` (the anchors' programs).
+
+#[path = "scan/anchors.rs"]
+mod anchors;
+#[path = "scan/uploads.rs"]
+mod uploads;
 
 use specrt::gpu::{ContextOptions, GpuContext};
 use specrt::policy::SpeculationMode;
@@ -27,6 +38,15 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// A comma-separated list of numbers from the environment, or `default`.
+fn env_list(name: &str, default: &[u64]) -> Vec<u64> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .filter(|v: &Vec<u64>| !v.is_empty())
+        .unwrap_or_else(|| default.to_vec())
 }
 
 /// Whether the adapter is a software rasteriser, whose timings mean nothing: the defaults then
@@ -192,121 +212,143 @@ fn tuning_row(ctx: &GpuContext, scanner: &Scanner, needles: &[Vec<u8>], rng: &mu
     )
 }
 
+/// Tile hit rates of the full run, percent.
+const HIT_RATES: [u64; 7] = [0, 1, 5, 15, 30, 60, 100];
+
+/// One input (`bytes` at `hit_pct` % tile hits) on every path, with the anchors.
+#[allow(clippy::too_many_arguments)]
+fn scan_row(
+    ctx: &GpuContext,
+    scanner: &Scanner,
+    needles: &[Vec<u8>],
+    hit_pct: u64,
+    bytes: usize,
+    anchors: &anchors::Anchors,
+    anchor_rules: &anchors::AnchorRules,
+    rng: &mut Rng,
+) -> String {
+    let data = input(bytes, hit_pct, needles, rng);
+    // The fixed-path rows use the default kernels; tuning is measured on its own.
+    let opts = |backend, mode| ScanOptions {
+        backend,
+        mode,
+        tune: false,
+        ..Default::default()
+    };
+    let host = |backend, mode| {
+        let o = opts(backend, mode);
+        best(2, bytes, || scanner.scan(&data, &o, None, None).unwrap())
+    };
+    let (fused, rf) = host(Backend::Gpu, SpeculationMode::Force);
+    let (serial, rs) = host(Backend::Gpu, SpeculationMode::Disable);
+    let (adaptive, ra) = host(Backend::Gpu, SpeculationMode::Auto);
+    let (cpu, rc) = best(1, bytes, || {
+        scanner
+            .scan(
+                &data,
+                &opts(Backend::Cpu, SpeculationMode::Auto),
+                None,
+                None,
+            )
+            .unwrap()
+    });
+    for (name, r) in [("fused", &rf), ("serial", &rs), ("adaptive", &ra)] {
+        assert_eq!(r.matches, rc.matches, "{name} and CPU disagree");
+    }
+    let resident = upload_resident(ctx.gpu().unwrap(), &data);
+    let on_gpu = |mode| {
+        let o = opts(Backend::Gpu, mode);
+        best(3, bytes, || {
+            scanner.scan_resident(&resident, bytes as u64, &o).unwrap()
+        })
+    };
+    let (fused_res, rr) = on_gpu(SpeculationMode::Force);
+    let (serial_res, _) = on_gpu(SpeculationMode::Disable);
+    let (adaptive_res, _) = on_gpu(SpeculationMode::Auto);
+    drop(resident);
+    assert_eq!(rr.matches, rc.matches, "resident fused and CPU disagree");
+    let regret = |adaptive: f64, a: f64, b: f64| 100.0 * (a.max(b) / adaptive - 1.0);
+    let tiles: (u64, u64) = rf
+        .chunks
+        .iter()
+        .filter_map(|c| c.report)
+        .fold((0, 0), |a, r| {
+            (
+                a.0 + r.committed_tiles as u64,
+                a.1 + r.rolled_back_tiles as u64,
+            )
+        });
+    let anchors_json = anchors.run(anchor_rules, &data);
+    let row = format!(
+        "{{\"strings\": {}, \"hit_pct\": {hit_pct}, \"measured_tile_hit_pct\": {:.2}, \"matches\": {}, \
+         \"end_to_end_gbps\": {{\"fused\": {fused:.2}, \"serial\": {serial:.2}, \"adaptive\": {adaptive:.2}, \"cpu\": {cpu:.2}}}, \
+         \"resident_gbps\": {{\"fused\": {fused_res:.2}, \"serial\": {serial_res:.2}, \"adaptive\": {adaptive_res:.2}}}, \
+         \"adaptive_regret_pct\": {{\"end_to_end\": {:.1}, \"resident\": {:.1}}}, \"anchors\": {anchors_json}}}",
+        needles.len(),
+        100.0 * tiles.0 as f64 / (tiles.0 + tiles.1).max(1) as f64,
+        rc.matches.len(),
+        regret(adaptive, fused, serial),
+        regret(adaptive_res, fused_res, serial_res),
+    );
+    eprintln!("{row}");
+    row
+}
+
 fn main() {
-    let count = env_u64("SPECRT_BENCH_STRINGS", 1000) as usize;
     let ctx = Arc::new(GpuContext::new(&ContextOptions::default()).expect("a GPU adapter"));
+    let soft = software(&ctx);
     let bytes = bench_bytes(&ctx);
     let device = ctx.summary().unwrap().info.name.clone();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let counts = env_list(
+        "SPECRT_BENCH_STRING_COUNTS",
+        if soft { &[1000] } else { &[1000, 10_000] },
+    );
+    let hit_rates = env_list(
+        "SPECRT_BENCH_HIT_RATES",
+        if soft { &[0, 1, 60, 100] } else { &HIT_RATES },
+    );
     let mut rng = Rng(0x5eed);
-    let needles = strings(count, &mut rng);
-    let mut rules = RuleSet::new();
-    for (i, n) in needles.iter().enumerate() {
-        rules
-            .add_string(i as u32 / 10, i as u32, n, &[], StringFlags::default())
-            .unwrap();
-    }
-    let scanner = Scanner::new(Some(ctx.clone()), &rules).unwrap();
-    let gpu = ctx.gpu().unwrap();
+    let upload_data = input(bytes.min(256 << 20), 0, &[vec![0]], &mut rng);
+    let uploads = uploads::rows(ctx.gpu().unwrap(), &upload_data);
+    drop(upload_data);
+    eprintln!("{uploads}");
+    let anchors = anchors::Anchors::from_env(threads);
     let mut rows = Vec::new();
-    for hit_pct in [1u64, 60] {
-        let data = input(bytes, hit_pct, &needles, &mut rng);
-        // The fixed-path rows use the default kernels; tuning is measured on its own below.
-        let opts = |backend, mode| ScanOptions {
-            backend,
-            mode,
-            tune: false,
-            ..Default::default()
-        };
-        let (fused, rf) = best(3, bytes, || {
-            scanner
-                .scan(
-                    &data,
-                    &opts(Backend::Gpu, SpeculationMode::Force),
-                    None,
-                    None,
-                )
-                .unwrap()
-        });
-        let (serial, rs) = best(3, bytes, || {
-            scanner
-                .scan(
-                    &data,
-                    &opts(Backend::Gpu, SpeculationMode::Disable),
-                    None,
-                    None,
-                )
-                .unwrap()
-        });
-        let (adaptive, _) = best(3, bytes, || {
-            scanner
-                .scan(
-                    &data,
-                    &opts(Backend::Gpu, SpeculationMode::Auto),
-                    None,
-                    None,
-                )
-                .unwrap()
-        });
-        let (cpu, rc) = best(1, bytes, || {
-            scanner
-                .scan(
-                    &data,
-                    &opts(Backend::Cpu, SpeculationMode::Auto),
-                    None,
-                    None,
-                )
-                .unwrap()
-        });
-        assert_eq!(rf.matches, rc.matches, "fused and CPU disagree");
-        assert_eq!(rs.matches, rc.matches, "serial and CPU disagree");
-
-        let resident = upload_resident(gpu, &data);
-        let (fused_res, rr) = best(3, bytes, || {
-            scanner
-                .scan_resident(
-                    &resident,
-                    bytes as u64,
-                    &opts(Backend::Gpu, SpeculationMode::Force),
-                )
-                .unwrap()
-        });
-        let (serial_res, _) = best(3, bytes, || {
-            scanner
-                .scan_resident(
-                    &resident,
-                    bytes as u64,
-                    &opts(Backend::Gpu, SpeculationMode::Disable),
-                )
-                .unwrap()
-        });
-        assert_eq!(rr.matches, rc.matches, "resident fused and CPU disagree");
-        let tiles: (u64, u64) = rf
-            .chunks
-            .iter()
-            .filter_map(|c| c.report)
-            .fold((0, 0), |a, r| {
-                (
-                    a.0 + r.committed_tiles as u64,
-                    a.1 + r.rolled_back_tiles as u64,
-                )
-            });
-        rows.push(format!(
-            "{{\"hit_pct\": {hit_pct}, \"measured_tile_hit_pct\": {:.2}, \"matches\": {}, \
-             \"end_to_end_gbps\": {{\"fused\": {fused:.2}, \"serial\": {serial:.2}, \"adaptive\": {adaptive:.2}, \"cpu\": {cpu:.2}}}, \
-             \"resident_gbps\": {{\"fused\": {fused_res:.2}, \"serial\": {serial_res:.2}}}}}",
-            100.0 * tiles.0 as f64 / (tiles.0 + tiles.1).max(1) as f64,
-            rc.matches.len()
-        ));
-        eprintln!("{}", rows.last().unwrap());
+    let mut batch = String::from("null");
+    let mut tuning = String::from("null");
+    for (k, &count) in counts.iter().enumerate() {
+        let needles = strings(count as usize, &mut rng);
+        let mut rules = RuleSet::new();
+        for (i, n) in needles.iter().enumerate() {
+            rules
+                .add_string(i as u32 / 10, i as u32, n, &[], StringFlags::default())
+                .unwrap();
+        }
+        let scanner = Scanner::new(Some(ctx.clone()), &rules).unwrap();
+        let anchor_rules = anchors.rules(&needles);
+        for &hit_pct in &hit_rates {
+            rows.push(scan_row(
+                &ctx,
+                &scanner,
+                &needles,
+                hit_pct,
+                bytes,
+                &anchors,
+                &anchor_rules,
+                &mut rng,
+            ));
+        }
+        if k == 0 {
+            batch = batch_row(&ctx, &scanner, &needles, &mut rng);
+            eprintln!("{batch}");
+            tuning = tuning_row(&ctx, &scanner, &needles, &mut rng);
+            eprintln!("{tuning}");
+        }
     }
-    let batch = batch_row(&ctx, &scanner, &needles, &mut rng);
-    let tuning = tuning_row(&ctx, &scanner, &needles, &mut rng);
-    eprintln!("{tuning}");
-    eprintln!("{batch}");
     println!(
-        "{{\"device\": \"{}\", \"bytes\": {bytes}, \"strings\": {count}, \"cpu_threads\": {}, \"batch\": {batch}, \"tuning\": {tuning}, \"scan\": [{}]}}",
+        "{{\"device\": \"{}\", \"bytes\": {bytes}, \"cpu_threads\": {threads}, \"uploads_gbps\": {uploads}, \"batch\": {batch}, \"tuning\": {tuning}, \"scan\": [{}]}}",
         device.replace('"', "'"),
-        std::thread::available_parallelism().map_or(1, |n| n.get()),
         rows.join(", ")
     );
 }

@@ -10,7 +10,7 @@ carry=.carry
 rm -rf "$carry" && mkdir -p "$carry/bin" "$carry/debs"
 
 cargo build --release --lib
-for test in gpu_dispatch scan_backends scan_tuning yara_rules; do
+for test in gpu_dispatch scan_backends scan_tuning yara_rules concurrency; do
   exe=$(cargo test --release --test "$test" --no-run --message-format=json 2>/dev/null |
     python3 -c 'import sys,json
 for l in sys.stdin:
@@ -18,7 +18,7 @@ for l in sys.stdin:
     if m.get("reason")=="compiler-artifact" and m.get("executable"): print(m["executable"])' | tail -1)
   cp "$exe" "$carry/bin/${test}_rs"
 done
-for bench in policy dispatch scan; do
+for bench in policy dispatch scan report; do
   exe=$(cargo bench --bench "$bench" --no-run --message-format=json 2>/dev/null |
     python3 -c 'import sys,json
 for l in sys.stdin:
@@ -40,6 +40,8 @@ cc -std=c99 $flags examples/c/engine_loop.c $libs -o "$carry/bin/engine_loop"
 # Static, as the C ABI timing targets are for an engine linking libspecrt.a.
 cc -std=c99 $flags benches/c/policy_bench.c target/release/libspecrt.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc -o "$carry/bin/policy_bench"
 cc -std=c99 -O2 tests/yara/gen_corpus.c -o "$carry/bin/gen_corpus"
+# The Vectorscan anchor, with the library linked in (libvectorscan-dev).
+cc -std=c99 -O2 -pthread benches/c/hs_bench.c -Wl,-Bstatic -lhs -Wl,-Bdynamic -lstdc++ -lm -o "$carry/bin/hs_bench"
 strip "$carry"/bin/* 2>/dev/null || true
 
 o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs on a GPU machine that has only what benches/gpu/prepare.sh put in .carry/: unpacks the
 # Vulkan loader, then runs the GPU tests (Rust and C), the custom_kernel example and the
-# benchmarks, writing logs and bench.json into OUT_DIR.
+# benchmarks (with the yara and Vectorscan anchors), writing logs and bench.json into OUT_DIR,
+# then compares the YARA rule set against yara on this machine's binaries (OUT_DIR/yara).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:?usage: run.sh OUT_DIR}
@@ -22,12 +23,14 @@ export SPECRT_REQUIRE_GPU=1
 bin=.carry/bin
 status=0
 run() { echo "== $*"; "$@" || { echo "FAILED: $*"; status=1; }; }
-{
+# SPECRT_RUN=bench skips the tests.
+[ "${SPECRT_RUN:-all}" = bench ] || {
   nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
   run "$bin/gpu_dispatch_rs"
   run "$bin/scan_backends_rs"
   run "$bin/scan_tuning_rs"
   run "$bin/yara_rules_rs"
+  run "$bin/concurrency_rs"
   scratch=$(mktemp -d)
   run "$bin/gpu_dispatch_c" "$scratch" examples/kernels
   run "$bin/scan_test_c" "$scratch" examples/kernels
@@ -38,10 +41,11 @@ run() { echo "== $*"; "$@" || { echo "FAILED: $*"; status=1; }; }
   PATH=$yara_root/wrap:$PATH GEN_CORPUS=$bin/gen_corpus \
     run tests/yara/differential.sh "$bin/scan" "$scratch/differential"
 } > "$out/tests.log" 2>&1
-policy=$(SPECRT_C_BENCH=$bin/policy_bench "$bin/bench_policy" --bench 2>>"$out/bench.err")
-dispatch=$("$bin/bench_dispatch" --bench 2>>"$out/bench.err")
-scan=$("$bin/bench_scan" --bench 2>>"$out/bench.err")
-printf '{"policy": %s, "dispatch": %s, "scan": %s}\n' "$policy" "$dispatch" "$scan" > "$out/bench.json"
+SPECRT_C_BENCH=$bin/policy_bench "$bin/bench_policy" --bench > "$out/policy.json" 2>>"$out/bench.err"
+"$bin/bench_dispatch" --bench > "$out/dispatch.json" 2>>"$out/bench.err"
+SPECRT_BENCH_YARA=$yara_root/wrap/yara SPECRT_BENCH_HS=$bin/hs_bench \
+  "$bin/bench_scan" --bench > "$out/scan.json" 2>>"$out/bench.err"
+"$bin/bench_report" "$out/policy.json" "$out/dispatch.json" "$out/scan.json" > "$out/bench.json"
 benches/gpu/yara_compare.sh "$bin/scan" "$yara_root/wrap/yara" "$out/yara" \
   "${YARA_COMPARE_MB:-300}" "$(nproc)" > "$out/yara.log" 2>&1 || status=1
 grep -E "^(==|FAILED|test result|gpu_dispatch|scan_test|adapter|scanned|differential)" "$out/tests.log"; cat "$out/bench.json" "$out/yara.log"

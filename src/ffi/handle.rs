@@ -71,6 +71,19 @@ pub fn into_raw<H: Handle>(value: H::Inner) -> *mut H {
     Box::into_raw(Box::new(Tagged { tag: H::TAG, value })).cast()
 }
 
+/// The object behind `ptr` when it is a live handle of type `H`, else None: the fast path of
+/// hot queries, whose error path then goes through [`borrow`] for the message.
+///
+/// # Safety
+/// `ptr` must be NULL or point to at least 8 readable bytes (any specrt handle does).
+#[inline(always)]
+pub unsafe fn peek<'a, H: Handle>(ptr: *const H) -> Option<&'a H::Inner> {
+    if ptr.is_null() || std::ptr::read_volatile(ptr.cast::<u64>()) != H::TAG {
+        return None;
+    }
+    Some(&(*ptr.cast::<Tagged<H::Inner>>()).value)
+}
+
 /// Borrows the object behind `ptr`.
 ///
 /// # Safety

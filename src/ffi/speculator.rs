@@ -66,6 +66,10 @@ pub unsafe extern "C" fn specrt_speculator_free(speculator: *mut specrt_speculat
 pub unsafe extern "C" fn specrt_speculator_should_speculate(
     speculator: *const specrt_speculator,
 ) -> bool {
+    // Fast path: a tag check and one atomic load, neither of which can panic.
+    if let Some(s) = handle::peek(speculator) {
+        return s.should_speculate();
+    }
     value_call(false, || {
         Ok(handle::borrow(speculator, "speculator")?.should_speculate())
     })
