@@ -604,3 +604,37 @@ fn a_file_that_shrinks_during_the_scan_is_an_io_error() {
         assert_eq!(ok.matches.len(), 1);
     }
 }
+
+#[test]
+fn large_uploads_copied_by_several_threads_lose_nothing() {
+    let Some(ctx) = common::context() else { return };
+    let mut rules = RuleSet::new();
+    rules
+        .add_string(1, 0, b"needle", &[], StringFlags::default())
+        .unwrap();
+    let scanner = Scanner::new(Some(Arc::new(ctx)), &rules).unwrap();
+    // 24 MiB + 3 bytes: several copy threads, 1 MiB pieces, an odd tail; needles straddle the
+    // piece boundaries and end at the last byte.
+    let mut data = vec![b'.'; (24 << 20) + 3];
+    let mut planted = Vec::new();
+    for mib in 1..24usize {
+        let at = (mib << 20) - 3;
+        data[at..at + 6].copy_from_slice(b"needle");
+        planted.push(at as u64);
+    }
+    let end = data.len() - 6;
+    data[end..].copy_from_slice(b"needle");
+    planted.push(end as u64);
+    for backend in [Backend::Gpu, Backend::Cpu] {
+        let r = scanner
+            .scan(
+                &data,
+                &options(backend, SpeculationMode::Auto, 0),
+                None,
+                None,
+            )
+            .unwrap();
+        let offsets: Vec<u64> = r.matches.iter().map(|m| m.offset).collect();
+        assert_eq!(offsets, planted, "{backend:?}");
+    }
+}

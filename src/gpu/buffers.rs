@@ -28,6 +28,27 @@ impl BufferPool {
         usage: wgpu::BufferUsages,
         size: u64,
     ) -> wgpu::Buffer {
+        self.acquire_with(device, usage, size, false)
+    }
+
+    /// A buffer created mapped (MAP_WRITE staging): a pooled one is mapped too, since staging
+    /// buffers are returned to the pool only once mapped again.
+    pub fn acquire_mapped(
+        &self,
+        device: &wgpu::Device,
+        usage: wgpu::BufferUsages,
+        size: u64,
+    ) -> wgpu::Buffer {
+        self.acquire_with(device, usage, size, true)
+    }
+
+    fn acquire_with(
+        &self,
+        device: &wgpu::Device,
+        usage: wgpu::BufferUsages,
+        size: u64,
+        mapped_at_creation: bool,
+    ) -> wgpu::Buffer {
         let capacity = capacity_for(size);
         let reused = self
             .free
@@ -42,7 +63,7 @@ impl BufferPool {
                 label: Some("specrt pooled buffer"),
                 size: capacity,
                 usage,
-                mapped_at_creation: false,
+                mapped_at_creation,
             })
         })
     }

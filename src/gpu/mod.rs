@@ -16,6 +16,7 @@ pub mod dispatch;
 pub mod gate;
 pub mod program;
 pub mod run;
+pub mod staging;
 
 pub use context::{AdapterSummary, ContextOptions, GpuContext, LaunchOverheads, PowerPreference};
 pub use dispatch::{dispatch_prefilter_confirm, DispatchOutcome, DispatchPath, DispatchPlan};

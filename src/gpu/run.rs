@@ -12,7 +12,7 @@ use std::num::NonZeroU64;
 use std::time::{Duration, Instant};
 
 /// Longest a run waits for the GPU before reporting it as hung.
-const GPU_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const GPU_TIMEOUT: Duration = Duration::from_secs(120);
 /// Alignment of each output's slot in the readback buffer.
 const READBACK_ALIGN: u64 = 256;
 

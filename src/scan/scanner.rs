@@ -11,7 +11,7 @@ use super::stream::{plan, Chunk};
 use super::tune::{Plan, Tuner};
 use crate::gpu::capture::capture;
 use crate::gpu::dispatch::choose_path;
-use crate::gpu::run::upload;
+use crate::gpu::staging::Staging;
 use crate::gpu::{DispatchPath, GpuContext};
 use crate::policy::{AdaptiveSpeculator, SpeculationMode};
 use crate::{Error, Result};
@@ -435,12 +435,18 @@ impl Scanner {
                 .pool
                 .acquire(&device_gpu.device, usage, biggest.max(4) + 4),
         ];
+        let staging = [
+            Staging::acquire(ctx, biggest + 4)?,
+            Staging::acquire(ctx, biggest + 4)?,
+        ]
+        .map(std::cell::RefCell::new);
         let upload_chunk = |k: usize, result: &mut ScanResult| {
             let t = Instant::now();
             let bytes = input.read(chunks[k].data_start, chunks[k].data_end)?;
             capture(&device_gpu.device, "uploading a chunk", || {
-                upload(&device_gpu.queue, &buffers[k % 2], &bytes);
-                Ok(())
+                staging[k % 2]
+                    .borrow_mut()
+                    .upload(ctx, &bytes, &buffers[k % 2])
             })?;
             result.timings.upload_ns += t.elapsed().as_nanos() as u64;
             Ok::<(), Error>(())
@@ -471,6 +477,9 @@ impl Scanner {
             }
         }
         device_gpu.pool.release(buffers);
+        for s in staging {
+            s.into_inner().release(ctx);
+        }
         Ok(result)
     }
 
