@@ -3,21 +3,25 @@
 use super::report::{SpeculationReport, DEFAULT_THRESHOLD_PCT};
 use super::sync::{AtomicU64, Ordering};
 
-const ENABLED_BIT: u64 = 1 << 32;
-const EMA_MASK: u64 = u32::MAX as u64;
+/// The state word: bits 0-19 the commit-rate EMA in ppm (at most 1,000,000), bit 20 the enabled
+/// flag, bits 21-63 the number of samples (saturating), so that `record` is one atomic update.
+const EMA_MASK: u64 = (1 << 20) - 1;
+const ENABLED_BIT: u64 = 1 << 20;
+const SAMPLE_SHIFT: u32 = 21;
+const MAX_SAMPLES: u64 = u64::MAX >> SAMPLE_SHIFT;
 
 /// Decides dispatch by dispatch whether the next dispatch takes the fused speculative path.
 ///
-/// Every operation is atomic: the EMA and the enabled flag live in one atomic word updated by a
-/// single read-modify-write, so concurrent [`record`](Self::record) calls never lose a sample.
+/// Every operation is atomic: the EMA, the enabled flag and the sample count live in one atomic
+/// word updated by a single read-modify-write, so concurrent [`record`](Self::record) calls never
+/// lose a sample.
 #[derive(Debug)]
 pub struct AdaptiveSpeculator {
     threshold_ppm: u32,
     enable_at: u32,
     disable_at: u32,
-    /// Low 32 bits: EMA of the commit rate in ppm; bit 32: speculation enabled.
+    /// EMA, enabled flag and sample count (see `EMA_MASK`).
     state: AtomicU64,
-    samples: AtomicU64,
 }
 
 impl Default for AdaptiveSpeculator {
@@ -35,8 +39,7 @@ impl AdaptiveSpeculator {
             threshold_ppm,
             enable_at: threshold_ppm.saturating_add(margin),
             disable_at: threshold_ppm.saturating_sub(margin),
-            state: AtomicU64::new(ENABLED_BIT | threshold_ppm as u64),
-            samples: AtomicU64::new(0),
+            state: AtomicU64::new(ENABLED_BIT | (threshold_ppm as u64).min(EMA_MASK)),
         }
     }
 
@@ -48,20 +51,20 @@ impl AdaptiveSpeculator {
         let observed = report.commit_rate_ppm() as i64;
         let step = |state: u64| {
             let old = (state & EMA_MASK) as i64;
-            let ema = (old + ((observed - old) >> 2)).clamp(0, u32::MAX as i64) as u32;
+            let ema = (old + ((observed - old) >> 2)).clamp(0, EMA_MASK as i64) as u32;
             let mut enabled = state & ENABLED_BIT != 0;
             if !enabled && ema >= self.enable_at {
                 enabled = true;
             } else if enabled && ema < self.disable_at {
                 enabled = false;
             }
-            Some(if enabled { ENABLED_BIT } else { 0 } | ema as u64)
+            let samples = ((state >> SAMPLE_SHIFT) + 1).min(MAX_SAMPLES);
+            Some(samples << SAMPLE_SHIFT | if enabled { ENABLED_BIT } else { 0 } | ema as u64)
         };
         // The closure never returns None, so fetch_update cannot fail.
         let _ = self
             .state
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, step);
-        self.samples.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Whether the next dispatch should take the fused speculative path.
@@ -77,7 +80,7 @@ impl AdaptiveSpeculator {
 
     /// How many non-empty reports were recorded.
     pub fn samples(&self) -> u64 {
-        self.samples.load(Ordering::Acquire)
+        self.state.load(Ordering::Acquire) >> SAMPLE_SHIFT
     }
 
     /// The threshold in parts per million.
