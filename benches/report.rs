@@ -1,7 +1,7 @@
 //! Combines the three benchmark outputs into the one JSON object `make bench` prints, with the
 //! `device` field and the `targets` object (each target with its measured figure and whether it
-//! is met). With `--plot-data`, prints instead the data of the throughput plot: one line per
-//! hit rate with the GB/s of each path (1,000 strings), for `benches/plot.gp`.
+//! is met). With `--plot-data`, prints instead the data of the throughput plot: per string count
+//! a block with one line per hit rate and the GB/s of each path, for `benches/plot.gp`.
 //!
 //! Usage: `report POLICY.json DISPATCH.json SCAN.json` or `report --plot-data BENCH.json`.
 
@@ -65,26 +65,33 @@ fn targets(policy: &Value, scan: &Value) -> Value {
 }
 
 fn plot_data(bench: &Value) {
-    println!("# hit_pct fused serial adaptive cpu resident_fused resident_serial resident_adaptive yara vectorscan");
     let rows = bench["scan"]["scan"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    for r in rows.iter().filter(|r| r["strings"].as_u64() == Some(1000)) {
-        let v = |a: &str, b: &str| num(&r[a][b]).map_or("NaN".into(), |x| format!("{x}"));
-        println!(
-            "{} {} {} {} {} {} {} {} {} {}",
-            r["hit_pct"],
-            v("end_to_end_gbps", "fused"),
-            v("end_to_end_gbps", "serial"),
-            v("end_to_end_gbps", "adaptive"),
-            v("end_to_end_gbps", "cpu"),
-            v("resident_gbps", "fused"),
-            v("resident_gbps", "serial"),
-            v("resident_gbps", "adaptive"),
-            v("anchors", "yara_gbps"),
-            v("anchors", "vectorscan_gbps"),
-        );
+    for strings in [1000, 10_000] {
+        println!("# {strings} strings: hit_pct fused serial adaptive cpu resident_fused resident_serial resident_adaptive yara vectorscan");
+        for r in rows
+            .iter()
+            .filter(|r| r["strings"].as_u64() == Some(strings))
+        {
+            let v = |a: &str, b: &str| num(&r[a][b]).map_or("NaN".into(), |x| format!("{x}"));
+            println!(
+                "{} {} {} {} {} {} {} {} {} {}",
+                r["hit_pct"],
+                v("end_to_end_gbps", "fused"),
+                v("end_to_end_gbps", "serial"),
+                v("end_to_end_gbps", "adaptive"),
+                v("end_to_end_gbps", "cpu"),
+                v("resident_gbps", "fused"),
+                v("resident_gbps", "serial"),
+                v("resident_gbps", "adaptive"),
+                v("anchors", "yara_gbps"),
+                v("anchors", "vectorscan_gbps"),
+            );
+        }
+        // Two blank lines: the next gnuplot data block.
+        println!("\n");
     }
 }
 
