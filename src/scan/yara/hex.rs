@@ -1,8 +1,10 @@
 //! Hex strings: bytes, `??`, nibble wildcards, bounded jumps and alternatives, expanded into the
 //! fixed byte + mask patterns the scanner searches for, in YARA's priority order.
 
+use super::cursor::Cursor;
 use super::Diagnostic;
 use crate::scan::rules::MAX_STRING_BYTES;
+use std::ops::{Deref, DerefMut};
 
 /// Most fixed patterns one hex string may expand to (product of its jump ranges and
 /// alternatives).
@@ -28,14 +30,9 @@ pub type Variant = (Vec<u8>, Vec<u8>);
 /// into its fixed patterns, highest priority first: alternatives in source order, shorter jumps
 /// first, earlier choices before later ones.
 pub fn compile(body: &str, line: usize, column: usize) -> Result<Vec<Variant>, Diagnostic> {
-    let mut parser = HexParser {
-        chars: body.as_bytes(),
-        pos: 0,
-        line,
-        column: column + 1,
-    };
+    let mut parser = HexParser(Cursor::new(body.as_bytes(), line, column + 1));
     let pieces = parser.sequence(0)?;
-    if parser.pos < parser.chars.len() {
+    if parser.pos < parser.src.len() {
         return Err(parser.error("unexpected `)` or `|` outside an alternative"));
     }
     if pieces.is_empty() {
@@ -64,68 +61,28 @@ pub fn compile(body: &str, line: usize, column: usize) -> Result<Vec<Variant>, D
     Ok(variants)
 }
 
-struct HexParser<'a> {
-    chars: &'a [u8],
-    pos: usize,
-    line: usize,
-    column: usize,
+/// The hex-string parser: a cursor with the hex rules.
+struct HexParser<'a>(Cursor<'a>);
+
+impl<'a> Deref for HexParser<'a> {
+    type Target = Cursor<'a>;
+    fn deref(&self) -> &Cursor<'a> {
+        &self.0
+    }
+}
+
+impl DerefMut for HexParser<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl HexParser<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.chars.get(self.pos).copied()
-    }
-
-    fn bump(&mut self) -> Option<u8> {
-        let c = self.peek()?;
-        self.pos += 1;
-        if c == b'\n' {
-            self.line += 1;
-            self.column = 1;
-        } else {
-            self.column += 1;
-        }
-        Some(c)
-    }
-
-    fn error(&self, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::syntax(self.line, self.column, message)
-    }
-
-    fn unsupported(&self, construct: &str) -> Diagnostic {
-        Diagnostic::unsupported(self.line, self.column, construct)
-    }
-
-    fn skip_space(&mut self) {
-        loop {
-            match (self.peek(), self.chars.get(self.pos + 1)) {
-                (Some(c), _) if c.is_ascii_whitespace() => {
-                    self.bump();
-                }
-                (Some(b'/'), Some(b'/')) => {
-                    while self.peek().is_some_and(|c| c != b'\n') {
-                        self.bump();
-                    }
-                }
-                (Some(b'/'), Some(b'*')) => {
-                    self.bump();
-                    self.bump();
-                    while self.peek().is_some() && !self.chars[self.pos..].starts_with(b"*/") {
-                        self.bump();
-                    }
-                    self.bump();
-                    self.bump();
-                }
-                _ => return,
-            }
-        }
-    }
-
     /// Pieces up to the end, `|` or `)`.
     fn sequence(&mut self, depth: usize) -> Result<Vec<Piece>, Diagnostic> {
         let mut pieces = Vec::new();
         loop {
-            self.skip_space();
+            self.skip_space_and_comments()?;
             match self.peek() {
                 None | Some(b'|') | Some(b')') => return Ok(pieces),
                 Some(b'(') => {
@@ -173,7 +130,7 @@ impl HexParser<'_> {
     }
 
     fn number(&mut self) -> Result<Option<usize>, Diagnostic> {
-        self.skip_space();
+        self.skip_space_and_comments()?;
         let start = self.pos;
         while self.peek().is_some_and(|c| c.is_ascii_digit()) {
             self.bump();
@@ -181,7 +138,7 @@ impl HexParser<'_> {
         if start == self.pos {
             return Ok(None);
         }
-        let digits = std::str::from_utf8(&self.chars[start..self.pos]).expect("ASCII digits");
+        let digits = std::str::from_utf8(&self.src[start..self.pos]).expect("ASCII digits");
         digits
             .parse::<usize>()
             .ok()
@@ -193,7 +150,7 @@ impl HexParser<'_> {
     fn jump(&mut self) -> Result<Piece, Diagnostic> {
         self.bump();
         let lo = self.number()?;
-        self.skip_space();
+        self.skip_space_and_comments()?;
         let (lo, hi) = if self.peek() == Some(b'-') {
             self.bump();
             let hi = self.number()?;
@@ -207,7 +164,7 @@ impl HexParser<'_> {
                 None => return Err(self.error("a jump needs a length: `[n]` or `[n-m]`")),
             }
         };
-        self.skip_space();
+        self.skip_space_and_comments()?;
         if self.bump() != Some(b']') {
             return Err(self.error("unterminated jump: add `]`"));
         }

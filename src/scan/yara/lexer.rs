@@ -1,6 +1,8 @@
 //! Tokens of YARA source text, with their line and column.
 
+use super::cursor::Cursor;
 use super::Diagnostic;
+use std::ops::{Deref, DerefMut};
 
 /// Longest identifier YARA accepts, characters.
 const MAX_IDENTIFIER: usize = 128;
@@ -56,12 +58,7 @@ const PUNCTS: &[&str] = &[
 
 /// Splits `source` into tokens. Hex strings and regular expressions are recognised after `=`.
 pub fn tokenize(source: &[u8]) -> Result<Vec<Token>, Diagnostic> {
-    let mut lexer = Lexer {
-        src: source,
-        pos: 0,
-        line: 1,
-        column: 1,
-    };
+    let mut lexer = Lexer(Cursor::new(source, 1, 1));
     let mut tokens: Vec<Token> = Vec::new();
     loop {
         lexer.skip_space_and_comments()?;
@@ -87,78 +84,23 @@ pub fn tokenize(source: &[u8]) -> Result<Vec<Token>, Diagnostic> {
     }
 }
 
-struct Lexer<'a> {
-    src: &'a [u8],
-    pos: usize,
-    line: usize,
-    column: usize,
+/// The tokenizer: a cursor with the token rules.
+struct Lexer<'a>(Cursor<'a>);
+
+impl<'a> Deref for Lexer<'a> {
+    type Target = Cursor<'a>;
+    fn deref(&self) -> &Cursor<'a> {
+        &self.0
+    }
+}
+
+impl DerefMut for Lexer<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl Lexer<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.src.get(self.pos).copied()
-    }
-
-    fn peek_at(&self, ahead: usize) -> Option<u8> {
-        self.src.get(self.pos + ahead).copied()
-    }
-
-    fn bump(&mut self) -> Option<u8> {
-        let c = self.peek()?;
-        self.pos += 1;
-        if c == b'\n' {
-            self.line += 1;
-            self.column = 1;
-        } else {
-            self.column += 1;
-        }
-        Some(c)
-    }
-
-    fn error(&self, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::syntax(self.line, self.column, message)
-    }
-
-    fn skip_space_and_comments(&mut self) -> Result<(), Diagnostic> {
-        loop {
-            match (self.peek(), self.peek_at(1)) {
-                (Some(c), _) if c.is_ascii_whitespace() => {
-                    self.bump();
-                }
-                (Some(b'/'), Some(b'/')) => {
-                    while self.peek().is_some_and(|c| c != b'\n') {
-                        self.bump();
-                    }
-                }
-                (Some(b'/'), Some(b'*')) => {
-                    let (line, column) = (self.line, self.column);
-                    self.bump();
-                    self.bump();
-                    loop {
-                        match (self.peek(), self.peek_at(1)) {
-                            (Some(b'*'), Some(b'/')) => {
-                                self.bump();
-                                self.bump();
-                                break;
-                            }
-                            (Some(_), _) => {
-                                self.bump();
-                            }
-                            (None, _) => {
-                                return Err(Diagnostic::syntax(
-                                    line,
-                                    column,
-                                    "unterminated comment: add `*/`",
-                                ))
-                            }
-                        }
-                    }
-                }
-                _ => return Ok(()),
-            }
-        }
-    }
-
     fn word(&mut self) -> String {
         let start = self.pos;
         while self

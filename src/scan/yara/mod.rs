@@ -8,6 +8,7 @@
 //! `not`, parentheses and references to earlier rules. Anything else is an error naming its line,
 //! column and construct, or, with [`CompileOptions::skip_unsupported`], skips the rule using it.
 
+mod cursor;
 mod hex;
 pub use hex::MAX_VARIANTS;
 mod lexer;
