@@ -50,6 +50,17 @@ pub unsafe fn bytes<'a>(ptr: *const u8, len: usize, arg: &'static str) -> Result
     Ok(std::slice::from_raw_parts(ptr, len))
 }
 
+/// Element `index` of `items`, or an invalid-argument error naming `what` (e.g. "item index")
+/// and the number of elements.
+pub fn element<'a, T>(items: &'a [T], index: usize, what: &str) -> Result<&'a T> {
+    items.get(index).ok_or_else(|| {
+        Error::invalid(format!(
+            "{what} {index} is out of range (there are {})",
+            items.len()
+        ))
+    })
+}
+
 /// Reads a fixed-size, NUL-terminated char array field as UTF-8.
 pub fn fixed_str<const N: usize>(field: &[c_char; N], name: &'static str) -> Result<String> {
     let raw: Vec<u8> = field.iter().map(|&c| c as u8).collect();

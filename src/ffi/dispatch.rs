@@ -263,12 +263,7 @@ unsafe fn run_confirm(
 }
 
 fn view_at(views: &[(*const u8, usize)], index: u32, what: &str) -> Result<specrt_bytes> {
-    let &(data, len) = views.get(index as usize).ok_or_else(|| {
-        Error::invalid(format!(
-            "{what} index {index} is out of range (there are {})",
-            views.len()
-        ))
-    })?;
+    let &(data, len) = args::element(views, index as usize, &format!("{what} index"))?;
     Ok(specrt_bytes { data, len })
 }
 
@@ -398,12 +393,7 @@ pub unsafe extern "C" fn specrt_dispatch_outcome_output(
     status_call(|| {
         let out = args::out(out, "out")?;
         let o = handle::borrow(outcome, "outcome")?;
-        let bytes = o.outputs.get(index as usize).ok_or_else(|| {
-            Error::invalid(format!(
-                "output index {index} is out of range (there are {})",
-                o.outputs.len()
-            ))
-        })?;
+        let bytes = args::element(&o.outputs, index as usize, "output index")?;
         *out = specrt_bytes {
             data: bytes.as_ptr(),
             len: bytes.len(),

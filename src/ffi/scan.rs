@@ -582,12 +582,7 @@ pub unsafe extern "C" fn specrt_scan_result_chunk(
     status_call(|| {
         let out = args::out(out, "out")?;
         let r = &handle::borrow(result, "result")?.result;
-        let c = r.chunks.get(index as usize).ok_or_else(|| {
-            Error::invalid(format!(
-                "chunk index {index} is out of range (there are {})",
-                r.chunks.len()
-            ))
-        })?;
+        let c = args::element(&r.chunks, index as usize, "chunk index")?;
         *out = specrt_scan_chunk {
             offset: c.offset,
             bytes: c.bytes,
@@ -731,12 +726,7 @@ pub unsafe extern "C" fn specrt_batch_result_item(
             args::out(truncated, "truncated")?,
         );
         let r = handle::borrow(result, "result")?;
-        let item = r.matches.get(index).ok_or_else(|| {
-            Error::invalid(format!(
-                "item index {index} is out of range (there are {})",
-                r.matches.len()
-            ))
-        })?;
+        let item = args::element(&r.matches, index, "item index")?;
         *matches = item.as_ptr();
         *count = item.len();
         *truncated = r.result.items[index].truncated;

@@ -228,7 +228,7 @@ pub unsafe extern "C" fn specrt_ruleset_skipped(
     status_call(|| {
         let out = args::out(out, "out")?;
         let skipped = &handle::borrow(ruleset, "ruleset")?.skipped;
-        let s = in_range(skipped, index, "skipped rule index")?;
+        let s = args::element(skipped, index, "skipped rule index")?;
         *out = specrt_skipped_rule {
             rule: s.rule.as_ptr(),
             line: s.line,
@@ -236,15 +236,6 @@ pub unsafe extern "C" fn specrt_ruleset_skipped(
             construct: s.construct.as_ptr(),
         };
         Ok(())
-    })
-}
-
-fn in_range<'a, T>(items: &'a [T], index: usize, what: &str) -> Result<&'a T> {
-    items.get(index).ok_or_else(|| {
-        Error::invalid(format!(
-            "{what} {index} is out of range (there are {})",
-            items.len()
-        ))
     })
 }
 
@@ -283,7 +274,7 @@ pub unsafe extern "C" fn specrt_scanner_rule_info(
     status_call(|| {
         let out = args::out(out, "out")?;
         let inner = handle::borrow(scanner, "scanner")?;
-        let rule = in_range(&logic(inner)?.rules, rule_id as usize, "rule id")?;
+        let rule = args::element(&logic(inner)?.rules, rule_id as usize, "rule id")?;
         let names = &inner.names[rule_id as usize];
         *out = specrt_rule_info {
             name: names.name.as_ptr(),
@@ -310,8 +301,8 @@ pub unsafe extern "C" fn specrt_scanner_string_info(
     status_call(|| {
         let out = args::out(out, "out")?;
         let inner = handle::borrow(scanner, "scanner")?;
-        let rule = in_range(&logic(inner)?.rules, rule_id as usize, "rule id")?;
-        let string = in_range(&rule.strings, string_id as usize, "string id")?;
+        let rule = args::element(&logic(inner)?.rules, rule_id as usize, "rule id")?;
+        let string = args::element(&rule.strings, string_id as usize, "string id")?;
         *out = specrt_string_info {
             name: inner.names[rule_id as usize].strings[string_id as usize].as_ptr(),
             is_hex: string.is_hex,
@@ -361,7 +352,7 @@ pub unsafe extern "C" fn specrt_batch_result_item_rules(
     status_call(|| {
         let (rules, count) = (args::out(rules, "rules")?, args::out(count, "count")?);
         let items = &handle::borrow(result, "result")?.result.items;
-        let item = in_range(items, index, "item index")?;
+        let item = args::element(items, index, "item index")?;
         *rules = item.rules.as_ptr();
         *count = item.rules.len();
         Ok(())

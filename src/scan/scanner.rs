@@ -427,14 +427,11 @@ impl Scanner {
             .max()
             .unwrap_or(0);
         let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
-        let buffers = [
+        let buffers = [(); 2].map(|_| {
             device_gpu
                 .pool
-                .acquire(&device_gpu.device, usage, biggest.max(4) + 4),
-            device_gpu
-                .pool
-                .acquire(&device_gpu.device, usage, biggest.max(4) + 4),
-        ];
+                .acquire(&device_gpu.device, usage, biggest.max(4) + 4)
+        });
         let staging = [
             Staging::acquire(ctx, biggest + 4)?,
             Staging::acquire(ctx, biggest + 4)?,
