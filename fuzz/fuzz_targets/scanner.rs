@@ -33,7 +33,14 @@ fn context() -> Option<Arc<GpuContext>> {
                 allow_software: true,
                 ..Default::default()
             };
-            GpuContext::new(&options).ok().map(Arc::new)
+            match GpuContext::new(&options) {
+                Ok(ctx) => Some(Arc::new(ctx)),
+                // As in the tests: SPECRT_REQUIRE_GPU=1 (CI) makes a missing adapter a failure.
+                Err(e) if std::env::var("SPECRT_REQUIRE_GPU").as_deref() == Ok("1") => {
+                    panic!("no GPU adapter: {e}")
+                }
+                Err(_) => None,
+            }
         })
         .clone()
 }
