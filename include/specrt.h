@@ -118,6 +118,20 @@
 #define SPECRT_MAX_PATTERN_BYTES (256 << 20)
 #endif
 
+#if defined(SPECRT_GPU)
+/**
+ * Longest atom, bytes.
+ */
+#define MAX_ATOM 4
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * How many of the busiest atoms the statistics list.
+ */
+#define BUSIEST_ATOMS 12
+#endif
+
 /**
  * Map from (kernel key, adapter id) to tuned record, persisted as a schema-1 TOML file.
  *

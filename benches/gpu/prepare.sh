@@ -4,10 +4,46 @@
 # against the release static library, the Vulkan loader packages (.deb) to unpack there, and
 # yara's packages.
 # Then, on the GPU machine, from the repository root: benches/gpu/run.sh OUT_DIR
+#
+# SPECRT_CARRY=rules prepares the real-rule benchmark alone (make bench-rules there): its
+# binary, yara's packages, the yara-x wheel, and the rule sets named by SPECRT_RULE_DIRS
+# (space-separated directories; only their .yar/.yara files travel).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 carry=.carry
 rm -rf "$carry" && mkdir -p "$carry/bin" "$carry/debs"
+
+bench_exe() { # the executable of bench $1
+  cargo bench --bench "$1" --no-run --message-format=json 2>/dev/null |
+    python3 -c 'import sys,json
+for l in sys.stdin:
+    m=json.loads(l)
+    if m.get("reason")=="compiler-artifact" and m.get("executable"): print(m["executable"])' | tail -1
+}
+
+o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
+fetch_debs() {
+  mkdir -p /tmp/amd64/partial "$carry/yara-debs"
+  apt-get $o update -qq
+  (cd "$carry/debs" && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 2>/dev/null)
+  # yara, the differential test's oracle and the CPU anchor, unpacked into its own prefix there.
+  (cd "$carry/yara-debs" && apt-get $o download yara libyara9 libjansson4 libmagic1 libssl3 2>/dev/null)
+}
+
+if [ "${SPECRT_CARRY:-all}" = rules ]; then
+  cp "$(bench_exe rules)" "$carry/bin/bench_rules"
+  strip "$carry/bin/bench_rules"
+  fetch_debs
+  mkdir -p "$carry/wheels"
+  python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
+    --implementation cp --platform manylinux_2_28_x86_64 -d "$carry/wheels" "yara-x==${YARA_X_VERSION:-1.23.0}"
+  for d in ${SPECRT_RULE_DIRS:?space-separated rule directories}; do
+    mkdir -p "$carry/rules/$(basename "$d")"
+    (cd "$d" && find . -name '*.yar' -o -name '*.yara' | tar -cf - -T -) | tar -xf - -C "$carry/rules/$(basename "$d")"
+  done
+  du -sh "$carry"
+  exit 0
+fi
 
 cargo build --release --lib
 for test in gpu_dispatch scan_backends scan_tuning yara_rules concurrency; do
@@ -46,13 +82,7 @@ cc -std=c99 -O2 tests/yara/gen_corpus.c -o "$carry/bin/gen_corpus"
 cc -std=c99 -O2 -pthread benches/c/hs_bench.c -Wl,-Bstatic -lhs -Wl,-Bdynamic -lstdc++ -lm -o "$carry/bin/hs_bench"
 strip "$carry"/bin/* 2>/dev/null || true
 
-o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
-mkdir -p /tmp/amd64/partial
-apt-get $o update -qq
-(cd "$carry/debs" && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 2>/dev/null)
-# yara, the differential test's oracle and the CPU anchor, unpacked into its own prefix there.
-mkdir -p "$carry/yara-debs"
-(cd "$carry/yara-debs" && apt-get $o download yara libyara9 libjansson4 libmagic1 libssl3 2>/dev/null)
+fetch_debs
 du -sh "$carry"
 # Over the 64 MiB a device run carries? SPECRT_CARRY=bench keeps only what benchmarks need.
 if [ "${SPECRT_CARRY:-all}" = bench ]; then

@@ -14,13 +14,28 @@ for f in .carry/yara-debs/*.deb; do dpkg -x "$f" "$yara_root"; done
 mkdir -p "$yara_root/wrap"
 printf '#!/bin/sh\nLD_LIBRARY_PATH=%s/usr/lib/x86_64-linux-gnu exec %s/usr/bin/yara "$@"\n' \
   "$yara_root" "$yara_root" > "$yara_root/wrap/yara"
-chmod +x "$yara_root/wrap/yara"
+printf '#!/bin/sh\nLD_LIBRARY_PATH=%s/usr/lib/x86_64-linux-gnu exec %s/usr/bin/yarac "$@"\n' \
+  "$yara_root" "$yara_root" > "$yara_root/wrap/yarac"
+chmod +x "$yara_root/wrap/yara" "$yara_root/wrap/yarac"
 if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ] &&
    [ ! -f /usr/share/vulkan/icd.d/nvidia_icd.json ] && [ ! -f /etc/vulkan/icd.d/nvidia_icd.json ]; then
   export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 fi
 export SPECRT_REQUIRE_GPU=1
 bin=.carry/bin
+# SPECRT_RUN=rules: the real-rule benchmark alone, over this machine's /usr and /opt.
+if [ "${SPECRT_RUN:-all}" = rules ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .carry/wheels/*.whl &&
+    export PYTHONPATH=/tmp/site
+  rules=(); for d in .carry/rules/*; do rules+=(--rules "$d"); done
+  corpus=(); for d in ${SPECRT_CORPUS:-/usr /opt}; do corpus+=(--corpus "$d"); done
+  nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
+  PYTHONUNBUFFERED=1 python3 benches/rules/bench.py --bench-bin "$bin/bench_rules" "${rules[@]}" \
+    "${corpus[@]}" --out /tmp/bench-rules --threads "$(nproc)" --yara "$yara_root/wrap/yara" \
+    --yarac "$yara_root/wrap/yarac" --min-size "${SPECRT_MIN_FILE_BYTES:-16384}" \
+    --max-bytes "${SPECRT_CORPUS_BYTES:-6000000000}" --results "$out/rules.json"
+  exit $?
+fi
 status=0
 run() { echo "== $*"; "$@" || { echo "FAILED: $*"; status=1; }; }
 # SPECRT_RUN=bench skips the tests.

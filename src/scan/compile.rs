@@ -1,17 +1,17 @@
 //! Compiling a rule set: expansion of each string into the byte patterns it matches, the choice
-//! of each pattern's anchor (a short literal factor), and the tables both backends search with.
+//! of each pattern's anchor (its atom, see [`super::atoms`]), and the tables both backends search
+//! with.
 //!
 //! Anchors are compared case-folded (ASCII letters lowered), so an anchor hit is a superset of
 //! the true matches; every candidate is verified against the full pattern and mask.
 
+use super::atoms;
 use super::logic::RuleLogic;
 use super::rules::RuleSet;
 use crate::{Error, Result};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Longest anchor, bytes.
-pub const MAX_ANCHOR: usize = 4;
 /// Pattern flag: fullword.
 pub const FLAG_FULLWORD: u32 = 1;
 /// Pattern flag: wide (UTF-16LE) form, for the fullword test.
@@ -73,60 +73,6 @@ fn is_letter(b: u8) -> bool {
     b.is_ascii_alphabetic()
 }
 
-/// Whether byte `i` of a pattern can be part of an anchor, and its folded value.
-fn anchor_byte(value: u8, mask: u8) -> Option<u8> {
-    match mask {
-        0xff => Some(fold(value)),
-        0xdf if is_letter(value) => Some(fold(value)),
-        _ => None,
-    }
-}
-
-/// Rough commonness of a byte in real data; anchors avoid common bytes.
-fn commonness(b: u8) -> u32 {
-    match b {
-        0x00 | 0xff => 4,
-        b' ' | b'e' | b't' | b'a' | b'o' | b'i' | b'n' | b's' | b'r' => 2,
-        b if b.is_ascii_lowercase() || b.is_ascii_digit() => 1,
-        _ => 0,
-    }
-}
-
-/// (offset, length, folded value) of the best anchor, or None when no byte qualifies.
-fn choose_anchor(bytes: &[u8], mask: &[u8]) -> Option<(u32, u32, u32)> {
-    let folded: Vec<Option<u8>> = bytes
-        .iter()
-        .zip(mask)
-        .map(|(&b, &m)| anchor_byte(b, m))
-        .collect();
-    // Longest eligible run, capped at MAX_ANCHOR.
-    let mut best_len = 0;
-    let mut run = 0;
-    for f in &folded {
-        run = if f.is_some() { run + 1 } else { 0 };
-        best_len = best_len.max(run.min(MAX_ANCHOR));
-    }
-    if best_len == 0 {
-        return None;
-    }
-    let mut best: Option<(u32, usize)> = None;
-    for start in 0..=folded.len() - best_len {
-        let window = &folded[start..start + best_len];
-        if window.iter().all(Option::is_some) {
-            let score: u32 = window.iter().map(|f| commonness(f.unwrap())).sum();
-            if best.is_none_or(|(s, _)| score < s) {
-                best = Some((score, start));
-            }
-        }
-    }
-    let (_, start) = best?;
-    let value = folded[start..start + best_len]
-        .iter()
-        .enumerate()
-        .fold(0u32, |acc, (i, f)| acc | (f.unwrap() as u32) << (8 * i));
-    Some((start as u32, best_len as u32, value))
-}
-
 /// The plain and/or wide forms of a string, with nocase applied.
 fn forms(
     bytes: &[u8],
@@ -177,8 +123,8 @@ impl CompiledRules {
                 });
                 let f = s.flags;
                 for (bytes, mask, wide) in forms(&s.bytes, &s.mask, f.nocase, f.wide, f.ascii) {
-                    let (anchor_offset, anchor_len, anchor) =
-                        choose_anchor(&bytes, &mask).unwrap_or((0, 0, 0));
+                    let (anchor_offset, anchor_len, anchor) = atoms::choose(&bytes, &mask)
+                        .map_or((0, 0, 0), |a| (a.offset, a.len, a.value));
                     let flags = if f.fullword { FLAG_FULLWORD } else { 0 }
                         | if wide { FLAG_WIDE } else { 0 };
                     patterns.push(Pattern {
@@ -259,17 +205,6 @@ pub fn is_fullword(data: &[u8], start: usize, len: usize, wide: bool) -> bool {
 mod tests {
     use super::*;
     use crate::scan::rules::StringFlags;
-
-    #[test]
-    fn anchors_prefer_rare_bytes_and_skip_wildcards() {
-        let (off, len, value) = choose_anchor(b"\x00\x00MZ\x90\x00", &[0xff; 6]).unwrap();
-        assert_eq!((off, len), (1, 4));
-        assert_eq!(value, u32::from_le_bytes([0, b'm', b'z', 0x90]));
-        let (off, len, _) = choose_anchor(b"ab?cd", &[0xff, 0xff, 0, 0xff, 0xff]).unwrap();
-        assert_eq!(len, 2);
-        assert!(off == 0 || off == 3);
-        assert_eq!(choose_anchor(b"\x10", &[0xf0]), None);
-    }
 
     #[test]
     fn forms_expand_nocase_and_wide() {

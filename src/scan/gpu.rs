@@ -39,6 +39,8 @@ const HASH_C: u32 = 0xc2b2_ae3d;
 const SMALL_WORDS: usize = 1024;
 const BIG_BITMAP_WORDS: usize = (1 << 24) / 32;
 const PARAM_WORDS: usize = 20;
+/// Timestamp queries of a chunk scan: two per pass, at most two passes.
+const STAMPS: u32 = 4;
 
 /// Word offsets of the table sections in the rules buffer, as `Params` in the shaders.
 #[derive(Clone, Copy, Debug, Default)]
@@ -178,6 +180,9 @@ pub struct ChunkOutput {
     pub kernel_ns: u64,
     /// Kernel time from GPU timestamps, ns, where the adapter has them.
     pub gpu_ns: Option<u64>,
+    /// GPU time per pass from timestamps (fused: one; serial: prefilter, then compaction and
+    /// confirm), ns; empty without timestamps.
+    pub pass_ns: Vec<u64>,
     /// Readback time, ns.
     pub readback_ns: u64,
 }
@@ -507,27 +512,28 @@ impl GpuScanner {
         let tail = pool.acquire(device, U::STORAGE | U::COPY_SRC | U::COPY_DST, tail_size);
         let work_size = (tiles as u64 + 3) * 4;
         let work = pool.acquire(device, U::STORAGE | U::INDIRECT | U::COPY_DST, work_size);
-        let head = pool.acquire(device, U::MAP_READ | U::COPY_DST, 32);
-        // GPU timestamps around the pass, where the adapter has them.
+        let head = pool.acquire(device, U::MAP_READ | U::COPY_DST, 16 + STAMPS as u64 * 8);
+        // GPU timestamps around each pass (the fused pass; or the prefilter pass, then the
+        // compaction and confirm pass), where the adapter has them.
         let stamps = gpu.summary.timestamp_queries.then(|| {
             let set = device.create_query_set(&wgpu::QuerySetDescriptor {
                 label: Some("specrt scan timestamps"),
                 ty: wgpu::QueryType::Timestamp,
-                count: 2,
+                count: STAMPS,
             });
             (
                 set,
-                pool.acquire(device, U::QUERY_RESOLVE | U::COPY_SRC, 16),
+                pool.acquire(device, U::QUERY_RESOLVE | U::COPY_SRC, STAMPS as u64 * 8),
             )
         });
-        let pass_descriptor = || wgpu::ComputePassDescriptor {
+        let pass_descriptor = |first: u32| wgpu::ComputePassDescriptor {
             label: Some("specrt scan"),
             timestamp_writes: stamps
                 .as_ref()
                 .map(|(set, _)| wgpu::ComputePassTimestampWrites {
                     query_set: set,
-                    beginning_of_pass_write_index: Some(0),
-                    end_of_pass_write_index: Some(1),
+                    beginning_of_pass_write_index: Some(first),
+                    end_of_pass_write_index: Some(first + 1),
                 }),
         };
 
@@ -582,7 +588,7 @@ impl GpuScanner {
                     &variant.fused,
                     vec![whole(&matches, matches_size), whole(&tail, 8)],
                 );
-                let mut pass = encoder.begin_compute_pass(&pass_descriptor());
+                let mut pass = encoder.begin_compute_pass(&pass_descriptor(0));
                 pass.set_pipeline(&variant.fused.pipeline);
                 pass.set_bind_group(0, &group, &[]);
                 pass.dispatch_workgroups(tiles, 1, 1);
@@ -600,10 +606,12 @@ impl GpuScanner {
                     &variant.confirm,
                     vec![whole(&work, work_size), whole(&matches, matches_size)],
                 );
-                let mut pass = encoder.begin_compute_pass(&pass_descriptor());
+                let mut pass = encoder.begin_compute_pass(&pass_descriptor(0));
                 pass.set_pipeline(&variant.prefilter.pipeline);
                 pass.set_bind_group(0, &pre, &[]);
                 pass.dispatch_workgroups(tiles, 1, 1);
+                drop(pass);
+                let mut pass = encoder.begin_compute_pass(&pass_descriptor(2));
                 pass.set_pipeline(&self.compact.pipeline);
                 pass.set_bind_group(0, &compact, &[]);
                 pass.dispatch_workgroups(tiles.div_ceil(256), 1, 1);
@@ -616,9 +624,13 @@ impl GpuScanner {
         }
         encoder.copy_buffer_to_buffer(&matches, 0, &head, 0, 8);
         let mut spare = vec![params_buffer, tail, work];
+        let passes = match path {
+            DispatchPath::Fused => 1,
+            DispatchPath::Serial => 2,
+        };
         let query_set = stamps.map(|(set, resolve)| {
-            encoder.resolve_query_set(&set, 0..2, &resolve, 0);
-            encoder.copy_buffer_to_buffer(&resolve, 0, &head, 16, 16);
+            encoder.resolve_query_set(&set, 0..passes * 2, &resolve, 0);
+            encoder.copy_buffer_to_buffer(&resolve, 0, &head, 16, passes as u64 * 16);
             spare.push(resolve);
             set
         });
@@ -628,7 +640,12 @@ impl GpuScanner {
             started,
             capacity,
             entry_words: 2,
-            head_size: if query_set.is_some() { 32 } else { 16 },
+            head_size: 16
+                + if query_set.is_some() {
+                    passes as u64 * 16
+                } else {
+                    0
+                },
             query_set,
             matches,
             head,
@@ -643,7 +660,7 @@ pub struct PendingChunk {
     started: Instant,
     capacity: u32,
     entry_words: usize,
-    /// 16 bytes (count, tail) or 32 with the two GPU timestamps.
+    /// 16 bytes (count, tail), then two GPU timestamps per pass where the adapter has them.
     head_size: u64,
     /// Kept alive until the submission completes.
     query_set: Option<wgpu::QuerySet>,
@@ -680,10 +697,14 @@ fn read_results(ctx: &GpuContext, gpu: &Gpu, pending: PendingChunk) -> Result<Ch
     let head_words: Vec<u32> =
         bytemuck::pod_collect_to_vec(&map_read(ctx, device, &head, head_size, submission)?);
     drop(query_set);
-    let gpu_ns = (head_size == 32).then(|| {
-        let stamp = |i: usize| head_words[i] as u64 | (head_words[i + 1] as u64) << 32;
-        (stamp(6).saturating_sub(stamp(4)) as f64 * queue.get_timestamp_period() as f64) as u64
-    });
+    // Per pass: (end - begin) timestamps, in nanoseconds.
+    let period = queue.get_timestamp_period() as f64;
+    let stamp = |i: usize| head_words[i] as u64 | (head_words[i + 1] as u64) << 32;
+    let pass_ns: Vec<u64> = (4..head_words.len())
+        .step_by(4)
+        .map(|i| (stamp(i + 2).saturating_sub(stamp(i)) as f64 * period) as u64)
+        .collect();
+    let gpu_ns = (!pass_ns.is_empty()).then(|| pass_ns.iter().sum());
     let kernel_ns = started.elapsed().as_nanos() as u64;
 
     let started = Instant::now();
@@ -714,6 +735,7 @@ fn read_results(ctx: &GpuContext, gpu: &Gpu, pending: PendingChunk) -> Result<Ch
         report,
         kernel_ns,
         gpu_ns,
+        pass_ns,
         readback_ns,
     })
 }

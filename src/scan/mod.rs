@@ -2,6 +2,7 @@
 //! routed by the speculator) or on the CPU, with identical results.
 //!
 //! - [`rules`]: the programmatic rule set (strings as bytes + mask + flags, grouped in rules);
+//! - [`atoms`]: the choice of each pattern's anchor by rarity, and atom statistics;
 //! - [`compile`]: expansion (nocase, wide), anchor choice, and the tables both backends use;
 //! - [`cpu`]: the CPU backend (Aho-Corasick over the anchors, then verification);
 //! - [`gpu`]: the GPU backend (the WGSL of `shaders/`);
@@ -13,6 +14,7 @@
 //! - [`logic`]: rule names and conditions of YARA rule sets, evaluated after a scan;
 //! - [`yara`]: the compiler from YARA source text.
 
+pub mod atoms;
 pub mod batch;
 pub mod compile;
 pub mod cpu;

@@ -68,12 +68,21 @@ impl ChunkReport {
 /// Wall-clock time of a scan's stages, nanoseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ScanTimings {
-    /// Host-to-GPU copies.
+    /// Reading the input from its file (zero for memory).
+    pub read_ns: u64,
+    /// Host-to-GPU copies (file reads included on the GPU backend's streaming path).
     pub upload_ns: u64,
     /// Kernels (submit to completion), or the CPU search.
     pub kernel_ns: u64,
     /// Match readback.
     pub readback_ns: u64,
+    /// GPU time of the prefilter pass (serial path) or of the fused pass, from GPU timestamps
+    /// where the adapter has them.
+    pub prefilter_gpu_ns: u64,
+    /// GPU time of the compaction and confirm passes of the serial path, from GPU timestamps.
+    pub confirm_gpu_ns: u64,
+    /// Evaluating the rules' conditions.
+    pub evaluate_ns: u64,
     /// The whole scan.
     pub total_ns: u64,
 }

@@ -1,6 +1,7 @@
 //! The scanner: a compiled rule set with its CPU searcher and, when the context has a GPU, its
 //! GPU tables; scans of memory, GPU-resident buffers and files.
 
+use super::atoms::AtomStatistics;
 use super::compile::CompiledRules;
 use super::cpu::CpuSearcher;
 use super::gpu::{ChunkData, ChunkOutput, GpuScanner, KernelShape, DEFAULT_SHAPE};
@@ -120,6 +121,12 @@ impl Scanner {
         &self.rules
     }
 
+    /// Atom statistics of the compiled rules and what their atoms cost on `sample` (candidates
+    /// and verifications, counted by the CPU backend's search).
+    pub fn atom_statistics(&self, sample: &[u8]) -> AtomStatistics {
+        self.cpu.statistics(&self.rules, sample)
+    }
+
     /// The speculator that routes this scanner's GPU chunks.
     pub fn speculator(&self) -> &AdaptiveSpeculator {
         &self.speculator
@@ -193,14 +200,31 @@ impl Scanner {
         len: u64,
         options: &ScanOptions,
     ) -> Result<ScanResult> {
-        let (ctx, gpu) = self.gpu_parts()?;
         if self.rules.logic.as_ref().is_some_and(|l| l.reads_input) {
             return Err(Error::Unsupported(
                 "conditions that read input bytes (uintN) on a GPU-resident scan; scan from \
-                 host memory or a file"
+                 host memory or a file, or use the matches-only resident scan"
                     .into(),
             ));
         }
+        let started = Instant::now();
+        let mut result = self.scan_resident_matches(buffer, len, options)?;
+        self.finish_rules(&mut result, len, &|_, _| None);
+        result.timings.total_ns = started.elapsed().as_nanos() as u64;
+        Ok(result)
+    }
+
+    /// Scans `len` bytes already resident in `buffer` for matches only: the rules' conditions
+    /// are not evaluated (`rules` stays empty), so any rule set works, also one whose
+    /// conditions read input bytes. For engines that evaluate conditions themselves, and to
+    /// measure the kernels alone.
+    pub fn scan_resident_matches(
+        &self,
+        buffer: &wgpu::Buffer,
+        len: u64,
+        options: &ScanOptions,
+    ) -> Result<ScanResult> {
+        let (ctx, gpu) = self.gpu_parts()?;
         let started = Instant::now();
         let chunks = plan(
             len,
@@ -214,7 +238,6 @@ impl Scanner {
             let run = self.run_chunk(ctx, gpu, data, chunk, path, options, || Ok(()))?;
             self.take_gpu_chunk(&mut result, chunk, path, run, options, None)?;
         }
-        self.finish_rules(&mut result, len, &|_, _| None);
         result.timings.total_ns = started.elapsed().as_nanos() as u64;
         Ok(result)
     }
@@ -299,6 +322,7 @@ impl Scanner {
         size: u64,
         read: &dyn Fn(u64, usize) -> Option<Vec<u8>>,
     ) {
+        let started = Instant::now();
         result.rules = match &self.rules.logic {
             Some(logic) => {
                 let tally: Tally = result.tally.take().unwrap_or_else(|| logic.tally());
@@ -306,6 +330,7 @@ impl Scanner {
             }
             None => std::mem::take(&mut result.seen_rules).into_iter().collect(),
         };
+        result.timings.evaluate_ns += started.elapsed().as_nanos() as u64;
     }
 
     pub(crate) fn to_match(&self, pattern: u32, start: u64) -> Match {
@@ -390,6 +415,9 @@ impl Scanner {
         };
         result.timings.kernel_ns += out.kernel_ns;
         result.timings.readback_ns += out.readback_ns;
+        let stage = |i: usize| out.pass_ns.get(i).copied().unwrap_or(0);
+        result.timings.prefilter_gpu_ns += stage(0);
+        result.timings.confirm_gpu_ns += stage(1);
         self.add_found(
             result,
             found,
@@ -440,6 +468,8 @@ impl Scanner {
         let upload_chunk = |k: usize, result: &mut ScanResult| {
             let t = Instant::now();
             let bytes = input.read(chunks[k].data_start, chunks[k].data_end)?;
+            result.timings.read_ns += t.elapsed().as_nanos() as u64;
+            let t = Instant::now();
             capture(&device_gpu.device, "uploading a chunk", || {
                 staging[k % 2]
                     .borrow_mut()
@@ -500,13 +530,15 @@ impl Scanner {
         let mut result = ScanResult::default();
         for batch in chunks.chunks(threads) {
             let t = Instant::now();
-            let found: Vec<Vec<Match>> = std::thread::scope(|scope| {
+            let found: Vec<(Vec<Match>, u64)> = std::thread::scope(|scope| {
                 let workers: Vec<_> = batch
                     .iter()
                     .map(|chunk| {
                         scope.spawn(move || {
+                            let read = Instant::now();
                             let window = input.read(chunk.data_start, chunk.data_end)?;
-                            Ok(self.search_cpu_chunk(&window, chunk))
+                            let read_ns = read.elapsed().as_nanos() as u64;
+                            Ok((self.search_cpu_chunk(&window, chunk), read_ns))
                         })
                     })
                     .collect();
@@ -516,7 +548,8 @@ impl Scanner {
                     .collect::<Result<_>>()
             })?;
             result.timings.kernel_ns += t.elapsed().as_nanos() as u64;
-            for (chunk, found) in batch.iter().zip(found) {
+            for (chunk, (found, read_ns)) in batch.iter().zip(found) {
+                result.timings.read_ns += read_ns;
                 let total = found.len() as u64;
                 let before = result.matches.len();
                 self.add_found(

@@ -47,7 +47,9 @@ pub fn compile(body: &str, line: usize, column: usize) -> Result<Vec<Variant>, D
             ));
         }
     }
-    let variants = expand(&pieces).map_err(|m| Diagnostic::syntax(line, column, m))?;
+    // Valid YARA that this compiler cannot expand yet: an unsupported construct, so the rule can
+    // be skipped rather than failing the whole source.
+    let variants = expand(&pieces).map_err(|m| Diagnostic::unsupported(line, column, &m))?;
     if let Some((bytes, _)) = variants.iter().find(|(b, _)| b.len() > MAX_STRING_BYTES) {
         return Err(Diagnostic::syntax(
             line,

@@ -1,0 +1,387 @@
+//! The real-rule benchmark's specrt part: a YARA rule set over a list of files, on the GPU
+//! (fused, serial, adaptive) and CPU backends, with the compile time, the resident speed of the
+//! GPU kernels on the same data, where the time goes, and the anchors' (atoms') statistics.
+//! `benches/rules/bench.py` runs it beside yara and YARA-X and compares the outputs.
+//!
+//! Usage:
+//!   rules skipped RULES.yar              names of the rules specrt skips, one per line
+//!   rules run RULES.yar LIST OUT_DIR     one JSON object on stdout; OUT_DIR/<backend>.rules
+//!                                        holds the `RULE PATH` lines of each backend
+//!
+//! Settings: `SPECRT_BENCH_THREADS` (default: all), `SPECRT_BENCH_REPEAT` (best of; default 3),
+//! `SPECRT_BENCH_RESIDENT_BYTES` (default 1 GiB, 32 MiB on a software adapter),
+//! `SPECRT_BENCH_BACKENDS` (default "gpu_fused,gpu_serial,gpu_auto,cpu").
+
+use serde_json::{json, Value};
+use specrt::gpu::{ContextOptions, GpuContext};
+use specrt::policy::SpeculationMode;
+use specrt::scan::atoms::AtomStatistics;
+use specrt::scan::results::ScanTimings;
+use specrt::scan::yara::{compile, CompileOptions};
+use specrt::scan::{Backend, ScanOptions, Scanner};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn read_source(path: &str) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
+}
+
+fn compile_source(source: &[u8]) -> specrt::scan::yara::CompiledSource {
+    compile(
+        source,
+        "rules",
+        CompileOptions {
+            skip_unsupported: true,
+        },
+    )
+    .expect("compiling the rule set")
+}
+
+/// Prints the names of the rules specrt skips.
+fn skipped(path: &str) {
+    let compiled = compile_source(&read_source(path));
+    let mut out = std::io::stdout().lock();
+    for s in compiled.skipped.iter().filter(|s| !s.rule.is_empty()) {
+        writeln!(out, "{}", s.rule).unwrap();
+    }
+}
+
+/// One backend configuration.
+struct Config {
+    name: &'static str,
+    backend: Backend,
+    mode: SpeculationMode,
+}
+
+const CONFIGS: [Config; 4] = [
+    Config {
+        name: "gpu_fused",
+        backend: Backend::Gpu,
+        mode: SpeculationMode::Force,
+    },
+    Config {
+        name: "gpu_serial",
+        backend: Backend::Gpu,
+        mode: SpeculationMode::Disable,
+    },
+    Config {
+        name: "gpu_auto",
+        backend: Backend::Gpu,
+        mode: SpeculationMode::Auto,
+    },
+    Config {
+        name: "cpu",
+        backend: Backend::Cpu,
+        mode: SpeculationMode::Auto,
+    },
+];
+
+/// Sums of the per-file stage timings (thread time, not wall time).
+#[derive(Default)]
+struct Stages(ScanTimings);
+
+impl Stages {
+    fn add(&mut self, t: &ScanTimings) {
+        let s = &mut self.0;
+        s.read_ns += t.read_ns;
+        s.upload_ns += t.upload_ns;
+        s.kernel_ns += t.kernel_ns;
+        s.prefilter_gpu_ns += t.prefilter_gpu_ns;
+        s.confirm_gpu_ns += t.confirm_gpu_ns;
+        s.readback_ns += t.readback_ns;
+        s.evaluate_ns += t.evaluate_ns;
+        s.total_ns += t.total_ns;
+    }
+
+    fn json(&self) -> Value {
+        let ms = |ns: u64| (ns as f64 / 1e5).round() / 10.0;
+        let s = &self.0;
+        json!({
+            "file_reading_ms": ms(s.read_ns),
+            "upload_ms": ms(s.upload_ns),
+            "kernel_or_search_ms": ms(s.kernel_ns),
+            "gpu_prefilter_or_fused_ms": ms(s.prefilter_gpu_ns),
+            "gpu_confirm_ms": ms(s.confirm_gpu_ns),
+            "readback_ms": ms(s.readback_ns),
+            "condition_evaluation_ms": ms(s.evaluate_ns),
+            "scan_total_ms": ms(s.total_ns),
+        })
+    }
+}
+
+/// One pass over the files on `threads` threads: wall seconds, stage sums, `RULE PATH` lines.
+fn pass(
+    scanner: &Scanner,
+    files: &[PathBuf],
+    options: &ScanOptions,
+    threads: usize,
+) -> (f64, Stages, Vec<String>) {
+    let next = AtomicUsize::new(0);
+    let lines = Mutex::new(Vec::new());
+    let stages = Mutex::new(Stages::default());
+    let names: Vec<&str> = scanner
+        .rules()
+        .logic
+        .as_ref()
+        .map(|l| l.rules.iter().map(|r| r.name.as_str()).collect())
+        .unwrap_or_default();
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let mut mine = Vec::new();
+                let mut my_stages = Stages::default();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = files.get(i) else { break };
+                    match scanner.scan_file(path, options, None, None) {
+                        Ok(r) => {
+                            my_stages.add(&r.timings);
+                            for &rule in &r.rules {
+                                mine.push(format!("{} {}", names[rule as usize], path.display()));
+                            }
+                        }
+                        Err(e) => eprintln!("{}: {e}", path.display()),
+                    }
+                }
+                lines.lock().unwrap().extend(mine);
+                stages.lock().unwrap().add(&my_stages.0);
+            });
+        }
+    });
+    let wall = started.elapsed().as_secs_f64();
+    let mut lines = lines.into_inner().unwrap();
+    lines.sort();
+    (wall, stages.into_inner().unwrap(), lines)
+}
+
+/// Up to `budget` bytes of the files, concatenated (each padded to 4 bytes).
+fn sample(files: &[PathBuf], budget: usize) -> Vec<u8> {
+    let mut data = Vec::new();
+    for f in files {
+        if data.len() >= budget {
+            break;
+        }
+        if let Ok(bytes) = std::fs::read(f) {
+            data.extend_from_slice(&bytes[..bytes.len().min(budget - data.len())]);
+            data.resize(data.len().next_multiple_of(4), 0);
+        }
+    }
+    data
+}
+
+/// GB/s of resident scans (matches only, best of `repeat`) of `data` for each dispatch mode.
+fn resident(ctx: &GpuContext, scanner: &Scanner, data: &[u8], repeat: usize) -> Value {
+    let gpu = ctx.gpu().expect("GPU");
+    let buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("bench resident input"),
+        size: (data.len() as u64 + 4).next_multiple_of(4),
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    for (i, piece) in data.chunks(64 << 20).enumerate() {
+        gpu.queue.write_buffer(&buffer, (i as u64) << 26, piece);
+    }
+    let mut out = serde_json::Map::new();
+    for (name, mode) in [
+        ("fused", SpeculationMode::Force),
+        ("serial", SpeculationMode::Disable),
+    ] {
+        let options = ScanOptions {
+            mode,
+            backend: Backend::Gpu,
+            tune: false,
+            ..Default::default()
+        };
+        let mut best = f64::MAX;
+        let mut kernel = f64::MAX;
+        for _ in 0..repeat + 1 {
+            let t = Instant::now();
+            let r = scanner
+                .scan_resident_matches(&buffer, data.len() as u64, &options)
+                .expect("resident scan");
+            best = best.min(t.elapsed().as_secs_f64());
+            let stamps = r.timings.prefilter_gpu_ns + r.timings.confirm_gpu_ns;
+            if stamps > 0 {
+                kernel = kernel.min(stamps as f64 / 1e9);
+            }
+        }
+        out.insert(
+            format!("{name}_gbps"),
+            json!(round2(data.len() as f64 / best / 1e9)),
+        );
+        if kernel < f64::MAX {
+            out.insert(
+                format!("{name}_kernel_gbps"),
+                json!(round2(data.len() as f64 / kernel / 1e9)),
+            );
+        }
+    }
+    out.insert("bytes".into(), json!(data.len()));
+    Value::Object(out)
+}
+
+fn atoms_json(a: &AtomStatistics) -> Value {
+    json!({
+        "patterns": a.patterns,
+        "distinct_atoms": a.distinct_atoms,
+        "patterns_by_atom_length": a.by_length,
+        "patterns_by_quality_bits": a.by_quality_bits.iter().enumerate()
+            .map(|(i, n)| (format!("{}-{}", 4 * i, if i == 7 { "".into() } else { (4 * i + 3).to_string() }), json!(n)))
+            .collect::<serde_json::Map<_, _>>(),
+        "sample_bytes": a.sample_bytes,
+        "candidates_per_mb": round2(a.candidates_per_mb()),
+        "verifications_per_mb": round2(a.verifications_per_mb()),
+        "matches": a.matches,
+        "busiest_atoms": a.busiest_atoms.iter().map(|(atom, hits, patterns)| json!({
+            "atom": atom.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" "),
+            "candidates_per_mb": round2(*hits as f64 * 1e6 / a.sample_bytes.max(1) as f64),
+            "patterns": patterns,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn run(rules_path: &str, list: &str, out_dir: &str) {
+    let threads = env_u64(
+        "SPECRT_BENCH_THREADS",
+        std::thread::available_parallelism().map_or(1, |n| n.get()) as u64,
+    ) as usize;
+    let repeat = env_u64("SPECRT_BENCH_REPEAT", 3) as usize;
+    let backends = std::env::var("SPECRT_BENCH_BACKENDS")
+        .unwrap_or_else(|_| "gpu_fused,gpu_serial,gpu_auto,cpu".into());
+    let files: Vec<PathBuf> = std::fs::read_to_string(list)
+        .unwrap_or_else(|e| panic!("reading {list}: {e}"))
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(PathBuf::from)
+        .collect();
+    let corpus_bytes: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+
+    let started = Instant::now();
+    let ctx = Arc::new(GpuContext::new(&ContextOptions::default()).expect("a GPU adapter"));
+    let device_s = started.elapsed().as_secs_f64();
+    let summary = ctx.summary().expect("adapter");
+    let software = summary.info.device_type == wgpu::DeviceType::Cpu;
+    let device = summary.info.name.clone();
+
+    let source = read_source(rules_path);
+    let started = Instant::now();
+    let compiled = compile_source(&source);
+    let parse_s = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let scanner = Scanner::new(Some(ctx.clone()), &compiled.rules).expect("scanner");
+    let scanner_s = started.elapsed().as_secs_f64();
+    let rules_compiled = compiled.rules.rules().len();
+    let rules_skipped = compiled
+        .skipped
+        .iter()
+        .filter(|s| !s.rule.is_empty())
+        .count();
+
+    let sample_data = sample(
+        &files,
+        env_u64(
+            "SPECRT_BENCH_RESIDENT_BYTES",
+            if software { 32 << 20 } else { 1 << 30 },
+        ) as usize,
+    );
+    let atoms = scanner.atom_statistics(&sample_data);
+    eprintln!("atoms: {atoms:?}");
+    let resident = resident(&ctx, &scanner, &sample_data, repeat);
+    drop(sample_data);
+    eprintln!("resident: {resident}");
+
+    let mut results = serde_json::Map::new();
+    let mut reference: Option<(String, Vec<String>)> = None;
+    for config in CONFIGS
+        .iter()
+        .filter(|c| backends.split(',').any(|b| b == c.name))
+    {
+        let options = ScanOptions {
+            mode: config.mode,
+            backend: config.backend,
+            tune: false,
+            ..Default::default()
+        };
+        let (mut best, mut best_stages, lines) = pass(&scanner, &files, &options, threads);
+        for _ in 0..repeat {
+            let (wall, stages, _) = pass(&scanner, &files, &options, threads);
+            if wall < best {
+                (best, best_stages) = (wall, stages);
+            }
+        }
+        let path = Path::new(out_dir).join(format!("{}.rules", config.name));
+        std::fs::write(
+            &path,
+            lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
+        )
+        .expect("writing the rule lines");
+        let same = match &reference {
+            None => {
+                reference = Some((config.name.to_string(), lines.clone()));
+                Value::Null
+            }
+            Some((_, r)) => json!(*r == lines),
+        };
+        let row = json!({
+            "wall_s": (best * 1000.0).round() / 1000.0,
+            "gbps_end_to_end": round2(corpus_bytes as f64 / best / 1e9),
+            "rule_lines": lines.len(),
+            "same_as_first_backend": same,
+            "stages_thread_ms": best_stages.json(),
+        });
+        eprintln!("{}: {row}", config.name);
+        results.insert(config.name.into(), row);
+    }
+    let report = json!({
+        "device": device,
+        "threads": threads,
+        "rules_compiled": rules_compiled,
+        "rules_skipped": rules_skipped,
+        "compile_s": {
+            "parse_and_expand": (parse_s * 1000.0).round() / 1000.0,
+            "tables_and_pipelines": (scanner_s * 1000.0).round() / 1000.0,
+            "total": ((parse_s + scanner_s) * 1000.0).round() / 1000.0,
+            "device_open": (device_s * 1000.0).round() / 1000.0,
+        },
+        "corpus_files": files.len(),
+        "corpus_bytes": corpus_bytes,
+        "backends": results,
+        "resident": resident,
+        "atoms": atoms_json(&atoms),
+    });
+    println!("{report}");
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["skipped", rules] => skipped(rules),
+        ["run", rules, list, out] => run(rules, list, out),
+        _ => {
+            eprintln!("usage: rules skipped RULES.yar | rules run RULES.yar LIST OUT_DIR");
+            std::process::exit(2);
+        }
+    }
+}
