@@ -8,7 +8,10 @@
 //!   rules run RULES.yar LIST OUT_DIR     one JSON object on stdout; OUT_DIR/<backend>.rules
 //!                                        holds the `RULE PATH` lines of each backend
 //!
-//! Settings: `SPECRT_BENCH_THREADS` (default: all), `SPECRT_BENCH_REPEAT` (best of; default 3),
+//! Files go through `Scanner::scan_files`, as an engine scanning many files would.
+//!
+//! Settings: `SPECRT_BENCH_THREADS` (reported; specrt uses all cores), `SPECRT_BENCH_REPEAT`
+//! (best of; default 3),
 //! `SPECRT_BENCH_RESIDENT_BYTES` (default 1 GiB, 32 MiB on a software adapter),
 //! `SPECRT_BENCH_BACKENDS` (default "gpu_fused,gpu_serial,gpu_auto,cpu").
 
@@ -21,8 +24,7 @@ use specrt::scan::yara::{compile, CompileOptions};
 use specrt::scan::{Backend, ScanOptions, Scanner};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -119,50 +121,35 @@ impl Stages {
     }
 }
 
-/// One pass over the files on `threads` threads: wall seconds, stage sums, `RULE PATH` lines.
-fn pass(
-    scanner: &Scanner,
-    files: &[PathBuf],
-    options: &ScanOptions,
-    threads: usize,
-) -> (f64, Stages, Vec<String>) {
-    let next = AtomicUsize::new(0);
-    let lines = Mutex::new(Vec::new());
-    let stages = Mutex::new(Stages::default());
+/// One pass over the files with `Scanner::scan_files`: wall seconds, stage sums, `RULE PATH`
+/// lines.
+fn pass(scanner: &Scanner, files: &[PathBuf], options: &ScanOptions) -> (f64, Stages, Vec<String>) {
     let names: Vec<&str> = scanner
         .rules()
         .logic
         .as_ref()
         .map(|l| l.rules.iter().map(|r| r.name.as_str()).collect())
         .unwrap_or_default();
+    let mut lines = Vec::new();
+    let mut stages = Stages::default();
     let started = Instant::now();
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                let mut mine = Vec::new();
-                let mut my_stages = Stages::default();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = files.get(i) else { break };
-                    match scanner.scan_file(path, options, None, None) {
-                        Ok(r) => {
-                            my_stages.add(&r.timings);
-                            for &rule in &r.rules {
-                                mine.push(format!("{} {}", names[rule as usize], path.display()));
-                            }
-                        }
-                        Err(e) => eprintln!("{}: {e}", path.display()),
+    scanner
+        .scan_files(files, options, &mut |i, outcome| {
+            match outcome {
+                Ok(r) => {
+                    stages.add(&r.timings);
+                    for &rule in &r.rules {
+                        lines.push(format!("{} {}", names[rule as usize], files[i].display()));
                     }
                 }
-                lines.lock().unwrap().extend(mine);
-                stages.lock().unwrap().add(&my_stages.0);
-            });
-        }
-    });
+                Err(e) => eprintln!("{}: {e}", files[i].display()),
+            }
+            true
+        })
+        .expect("scanning the files");
     let wall = started.elapsed().as_secs_f64();
-    let mut lines = lines.into_inner().unwrap();
     lines.sort();
-    (wall, stages.into_inner().unwrap(), lines)
+    (wall, stages, lines)
 }
 
 /// Up to `budget` bytes of the files, concatenated (each padded to 4 bytes).
@@ -321,9 +308,9 @@ fn run(rules_path: &str, list: &str, out_dir: &str) {
             tune: false,
             ..Default::default()
         };
-        let (mut best, mut best_stages, lines) = pass(&scanner, &files, &options, threads);
+        let (mut best, mut best_stages, lines) = pass(&scanner, &files, &options);
         for _ in 0..repeat {
-            let (wall, stages, _) = pass(&scanner, &files, &options, threads);
+            let (wall, stages, _) = pass(&scanner, &files, &options);
             if wall < best {
                 (best, best_stages) = (wall, stages);
             }

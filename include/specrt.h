@@ -132,6 +132,20 @@
 #define BUSIEST_ATOMS 12
 #endif
 
+#if defined(SPECRT_GPU)
+/**
+ * Zero bytes between two packed files.
+ */
+#define GAP 4
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Largest pack, bytes (smaller when the device binds less).
+ */
+#define PACK_BYTES (128 << 20)
+#endif
+
 /**
  * Map from (kernel key, adapter id) to tuned record, persisted as a schema-1 TOML file.
  *
@@ -813,6 +827,19 @@ typedef int (*specrt_match_fn)(const struct specrt_match *matches, size_t count,
  * Receives (bytes done, bytes total) after each chunk of a file scan. Return non-zero to stop.
  */
 typedef int (*specrt_progress_fn)(uint64_t done, uint64_t total, void *user_data);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Receives one file's outcome of `specrt_scan_files`: its index in the caller's list, and
+ * either `SPECRT_OK` with its result, or an error status with `result` NULL and the message in
+ * `specrt_last_error()`. `result` is valid only during the call (the library frees it after).
+ * Return non-zero to stop the scan.
+ */
+typedef int (*specrt_file_result_fn)(size_t index,
+                                     specrt_status status,
+                                     const struct specrt_scan_result *result,
+                                     void *user_data);
 #endif
 
 #if defined(SPECRT_GPU)
@@ -1979,6 +2006,29 @@ specrt_status specrt_scan_file(const struct specrt_scanner *scanner,
                                specrt_progress_fn progress,
                                void *user_data,
                                struct specrt_scan_result **out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Scans `count` files: on a GPU, small files are packed into large chunks and scanned in a
+ * pipeline (read, scan and evaluate overlap), which is much faster than one `specrt_scan_file`
+ * per file; on the CPU backend, files are scanned on all threads. `on_file` (required) is
+ * called on this thread for every file, in completion order, with that file's result, equal
+ * to what `specrt_scan_file` returns for it; a file that cannot be read is reported through
+ * `on_file` with its error, and the scan goes on. Returns `SPECRT_OK` also when `on_file`
+ * stopped the scan (files not yet reported are then left out); an error status when the scan
+ * as a whole failed (such as a lost device).
+ *
+ * # Safety
+ * `paths` must hold `count` NUL-terminated strings; other pointers valid or NULL where
+ * allowed.
+ */
+specrt_status specrt_scan_files(const struct specrt_scanner *scanner,
+                                const char *const *paths,
+                                size_t count,
+                                const struct specrt_scan_options *options,
+                                specrt_file_result_fn on_file,
+                                void *user_data);
 #endif
 
 #if defined(SPECRT_GPU)

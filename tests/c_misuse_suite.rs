@@ -19,6 +19,7 @@ const NULLABLE: &[(&str, &str, &str)] = &[
     ("specrt_scan_file", "on_match", "optional callback"),
     ("specrt_scan_file", "progress", "optional callback"),
     ("specrt_scan_batch", "options", "NULL: default options"),
+    ("specrt_scan_files", "options", "NULL: default options"),
     ("specrt_ruleset_compile", "options", "NULL: default options"),
     (
         "specrt_dispatch_prefilter_confirm",
@@ -214,6 +215,7 @@ fn valid(header: &Header, ty: &str, name: &str) -> String {
             }
             match (ty, name) {
                 (_, "path") => "fx_path".into(),
+                (_, "paths") => "fx_paths".into(),
                 ("const char *", _) => "fx_text".into(),
                 _ => format!("({ty})fx_scratch"),
             }
@@ -445,6 +447,7 @@ static union {
 static void *const fx_scratch = &fx_scratch_memory;
 static char fx_text[1 << 16] = "rule a { strings: $a = \"ab\" condition: $a }";
 static char fx_path[4096];
+static const char *const fx_paths[1] = {fx_path};
 
 static const char *const WGSL =
     "@group(0) @binding(0) var<storage, read> input: array<u32>;\n"

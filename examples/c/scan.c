@@ -11,15 +11,16 @@
  *       Compiles the YARA rules in RULES_FILE and scans each PATH (files, and directories
  *       recursively). Prints "RULE PATH" for every matching rule, as `yara` does; with -s the
  *       matching strings' data and with -L their lengths, exactly as `yara -s -L` prints them.
- *       -p N scans N files at once; -k skips rules that use unsupported YARA constructs (and
- *       lists them on stderr); --chunk caps the streaming chunk size. A progress bar goes to
- *       stderr when it is a terminal and the scan takes more than a second.
+ *       Files go through specrt_scan_files: on a GPU, small files are packed into large chunks
+ *       and read, scanned and evaluated in a pipeline on all cores (-p N is accepted for
+ *       yara's command line). -k skips rules that use unsupported YARA constructs (and lists
+ *       them on stderr); --chunk caps the streaming chunk size. A progress bar goes to stderr
+ *       when it is a terminal and the scan takes more than a second.
  */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
 #include <stdarg.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,16 +164,13 @@ static void collect(file_list *l, const char *path, int top) {
     }
 }
 
-/* Everything the scanning threads share. */
+/* What the per-file callback needs. */
 typedef struct job {
     const specrt_scanner *scanner;
     specrt_scan_options options;
     file_list files;
     int show_strings, show_lengths;
-    pthread_mutex_t lock; /* guards the fields below and stdout */
-    size_t next;
     uint64_t done_bytes; /* bytes of finished files */
-    uint64_t *in_flight; /* bytes done of each thread's current file */
     int failures;
     int progress_bar;
     double started, last_drawn;
@@ -185,7 +183,7 @@ static double now_s(void) {
 }
 
 /* Redraws the progress bar (lock held): only after the first second, at most 10 times/s. */
-static void draw_progress(job *j, size_t threads, int final) {
+static void draw_progress(job *j, int final) {
     uint64_t done = j->done_bytes;
     double t = now_s(), fraction;
     size_t i, filled;
@@ -196,7 +194,6 @@ static void draw_progress(job *j, size_t threads, int final) {
         return;
     }
     if (t - j->started < 1.0 || t - j->last_drawn < 0.1) return;
-    for (i = 0; i < threads; i++) done += j->in_flight[i];
     fraction = j->files.total_bytes ? (double)done / (double)j->files.total_bytes : 1.0;
     filled = (size_t)(fraction * 40.0);
     for (i = 0; i < 40; i++) bar[i] = i < filled ? '#' : '.';
@@ -204,21 +201,6 @@ static void draw_progress(job *j, size_t threads, int final) {
     fprintf(stderr, "\r[%s] %5.1f %% %7.2f GB/s", bar, 100.0 * fraction,
             (double)done / (t - j->started) / 1e9);
     j->last_drawn = t;
-}
-
-typedef struct worker {
-    job *shared;
-    size_t index, threads;
-} worker;
-
-static int on_file_progress(uint64_t done, uint64_t total, void *user_data) {
-    worker *w = (worker *)user_data;
-    (void)total;
-    pthread_mutex_lock(&w->shared->lock);
-    w->shared->in_flight[w->index] = done;
-    draw_progress(w->shared, w->threads, 0);
-    pthread_mutex_unlock(&w->shared->lock);
-    return 0;
 }
 
 /* yara's print_string: printable ASCII as is, other bytes as \xHH. */
@@ -295,45 +277,29 @@ static void format_result(job *j, const char *path, const specrt_scan_result *re
     free(mine);
 }
 
-static void *scan_files(void *arg) {
-    worker *w = (worker *)arg;
-    job *j = w->shared;
+/* One file's outcome (called by specrt_scan_files on this thread). */
+static int on_file(size_t index, specrt_status st, const specrt_scan_result *result,
+                   void *user_data) {
+    job *j = (job *)user_data;
+    const char *path = j->files.paths[index];
     text out = {NULL, 0, 0};
-    for (;;) {
-        size_t index;
-        specrt_scan_result *result = NULL;
-        specrt_status st;
-        pthread_mutex_lock(&j->lock);
-        index = j->next++;
-        pthread_mutex_unlock(&j->lock);
-        if (index >= j->files.count) break;
-        out.len = 0;
-        st = specrt_scan_file(j->scanner, j->files.paths[index], &j->options, NULL,
-                              on_file_progress, w, &result);
-        if (st == SPECRT_OK) {
-            format_result(j, j->files.paths[index], result, &out);
+    if (st != SPECRT_OK) {
+        fprintf(stderr, "error scanning %s: %s: %s\n", path, specrt_status_str(st),
+                specrt_last_error());
+        j->failures++;
+    } else {
+        specrt_scan_summary sum;
+        format_result(j, path, result, &out);
+        if (specrt_scan_result_summary(result, &sum) == SPECRT_OK && sum.truncated) {
+            fprintf(stderr, "warning: %s: the match limit dropped %llu matches\n", path,
+                    (unsigned long long)sum.dropped);
         }
-        pthread_mutex_lock(&j->lock);
-        if (st != SPECRT_OK) {
-            fprintf(stderr, "error scanning %s: %s: %s\n", j->files.paths[index],
-                    specrt_status_str(st), specrt_last_error());
-            j->failures++;
-        } else {
-            specrt_scan_summary sum;
-            if (specrt_scan_result_summary(result, &sum) == SPECRT_OK && sum.truncated) {
-                fprintf(stderr, "warning: %s: the match limit dropped %llu matches\n",
-                        j->files.paths[index], (unsigned long long)sum.dropped);
-            }
-        }
-        if (out.len) fwrite(out.data, 1, out.len, stdout);
-        j->done_bytes += j->files.sizes[index];
-        j->in_flight[w->index] = 0;
-        draw_progress(j, w->threads, 0);
-        pthread_mutex_unlock(&j->lock);
-        specrt_scan_result_free(result);
     }
+    if (out.len) fwrite(out.data, 1, out.len, stdout);
     free(out.data);
-    return NULL;
+    j->done_bytes += j->files.sizes[index];
+    draw_progress(j, 0);
+    return 0;
 }
 
 static char *read_whole(const char *path, size_t *len) {
@@ -357,14 +323,13 @@ static char *read_whole(const char *path, size_t *len) {
 }
 
 static int yara_main(specrt_context *ctx, specrt_scan_options options, int show_strings,
-                     int show_lengths, int skip, size_t threads, int argc, char **argv) {
+                     int show_lengths, int skip, int argc, char **argv) {
     specrt_compile_options copts = {0, NULL};
     specrt_ruleset *rules = NULL;
     specrt_scanner *scanner = NULL;
     size_t source_len, i;
     char *source = read_whole(argv[0], &source_len);
-    pthread_t *tids;
-    worker *workers;
+    specrt_status st;
     job j;
     int a;
 
@@ -390,30 +355,20 @@ static int yara_main(specrt_context *ctx, specrt_scan_options options, int show_
     j.options = options;
     j.show_strings = show_strings;
     j.show_lengths = show_lengths;
-    pthread_mutex_init(&j.lock, NULL);
     for (a = 1; a < argc; a++) collect(&j.files, argv[a], 1);
-    j.in_flight = (uint64_t *)calloc(threads, sizeof *j.in_flight);
     j.progress_bar = isatty(STDERR_FILENO);
     j.started = now_s();
-    tids = (pthread_t *)calloc(threads, sizeof *tids);
-    workers = (worker *)calloc(threads, sizeof *workers);
-    if (!j.in_flight || !tids || !workers) abort();
-    for (i = 0; i < threads; i++) {
-        workers[i].shared = &j;
-        workers[i].index = i;
-        workers[i].threads = threads;
-        pthread_create(&tids[i], NULL, scan_files, &workers[i]);
+    st = specrt_scan_files(scanner, (const char *const *)j.files.paths, j.files.count, &options,
+                           on_file, &j);
+    draw_progress(&j, 1);
+    if (st != SPECRT_OK) {
+        fprintf(stderr, "error: %s: %s\n", specrt_status_str(st), specrt_last_error());
+        j.failures++;
     }
-    for (i = 0; i < threads; i++) pthread_join(tids[i], NULL);
-    draw_progress(&j, threads, 1);
 
     for (i = 0; i < j.files.count; i++) free(j.files.paths[i]);
     free(j.files.paths);
     free(j.files.sizes);
-    free(j.in_flight);
-    free(tids);
-    free(workers);
-    pthread_mutex_destroy(&j.lock);
     specrt_scanner_free(scanner);
     return j.failures ? 1 : 0;
 }
@@ -484,7 +439,6 @@ int main(int argc, char **argv) {
     specrt_scan_options sopts = specrt_scan_options_default();
     specrt_context *ctx = NULL;
     int show_strings = 0, show_lengths = 0, skip = 0, a, status;
-    long threads = 1;
 
     for (a = 1; a < argc && argv[a][0] == '-'; a++) {
         const char *opt = argv[a];
@@ -495,7 +449,7 @@ int main(int argc, char **argv) {
         } else if (strcmp(opt, "-k") == 0) {
             skip = 1;
         } else if (strcmp(opt, "-p") == 0 && a + 1 < argc) {
-            threads = strtol(argv[++a], NULL, 10);
+            long threads = strtol(argv[++a], NULL, 10); /* yara's option; all cores are used */
             if (threads < 1 || threads > 1024) return usage();
         } else if (strcmp(opt, "--chunk") == 0 && a + 1 < argc) {
             sopts.max_chunk_bytes = strtoull(argv[++a], NULL, 10);
@@ -520,7 +474,7 @@ int main(int argc, char **argv) {
     TRY(specrt_context_new(&copts, &ctx));
     if (a < argc) {
         sopts.max_matches = 1u << 24; /* print everything yara would */
-        status = yara_main(ctx, sopts, show_strings, show_lengths, skip, (size_t)threads,
+        status = yara_main(ctx, sopts, show_strings, show_lengths, skip,
                            argc - a, argv + a);
     } else {
         status = demo_main(ctx, sopts);

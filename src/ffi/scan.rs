@@ -5,9 +5,10 @@ use super::boundary::{status_call, value_call};
 use super::context::specrt_context;
 use super::dispatch::{specrt_path, SPECRT_PATH_FUSED, SPECRT_PATH_SERIAL};
 use super::handle::{self, tags, Handle};
+use super::last_error::set_last_error;
 use super::report::specrt_report;
 use super::speculator::{specrt_speculation_mode, SPECRT_SPECULATION_AUTO};
-use super::status::specrt_status;
+use super::status::{specrt_status, status_of, SPECRT_OK};
 use crate::gpu::DispatchPath;
 use crate::policy::{SpeculationMode, SpeculationReport};
 use crate::scan::results::ChunkPath;
@@ -474,6 +475,78 @@ pub unsafe extern "C" fn specrt_scan_file(
         let path = std::path::PathBuf::from(args::c_str(path, "path")?);
         run_scan(options, on_match, progress, user_data, out, |o, m, p| {
             scanner.scan_file(&path, o, m, p)
+        })
+    })
+}
+
+/// Receives one file's outcome of `specrt_scan_files`: its index in the caller's list, and
+/// either `SPECRT_OK` with its result, or an error status with `result` NULL and the message in
+/// `specrt_last_error()`. `result` is valid only during the call (the library frees it after).
+/// Return non-zero to stop the scan.
+pub type specrt_file_result_fn = Option<
+    unsafe extern "C" fn(
+        index: usize,
+        status: specrt_status,
+        result: *const specrt_scan_result,
+        user_data: *mut c_void,
+    ) -> c_int,
+>;
+
+/// Scans `count` files: on a GPU, small files are packed into large chunks and scanned in a
+/// pipeline (read, scan and evaluate overlap), which is much faster than one `specrt_scan_file`
+/// per file; on the CPU backend, files are scanned on all threads. `on_file` (required) is
+/// called on this thread for every file, in completion order, with that file's result, equal
+/// to what `specrt_scan_file` returns for it; a file that cannot be read is reported through
+/// `on_file` with its error, and the scan goes on. Returns `SPECRT_OK` also when `on_file`
+/// stopped the scan (files not yet reported are then left out); an error status when the scan
+/// as a whole failed (such as a lost device).
+///
+/// # Safety
+/// `paths` must hold `count` NUL-terminated strings; other pointers valid or NULL where
+/// allowed.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_scan_files(
+    scanner: *const specrt_scanner,
+    paths: *const *const c_char,
+    count: usize,
+    options: *const specrt_scan_options,
+    on_file: specrt_file_result_fn,
+    user_data: *mut c_void,
+) -> specrt_status {
+    status_call(|| {
+        let scanner = handle::borrow(scanner, "scanner")?;
+        let on_file = on_file.ok_or_else(|| {
+            Error::NullPointer("on_file is NULL; pass a function that receives each file")
+        })?;
+        if paths.is_null() {
+            return Err(Error::NullPointer("paths is NULL"));
+        }
+        let list: &[*const c_char] = if count == 0 {
+            &[]
+        } else {
+            std::slice::from_raw_parts(paths, count)
+        };
+        let paths = list
+            .iter()
+            .map(|&p| args::c_str(p, "paths[i]").map(std::path::PathBuf::from))
+            .collect::<Result<Vec<_>>>()?;
+        let options = match options.as_ref() {
+            Some(o) => to_options(o)?,
+            None => to_options(&specrt_scan_options_default())?,
+        };
+        scanner.scan_files(&paths, &options, &mut |index, outcome| match outcome {
+            Ok(result) => {
+                let matches = result.matches.iter().map(Into::into).collect();
+                let handle =
+                    handle::into_raw::<specrt_scan_result>(ScanResultInner { result, matches });
+                let go_on = on_file(index, SPECRT_OK, handle, user_data) == 0;
+                let _ = handle::free(handle);
+                go_on
+            }
+            Err(e) => {
+                set_last_error(&e.to_string());
+                on_file(index, status_of(&e), std::ptr::null(), user_data) == 0
+            }
         })
     })
 }

@@ -169,6 +169,8 @@ pub struct RuleLogic {
     pub string_total: u32,
     /// Whether some condition reads input bytes (`uintW`).
     pub reads_input: bool,
+    /// Probe indices per string (rule set numbering), built on first use.
+    pub(crate) probes_of: std::sync::OnceLock<Vec<Vec<u32>>>,
 }
 
 /// What a scan saw of each string: counts and probe hits, collected before the match limit.
@@ -176,22 +178,26 @@ pub struct RuleLogic {
 pub struct Tally {
     counts: Vec<u64>,
     probes: Vec<bool>,
-    /// Probe indices per string (rule set numbering).
-    probes_of: Vec<Vec<u32>>,
 }
 
 impl RuleLogic {
     /// An empty tally for one input.
     pub fn tally(&self) -> Tally {
-        let mut probes_of = vec![Vec::new(); self.string_total as usize];
-        for (i, p) in self.probes.iter().enumerate() {
-            probes_of[p.string as usize].push(i as u32);
-        }
         Tally {
             counts: vec![0; self.string_total as usize],
             probes: vec![false; self.probes.len()],
-            probes_of,
         }
+    }
+
+    /// Probe indices per string (rule set numbering).
+    fn probes_of(&self) -> &[Vec<u32>] {
+        self.probes_of.get_or_init(|| {
+            let mut probes_of = vec![Vec::new(); self.string_total as usize];
+            for (i, p) in self.probes.iter().enumerate() {
+                probes_of[p.string as usize].push(i as u32);
+            }
+            probes_of
+        })
     }
 
     /// Maps the scanner's variant matches of one chunk to the rules' string matches: one per
@@ -227,10 +233,11 @@ impl RuleLogic {
 
     /// Adds resolved matches to `tally`.
     pub fn count(&self, tally: &mut Tally, matches: &[Match]) {
+        let probes_of = self.probes_of();
         for m in matches {
             let g = (self.rules[m.rule_id as usize].first_string + m.string_id) as usize;
             tally.counts[g] += 1;
-            for &p in &tally.probes_of[g] {
+            for &p in &probes_of[g] {
                 let probe = self.probes[p as usize];
                 if (probe.lo..=probe.hi).contains(&m.offset) {
                     tally.probes[p as usize] = true;

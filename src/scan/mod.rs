@@ -9,6 +9,7 @@
 //! - [`results`]: matches, truncation and per-chunk reports;
 //! - [`stream`]: cutting large inputs into overlapping chunks;
 //! - [`scanner`]: the scanner that ties them together, and file scanning;
+//! - [`files`]: many files at once, small ones packed into large GPU chunks;
 //! - [`batch`]: many small inputs in one persistent dispatch or one scan each;
 //! - [`tune`]: racing kernel variants per shape bucket and remembering the winners;
 //! - [`logic`]: rule names and conditions of YARA rule sets, evaluated after a scan;
@@ -18,6 +19,7 @@ pub mod atoms;
 pub mod batch;
 pub mod compile;
 pub mod cpu;
+pub mod files;
 
 pub mod gpu;
 pub mod logic;

@@ -271,12 +271,17 @@ impl Scanner {
         self.scan_input(input, options, on_match, progress)
     }
 
-    fn gpu_chunk_limit(&self, ctx: &GpuContext, options: &ScanOptions) -> Result<u64> {
+    pub(crate) fn gpu_chunk_limit(&self, ctx: &GpuContext, options: &ScanOptions) -> Result<u64> {
         let mut limit = GpuScanner::max_chunk_data(ctx)?.min(GPU_CHUNK_BYTES);
         if options.max_chunk_bytes > 0 {
             limit = limit.min(options.max_chunk_bytes);
         }
         Ok(limit)
+    }
+
+    /// Matches one GPU chunk captures before it counts the rest only.
+    pub(crate) fn chunk_capacity(&self) -> u32 {
+        MAX_CHUNK_CAPACITY
     }
 
     /// The context and GPU scanner, or `Error::NoAdapter`.
@@ -575,7 +580,7 @@ impl Scanner {
     }
 
     /// Matches of `chunk`, whose bytes (`data_start..data_end`) are `window`.
-    fn search_cpu_chunk(&self, window: &[u8], chunk: &Chunk) -> Vec<Match> {
+    pub(crate) fn search_cpu_chunk(&self, window: &[u8], chunk: &Chunk) -> Vec<Match> {
         let base = chunk.data_start;
         let owned = (chunk.owned_start - base) as usize..(chunk.owned_end - base) as usize;
         let mut found = Vec::new();

@@ -54,6 +54,7 @@ static union {
 static void *const fx_scratch = &fx_scratch_memory;
 static char fx_text[1 << 16] = "rule a { strings: $a = \"ab\" condition: $a }";
 static char fx_path[4096];
+static const char *const fx_paths[1] = {fx_path};
 
 static const char *const WGSL =
     "@group(0) @binding(0) var<storage, read> input: array<u32>;\n"
@@ -132,6 +133,14 @@ static int stub_specrt_autotune_visit_fn(const char * key_hex, const char * adap
 
 static specrt_status stub_specrt_confirm_fn(struct specrt_confirm_io * io, void * user_data) {
     (void)io;
+    (void)user_data;
+    return 0;
+}
+
+static int stub_specrt_file_result_fn(size_t index, specrt_status status, const struct specrt_scan_result * result, void * user_data) {
+    (void)index;
+    (void)status;
+    (void)result;
     (void)user_data;
     return 0;
 }
@@ -303,6 +312,12 @@ static void misuse_every_function(void) {
     if (CHECK_VALID_STATUS(specrt_scan_file(h_scanner, fx_path, &fx_scan_options, stub_specrt_match_fn, NULL, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), "specrt_scan_file (NULL progress)") == SPECRT_OK) specrt_scan_result_free(*(struct specrt_scan_result **)fx_scratch);
     if (CHECK_VALID_STATUS(specrt_scan_file(h_scanner, fx_path, &fx_scan_options, stub_specrt_match_fn, stub_specrt_progress_fn, NULL, (struct specrt_scan_result **)fx_scratch), "specrt_scan_file (NULL user_data)") == SPECRT_OK) specrt_scan_result_free(*(struct specrt_scan_result **)fx_scratch);
     CHECK_MISUSE_STATUS(specrt_scan_file(h_scanner, fx_path, &fx_scan_options, stub_specrt_match_fn, stub_specrt_progress_fn, (void *)fx_scratch, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_file (NULL out)");
+    CHECK_MISUSE_STATUS(specrt_scan_files(NULL, fx_paths, 1, &fx_scan_options, stub_specrt_file_result_fn, (void *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_files (NULL scanner)");
+    CHECK_MISUSE_STATUS(specrt_scan_files((struct specrt_scanner *)(void *)h_speculator, fx_paths, 1, &fx_scan_options, stub_specrt_file_result_fn, (void *)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scan_files (wrong handle scanner)");
+    CHECK_MISUSE_STATUS(specrt_scan_files(h_scanner, NULL, 1, &fx_scan_options, stub_specrt_file_result_fn, (void *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_files (NULL paths)");
+    (void)CHECK_VALID_STATUS(specrt_scan_files(h_scanner, fx_paths, 1, NULL, stub_specrt_file_result_fn, (void *)fx_scratch), "specrt_scan_files (NULL options)");
+    CHECK_MISUSE_STATUS(specrt_scan_files(h_scanner, fx_paths, 1, &fx_scan_options, NULL, (void *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_files (NULL on_file)");
+    (void)CHECK_VALID_STATUS(specrt_scan_files(h_scanner, fx_paths, 1, &fx_scan_options, stub_specrt_file_result_fn, NULL), "specrt_scan_files (NULL user_data)");
     CHECK_MISUSE_VALUE(specrt_scan_result_match_count(NULL), "NULL", "specrt_scan_result_match_count (NULL result)");
     CHECK_MISUSE_VALUE(specrt_scan_result_match_count((struct specrt_scan_result *)(void *)h_speculator), "handle", "specrt_scan_result_match_count (wrong handle result)");
     CHECK_MISUSE_VALUE(specrt_scan_result_matches(NULL), "NULL", "specrt_scan_result_matches (NULL result)");
