@@ -22,6 +22,8 @@ rule head_hex { strings: $a = { 00 00 71 71 } condition: $a }
 rule jumps { strings: $a = { 41 42 [0-3] 43 44 } condition: $a }
 rule header { condition: uint16(0) == 0x5a4d }
 rule counted { strings: $a = "xy" condition: #a == 3 }
+rule deep_read { condition: uint8(30000) == 0x21 }
+rule many { strings: $a = "needle" condition: #a > 40 }
 "#;
 
 fn scanner() -> Scanner {
@@ -47,10 +49,18 @@ fn files(dir: &std::path::Path) -> Vec<PathBuf> {
         b"abcabc xy xy xy".to_vec(),
         b"AB\0\0CD AB CD".to_vec(), // jumps
     ];
-    // Larger files: streamed on their own with small chunks.
+    // Larger files: cut into pieces with small packs; matches every 997 bytes cross every
+    // piece boundary somewhere, and conditions count and read across pieces.
     let mut big = vec![b'.'; 50_000];
     big[..5].copy_from_slice(b"token");
     big[49_990..49_993].copy_from_slice(b"abc");
+    for at in (100..49_000).step_by(997) {
+        big[at..at + 6].copy_from_slice(b"needle");
+    }
+    for at in [7_000, 20_000, 45_000] {
+        big[at..at + 2].copy_from_slice(b"xy");
+    }
+    big[30_000] = b'!';
     contents.push(big);
     for i in 0..40u8 {
         let mut f = vec![i; 300 + i as usize * 37];
@@ -115,6 +125,10 @@ fn packed_files_match_files_scanned_alone() {
     assert!(names(&alone[10]).is_empty());
     assert_eq!(names(&alone[12]), ["plain", "counted"]);
     assert_eq!(names(&alone[13]), ["jumps"]);
+    assert_eq!(
+        names(&alone[14]),
+        ["word", "plain", "counted", "deep_read", "many"]
+    );
 
     let mut runs = vec![ScanOptions {
         backend: Backend::Cpu,

@@ -16,9 +16,13 @@
 //!
 //! The zero gap keeps every check that looks past a match identical to a scan of the file alone:
 //! a fullword test sees a non-alphanumeric byte, as at the end of a file, and the wide form's
-//! test sees two of them. Results reach the caller's callback on the calling thread, one file at
-//! a time, in completion order. Files larger than a quarter of a pack stream through
-//! [`Scanner::scan_file`] on their own threads, as do all files on the CPU backend.
+//! test sees two of them. A file larger than a quarter of a pack is cut into pieces as a
+//! streamed scan cuts its input ([`super::stream::plan`]: overlapping by the longest pattern,
+//! each offset owned by one piece); its pieces travel through the pipeline like small files, and
+//! its result is complete, and its conditions evaluated (reading the file for `uintN`), once its
+//! last piece is in. Results reach the caller's callback on the calling thread, one file at a
+//! time, in completion order. On the CPU backend, files are scanned by [`Scanner::scan_file`] on
+//! all threads.
 
 use super::results::{ChunkPath, ChunkReport, Match, ScanResult};
 use super::scanner::{reader, ScanOptions, Scanner};
@@ -27,6 +31,7 @@ use crate::gpu::capture::capture;
 use crate::gpu::dispatch::choose_path;
 use crate::gpu::staging::Staging;
 use crate::{Error, Result};
+use std::collections::HashMap;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -44,18 +49,40 @@ const PACKS_IN_FLIGHT: usize = 3;
 /// Called with each file's index in the caller's list and its result; returns false to stop.
 pub type FileSink<'a> = dyn FnMut(usize, Result<ScanResult>) -> bool + 'a;
 
-/// One file's place in a pack.
-struct Slot {
-    /// Index in the caller's list.
+/// A piece of a file: a whole small file, or one chunk of a large one.
+#[derive(Clone, Copy, Debug)]
+struct Piece {
+    /// Index of the file in the caller's list.
     index: usize,
+    /// The file's bytes the piece holds, and the offsets it owns (see [`Chunk`]).
+    chunk: Chunk,
+    /// Pieces of this file in all.
+    of: u32,
+    /// The file's size.
+    file_len: u64,
+}
+
+impl Piece {
+    fn len(&self) -> u64 {
+        self.chunk.data_end - self.chunk.data_start
+    }
+}
+
+/// One piece's place in a pack.
+struct Slot {
+    piece: Piece,
     /// Offset of its first byte in the pack.
     offset: u64,
-    /// Its size when opened.
-    len: u64,
     /// Reading it failed.
     error: Option<Error>,
     /// Time spent reading it, ns.
     read_ns: u64,
+}
+
+/// A large file's result while its pieces come in.
+struct Partial {
+    result: Result<ScanResult>,
+    left: u32,
 }
 
 /// Files read into one host buffer.
@@ -77,30 +104,57 @@ struct Scanned {
     pass_ns: Vec<u64>,
 }
 
-/// Sizes of the files: (index, size) of those to pack and of those to stream on their own;
-/// files that cannot be opened are reported at once through `early`.
-fn sort_files(
-    paths: &[PathBuf],
-    pack_limit: u64,
-    early: &mut Vec<(usize, Error)>,
-) -> (Vec<(usize, u64)>, Vec<usize>) {
-    let mut small = Vec::new();
-    let mut large = Vec::new();
+/// The files' sizes: (index, size) of the regular files; the others are reported at once
+/// through `early`.
+fn sizes(paths: &[PathBuf], early: &mut Vec<(usize, Error)>) -> Vec<(usize, u64)> {
+    let mut files = Vec::new();
     for (i, path) in paths.iter().enumerate() {
         match std::fs::metadata(path) {
-            Ok(m) if m.is_file() && m.len() <= pack_limit / 4 => small.push((i, m.len())),
-            Ok(_) => large.push(i),
+            Ok(m) if m.is_file() => files.push((i, m.len())),
+            Ok(_) => early.push((
+                i,
+                Error::io(
+                    path,
+                    "scanning",
+                    std::io::Error::other("not a regular file; scan it with scan_file"),
+                ),
+            )),
             Err(e) => early.push((i, Error::io(path, "reading the file's size", e))),
         }
     }
-    (small, large)
+    files
 }
 
-/// Reads `path` into `buf` (its size when listed); an error when it shrank or cannot be read.
-fn read_into(path: &Path, buf: &mut [u8]) -> Result<()> {
+/// Pieces of (index, size) files for packs of `limit` bytes.
+fn pieces(files: &[(usize, u64)], limit: u64, max_len: u64) -> Result<Vec<Piece>> {
+    let mut out = Vec::new();
+    for &(index, file_len) in files {
+        let chunks = if file_len <= limit / 4 {
+            vec![Chunk {
+                data_start: 0,
+                data_end: file_len,
+                owned_start: 0,
+                owned_end: file_len,
+            }]
+        } else {
+            super::stream::plan(file_len, limit - 2 * GAP, max_len)?
+        };
+        let of = chunks.len() as u32;
+        out.extend(chunks.into_iter().map(|chunk| Piece {
+            index,
+            chunk,
+            of,
+            file_len,
+        }));
+    }
+    Ok(out)
+}
+
+/// Reads bytes `at..at + buf.len()` of `path`; an error when it shrank or cannot be read.
+fn read_range(path: &Path, at: u64, buf: &mut [u8]) -> Result<()> {
     let file =
         std::fs::File::open(path).map_err(|e| Error::io(path, "opening the file to scan", e))?;
-    file.read_exact_at(buf, 0).map_err(|e| {
+    file.read_exact_at(buf, at).map_err(|e| {
         let action = if e.kind() == std::io::ErrorKind::UnexpectedEof {
             "reading the file: it shrank while being scanned"
         } else {
@@ -113,8 +167,9 @@ fn read_into(path: &Path, buf: &mut [u8]) -> Result<()> {
 impl Scanner {
     /// Scans the files of `paths`, calling `on_file(index, result)` for each on this thread, in
     /// completion order; `on_file` returning false stops the scan (files not yet reported are
-    /// then skipped). On a GPU, small files are packed into large chunks (see the module
-    /// documentation); each file's result equals that of [`Scanner::scan_file`].
+    /// then skipped). On a GPU, files are packed into large chunks (see the module
+    /// documentation); each file's result equals that of [`Scanner::scan_file`] (on a GPU
+    /// only regular files are accepted; others are reported as errors).
     pub fn scan_files(
         &self,
         paths: &[PathBuf],
@@ -123,35 +178,48 @@ impl Scanner {
     ) -> Result<()> {
         let stop = AtomicBool::new(false);
         let (done_tx, done_rx) = channel::<(usize, Result<ScanResult>)>();
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if !self.use_gpu_for(options)? {
+            return self.scan_files_cpu(paths, options, on_file);
+        }
         let mut early = Vec::new();
-        let (small, large) = if self.use_gpu_for(options)? {
-            let (ctx, _) = self.gpu_parts()?;
-            let limit = self.gpu_chunk_limit(ctx, options)?.min(PACK_BYTES);
-            sort_files(paths, limit, &mut early)
-        } else {
-            (Vec::new(), (0..paths.len()).collect())
-        };
+        let files = sizes(paths, &mut early);
         for (i, e) in early {
             if !on_file(i, Err(e)) {
                 return Ok(());
             }
         }
-        let next = AtomicUsize::new(0);
         std::thread::scope(|scope| -> Result<()> {
-            // Large files (and every file on the CPU) stream through scan_file.
-            let streamers = if small.is_empty() {
-                threads
-            } else {
-                (threads / 4).max(1)
-            };
-            for _ in 0..streamers.min(large.len()) {
+            let stop = &stop;
+            let files = &files;
+            let pipeline =
+                scope.spawn(move || self.pack_pipeline(paths, files, options, done_tx, stop));
+            for (i, r) in done_rx {
+                if !stop.load(Ordering::Relaxed) && !on_file(i, r) {
+                    stop.store(true, Ordering::Relaxed);
+                }
+            }
+            pipeline.join().expect("pack pipeline")
+        })
+    }
+
+    /// The CPU backend's many-file scan: `scan_file` on all threads.
+    fn scan_files_cpu(
+        &self,
+        paths: &[PathBuf],
+        options: &ScanOptions,
+        on_file: &mut FileSink,
+    ) -> Result<()> {
+        let stop = AtomicBool::new(false);
+        let next = AtomicUsize::new(0);
+        let (done_tx, done_rx) = channel::<(usize, Result<ScanResult>)>();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        std::thread::scope(|scope| {
+            for _ in 0..threads.min(paths.len()) {
                 let done = done_tx.clone();
-                let (next, large, stop) = (&next, &large, &stop);
+                let (next, stop) = (&next, &stop);
                 scope.spawn(move || loop {
-                    let k = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&i) = large.get(k) else { break };
-                    if stop.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= paths.len() || stop.load(Ordering::Relaxed) {
                         break;
                     }
                     let r = self.scan_file(&paths[i], options, None, None);
@@ -160,47 +228,38 @@ impl Scanner {
                     }
                 });
             }
-            let pipeline = if small.is_empty() {
-                None
-            } else {
-                let done = done_tx.clone();
-                let (small, stop) = (&small, &stop);
-                Some(scope.spawn(move || self.pack_pipeline(paths, small, options, done, stop)))
-            };
             drop(done_tx);
             for (i, r) in done_rx {
                 if !stop.load(Ordering::Relaxed) && !on_file(i, r) {
                     stop.store(true, Ordering::Relaxed);
                 }
             }
-            match pipeline {
-                Some(p) => p.join().expect("pack pipeline"),
-                None => Ok(()),
-            }
-        })
+        });
+        Ok(())
     }
 
-    /// The pack -> scan -> evaluate pipeline over `small` (index, size) files.
+    /// The pack -> scan -> evaluate pipeline over (index, size) files.
     fn pack_pipeline(
         &self,
         paths: &[PathBuf],
-        small: &[(usize, u64)],
+        files: &[(usize, u64)],
         options: &ScanOptions,
         done: Sender<(usize, Result<ScanResult>)>,
         stop: &AtomicBool,
     ) -> Result<()> {
         let (ctx, _) = self.gpu_parts()?;
         let limit = self.gpu_chunk_limit(ctx, options)?.min(PACK_BYTES);
-        // Consecutive files, each pack at most `limit` bytes with the gaps.
-        let mut plans: Vec<Vec<(usize, u64, u64)>> = vec![Vec::new()];
+        let pieces = pieces(files, limit, self.rules().max_len as u64)?;
+        // Consecutive pieces, each pack at most `limit` bytes with the gaps.
+        let mut plans: Vec<Vec<(Piece, u64)>> = vec![Vec::new()];
         let mut used = 0;
-        for &(index, len) in small {
-            let need = len.next_multiple_of(4) + GAP;
+        for piece in pieces {
+            let need = piece.len().next_multiple_of(4) + GAP;
             if used + need > limit && !plans.last().unwrap().is_empty() {
                 plans.push(Vec::new());
                 used = 0;
             }
-            plans.last_mut().unwrap().push((index, used, len));
+            plans.last_mut().unwrap().push((piece, used));
             used += need;
         }
         let (free_tx, free_rx) = channel::<Vec<u8>>();
@@ -222,8 +281,9 @@ impl Scanner {
                 }
             });
             let evaluator = scope.spawn(move || {
+                let mut partial = HashMap::new();
                 for scanned in scanned_rx {
-                    let data = self.evaluate_pack(scanned, options, &done);
+                    let data = self.evaluate_pack(scanned, paths, options, &mut partial, &done);
                     let _ = free_tx.send(data);
                 }
             });
@@ -319,11 +379,15 @@ impl Scanner {
         result
     }
 
-    /// Splits a scanned pack into its files' results and sends them; returns the host buffer.
+    /// Splits a scanned pack into its pieces' results: whole files are sent at once (evaluated
+    /// in parallel), pieces of large files are added to their file's partial result, in order,
+    /// and the file is sent with its last piece. Returns the host buffer.
     fn evaluate_pack(
         &self,
         scanned: Scanned,
+        paths: &[PathBuf],
         options: &ScanOptions,
+        partial: &mut HashMap<usize, Partial>,
         done: &Sender<(usize, Result<ScanResult>)>,
     ) -> Vec<u8> {
         let Scanned {
@@ -335,65 +399,114 @@ impl Scanner {
             readback_ns,
             pass_ns,
         } = scanned;
-        // Each match to its file: the last slot starting at or before it, when it ends inside.
-        let mut per_file: Vec<Vec<Match>> = vec![Vec::new(); pack.slots.len()];
+        // Each match to its piece (the last slot starting at or before it), when it ends inside
+        // the piece's bytes and starts in the offsets the piece owns.
+        let mut per_slot: Vec<Vec<Match>> = vec![Vec::new(); pack.slots.len()];
         if let Some(matches) = &matches {
             for &(pattern, start) in matches {
                 let start = start as u64;
                 let slot = pack.slots.partition_point(|s| s.offset <= start) - 1;
                 let s = &pack.slots[slot];
                 let len = self.rules().patterns[pattern as usize].bytes.len() as u64;
-                if start + len <= s.offset + s.len {
-                    per_file[slot].push(self.to_match(pattern, start - s.offset));
+                let at = s.piece.chunk.data_start + (start - s.offset);
+                let c = &s.piece.chunk;
+                if start + len <= s.offset + s.piece.len()
+                    && (c.owned_start..c.owned_end).contains(&at)
+                {
+                    per_slot[slot].push(self.to_match(pattern, at));
                 }
             }
         }
         let pack_bytes = pack.data.len().max(1) as u64;
-        let share = |ns: u64, len: u64| ns * len / pack_bytes;
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let work = Mutex::new(pack.slots.into_iter().zip(per_file).collect::<Vec<_>>());
         let data = &pack.data;
+        // One piece's result (its matches added, conditions not yet evaluated).
+        let piece_result = |slot: &Slot, found: Vec<Match>| -> ScanResult {
+            let c = slot.piece.chunk;
+            let bytes = &data[slot.offset as usize..(slot.offset + slot.piece.len()) as usize];
+            let (found, chunk_path) = match matches {
+                Some(_) => (found, ChunkPath::Gpu(path)),
+                None => (self.search_cpu_chunk(bytes, &c), ChunkPath::Cpu),
+            };
+            let mut result = ScanResult::default();
+            let total = found.len() as u64;
+            self.add_found(
+                &mut result,
+                found,
+                total,
+                options.max_matches,
+                ChunkReport::of(&c, chunk_path, None),
+            );
+            let share = |ns: u64| ns * slot.piece.len() / pack_bytes;
+            let t = &mut result.timings;
+            t.read_ns = slot.read_ns;
+            t.upload_ns = share(upload_ns);
+            t.kernel_ns = share(kernel_ns);
+            t.readback_ns = share(readback_ns);
+            t.prefilter_gpu_ns = share(pass_ns.first().copied().unwrap_or(0));
+            t.confirm_gpu_ns = share(pass_ns.get(1).copied().unwrap_or(0));
+            result
+        };
+        let mut slots: Vec<(Slot, Vec<Match>)> = pack.slots.into_iter().zip(per_slot).collect();
+        // Pieces of large files, in order, on this thread.
+        for (slot, found) in slots.iter_mut().filter(|(s, _)| s.piece.of > 1) {
+            let index = slot.piece.index;
+            let entry = partial.entry(index).or_insert_with(|| Partial {
+                result: Ok(ScanResult::default()),
+                left: slot.piece.of,
+            });
+            entry.left -= 1;
+            if let Some(e) = slot.error.take() {
+                entry.result = Err(e);
+            }
+            if let Ok(whole) = &mut entry.result {
+                let piece = piece_result(slot, std::mem::take(found));
+                merge(whole, piece, options.max_matches);
+            }
+            if entry.left == 0 {
+                let Partial { result, .. } = partial.remove(&index).expect("entry");
+                let result = result.map(|mut r| {
+                    let started = Instant::now();
+                    let file = std::fs::File::open(&paths[index]).ok();
+                    let len = slot.piece.file_len;
+                    let read = |offset: u64, width: usize| -> Option<Vec<u8>> {
+                        let end = offset.checked_add(width as u64)?;
+                        let mut buf = vec![0; width];
+                        (end <= len).then_some(())?;
+                        file.as_ref()?.read_exact_at(&mut buf, offset).ok()?;
+                        Some(buf)
+                    };
+                    self.finish_rules(&mut r, len, &read);
+                    r.timings.total_ns += started.elapsed().as_nanos() as u64;
+                    r
+                });
+                let _ = done.send((index, result));
+            }
+        }
+        // Whole files, in parallel.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let work = Mutex::new(
+            slots
+                .into_iter()
+                .filter(|(s, _)| s.piece.of == 1)
+                .collect::<Vec<_>>(),
+        );
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 scope.spawn(|| loop {
-                    let Some((slot, found)) = work.lock().unwrap_or_else(|p| p.into_inner()).pop()
+                    let Some((mut slot, found)) =
+                        work.lock().unwrap_or_else(|p| p.into_inner()).pop()
                     else {
                         break;
                     };
                     let started = Instant::now();
-                    let result = match slot.error {
+                    let result = match slot.error.take() {
                         Some(e) => Err(e),
                         None => {
-                            let bytes =
-                                &data[slot.offset as usize..(slot.offset + slot.len) as usize];
-                            let chunk = Chunk {
-                                data_start: 0,
-                                data_end: slot.len,
-                                owned_start: 0,
-                                owned_end: slot.len,
-                            };
-                            let (found, gpu_path) = match matches {
-                                Some(_) => (found, ChunkPath::Gpu(path)),
-                                None => (self.search_cpu_chunk(bytes, &chunk), ChunkPath::Cpu),
-                            };
-                            let mut result = ScanResult::default();
-                            let total = found.len() as u64;
-                            self.add_found(
-                                &mut result,
-                                found,
-                                total,
-                                options.max_matches,
-                                ChunkReport::of(&chunk, gpu_path, None),
-                            );
-                            self.finish_rules(&mut result, slot.len, &reader(bytes));
+                            let mut result = piece_result(&slot, found);
+                            let bytes = &data
+                                [slot.offset as usize..(slot.offset + slot.piece.len()) as usize];
+                            self.finish_rules(&mut result, slot.piece.len(), &reader(bytes));
                             let t = &mut result.timings;
-                            t.read_ns = slot.read_ns;
-                            t.upload_ns = share(upload_ns, slot.len);
-                            t.kernel_ns = share(kernel_ns, slot.len);
-                            t.readback_ns = share(readback_ns, slot.len);
-                            let stage = |i: usize| pass_ns.get(i).map_or(0, |&ns| ns);
-                            t.prefilter_gpu_ns = share(stage(0), slot.len);
-                            t.confirm_gpu_ns = share(stage(1), slot.len);
                             t.total_ns = t.read_ns
                                 + t.upload_ns
                                 + t.kernel_ns
@@ -402,7 +515,7 @@ impl Scanner {
                             Ok(result)
                         }
                     };
-                    if done.send((slot.index, result)).is_err() {
+                    if done.send((slot.piece.index, result)).is_err() {
                         break;
                     }
                 });
@@ -412,50 +525,107 @@ impl Scanner {
     }
 }
 
-/// Reads the files of `plan` ((index, offset, size) each) into `buffer`, in parallel.
-fn read_pack(paths: &[PathBuf], plan: &[(usize, u64, u64)], mut buffer: Vec<u8>) -> Pack {
-    let end = plan.last().map_or(0, |&(_, offset, len)| offset + len);
+/// Adds a large file's piece result to the file's result (chunks in order).
+fn merge(whole: &mut ScanResult, piece: ScanResult, limit: usize) {
+    let ScanResult {
+        matches,
+        dropped,
+        mut chunks,
+        timings,
+        tally,
+        seen_rules,
+        ..
+    } = piece;
+    whole.seen_rules.extend(seen_rules);
+    let kept = matches.len().min(limit.saturating_sub(whole.matches.len()));
+    whole.dropped += dropped + (matches.len() - kept) as u64;
+    whole.truncated |= whole.dropped > 0;
+    whole.matches.extend(matches.into_iter().take(kept));
+    whole.bytes += chunks.iter().map(|c| c.bytes).sum::<u64>();
+    whole.chunks.append(&mut chunks);
+    let t = &mut whole.timings;
+    t.read_ns += timings.read_ns;
+    t.upload_ns += timings.upload_ns;
+    t.kernel_ns += timings.kernel_ns;
+    t.readback_ns += timings.readback_ns;
+    t.prefilter_gpu_ns += timings.prefilter_gpu_ns;
+    t.confirm_gpu_ns += timings.confirm_gpu_ns;
+    t.total_ns += timings.read_ns + timings.upload_ns + timings.kernel_ns + timings.readback_ns;
+    if let Some(tally) = tally {
+        match &mut whole.tally {
+            Some(w) => w.merge(&tally),
+            None => whole.tally = Some(tally),
+        }
+    }
+}
+
+/// Bytes one reading thread takes at a time.
+const READ_PIECE: u64 = 8 << 20;
+
+/// Reads the pieces of `plan` ((piece, offset in the pack) each) into `buffer`, in parallel,
+/// large pieces in several reads.
+fn read_pack(paths: &[PathBuf], plan: &[(Piece, u64)], mut buffer: Vec<u8>) -> Pack {
+    let end = plan.last().map_or(0, |(p, offset)| offset + p.len());
     buffer.clear();
     buffer.resize(end.next_multiple_of(4) as usize, 0);
-    // Disjoint slices, one per file (the gaps stay zero).
-    let mut slices = Vec::with_capacity(plan.len());
+    // Disjoint slices of at most READ_PIECE bytes: (slot, offset in the file, slice).
+    let mut reads = Vec::new();
     let mut rest: &mut [u8] = &mut buffer;
     let mut at = 0;
-    for &(_, offset, len) in plan {
+    for (slot, (piece, offset)) in plan.iter().enumerate() {
         let (_, tail) = rest.split_at_mut((offset - at) as usize);
-        let (file, tail) = tail.split_at_mut(len as usize);
-        slices.push(file);
+        let (mut bytes, tail) = tail.split_at_mut(piece.len() as usize);
         rest = tail;
-        at = offset + len;
+        at = offset + piece.len();
+        let mut file_at = piece.chunk.data_start;
+        while !bytes.is_empty() {
+            let (part, more) = bytes.split_at_mut(bytes.len().min(READ_PIECE as usize));
+            reads.push((slot, file_at, part));
+            file_at += READ_PIECE;
+            bytes = more;
+        }
     }
+    let mut slots: Vec<Slot> = plan
+        .iter()
+        .map(|&(piece, offset)| Slot {
+            piece,
+            offset,
+            error: None,
+            read_ns: 0,
+        })
+        .collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let work = Mutex::new(plan.iter().zip(slices).collect::<Vec<_>>());
-    let slots = Mutex::new(Vec::with_capacity(plan.len()));
+    reads.reverse();
+    let work = Mutex::new(reads);
+    let outcomes = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
-        for _ in 0..threads.min(plan.len()) {
+        for _ in 0..threads.min(plan.len().max(1)) {
             scope.spawn(|| loop {
-                let Some((&(index, offset, len), slice)) =
+                let Some((slot, file_at, part)) =
                     work.lock().unwrap_or_else(|p| p.into_inner()).pop()
                 else {
                     break;
                 };
                 let started = Instant::now();
-                let error = read_into(&paths[index], slice).err();
+                let error = read_range(&paths[plan[slot].0.index], file_at, part).err();
                 if error.is_some() {
-                    slice.fill(0);
+                    part.fill(0);
                 }
-                slots.lock().unwrap_or_else(|p| p.into_inner()).push(Slot {
-                    index,
-                    offset,
-                    len,
-                    error,
-                    read_ns: started.elapsed().as_nanos() as u64,
-                });
+                let ns = started.elapsed().as_nanos() as u64;
+                outcomes
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((slot, error, ns));
             });
         }
     });
-    let mut slots = slots.into_inner().unwrap_or_else(|p| p.into_inner());
-    slots.sort_by_key(|s| s.offset);
+    for (slot, error, ns) in outcomes.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        let s = &mut slots[slot];
+        s.read_ns += ns;
+        if s.error.is_none() {
+            s.error = error;
+        }
+    }
     Pack {
         data: buffer,
         slots,

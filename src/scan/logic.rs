@@ -180,6 +180,18 @@ pub struct Tally {
     probes: Vec<bool>,
 }
 
+impl Tally {
+    /// Adds what another part of the same input saw.
+    pub fn merge(&mut self, other: &Tally) {
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        for (a, b) in self.probes.iter_mut().zip(&other.probes) {
+            *a |= b;
+        }
+    }
+}
+
 impl RuleLogic {
     /// An empty tally for one input.
     pub fn tally(&self) -> Tally {
