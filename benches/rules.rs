@@ -292,7 +292,11 @@ fn run(rules_path: &str, list: &str, out_dir: &str) {
     );
     let atoms = scanner.atom_statistics(&sample_data);
     eprintln!("atoms: {atoms:?}");
-    let resident = resident(&ctx, &scanner, &sample_data, repeat);
+    let resident = if sample_data.is_empty() {
+        Value::Null
+    } else {
+        resident(&ctx, &scanner, &sample_data, repeat)
+    };
     drop(sample_data);
     eprintln!("resident: {resident}");
 

@@ -145,27 +145,37 @@ def main():
     ap.add_argument("--max-bytes", type=int, default=0, help="corpus size cap (0: all)")
     ap.add_argument("--min-size", type=int, default=1, help="smallest file scanned, bytes")
     ap.add_argument("--results", help="also write the JSON here")
+    ap.add_argument(
+        "--check-rules",
+        action="append",
+        default=[],
+        help="rule directories added for a second, untimed pass that compares outputs (rules "
+        "that match the corpus, where the timed sets match nothing)",
+    )
     args = ap.parse_args()
     repeat = int(os.environ.get("SPECRT_BENCH_REPEAT", "3"))
     os.makedirs(args.out, exist_ok=True)
     out = lambda name: os.path.join(args.out, name)  # noqa: E731
 
     # 1-2: the same rules for every engine.
-    subprocess.run(
-        [sys.executable, os.path.join(HERE, "collect.py"), "--yarac", args.yarac, out("all.yar")]
-        + args.rules,
-        check=True,
-    )
-    skipped = subprocess.run(
-        [args.bench_bin, "skipped", out("all.yar")], check=True, capture_output=True
-    ).stdout
-    with open(out("skipped.txt"), "wb") as f:
-        f.write(skipped)
-    subprocess.run(
-        [sys.executable, os.path.join(HERE, "collect.py"), "--drop", out("skipped.txt"),
-         out("rules.yar")] + args.rules,
-        check=True,
-    )
+    def gather(dirs, name):
+        subprocess.run(
+            [sys.executable, os.path.join(HERE, "collect.py"), "--yarac", args.yarac,
+             out(f"{name}-all.yar")] + dirs,
+            check=True,
+        )
+        skipped = subprocess.run(
+            [args.bench_bin, "skipped", out(f"{name}-all.yar")], check=True, capture_output=True
+        ).stdout
+        with open(out(f"{name}-skipped.txt"), "wb") as f:
+            f.write(skipped)
+        subprocess.run(
+            [sys.executable, os.path.join(HERE, "collect.py"), "--drop",
+             out(f"{name}-skipped.txt"), out(f"{name}.yar")] + dirs,
+            check=True,
+        )
+
+    gather(args.rules, "rules")
 
     # 3: the corpus, in the page cache.
     files, corpus_bytes = corpus_files(args.corpus, args.max_bytes, args.min_size)
@@ -189,22 +199,47 @@ def main():
         log(f"yara-x: {yrx['wall_s']:.2f} s, {len(yrx['lines'])} lines")
 
     # specrt.
-    env = dict(os.environ, SPECRT_BENCH_THREADS=str(args.threads))
-    run = subprocess.run(
-        [args.bench_bin, "run", out("rules.yar"), out("files.txt"), args.out],
-        check=True, capture_output=True, env=env,
-    )
-    sys.stderr.write(run.stderr.decode(errors="replace"))
-    specrt = json.loads(run.stdout)
+    def specrt_run(rules, **settings):
+        env = dict(os.environ, SPECRT_BENCH_THREADS=str(args.threads), **settings)
+        run = subprocess.run(
+            [args.bench_bin, "run", rules, out("files.txt"), args.out],
+            check=True, capture_output=True, env=env,
+        )
+        sys.stderr.write(run.stderr.decode(errors="replace"))
+        return json.loads(run.stdout)
 
-    # 5: outputs compared, targets.
     def lines_of(name):
         with open(out(f"{name}.rules")) as f:
             return sorted(l for l in f.read().splitlines() if l)
 
+    specrt = specrt_run(out("rules.yar"))
+
+    # 5: outputs compared, targets.
     identical = {name: lines_of(name) == yara_out for name in specrt["backends"]}
     if yrx:
         identical["yara_x"] = yrx["lines"] == yara_out
+    check = None
+    if args.check_rules:
+        # The same comparison with rules that do match here: one untimed pass each.
+        gather(args.rules + args.check_rules, "check")
+        subprocess.run([args.yarac, "-w", out("check.yar"), out("check.yarc")], check=True)
+        check_yara = yara_lines(subprocess.run(
+            [args.yara, "-w", "-C", "-p", str(args.threads), "--scan-list", out("check.yarc"),
+             out("files.txt")], capture_output=True).stdout)
+        checked = specrt_run(
+            out("check.yar"), SPECRT_BENCH_REPEAT="0", SPECRT_BENCH_RESIDENT_BYTES="0",
+            SPECRT_BENCH_BACKENDS="gpu_fused,gpu_serial,cpu",
+        )
+        check = {
+            "rules": checked["rules_compiled"],
+            "rule_lines": len(check_yara),
+            "identical_to_yara": {
+                name: lines_of(name) == check_yara for name in checked["backends"]
+            },
+        }
+        log(f"check: {check}")
+        for name, same in check["identical_to_yara"].items():
+            identical[f"check_{name}"] = same
     for name, same in identical.items():
         if not same:
             log(f"outputs differ from yara's: {name}")
@@ -245,6 +280,7 @@ def main():
         "resident": resident,
         "outputs_identical_to_yara": identical,
         "rule_lines": len(yara_out),
+        "check_pass": check,
         "stages_thread_ms": {n: b["stages_thread_ms"] for n, b in backends.items()},
         "atoms": specrt["atoms"],
         "targets": {

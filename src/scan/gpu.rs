@@ -41,6 +41,12 @@ const BIG_BITMAP_WORDS: usize = (1 << 24) / 32;
 const PARAM_WORDS: usize = 20;
 /// Timestamp queries of a chunk scan: two per pass, at most two passes.
 const STAMPS: u32 = 4;
+/// Byte offset of the eagerly read matches in a chunk's head buffer (after the count, the tail
+/// and the timestamps).
+const HEAD_ENTRIES: u64 = 16 + STAMPS as u64 * 8;
+/// Matches copied into the head buffer with the count, so that a chunk with at most this many
+/// is read back in one round trip.
+const EAGER_ENTRIES: u32 = 1 << 16;
 
 /// Word offsets of the table sections in the rules buffer, as `Params` in the shaders.
 #[derive(Clone, Copy, Debug, Default)]
@@ -474,6 +480,8 @@ impl GpuScanner {
                 capacity,
                 entry_words: 3,
                 head_size: 16,
+                stamped_passes: 0,
+                eager: 0,
                 query_set: None,
                 matches,
                 head,
@@ -512,7 +520,9 @@ impl GpuScanner {
         let tail = pool.acquire(device, U::STORAGE | U::COPY_SRC | U::COPY_DST, tail_size);
         let work_size = (tiles as u64 + 3) * 4;
         let work = pool.acquire(device, U::STORAGE | U::INDIRECT | U::COPY_DST, work_size);
-        let head = pool.acquire(device, U::MAP_READ | U::COPY_DST, 16 + STAMPS as u64 * 8);
+        let eager = capacity.min(EAGER_ENTRIES);
+        let head_size = HEAD_ENTRIES + eager as u64 * 8;
+        let head = pool.acquire(device, U::MAP_READ | U::COPY_DST, head_size);
         // GPU timestamps around each pass (the fused pass; or the prefilter pass, then the
         // compaction and confirm pass), where the adapter has them.
         let stamps = gpu.summary.timestamp_queries.then(|| {
@@ -623,6 +633,9 @@ impl GpuScanner {
             }
         }
         encoder.copy_buffer_to_buffer(&matches, 0, &head, 0, 8);
+        if eager > 0 {
+            encoder.copy_buffer_to_buffer(&matches, 8, &head, HEAD_ENTRIES, eager as u64 * 8);
+        }
         let mut spare = vec![params_buffer, tail, work];
         let passes = match path {
             DispatchPath::Fused => 1,
@@ -640,12 +653,13 @@ impl GpuScanner {
             started,
             capacity,
             entry_words: 2,
-            head_size: 16
-                + if query_set.is_some() {
-                    passes as u64 * 16
-                } else {
-                    0
-                },
+            head_size,
+            stamped_passes: if query_set.is_some() {
+                passes as usize
+            } else {
+                0
+            },
+            eager,
             query_set,
             matches,
             head,
@@ -660,8 +674,13 @@ pub struct PendingChunk {
     started: Instant,
     capacity: u32,
     entry_words: usize,
-    /// 16 bytes (count, tail), then two GPU timestamps per pass where the adapter has them.
+    /// 16 bytes (count, tail), then two GPU timestamps per pass where the adapter has them,
+    /// then, from `HEAD_ENTRIES`, the first `eager` matches.
     head_size: u64,
+    /// Passes with timestamps in the head.
+    stamped_passes: usize,
+    /// Matches copied into the head.
+    eager: u32,
     /// Kept alive until the submission completes.
     query_set: Option<wgpu::QuerySet>,
     matches: wgpu::Buffer,
@@ -689,6 +708,8 @@ fn read_results(ctx: &GpuContext, gpu: &Gpu, pending: PendingChunk) -> Result<Ch
         capacity,
         entry_words,
         head_size,
+        stamped_passes,
+        eager,
         query_set,
         matches,
         head,
@@ -700,8 +721,8 @@ fn read_results(ctx: &GpuContext, gpu: &Gpu, pending: PendingChunk) -> Result<Ch
     // Per pass: (end - begin) timestamps, in nanoseconds.
     let period = queue.get_timestamp_period() as f64;
     let stamp = |i: usize| head_words[i] as u64 | (head_words[i + 1] as u64) << 32;
-    let pass_ns: Vec<u64> = (4..head_words.len())
-        .step_by(4)
+    let pass_ns: Vec<u64> = (0..stamped_passes)
+        .map(|k| 4 + 4 * k)
         .map(|i| (stamp(i + 2).saturating_sub(stamp(i)) as f64 * period) as u64)
         .collect();
     let gpu_ns = (!pass_ns.is_empty()).then(|| pass_ns.iter().sum());
@@ -712,7 +733,12 @@ fn read_results(ctx: &GpuContext, gpu: &Gpu, pending: PendingChunk) -> Result<Ch
     let report = SpeculationReport::new(head_words[2], head_words[3]);
     let captured = total.min(capacity as u64) as usize;
     let mut found = Vec::with_capacity(captured);
-    if captured > 0 {
+    let entry = |w: &[u32]| (w[0], w[1], w.get(2).copied().unwrap_or(0));
+    if captured > 0 && captured <= eager as usize {
+        let first = HEAD_ENTRIES as usize / 4;
+        let words = &head_words[first..first + captured * entry_words];
+        found.extend(words.chunks_exact(entry_words).map(entry));
+    } else if captured > 0 {
         let bytes = (captured * entry_words * 4) as u64;
         let entries = pool.acquire(device, U::MAP_READ | U::COPY_DST, bytes);
         let mut encoder = device.create_command_encoder(&Default::default());
@@ -720,11 +746,7 @@ fn read_results(ctx: &GpuContext, gpu: &Gpu, pending: PendingChunk) -> Result<Ch
         let submission = queue.submit([encoder.finish()]);
         let words: Vec<u32> =
             bytemuck::pod_collect_to_vec(&map_read(ctx, device, &entries, bytes, submission)?);
-        found.extend(
-            words
-                .chunks_exact(entry_words)
-                .map(|w| (w[0], w[1], w.get(2).copied().unwrap_or(0))),
-        );
+        found.extend(words.chunks_exact(entry_words).map(entry));
         pool.release([entries]);
     }
     let readback_ns = started.elapsed().as_nanos() as u64;
