@@ -515,9 +515,9 @@ pub unsafe extern "C" fn specrt_scan_files(
 ) -> specrt_status {
     status_call(|| {
         let scanner = handle::borrow(scanner, "scanner")?;
-        let on_file = on_file.ok_or_else(|| {
-            Error::NullPointer("on_file is NULL; pass a function that receives each file")
-        })?;
+        let on_file = on_file.ok_or(Error::NullPointer(
+            "on_file is NULL; pass a function that receives each file",
+        ))?;
         if paths.is_null() {
             return Err(Error::NullPointer("paths is NULL"));
         }

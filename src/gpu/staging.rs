@@ -40,24 +40,36 @@ impl Staging {
     /// Copies `data` (zero-padded to a multiple of 4) to the start of `dst` through this buffer;
     /// the copy is submitted before anything submitted afterwards.
     pub fn upload(&mut self, ctx: &GpuContext, data: &[u8], dst: &wgpu::Buffer) -> Result<()> {
-        let gpu = ctx.gpu()?;
+        let len = self.write(ctx, data)?;
+        self.copy_to(ctx, dst, len)
+    }
+
+    /// Writes `data` (zero-padded to a multiple of 4) into this buffer, waiting first for its
+    /// last copy; returns the padded length, for [`Staging::copy_to`]. The write can happen on
+    /// another thread than the copy's submission.
+    pub fn write(&mut self, ctx: &GpuContext, data: &[u8]) -> Result<u64> {
         self.wait_mapped(ctx)?;
         let padded = (data.len() as u64).max(4).next_multiple_of(4);
-        {
-            let mut view = self
-                .buffer
-                .get_mapped_range_mut(0..padded)
-                .map_err(|e| Error::Gpu(format!("mapping a staging buffer: {e}")))?;
-            let mut target = view.slice(..);
-            let tail = target.split_off(data.len()..);
-            parallel_copy(target, data);
-            if let Some(mut tail) = tail {
-                tail.fill(0);
-            }
+        let mut view = self
+            .buffer
+            .get_mapped_range_mut(0..padded)
+            .map_err(|e| Error::Gpu(format!("mapping a staging buffer: {e}")))?;
+        let mut target = view.slice(..);
+        let tail = target.split_off(data.len()..);
+        parallel_copy(target, data);
+        if let Some(mut tail) = tail {
+            tail.fill(0);
         }
+        Ok(padded)
+    }
+
+    /// Submits the copy of the first `len` written bytes to the start of `dst`, and the
+    /// buffer's mapping again for the next write.
+    pub fn copy_to(&mut self, ctx: &GpuContext, dst: &wgpu::Buffer, len: u64) -> Result<()> {
+        let gpu = ctx.gpu()?;
         self.buffer.unmap();
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
-        encoder.copy_buffer_to_buffer(&self.buffer, 0, dst, 0, padded);
+        encoder.copy_buffer_to_buffer(&self.buffer, 0, dst, 0, len);
         let submission = gpu.queue.submit([encoder.finish()]);
         let (sender, receiver) = channel();
         self.buffer.map_async(wgpu::MapMode::Write, .., move |r| {

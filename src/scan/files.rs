@@ -30,6 +30,7 @@ use super::stream::Chunk;
 use crate::gpu::capture::capture;
 use crate::gpu::dispatch::choose_path;
 use crate::gpu::staging::Staging;
+use crate::gpu::DispatchPath;
 use crate::{Error, Result};
 use std::collections::HashMap;
 use std::os::unix::fs::FileExt;
@@ -43,8 +44,8 @@ use std::time::Instant;
 pub const GAP: u64 = 4;
 /// Largest pack, bytes (smaller when the device binds less).
 pub const PACK_BYTES: u64 = 128 << 20;
-/// Packs in flight: one being read, one being scanned, one being evaluated.
-const PACKS_IN_FLIGHT: usize = 3;
+/// Packs in flight: being read, waiting, being scanned, being evaluated.
+const PACKS_IN_FLIGHT: usize = 4;
 
 /// Called with each file's index in the caller's list and its result; returns false to stop.
 pub type FileSink<'a> = dyn FnMut(usize, Result<ScanResult>) -> bool + 'a;
@@ -91,13 +92,26 @@ struct Pack {
     slots: Vec<Slot>,
 }
 
+/// A pack written into a staging buffer, ready to be copied to the GPU.
+struct Staged {
+    pack: Pack,
+    staging: Staging,
+    /// Bytes written (padded).
+    len: u64,
+    /// Time spent writing, ns.
+    write_ns: u64,
+}
+
+/// Staging buffers of the pipeline: one being written while another is copied.
+const STAGING_BUFFERS: usize = 2;
+
 /// What scanning a pack produced.
 struct Scanned {
     pack: Pack,
     /// (pattern, start within the pack) of the captured matches, or None when the pack found
     /// more than it could capture (its files are then searched on the CPU).
     matches: Option<Vec<(u32, u32)>>,
-    path: crate::gpu::DispatchPath,
+    path: DispatchPath,
     upload_ns: u64,
     kernel_ns: u64,
     readback_ns: u64,
@@ -266,19 +280,37 @@ impl Scanner {
         for _ in 0..PACKS_IN_FLIGHT {
             let _ = free_tx.send(Vec::new());
         }
-        let (packed_tx, packed_rx) = sync_channel::<Pack>(1);
+        let (staging_tx, staging_rx) = channel::<Staging>();
+        for _ in 0..STAGING_BUFFERS {
+            staging_tx
+                .send(Staging::acquire(ctx, limit + 4)?)
+                .expect("receiver alive");
+        }
+        let (packed_tx, packed_rx) = sync_channel::<Result<Staged>>(1);
         let (scanned_tx, scanned_rx) = sync_channel::<Scanned>(1);
-        std::thread::scope(|scope| {
-            scope.spawn(move || {
+        let staging_rx = std::thread::scope(|scope| {
+            let reader = scope.spawn(move || {
                 for plan in plans {
                     if stop.load(Ordering::Relaxed) {
                         break;
                     }
-                    let Ok(buffer) = free_rx.recv() else { break };
-                    if packed_tx.send(read_pack(paths, &plan, buffer)).is_err() {
+                    let (Ok(buffer), Ok(mut staging)) = (free_rx.recv(), staging_rx.recv()) else {
+                        break;
+                    };
+                    let pack = read_pack(paths, &plan, buffer);
+                    let started = Instant::now();
+                    let staged = staging.write(ctx, &pack.data).map(|len| Staged {
+                        pack,
+                        staging,
+                        len,
+                        write_ns: started.elapsed().as_nanos() as u64,
+                    });
+                    let failed = staged.is_err();
+                    if packed_tx.send(staged).is_err() || failed {
                         break;
                     }
                 }
+                staging_rx
             });
             let evaluator = scope.spawn(move || {
                 let mut partial = HashMap::new();
@@ -287,17 +319,25 @@ impl Scanner {
                     let _ = free_tx.send(data);
                 }
             });
-            let scanned = self.scan_packs(packed_rx, &scanned_tx, options);
+            let scanned = self.scan_packs(packed_rx, &staging_tx, &scanned_tx, options);
             drop(scanned_tx);
+            drop(staging_tx);
             evaluator.join().expect("pack evaluator");
-            scanned
-        })
+            let staging_rx = reader.join().expect("pack reader");
+            scanned.map(|()| staging_rx)
+        })?;
+        for staging in staging_rx.try_iter() {
+            staging.release(ctx);
+        }
+        Ok(())
     }
 
-    /// Uploads and scans each pack, the next pack's upload overlapping the current kernel.
+    /// Copies each staged pack to the GPU and scans it; the next pack is submitted before the
+    /// current one is waited for, so the GPU always has the next pack queued.
     fn scan_packs(
         &self,
-        packs: Receiver<Pack>,
+        packs: Receiver<Result<Staged>>,
+        staging_free: &Sender<Staging>,
         scanned: &std::sync::mpsc::SyncSender<Scanned>,
         options: &ScanOptions,
     ) -> Result<()> {
@@ -310,73 +350,75 @@ impl Scanner {
                 .pool
                 .acquire(&device_gpu.device, usage, limit + 4)
         });
-        let mut staging = [
-            Staging::acquire(ctx, limit + 4)?,
-            Staging::acquire(ctx, limit + 4)?,
-        ];
         let result = (|| -> Result<()> {
-            let mut k = 0usize;
-            let mut current = match packs.recv() {
-                Ok(p) => p,
-                Err(_) => return Ok(()),
-            };
-            let t = Instant::now();
-            capture(&device_gpu.device, "uploading a pack of files", || {
-                staging[0].upload(ctx, &current.data, &buffers[0])
-            })?;
-            let mut upload_ns = t.elapsed().as_nanos() as u64;
-            loop {
-                let len = current.data.len() as u64;
+            let mut in_flight: Option<(super::gpu::PendingChunk, Pack, DispatchPath, u64)> = None;
+            for (k, staged) in packs.into_iter().enumerate() {
+                let Staged {
+                    pack,
+                    mut staging,
+                    len,
+                    write_ns,
+                } = staged?;
+                let buffer = &buffers[k % 2];
+                let t = Instant::now();
+                capture(&device_gpu.device, "uploading a pack of files", || {
+                    staging.copy_to(ctx, buffer, len)
+                })?;
+                let upload_ns = write_ns + t.elapsed().as_nanos() as u64;
+                let _ = staging_free.send(staging);
+                let data_len = pack.data.len() as u64;
                 let chunk = Chunk {
                     data_start: 0,
-                    data_end: len,
+                    data_end: data_len,
                     owned_start: 0,
-                    owned_end: len,
+                    owned_end: data_len,
                 };
                 let path = choose_path(ctx, self.speculator(), options.mode, true)?;
-                let data = super::gpu::ChunkData::Buffer(&buffers[k % 2], 0);
-                let capacity = self.chunk_capacity();
-                let pending =
-                    gpu.submit(ctx, data, &chunk, path, capacity, super::gpu::DEFAULT_SHAPE)?;
-                // The next pack is read and uploaded while this one is scanned.
-                let next = packs.recv().ok();
-                let mut next_upload_ns = 0;
-                if let Some(next) = &next {
-                    let t = Instant::now();
-                    capture(&device_gpu.device, "uploading a pack of files", || {
-                        staging[(k + 1) % 2].upload(ctx, &next.data, &buffers[(k + 1) % 2])
-                    })?;
-                    next_upload_ns = t.elapsed().as_nanos() as u64;
-                }
-                let out = gpu.finish(ctx, pending)?;
-                self.speculator().record(out.report);
-                let overflowed = out.total > out.matches.len() as u64;
-                let item = Scanned {
-                    pack: current,
-                    matches: (!overflowed)
-                        .then(|| out.matches.iter().map(|&(p, s, _)| (p, s)).collect()),
+                let data = super::gpu::ChunkData::Buffer(buffer, 0);
+                let pending = gpu.submit(
+                    ctx,
+                    data,
+                    &chunk,
                     path,
-                    upload_ns,
-                    kernel_ns: out.kernel_ns,
-                    readback_ns: out.readback_ns,
-                    pass_ns: out.pass_ns,
-                };
-                if scanned.send(item).is_err() {
-                    return Ok(());
+                    self.chunk_capacity(),
+                    super::gpu::DEFAULT_SHAPE,
+                )?;
+                if let Some(previous) = in_flight.replace((pending, pack, path, upload_ns)) {
+                    if !self.finish_pack(ctx, previous, scanned)? {
+                        return Ok(());
+                    }
                 }
-                match next {
-                    Some(n) => current = n,
-                    None => return Ok(()),
-                }
-                upload_ns = next_upload_ns;
-                k += 1;
             }
+            if let Some(last) = in_flight {
+                self.finish_pack(ctx, last, scanned)?;
+            }
+            Ok(())
         })();
         device_gpu.pool.release(buffers);
-        for s in staging {
-            s.release(ctx);
-        }
         result
+    }
+
+    /// Waits for a pack's scan and hands it on; false when the evaluator is gone.
+    fn finish_pack(
+        &self,
+        ctx: &crate::gpu::GpuContext,
+        (pending, pack, path, upload_ns): (super::gpu::PendingChunk, Pack, DispatchPath, u64),
+        scanned: &std::sync::mpsc::SyncSender<Scanned>,
+    ) -> Result<bool> {
+        let (_, gpu) = self.gpu_parts()?;
+        let out = gpu.finish(ctx, pending)?;
+        self.speculator().record(out.report);
+        let overflowed = out.total > out.matches.len() as u64;
+        let item = Scanned {
+            pack,
+            matches: (!overflowed).then(|| out.matches.iter().map(|&(p, s, _)| (p, s)).collect()),
+            path,
+            upload_ns,
+            kernel_ns: out.kernel_ns,
+            readback_ns: out.readback_ns,
+            pass_ns: out.pass_ns,
+        };
+        Ok(scanned.send(item).is_ok())
     }
 
     /// Splits a scanned pack into its pieces' results: whole files are sent at once (evaluated
@@ -559,6 +601,19 @@ fn merge(whole: &mut ScanResult, piece: ScanResult, limit: usize) {
     }
 }
 
+/// A piece of no bytes, to close the list of a pack's gaps.
+const EMPTY_PIECE: Piece = Piece {
+    index: 0,
+    chunk: Chunk {
+        data_start: 0,
+        data_end: 0,
+        owned_start: 0,
+        owned_end: 0,
+    },
+    of: 1,
+    file_len: 0,
+};
+
 /// Bytes one reading thread takes at a time.
 const READ_PIECE: u64 = 8 << 20;
 
@@ -566,8 +621,18 @@ const READ_PIECE: u64 = 8 << 20;
 /// large pieces in several reads.
 fn read_pack(paths: &[PathBuf], plan: &[(Piece, u64)], mut buffer: Vec<u8>) -> Pack {
     let end = plan.last().map_or(0, |(p, offset)| offset + p.len());
-    buffer.clear();
-    buffer.resize(end.next_multiple_of(4) as usize, 0);
+    // The buffer is reused: only the gaps between pieces need zeroing (the reads fill the rest),
+    // which saves clearing a whole pack each time.
+    let size = end.next_multiple_of(4) as usize;
+    if buffer.len() < size {
+        buffer.resize(size, 0);
+    }
+    buffer.truncate(size);
+    let mut gap_start = 0;
+    for (piece, offset) in plan.iter().chain([&(EMPTY_PIECE, size as u64)]) {
+        buffer[gap_start..*offset as usize].fill(0);
+        gap_start = (offset + piece.len()) as usize;
+    }
     // Disjoint slices of at most READ_PIECE bytes: (slot, offset in the file, slice).
     let mut reads = Vec::new();
     let mut rest: &mut [u8] = &mut buffer;

@@ -475,7 +475,7 @@ mod tests {
                 hi: 20,
             }],
             string_total: 2,
-            reads_input: false,
+            ..Default::default()
         };
         let mut tally = logic.tally();
         logic.count(&mut tally, &[m(3, 0, 0, 1), m(15, 0, 0, 1)]);
