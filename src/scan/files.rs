@@ -661,10 +661,11 @@ fn read_pack(paths: &[PathBuf], plan: &[(Piece, u64)], mut buffer: Vec<u8>) -> P
         .collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     reads.reverse();
+    let reads_count = reads.len();
     let work = Mutex::new(reads);
     let outcomes = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
-        for _ in 0..threads.min(plan.len().max(1)) {
+        for _ in 0..threads.min(reads_count) {
             scope.spawn(|| loop {
                 let Some((slot, file_at, part)) =
                     work.lock().unwrap_or_else(|p| p.into_inner()).pop()
