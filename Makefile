@@ -2,6 +2,7 @@
 #   make demo    build the release library and run the main demo
 #   make test    every test: Rust, header freshness, C and C++ against static and shared builds
 #   make bench   one JSON object of measurements on this machine (policy calls, GPU dispatches)
+#   make bench-rules RULES="DIR..." CORPUS="DIR..."   YARA rule sets against yara and YARA-X
 #   make lint    rustfmt and clippy with warnings as errors
 #   make install PREFIX=/usr/local   libraries, headers, pkg-config and CMake package files
 
@@ -28,7 +29,7 @@ EXAMPLES := policy_tour custom_kernel scan engine_loop
 # Leak checking is on for the policy tests; for GPU tests it is off, because the Vulkan loader
 # unloads the driver before exit and the driver's own allocations can no longer be attributed.
 
-.PHONY: all demo demo-policy test test-rust test-header test-c test-yara test-loom test-fuzz fuzz test-policy-only test-install examples bench plot lint install clean
+.PHONY: all demo demo-policy test test-rust test-header test-c test-yara test-loom test-fuzz fuzz test-policy-only test-install examples bench bench-rules plot lint install clean
 
 all: $(RELEASE)/libspecrt.a
 
@@ -158,6 +159,22 @@ bench: $(RELEASE)/libspecrt.a
 	@SPECRT_BENCH_YARA=$$(command -v yara) SPECRT_BENCH_HS=$(CURDIR)/$(CDIR)/hs_bench \
 	  $(CARGO) bench --quiet --bench scan > $(BENCH)/scan.json 2>$(BENCH)/scan.log
 	@$(CARGO) bench --quiet --bench report -- $(BENCH)/policy.json $(BENCH)/dispatch.json $(BENCH)/scan.json
+
+# The real-rule benchmark: the YARA rules of the directories in RULES (default: a synthetic set
+# with the statistics of public ones, benches/rules/synth.py) over the files under CORPUS,
+# against yara and YARA-X (pip install yara-x) on all threads; one JSON object on stdout.
+#   make bench-rules RULES="DIR..." CORPUS="DIR..." [BENCH_RULES_BYTES=N]
+CORPUS ?= /usr
+BENCH_RULES_BYTES ?= 0
+bench-rules:
+	@$(CARGO) bench --bench rules --no-run 2>/dev/null
+	@set -e; bin=$$($(CARGO) bench --bench rules --no-run --message-format=json 2>/dev/null | \
+	  python3 -c 'import sys,json; print([m["executable"] for m in map(json.loads, sys.stdin) if m.get("executable")][-1])'); \
+	rules="$(RULES)"; \
+	if [ -z "$$rules" ]; then python3 benches/rules/synth.py $(BENCH)/synthetic-rules; rules=$(BENCH)/synthetic-rules; fi; \
+	python3 benches/rules/bench.py --bench-bin "$$bin" $$(for d in $$rules; do printf -- '--rules %s ' "$$d"; done) \
+	  $$(for d in $(CORPUS); do printf -- '--corpus %s ' "$$d"; done) --out $(BENCH)/rules \
+	  --min-size 16384 --max-bytes $(BENCH_RULES_BYTES)
 
 # The README's plot from a committed result: make plot JSON=benches/results/NAME.json
 plot:

@@ -98,6 +98,14 @@
 
 #if defined(SPECRT_GPU)
 /**
+ * Most matches of one string a chunk of a scan stores; past that they are counted only (the
+ * summary's `capped_strings` says how many strings reached it).
+ */
+#define SPECRT_MAX_STRING_MATCHES 1000000
+#endif
+
+#if defined(SPECRT_GPU)
+/**
  * Largest YARA source `specrt_ruleset_compile` accepts, bytes (`SPECRT_ERROR_TOO_LARGE` above).
  */
 #define SPECRT_MAX_YARA_SOURCE_BYTES (16 << 20)
@@ -130,6 +138,13 @@
  * How many of the busiest atoms the statistics list.
  */
 #define BUSIEST_ATOMS 12
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Most matches of one pattern a chunk stores (yara's per-string limit).
+ */
+#define MAX_STRING_MATCHES 1000000
 #endif
 
 #if defined(SPECRT_GPU)
@@ -915,6 +930,11 @@ typedef struct specrt_scan_summary {
    * Whole scan, ns.
    */
   uint64_t total_ns;
+  /**
+   * Strings with more matches in a chunk than `SPECRT_MAX_STRING_MATCHES`: their matches
+   * past that are counted (conditions see them) but not stored.
+   */
+  uint64_t capped_strings;
 } specrt_scan_summary;
 #endif
 

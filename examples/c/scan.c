@@ -141,13 +141,15 @@ static void add_file(file_list *l, const char *path, uint64_t size) {
     l->total_bytes += size;
 }
 
-/* Regular files under `path`, recursively; symbolic links to directories are not followed. */
+/* Regular files under `path`, recursively. Symbolic links to files are followed, as yara
+ * follows them; symbolic links to directories are not (no loops). */
 static void collect(file_list *l, const char *path, int top) {
     struct stat st;
     if ((top ? stat(path, &st) : lstat(path, &st)) != 0) {
         fprintf(stderr, "error: cannot open %s\n", path);
         return;
     }
+    if (S_ISLNK(st.st_mode) && (stat(path, &st) != 0 || !S_ISREG(st.st_mode))) return;
     if (S_ISREG(st.st_mode)) {
         add_file(l, path, (uint64_t)st.st_size);
     } else if (S_ISDIR(st.st_mode)) {
@@ -290,9 +292,16 @@ static int on_file(size_t index, specrt_status st, const specrt_scan_result *res
     } else {
         specrt_scan_summary sum;
         format_result(j, path, result, &out);
-        if (specrt_scan_result_summary(result, &sum) == SPECRT_OK && sum.truncated) {
-            fprintf(stderr, "warning: %s: the match limit dropped %llu matches\n", path,
-                    (unsigned long long)sum.dropped);
+        if (specrt_scan_result_summary(result, &sum) == SPECRT_OK) {
+            if (sum.capped_strings) {
+                fprintf(stderr,
+                        "warning: %s: %llu strings have more than %u matches; only the first "
+                        "are kept (conditions count them all)\n",
+                        path, (unsigned long long)sum.capped_strings, SPECRT_MAX_STRING_MATCHES);
+            } else if (sum.truncated) {
+                fprintf(stderr, "warning: %s: the match limit dropped %llu matches\n", path,
+                        (unsigned long long)sum.dropped);
+            }
         }
     }
     if (out.len) fwrite(out.data, 1, out.len, stdout);

@@ -47,6 +47,10 @@ pub const SPECRT_MAX_STRINGS: u32 = 1048576;
 
 const _: () = assert!(SPECRT_MAX_STRING_BYTES as usize == crate::scan::rules::MAX_STRING_BYTES);
 const _: () = assert!(SPECRT_MAX_STRINGS as usize == crate::scan::rules::MAX_STRINGS);
+/// Most matches of one string a chunk of a scan stores; past that they are counted only (the
+/// summary's `capped_strings` says how many strings reached it).
+pub const SPECRT_MAX_STRING_MATCHES: u32 = 1000000;
+const _: () = assert!(SPECRT_MAX_STRING_MATCHES == crate::scan::bounded::MAX_STRING_MATCHES);
 
 /// Strings grouped into rules, built with `specrt_ruleset_add_string` and compiled by
 /// `specrt_scanner_new`. Thread safety: calls lock it.
@@ -195,6 +199,9 @@ pub struct specrt_scan_summary {
     pub readback_ns: u64,
     /// Whole scan, ns.
     pub total_ns: u64,
+    /// Strings with more matches in a chunk than `SPECRT_MAX_STRING_MATCHES`: their matches
+    /// past that are counted (conditions see them) but not stored.
+    pub capped_strings: u64,
 }
 
 /// One chunk of a scan.
@@ -637,6 +644,7 @@ pub unsafe extern "C" fn specrt_scan_result_summary(
             kernel_ns: r.timings.kernel_ns,
             readback_ns: r.timings.readback_ns,
             total_ns: r.timings.total_ns,
+            capped_strings: r.capped.len() as u64,
         };
         Ok(())
     })

@@ -465,19 +465,25 @@ impl Scanner {
         let piece_result = |slot: &Slot, found: Vec<Match>| -> ScanResult {
             let c = slot.piece.chunk;
             let bytes = &data[slot.offset as usize..(slot.offset + slot.piece.len()) as usize];
-            let (found, chunk_path) = match matches {
-                Some(_) => (found, ChunkPath::Gpu(path)),
-                None => (self.search_cpu_chunk(bytes, &c), ChunkPath::Cpu),
-            };
             let mut result = ScanResult::default();
-            let total = found.len() as u64;
-            self.add_found(
-                &mut result,
-                found,
-                total,
-                options.max_matches,
-                ChunkReport::of(&c, chunk_path, None),
-            );
+            match matches {
+                Some(_) => {
+                    let total = found.len() as u64;
+                    self.add_found(
+                        &mut result,
+                        found,
+                        total,
+                        options.max_matches,
+                        ChunkReport::of(&c, ChunkPath::Gpu(path), None),
+                    );
+                }
+                None => self.add_cpu_chunk(
+                    &mut result,
+                    self.search_cpu_chunk(bytes, &c),
+                    options.max_matches,
+                    ChunkReport::of(&c, ChunkPath::Cpu, None),
+                ),
+            }
             let share = |ns: u64| ns * slot.piece.len() / pack_bytes;
             let t = &mut result.timings;
             t.read_ns = slot.read_ns;
@@ -570,17 +576,25 @@ impl Scanner {
 /// Adds a large file's piece result to the file's result (chunks in order).
 fn merge(whole: &mut ScanResult, piece: ScanResult, limit: usize) {
     let ScanResult {
-        matches,
+        mut matches,
         dropped,
         mut chunks,
         timings,
         tally,
         seen_rules,
+        capped,
         ..
     } = piece;
     whole.seen_rules.extend(seen_rules);
+    for c in capped {
+        if !whole.capped.contains(&c) {
+            whole.capped.push(c);
+        }
+    }
+    let before_cap = matches.len();
+    whole.keep_under_cap(&mut matches);
     let kept = matches.len().min(limit.saturating_sub(whole.matches.len()));
-    whole.dropped += dropped + (matches.len() - kept) as u64;
+    whole.dropped += dropped + (before_cap - kept) as u64;
     whole.truncated |= whole.dropped > 0;
     whole.matches.extend(matches.into_iter().take(kept));
     whole.bytes += chunks.iter().map(|c| c.bytes).sum::<u64>();

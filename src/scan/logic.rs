@@ -243,6 +243,15 @@ impl RuleLogic {
             .collect()
     }
 
+    /// Counts `n` matches of scanner string `variant` of rule `rule` past the storage cap (no
+    /// offsets: probes do not see them); returns the string's index in its rule.
+    pub fn count_past_cap(&self, tally: &mut Tally, rule: u32, variant: u32, n: u64) -> u32 {
+        let r = &self.rules[rule as usize];
+        let (string, _) = r.variants[variant as usize];
+        tally.counts[(r.first_string + string) as usize] += n;
+        string
+    }
+
     /// Adds resolved matches to `tally`.
     pub fn count(&self, tally: &mut Tally, matches: &[Match]) {
         let probes_of = self.probes_of();

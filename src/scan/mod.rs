@@ -7,6 +7,7 @@
 //! - [`cpu`]: the CPU backend (Aho-Corasick over the anchors, then verification);
 //! - [`gpu`]: the GPU backend (the WGSL of `shaders/`);
 //! - [`results`]: matches, truncation and per-chunk reports;
+//! - [`bounded`]: the per-pattern cap on stored matches that keeps memory bounded;
 //! - [`stream`]: cutting large inputs into overlapping chunks;
 //! - [`scanner`]: the scanner that ties them together, and file scanning;
 //! - [`files`]: many files at once, small ones packed into large GPU chunks;
@@ -17,6 +18,7 @@
 
 pub mod atoms;
 pub mod batch;
+pub mod bounded;
 pub mod compile;
 pub mod cpu;
 pub mod files;

@@ -109,6 +109,12 @@ pub struct ScanResult {
     /// any of its strings matched. Counted over every match, including those past the limit;
     /// a scan stopped early evaluates what it saw.
     pub rules: Vec<u32>,
+    /// (rule id, string id) of the strings with more matches in a chunk than the per-string
+    /// cap ([`super::bounded::MAX_STRING_MATCHES`]): their matches past the cap are counted,
+    /// not stored. The string id of a YARA rule set is the string's index in its rule.
+    pub capped: Vec<(u32, u32)>,
+    /// Matches stored per (rule id, string id), for the per-string cap.
+    pub(crate) stored_per_string: std::collections::HashMap<(u32, u32), u32>,
     /// Per-string tallies of a YARA rule set, for its conditions.
     pub(crate) tally: Option<Tally>,
     /// Rules with a match, for a programmatic rule set.
@@ -116,7 +122,29 @@ pub struct ScanResult {
 }
 
 impl ScanResult {
-    /// Adds one chunk's matches (sorted, limit applied) and its report.
+    /// Drops from `found` the matches of strings that already have
+    /// [`super::bounded::MAX_STRING_MATCHES`] stored (marking them capped), and counts the
+    /// others as stored.
+    pub(crate) fn keep_under_cap(&mut self, found: &mut Vec<Match>) {
+        let cap = super::bounded::MAX_STRING_MATCHES;
+        let stored = &mut self.stored_per_string;
+        let capped = &mut self.capped;
+        found.retain(|m| {
+            let n = stored.entry((m.rule_id, m.string_id)).or_insert(0);
+            if *n < cap {
+                *n += 1;
+                true
+            } else {
+                if !capped.contains(&(m.rule_id, m.string_id)) {
+                    capped.push((m.rule_id, m.string_id));
+                }
+                false
+            }
+        });
+    }
+
+    /// Adds one chunk's matches (sorted, the per-string cap and the limit applied) and its
+    /// report.
     pub fn add_chunk(
         &mut self,
         mut found: Vec<Match>,
@@ -125,6 +153,7 @@ impl ScanResult {
         report: ChunkReport,
     ) {
         found.sort_unstable();
+        self.keep_under_cap(&mut found);
         let room = limit.saturating_sub(self.matches.len());
         let kept = found.len().min(room);
         self.dropped += total_found - kept as u64;

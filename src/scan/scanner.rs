@@ -2,6 +2,7 @@
 //! GPU tables; scans of memory, GPU-resident buffers and files.
 
 use super::atoms::AtomStatistics;
+use super::bounded::BoundedMatches;
 use super::compile::CompiledRules;
 use super::cpu::CpuSearcher;
 use super::gpu::{ChunkData, ChunkOutput, GpuScanner, KernelShape, DEFAULT_SHAPE};
@@ -100,18 +101,22 @@ impl Scanner {
     /// Compiles `rules`; with a GPU context, uploads its tables and kernels there.
     pub fn new(context: Option<Arc<GpuContext>>, rules: &RuleSet) -> Result<Self> {
         let compiled = CompiledRules::compile(rules)?;
-        let gpu = match context {
-            Some(ctx) if ctx.summary().is_some() && !compiled.patterns.is_empty() => {
-                let scanner = GpuScanner::new(&ctx, &compiled)?;
-                Some((scanner, ctx))
-            }
-            _ => None,
-        };
+        // The CPU automaton is built while the GPU tables upload and the pipelines compile.
+        let (cpu, gpu) = std::thread::scope(|scope| {
+            let cpu = scope.spawn(|| CpuSearcher::new(&compiled));
+            let gpu = match context {
+                Some(ctx) if ctx.summary().is_some() && !compiled.patterns.is_empty() => {
+                    GpuScanner::new(&ctx, &compiled).map(|scanner| Some((scanner, ctx)))
+                }
+                _ => Ok(None),
+            };
+            (cpu.join().expect("CPU automaton builder"), gpu)
+        });
         Ok(Self {
-            cpu: CpuSearcher::new(&compiled)?,
+            cpu: cpu?,
             tuner: Tuner::new(compiled.patterns.len()),
             rules: compiled,
-            gpu,
+            gpu: gpu?,
             speculator: AdaptiveSpeculator::default(),
         })
     }
@@ -302,6 +307,20 @@ impl Scanner {
         limit: usize,
         report: ChunkReport,
     ) {
+        self.add_bounded(result, found, &[], total, limit, report)
+    }
+
+    /// [`Scanner::add_found`] with the (pattern, count) of matches past the per-pattern cap,
+    /// which are counted but not stored (see [`super::bounded`]).
+    pub(crate) fn add_bounded(
+        &self,
+        result: &mut ScanResult,
+        found: Vec<Match>,
+        excess: &[(u32, u64)],
+        total: u64,
+        limit: usize,
+        report: ChunkReport,
+    ) {
         let (found, total) = match &self.rules.logic {
             Some(logic) => {
                 let raw = found.len() as u64;
@@ -316,7 +335,36 @@ impl Scanner {
                 (found, total)
             }
         };
+        for &(pattern, n) in excess {
+            let m = self.to_match(pattern, 0);
+            let string = match &self.rules.logic {
+                Some(logic) => {
+                    let tally = result.tally.get_or_insert_with(|| logic.tally());
+                    logic.count_past_cap(tally, m.rule_id, m.string_id, n)
+                }
+                None => {
+                    result.seen_rules.insert(m.rule_id);
+                    m.string_id
+                }
+            };
+            if !result.capped.contains(&(m.rule_id, string)) {
+                result.capped.push((m.rule_id, string));
+            }
+        }
         result.add_chunk(found, total, limit, report);
+    }
+
+    /// Adds a chunk searched on the CPU.
+    pub(crate) fn add_cpu_chunk(
+        &self,
+        result: &mut ScanResult,
+        found: BoundedMatches,
+        limit: usize,
+        report: ChunkReport,
+    ) {
+        let total = found.total();
+        let excess = found.excess();
+        self.add_bounded(result, found.stored, &excess, total, limit, report)
     }
 
     /// Sets `result.rules` once a scan of `size` bytes is complete; `read(offset, width)` gives
@@ -412,21 +460,32 @@ impl Scanner {
                 let window = input.read(chunk.data_start, chunk.data_end)?;
                 self.search_cpu_chunk(&window, chunk)
             }
-            _ => out
-                .matches
-                .iter()
-                .map(|&(pattern, start, _)| self.to_match(pattern, chunk.data_start + start as u64))
-                .collect(),
+            _ => {
+                let mut found = BoundedMatches::new();
+                for &(pattern, start, _) in &out.matches {
+                    found.push(
+                        pattern,
+                        self.to_match(pattern, chunk.data_start + start as u64),
+                    );
+                }
+                found
+            }
         };
+        // Without a host copy to search again, matches the GPU counted but did not capture
+        // stay counted only.
+        let uncaptured = out.total.saturating_sub(found.total());
         result.timings.kernel_ns += out.kernel_ns;
         result.timings.readback_ns += out.readback_ns;
         let stage = |i: usize| out.pass_ns.get(i).copied().unwrap_or(0);
         result.timings.prefilter_gpu_ns += stage(0);
         result.timings.confirm_gpu_ns += stage(1);
-        self.add_found(
+        let total = found.total() + uncaptured;
+        let excess = found.excess();
+        self.add_bounded(
             result,
-            found,
-            out.total,
+            found.stored,
+            &excess,
+            total,
             options.max_matches,
             ChunkReport {
                 workgroup_size: shape.lanes,
@@ -535,7 +594,7 @@ impl Scanner {
         let mut result = ScanResult::default();
         for batch in chunks.chunks(threads) {
             let t = Instant::now();
-            let found: Vec<(Vec<Match>, u64)> = std::thread::scope(|scope| {
+            let found: Vec<(BoundedMatches, u64)> = std::thread::scope(|scope| {
                 let workers: Vec<_> = batch
                     .iter()
                     .map(|chunk| {
@@ -555,12 +614,10 @@ impl Scanner {
             result.timings.kernel_ns += t.elapsed().as_nanos() as u64;
             for (chunk, (found, read_ns)) in batch.iter().zip(found) {
                 result.timings.read_ns += read_ns;
-                let total = found.len() as u64;
                 let before = result.matches.len();
-                self.add_found(
+                self.add_cpu_chunk(
                     &mut result,
                     found,
-                    total,
                     options.max_matches,
                     ChunkReport::of(chunk, ChunkPath::Cpu, None),
                 );
@@ -580,13 +637,13 @@ impl Scanner {
     }
 
     /// Matches of `chunk`, whose bytes (`data_start..data_end`) are `window`.
-    pub(crate) fn search_cpu_chunk(&self, window: &[u8], chunk: &Chunk) -> Vec<Match> {
+    pub(crate) fn search_cpu_chunk(&self, window: &[u8], chunk: &Chunk) -> BoundedMatches {
         let base = chunk.data_start;
         let owned = (chunk.owned_start - base) as usize..(chunk.owned_end - base) as usize;
-        let mut found = Vec::new();
+        let mut found = BoundedMatches::new();
         self.cpu
             .search(&self.rules, window, owned, &mut |pattern, start| {
-                found.push(self.to_match(pattern, base + start as u64));
+                found.push(pattern, self.to_match(pattern, base + start as u64));
             });
         found
     }

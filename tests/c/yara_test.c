@@ -2,7 +2,9 @@
  * rule and string names, rule results of scans and batches on every backend, and misuse.
  * Usage: yara_test SCRATCH_DIR KERNEL_DIR (the kernel dir is unused). */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 
@@ -166,17 +168,85 @@ static void programmatic_sets(specrt_context *ctx) {
     specrt_ruleset_free(rs);
 }
 
+/* What the specrt_scan_files callback saw. */
+typedef struct files_seen {
+    int calls, ok, missing, matched_rule;
+    specrt_status missing_status;
+    uint64_t capped;
+} files_seen;
+
+static int on_file(size_t index, specrt_status status, const specrt_scan_result *result,
+                   void *user_data) {
+    files_seen *seen = (files_seen *)user_data;
+    seen->calls++;
+    if (status == SPECRT_OK) {
+        specrt_scan_summary sum;
+        seen->ok++;
+        CHECK(result != NULL);
+        CHECK_OK(specrt_scan_result_summary(result, &sum));
+        seen->capped += sum.capped_strings;
+        if (index == 0) seen->matched_rule = (int)specrt_scan_result_rule_count(result);
+    } else {
+        CHECK(result == NULL);
+        CHECK(index == 1);
+        CHECK(strlen(specrt_last_error()) > 0);
+        seen->missing++;
+        seen->missing_status = status;
+    }
+    return 0;
+}
+
+/* Many files at once: results per file, an unreadable file reported with its error, and a
+ * string past the per-string match cap. */
+static void many_files(specrt_context *ctx, const char *scratch) {
+    const char *source = "rule key { strings: $k = \"KEY=1\" condition: $k }\n"
+                         "rule zeros { strings: $z = { 00 } condition: #z == 1500000 }\n";
+    char paths[3][512];
+    const char *list[3];
+    specrt_ruleset *rs = compile_ok(source);
+    specrt_scanner *scanner = NULL;
+    specrt_scan_options opts = specrt_scan_options_default();
+    files_seen seen;
+    FILE *f;
+    int backend, i;
+    snprintf(paths[0], sizeof paths[0], "%s/key.txt", scratch);
+    snprintf(paths[1], sizeof paths[1], "%s/missing.txt", scratch);
+    snprintf(paths[2], sizeof paths[2], "%s/zeros.bin", scratch);
+    f = fopen(paths[0], "wb");
+    fputs("xx KEY=1 yy", f);
+    fclose(f);
+    f = fopen(paths[2], "wb");
+    for (i = 0; i < 1500000; i++) fputc(0, f);
+    fclose(f);
+    for (i = 0; i < 3; i++) list[i] = paths[i];
+    CHECK_OK(specrt_scanner_new(ctx, rs, &scanner));
+    for (backend = 0; backend < 2; backend++) {
+        opts.backend = backend ? SPECRT_SCAN_BACKEND_CPU : SPECRT_SCAN_BACKEND_AUTO;
+        memset(&seen, 0, sizeof seen);
+        CHECK_OK(specrt_scan_files(scanner, list, 3, &opts, on_file, &seen));
+        CHECK(seen.calls == 3 && seen.ok == 2 && seen.missing == 1);
+        CHECK(seen.missing_status == SPECRT_ERROR_IO);
+        CHECK(seen.matched_rule == 1);
+        CHECK(seen.capped == 1);
+    }
+    CHECK(specrt_scan_files(scanner, list, 3, &opts, NULL, &seen) == SPECRT_ERROR_NULL_POINTER);
+    remove(paths[0]);
+    remove(paths[2]);
+    specrt_scanner_free(scanner);
+    specrt_ruleset_free(rs);
+}
+
 int main(int argc, char **argv) {
     specrt_context_options copts = specrt_context_options_default();
     specrt_context *ctx = NULL;
     (void)argc;
-    (void)argv;
     copts.allow_software = true;
     copts.cpu_fallback = true;
     CHECK_OK(specrt_context_new(&copts, &ctx));
     errors();
     names_and_results(ctx);
     programmatic_sets(ctx);
+    many_files(ctx, argv[1]);
     specrt_context_free(ctx);
     return check_report("yara_test");
 }
