@@ -21,7 +21,7 @@ use specrt::policy::SpeculationMode;
 use specrt::scan::atoms::AtomStatistics;
 use specrt::scan::results::ScanTimings;
 use specrt::scan::yara::{compile, CompileOptions};
-use specrt::scan::{Backend, ScanOptions, Scanner};
+use specrt::scan::{Backend, RuleSet, ScanOptions, Scanner};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -273,8 +273,14 @@ fn run(rules_path: &str, list: &str, out_dir: &str) {
     let started = Instant::now();
     let compiled = compile_source(&source);
     let parse_s = started.elapsed().as_secs_f64();
+    // A farm loads the saved rule set instead of compiling it.
+    let saved = Path::new(out_dir).join("rules.srs");
+    compiled.rules.save(&saved).expect("saving the rule set");
     let started = Instant::now();
-    let scanner = Scanner::new(Some(ctx.clone()), &compiled.rules).expect("scanner");
+    let loaded = RuleSet::load(&saved).expect("loading the rule set");
+    let load_s = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let scanner = Scanner::new(Some(ctx.clone()), &loaded).expect("scanner");
     let scanner_s = started.elapsed().as_secs_f64();
     let rules_compiled = compiled.rules.rules().len();
     let rules_skipped = compiled
@@ -351,6 +357,8 @@ fn run(rules_path: &str, list: &str, out_dir: &str) {
             "parse_and_expand": (parse_s * 1000.0).round() / 1000.0,
             "tables_and_pipelines": (scanner_s * 1000.0).round() / 1000.0,
             "total": ((parse_s + scanner_s) * 1000.0).round() / 1000.0,
+            "load_saved": (load_s * 1000.0).round() / 1000.0,
+            "load_saved_and_tables": ((load_s + scanner_s) * 1000.0).round() / 1000.0,
             "device_open": (device_s * 1000.0).round() / 1000.0,
         },
         "corpus_files": files.len(),

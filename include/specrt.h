@@ -161,6 +161,13 @@
 #define PACK_BYTES (128 << 20)
 #endif
 
+#if defined(SPECRT_GPU)
+/**
+ * Version of the file format; files of other versions are refused.
+ */
+#define FORMAT_VERSION 1
+#endif
+
 /**
  * Map from (kernel key, adapter id) to tuned record, persisted as a schema-1 TOML file.
  *
@@ -2303,6 +2310,31 @@ specrt_status specrt_ruleset_compile(const char *source,
                                      size_t len,
                                      const struct specrt_compile_options *options,
                                      struct specrt_ruleset **out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Saves a rule set (compiled from YARA source or built with `specrt_ruleset_add_string`) to
+ * `path`, so that other processes load it with `specrt_ruleset_load` instead of compiling
+ * again (as `yarac` does). The file is written to a temporary name and renamed. The list of
+ * skipped rules is not saved.
+ *
+ * # Safety
+ * `ruleset` must be NULL or a specrt handle; `path` NUL-terminated.
+ */
+specrt_status specrt_ruleset_save(const struct specrt_ruleset *ruleset, const char *path);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Loads a rule set saved by `specrt_ruleset_save`. A file of another kind, of another format
+ * version, truncated or altered is refused with `SPECRT_ERROR_PARSE` and a message that says
+ * which; an unreadable file is `SPECRT_ERROR_IO`.
+ *
+ * # Safety
+ * `path` must be NUL-terminated; `out` valid for a write.
+ */
+specrt_status specrt_ruleset_load(const char *path, struct specrt_ruleset **out);
 #endif
 
 #if defined(SPECRT_GPU)

@@ -58,6 +58,10 @@ pub enum Error {
         /// What is wrong there.
         message: String,
     },
+    /// A file that is not what it should be (a compiled rule set of another kind, version, or
+    /// corrupt).
+    #[error("bad file format: {0}")]
+    Format(String),
     /// An input exceeds a documented size limit.
     #[error("too large: {0}")]
     TooLarge(String),

@@ -7,7 +7,7 @@
  *       Demo: a sample is assembled in memory from this machine's own /usr/bin (about 8 MB)
  *       with a few planted fake secrets and scanned with the rule set bundled below, built
  *       through the programmatic API (strings as bytes, an optional per-byte mask, and flags).
- *   scan [-s] [-L] [-p N] [-k] [--backend ...] [--mode ...] [--chunk BYTES] RULES_FILE PATH...
+ *   scan [-s] [-L] [-p N] [-k] [-C] [--backend ...] [--mode ...] [--chunk BYTES] RULES_FILE PATH...
  *       Compiles the YARA rules in RULES_FILE and scans each PATH (files, and directories
  *       recursively). Prints "RULE PATH" for every matching rule, as `yara` does; with -s the
  *       matching strings' data and with -L their lengths, exactly as `yara -s -L` prints them.
@@ -15,7 +15,10 @@
  *       and read, scanned and evaluated in a pipeline on all cores (-p N is accepted for
  *       yara's command line). -k skips rules that use unsupported YARA constructs (and lists
  *       them on stderr); --chunk caps the streaming chunk size. A progress bar goes to stderr
- *       when it is a terminal and the scan takes more than a second.
+ *       when it is a terminal and the scan takes more than a second. With -C, RULES_FILE is a
+ *       rule set saved by --save (as yara -C takes yarac's output).
+ *   scan [-k] --save COMPILED_FILE RULES_FILE
+ *       Compiles RULES_FILE and saves the rule set to COMPILED_FILE, for -C (as yarac does).
  */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
@@ -331,30 +334,61 @@ static char *read_whole(const char *path, size_t *len) {
     return buf;
 }
 
-static int yara_main(specrt_context *ctx, specrt_scan_options options, int show_strings,
-                     int show_lengths, int skip, int argc, char **argv) {
+/* Command-line choices of the YARA mode. */
+typedef struct cli {
+    int show_strings, show_lengths, skip;
+    int compiled;         /* -C: RULES_FILE is a rule set saved with --save */
+    const char *save_to;  /* --save FILE: compile, save, and stop */
+} cli;
+
+/* The rule set of RULES_FILE: loaded when it was saved compiled (-C), else compiled from its
+ * YARA source (skipped rules listed on stderr). NULL when the file cannot be read. */
+static specrt_ruleset *load_rules(const cli *c, const char *path) {
     specrt_compile_options copts = {0, NULL};
     specrt_ruleset *rules = NULL;
-    specrt_scanner *scanner = NULL;
     size_t source_len, i;
-    char *source = read_whole(argv[0], &source_len);
-    specrt_status st;
-    job j;
-    int a;
-
-    if (!source) {
-        fprintf(stderr, "error: cannot read rules file %s\n", argv[0]);
-        return 1;
+    char *source;
+    if (c->compiled) {
+        TRY(specrt_ruleset_load(path, &rules));
+        return rules;
     }
-    copts.flags = skip ? SPECRT_COMPILE_SKIP_UNSUPPORTED : 0;
-    copts.origin = argv[0];
+    source = read_whole(path, &source_len);
+    if (!source) {
+        fprintf(stderr, "error: cannot read rules file %s\n", path);
+        return NULL;
+    }
+    copts.flags = c->skip ? SPECRT_COMPILE_SKIP_UNSUPPORTED : 0;
+    copts.origin = path;
     TRY(specrt_ruleset_compile(source, source_len, &copts, &rules));
     free(source);
     for (i = 0; i < specrt_ruleset_skipped_count(rules); i++) {
         specrt_skipped_rule s;
         TRY(specrt_ruleset_skipped(rules, i, &s));
         fprintf(stderr, "skipped rule %s (%s:%u:%u: %s)\n", s.rule[0] ? s.rule : "(statement)",
-                argv[0], s.line, s.column, s.construct);
+                path, s.line, s.column, s.construct);
+    }
+    return rules;
+}
+
+static int yara_main(specrt_context *ctx, specrt_scan_options options, const cli *c, int argc,
+                     char **argv) {
+    specrt_ruleset *rules = load_rules(c, argv[0]);
+    specrt_scanner *scanner = NULL;
+    specrt_status st;
+    size_t i;
+    job j;
+    int a;
+    int show_strings = c->show_strings, show_lengths = c->show_lengths;
+
+    if (!rules) return 1;
+    if (c->save_to) {
+        st = specrt_ruleset_save(rules, c->save_to);
+        specrt_ruleset_free(rules);
+        if (st != SPECRT_OK) {
+            fprintf(stderr, "error: %s: %s\n", specrt_status_str(st), specrt_last_error());
+            return 1;
+        }
+        return 0;
     }
     TRY(specrt_scanner_new(ctx, rules, &scanner));
     specrt_ruleset_free(rules);
@@ -438,8 +472,9 @@ static int demo_main(specrt_context *ctx, specrt_scan_options sopts) {
 static int usage(void) {
     fprintf(stderr,
             "usage: scan [--backend auto|gpu|cpu] [--mode auto|fused|serial]   (demo)\n"
-            "       scan [-s] [-L] [-p N] [-k] [--backend auto|gpu|cpu] [--mode ...]\n"
-            "            [--chunk BYTES] RULES_FILE PATH...\n");
+            "       scan [-s] [-L] [-p N] [-k] [-C] [--backend auto|gpu|cpu] [--mode ...]\n"
+            "            [--chunk BYTES] RULES_FILE PATH...\n"
+            "       scan [-k] --save COMPILED_FILE RULES_FILE\n");
     return 2;
 }
 
@@ -447,16 +482,21 @@ int main(int argc, char **argv) {
     specrt_context_options copts = specrt_context_options_default();
     specrt_scan_options sopts = specrt_scan_options_default();
     specrt_context *ctx = NULL;
-    int show_strings = 0, show_lengths = 0, skip = 0, a, status;
+    cli c = {0, 0, 0, 0, NULL};
+    int a, status;
 
     for (a = 1; a < argc && argv[a][0] == '-'; a++) {
         const char *opt = argv[a];
         if (strcmp(opt, "-s") == 0) {
-            show_strings = 1;
+            c.show_strings = 1;
         } else if (strcmp(opt, "-L") == 0) {
-            show_lengths = 1;
+            c.show_lengths = 1;
         } else if (strcmp(opt, "-k") == 0) {
-            skip = 1;
+            c.skip = 1;
+        } else if (strcmp(opt, "-C") == 0) {
+            c.compiled = 1;
+        } else if (strcmp(opt, "--save") == 0 && a + 1 < argc) {
+            c.save_to = argv[++a];
         } else if (strcmp(opt, "-p") == 0 && a + 1 < argc) {
             long threads = strtol(argv[++a], NULL, 10); /* yara's option; all cores are used */
             if (threads < 1 || threads > 1024) return usage();
@@ -476,15 +516,15 @@ int main(int argc, char **argv) {
             return usage();
         }
     }
-    if (a == argc - 1) return usage(); /* rules without paths */
+    if (a == argc - 1 && !c.save_to) return usage(); /* rules without paths */
+    if (c.save_to && a != argc - 1) return usage();    /* --save takes the rules alone */
 
     copts.cpu_fallback = true; /* no GPU: scan on the CPU */
     sopts.tune = false;        /* short scans: racing kernel variants would not pay off */
     TRY(specrt_context_new(&copts, &ctx));
     if (a < argc) {
         sopts.max_matches = 1u << 24; /* print everything yara would */
-        status = yara_main(ctx, sopts, show_strings, show_lengths, skip,
-                           argc - a, argv + a);
+        status = yara_main(ctx, sopts, &c, argc - a, argv + a);
     } else {
         status = demo_main(ctx, sopts);
     }

@@ -53,7 +53,7 @@ pub fn status_of(error: &Error) -> specrt_status {
         Error::BufferTooSmall { .. } => SPECRT_ERROR_BUFFER_TOO_SMALL,
         Error::Overflow(_) => SPECRT_ERROR_OVERFLOW,
         Error::Io { .. } => SPECRT_ERROR_IO,
-        Error::Parse { .. } => SPECRT_ERROR_PARSE,
+        Error::Parse { .. } | Error::Format(_) => SPECRT_ERROR_PARSE,
         Error::TooLarge(_) => SPECRT_ERROR_TOO_LARGE,
         Error::CounterTail(_) => SPECRT_ERROR_COUNTER_TAIL,
         Error::Unsupported(_) => SPECRT_ERROR_UNSUPPORTED,

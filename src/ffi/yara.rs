@@ -206,6 +206,46 @@ pub unsafe extern "C" fn specrt_ruleset_compile(
     })
 }
 
+/// Saves a rule set (compiled from YARA source or built with `specrt_ruleset_add_string`) to
+/// `path`, so that other processes load it with `specrt_ruleset_load` instead of compiling
+/// again (as `yarac` does). The file is written to a temporary name and renamed. The list of
+/// skipped rules is not saved.
+///
+/// # Safety
+/// `ruleset` must be NULL or a specrt handle; `path` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_ruleset_save(
+    ruleset: *const specrt_ruleset,
+    path: *const c_char,
+) -> specrt_status {
+    status_call(|| {
+        let inner = handle::borrow(ruleset, "ruleset")?;
+        let path = std::path::PathBuf::from(args::c_str(path, "path")?);
+        let rules = inner.rules.lock().unwrap_or_else(|p| p.into_inner());
+        rules.save(&path)
+    })
+}
+
+/// Loads a rule set saved by `specrt_ruleset_save`. A file of another kind, of another format
+/// version, truncated or altered is refused with `SPECRT_ERROR_PARSE` and a message that says
+/// which; an unreadable file is `SPECRT_ERROR_IO`.
+///
+/// # Safety
+/// `path` must be NUL-terminated; `out` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_ruleset_load(
+    path: *const c_char,
+    out: *mut *mut specrt_ruleset,
+) -> specrt_status {
+    status_call(|| {
+        let out = args::out(out, "out")?;
+        let path = std::path::PathBuf::from(args::c_str(path, "path")?);
+        let rules = crate::scan::RuleSet::load(&path)?;
+        *out = handle::into_raw::<specrt_ruleset>(RuleSetInner::new(rules, Vec::new()));
+        Ok(())
+    })
+}
+
 /// Number of rules `specrt_ruleset_compile` skipped (0 with a last error on a bad handle).
 ///
 /// # Safety

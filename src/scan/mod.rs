@@ -14,7 +14,8 @@
 //! - [`batch`]: many small inputs in one persistent dispatch or one scan each;
 //! - [`tune`]: racing kernel variants per shape bucket and remembering the winners;
 //! - [`logic`]: rule names and conditions of YARA rule sets, evaluated after a scan;
-//! - [`yara`]: the compiler from YARA source text.
+//! - [`yara`]: the compiler from YARA source text;
+//! - [`saved`]: compiled rule sets saved to a file and loaded back.
 
 pub mod atoms;
 pub mod batch;
@@ -27,6 +28,7 @@ pub mod gpu;
 pub mod logic;
 pub mod results;
 pub mod rules;
+pub mod saved;
 pub mod scanner;
 pub mod stream;
 pub mod tune;

@@ -378,6 +378,11 @@ static void misuse_every_function(void) {
     CHECK_MISUSE_STATUS(specrt_ruleset_compile(NULL, 8, &fx_compile_options, (struct specrt_ruleset **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_compile (NULL source)");
     if (CHECK_VALID_STATUS(specrt_ruleset_compile(fx_text, 8, NULL, (struct specrt_ruleset **)fx_scratch), "specrt_ruleset_compile (NULL options)") == SPECRT_OK) specrt_ruleset_free(*(struct specrt_ruleset **)fx_scratch);
     CHECK_MISUSE_STATUS(specrt_ruleset_compile(fx_text, 8, &fx_compile_options, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_compile (NULL out)");
+    CHECK_MISUSE_STATUS(specrt_ruleset_save(NULL, fx_path), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_save (NULL ruleset)");
+    CHECK_MISUSE_STATUS(specrt_ruleset_save((struct specrt_ruleset *)(void *)h_speculator, fx_path), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_ruleset_save (wrong handle ruleset)");
+    CHECK_MISUSE_STATUS(specrt_ruleset_save(h_ruleset, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_save (NULL path)");
+    CHECK_MISUSE_STATUS(specrt_ruleset_load(NULL, (struct specrt_ruleset **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_load (NULL path)");
+    CHECK_MISUSE_STATUS(specrt_ruleset_load(fx_path, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_load (NULL out)");
     CHECK_MISUSE_VALUE(specrt_ruleset_skipped_count(NULL), "NULL", "specrt_ruleset_skipped_count (NULL ruleset)");
     CHECK_MISUSE_VALUE(specrt_ruleset_skipped_count((struct specrt_ruleset *)(void *)h_speculator), "handle", "specrt_ruleset_skipped_count (wrong handle ruleset)");
     CHECK_MISUSE_STATUS(specrt_ruleset_skipped(NULL, 0, (struct specrt_skipped_rule *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_skipped (NULL ruleset)");

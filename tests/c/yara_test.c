@@ -236,6 +236,66 @@ static void many_files(specrt_context *ctx, const char *scratch) {
     specrt_ruleset_free(rs);
 }
 
+/* Saved and loaded rule sets: the same results, and corrupt or foreign files refused. */
+static void save_and_load(specrt_context *ctx, const char *scratch) {
+    char path[512], bad[512];
+    specrt_ruleset *rs = compile_ok(RULES), *loaded = (specrt_ruleset *)0x1;
+    specrt_scanner *a = NULL, *b = NULL;
+    specrt_scan_result *ra = NULL, *rb = NULL;
+    const char data[] = "MZ KEY=1 key: 1 xx";
+    FILE *f;
+    long size;
+    char *bytes;
+    snprintf(path, sizeof path, "%s/rules.srs", scratch);
+    snprintf(bad, sizeof bad, "%s/bad.srs", scratch);
+    CHECK_OK(specrt_ruleset_save(rs, path));
+    loaded = NULL;
+    CHECK_OK(specrt_ruleset_load(path, &loaded));
+    CHECK_OK(specrt_scanner_new(ctx, rs, &a));
+    CHECK_OK(specrt_scanner_new(ctx, loaded, &b));
+    specrt_ruleset_free(loaded);
+    CHECK_OK(specrt_scan(a, (const uint8_t *)data, sizeof data - 1, NULL, NULL, NULL, &ra));
+    CHECK_OK(specrt_scan(b, (const uint8_t *)data, sizeof data - 1, NULL, NULL, NULL, &rb));
+    CHECK(specrt_scan_result_rule_count(ra) >= 1);
+    CHECK(specrt_scan_result_rule_count(ra) == specrt_scan_result_rule_count(rb));
+    CHECK(specrt_scan_result_match_count(ra) == specrt_scan_result_match_count(rb));
+    /* A flipped byte, a cut file, YARA source and a missing file. */
+    f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    bytes = (char *)malloc((size_t)size);
+    CHECK(fread(bytes, 1, (size_t)size, f) == (size_t)size);
+    fclose(f);
+    bytes[size / 2] ^= 0x10;
+    f = fopen(bad, "wb");
+    fwrite(bytes, 1, (size_t)size, f);
+    fclose(f);
+    loaded = (specrt_ruleset *)0x1;
+    CHECK(specrt_ruleset_load(bad, &loaded) == SPECRT_ERROR_PARSE);
+    CHECK(strstr(specrt_last_error(), "checksum") != NULL);
+    CHECK(loaded == (specrt_ruleset *)0x1); /* outputs are written only on success */
+    f = fopen(bad, "wb");
+    fwrite(bytes, 1, (size_t)size / 2, f);
+    fclose(f);
+    CHECK(specrt_ruleset_load(bad, &loaded) == SPECRT_ERROR_PARSE);
+    CHECK(strstr(specrt_last_error(), "truncated") != NULL);
+    f = fopen(bad, "wb");
+    fputs(RULES, f);
+    fclose(f);
+    CHECK(specrt_ruleset_load(bad, &loaded) == SPECRT_ERROR_PARSE);
+    CHECK(strstr(specrt_last_error(), "magic") != NULL);
+    remove(bad);
+    CHECK(specrt_ruleset_load(bad, &loaded) == SPECRT_ERROR_IO);
+    remove(path);
+    free(bytes);
+    specrt_scan_result_free(ra);
+    specrt_scan_result_free(rb);
+    specrt_scanner_free(a);
+    specrt_scanner_free(b);
+    specrt_ruleset_free(rs);
+}
+
 int main(int argc, char **argv) {
     specrt_context_options copts = specrt_context_options_default();
     specrt_context *ctx = NULL;
@@ -247,6 +307,7 @@ int main(int argc, char **argv) {
     names_and_results(ctx);
     programmatic_sets(ctx);
     many_files(ctx, argv[1]);
+    save_and_load(ctx, argv[1]);
     specrt_context_free(ctx);
     return check_report("yara_test");
 }

@@ -1,0 +1,594 @@
+//! Compiled rule sets saved to a file and loaded back, as `yarac` and YARA-X's serialization
+//! do, so that a scanner farm compiles its rules once and each process only loads them.
+//!
+//! File layout (little-endian):
+//!
+//! | bytes | content |
+//! | --- | --- |
+//! | 8 | magic `SPECRTRS` |
+//! | 4 | format version ([`FORMAT_VERSION`]) |
+//! | 8 | payload length |
+//! | 8 | FNV-1a 64 checksum of the payload |
+//! | n | payload: postcard encoding of the strings and the rule logic |
+//!
+//! Loading refuses a file of another kind (magic), of another format version, truncated or
+//! altered (length and checksum), and then checks every index of the decoded rule logic before
+//! the rule set is used, so that even a crafted file with a valid checksum yields an error, never
+//! a panic or an out-of-bounds read. Conditions are stored in postfix order, so decoding needs
+//! no recursion and nesting is bounded on load as in the compiler.
+
+use super::logic::{Comparison, Expr, LogicRule, LogicString, Probe, Quantity, RuleLogic};
+use super::rules::{RuleSet, StringFlags};
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The magic bytes that open a saved rule set.
+pub const MAGIC: &[u8; 8] = b"SPECRTRS";
+/// Version of the file format; files of other versions are refused.
+pub const FORMAT_VERSION: u32 = 1;
+/// Deepest condition accepted on load (as the compiler's limit).
+const MAX_DEPTH: usize = 128;
+const HEADER: usize = 8 + 4 + 8 + 8;
+
+/// One programmatic string of the rule set.
+#[derive(Serialize, Deserialize)]
+struct SavedString {
+    rule_id: u32,
+    string_id: u32,
+    bytes: Vec<u8>,
+    mask: Vec<u8>,
+    nocase: bool,
+    wide: bool,
+    ascii: bool,
+    fullword: bool,
+}
+
+/// One step of a condition in postfix order.
+#[derive(Serialize, Deserialize)]
+enum Op {
+    Bool(bool),
+    Int(i64),
+    Filesize,
+    Found(u32),
+    Probe(u32),
+    Count(u32),
+    Read {
+        offset: u64,
+        width: u8,
+        big_endian: bool,
+    },
+    Of {
+        quantity: (u8, u64),
+        strings: Vec<u32>,
+    },
+    Rule(u32),
+    Not,
+    And(u32),
+    Or(u32),
+    Compare(u8),
+}
+
+#[derive(Serialize, Deserialize)]
+struct SavedRule {
+    name: String,
+    tags: Vec<String>,
+    private: bool,
+    global: bool,
+    strings: Vec<(String, bool, Option<u64>)>,
+    variants: Vec<(u32, u32)>,
+    first_string: u32,
+    condition: Vec<Op>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SavedLogic {
+    rules: Vec<SavedRule>,
+    probes: Vec<(u32, u64, u64)>,
+    string_total: u32,
+    reads_input: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    strings: Vec<SavedString>,
+    logic: Option<SavedLogic>,
+}
+
+fn checksum(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+const COMPARISONS: [Comparison; 6] = [
+    Comparison::Eq,
+    Comparison::Ne,
+    Comparison::Lt,
+    Comparison::Le,
+    Comparison::Gt,
+    Comparison::Ge,
+];
+
+fn quantity_code(q: Quantity) -> (u8, u64) {
+    match q {
+        Quantity::Any => (0, 0),
+        Quantity::All => (1, 0),
+        Quantity::None => (2, 0),
+        Quantity::AtLeast(n) => (3, n),
+    }
+}
+
+/// Appends `e` in postfix order.
+fn flatten(e: &Expr, out: &mut Vec<Op>) {
+    match e {
+        Expr::Bool(b) => out.push(Op::Bool(*b)),
+        Expr::Int(i) => out.push(Op::Int(*i)),
+        Expr::Filesize => out.push(Op::Filesize),
+        Expr::Found(s) => out.push(Op::Found(*s)),
+        Expr::Probe(p) => out.push(Op::Probe(*p)),
+        Expr::Count(s) => out.push(Op::Count(*s)),
+        Expr::Read {
+            offset,
+            width,
+            big_endian,
+        } => out.push(Op::Read {
+            offset: *offset,
+            width: *width,
+            big_endian: *big_endian,
+        }),
+        Expr::Of { quantity, strings } => out.push(Op::Of {
+            quantity: quantity_code(*quantity),
+            strings: strings.clone(),
+        }),
+        Expr::Rule(r) => out.push(Op::Rule(*r)),
+        Expr::Not(inner) => {
+            flatten(inner, out);
+            out.push(Op::Not);
+        }
+        Expr::And(items) | Expr::Or(items) => {
+            for i in items {
+                flatten(i, out);
+            }
+            let n = items.len() as u32;
+            out.push(if matches!(e, Expr::And(_)) {
+                Op::And(n)
+            } else {
+                Op::Or(n)
+            });
+        }
+        Expr::Compare(op, a, b) => {
+            flatten(a, out);
+            flatten(b, out);
+            let code = COMPARISONS.iter().position(|c| c == op).expect("listed") as u8;
+            out.push(Op::Compare(code));
+        }
+    }
+}
+
+/// The rule `rule` (of `rules_before` earlier rules, `strings` strings, `probes` probes) from
+/// its postfix condition, every index checked.
+fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result<Expr> {
+    let bad = |what: String| Error::Format(format!("corrupt condition: {what}"));
+    let string = |s: u32| {
+        if s < strings {
+            Ok(s)
+        } else {
+            Err(bad(format!("string {s} of {strings}")))
+        }
+    };
+    // (expression, depth)
+    let mut stack: Vec<(Expr, usize)> = Vec::new();
+    let pop = |stack: &mut Vec<(Expr, usize)>, n: usize| {
+        if n == 0 || n > stack.len() {
+            return Err(bad("an operator without its operands".into()));
+        }
+        Ok(stack.split_off(stack.len() - n))
+    };
+    for op in ops {
+        let leaf = |e| Ok::<_, Error>((e, 1));
+        let (e, depth) = match op {
+            Op::Bool(b) => leaf(Expr::Bool(b))?,
+            Op::Int(i) => leaf(Expr::Int(i))?,
+            Op::Filesize => leaf(Expr::Filesize)?,
+            Op::Found(s) => leaf(Expr::Found(string(s)?))?,
+            Op::Count(s) => leaf(Expr::Count(string(s)?))?,
+            Op::Probe(p) if p < probes => leaf(Expr::Probe(p))?,
+            Op::Probe(p) => return Err(bad(format!("probe {p} of {probes}"))),
+            Op::Read {
+                offset,
+                width,
+                big_endian,
+            } if matches!(width, 1 | 2 | 4) => leaf(Expr::Read {
+                offset,
+                width,
+                big_endian,
+            })?,
+            Op::Read { width, .. } => return Err(bad(format!("a read of {width} bytes"))),
+            Op::Of { quantity, strings } => {
+                let quantity = match quantity {
+                    (0, _) => Quantity::Any,
+                    (1, _) => Quantity::All,
+                    (2, _) => Quantity::None,
+                    (3, n) => Quantity::AtLeast(n),
+                    (q, _) => return Err(bad(format!("quantity {q}"))),
+                };
+                let strings = strings
+                    .into_iter()
+                    .map(string)
+                    .collect::<Result<Vec<_>>>()?;
+                leaf(Expr::Of { quantity, strings })?
+            }
+            Op::Rule(r) if r < rules_before => leaf(Expr::Rule(r))?,
+            Op::Rule(r) => return Err(bad(format!("rule {r} is not an earlier rule"))),
+            Op::Not => {
+                let mut a = pop(&mut stack, 1)?;
+                let (inner, d) = a.pop().expect("one");
+                (Expr::Not(Box::new(inner)), d + 1)
+            }
+            Op::And(n) | Op::Or(n) => {
+                let is_and = matches!(op, Op::And(_));
+                let items = pop(&mut stack, n as usize)?;
+                let depth = items.iter().map(|(_, d)| *d).max().unwrap_or(0) + 1;
+                let items: Vec<Expr> = items.into_iter().map(|(e, _)| e).collect();
+                let e = if is_and {
+                    Expr::And(items)
+                } else {
+                    Expr::Or(items)
+                };
+                (e, depth)
+            }
+            Op::Compare(code) => {
+                let op = *COMPARISONS
+                    .get(code as usize)
+                    .ok_or_else(|| bad(format!("comparison {code}")))?;
+                let mut ab = pop(&mut stack, 2)?;
+                let (b, db) = ab.pop().expect("two");
+                let (a, da) = ab.pop().expect("two");
+                (Expr::Compare(op, Box::new(a), Box::new(b)), da.max(db) + 1)
+            }
+        };
+        if depth > MAX_DEPTH {
+            return Err(bad(format!("nested more than {MAX_DEPTH} deep")));
+        }
+        stack.push((e, depth));
+    }
+    match (stack.pop(), stack.is_empty()) {
+        (Some((e, _)), true) => Ok(e),
+        _ => Err(bad("not exactly one expression".into())),
+    }
+}
+
+impl RuleSet {
+    /// The rule set as the bytes of a saved file (see the module documentation).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let strings = self
+            .rules()
+            .iter()
+            .flat_map(|r| {
+                r.strings.iter().map(|s| SavedString {
+                    rule_id: r.id,
+                    string_id: s.id,
+                    bytes: s.bytes.clone(),
+                    mask: s.mask.clone(),
+                    nocase: s.flags.nocase,
+                    wide: s.flags.wide,
+                    ascii: s.flags.ascii,
+                    fullword: s.flags.fullword,
+                })
+            })
+            .collect();
+        let logic = self.logic().map(|l| SavedLogic {
+            rules: l
+                .rules
+                .iter()
+                .map(|r| {
+                    let mut condition = Vec::new();
+                    flatten(&r.condition, &mut condition);
+                    SavedRule {
+                        name: r.name.clone(),
+                        tags: r.tags.clone(),
+                        private: r.private,
+                        global: r.global,
+                        strings: r
+                            .strings
+                            .iter()
+                            .map(|s| (s.name.clone(), s.is_hex, s.fixed_offset))
+                            .collect(),
+                        variants: r.variants.clone(),
+                        first_string: r.first_string,
+                        condition,
+                    }
+                })
+                .collect(),
+            probes: l.probes.iter().map(|p| (p.string, p.lo, p.hi)).collect(),
+            string_total: l.string_total,
+            reads_input: l.reads_input,
+        });
+        let payload = postcard::to_stdvec(&Saved { strings, logic })
+            .map_err(|e| Error::invalid(format!("encoding the rule set: {e}")))?;
+        let mut out = Vec::with_capacity(HEADER + payload.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&checksum(&payload).to_le_bytes());
+        out.extend_from_slice(&payload);
+        Ok(out)
+    }
+
+    /// A rule set from the bytes of a saved file; `Error::Format` for anything else.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let bad = |what: &str| Error::Format(what.to_string());
+        if bytes.len() < 8 || &bytes[..8] != MAGIC {
+            return Err(bad(
+                "not a specrt compiled rule set (no SPECRTRS magic); compile the YARA source",
+            ));
+        }
+        if bytes.len() < HEADER {
+            return Err(bad("truncated compiled rule set (incomplete header)"));
+        }
+        let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8"));
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4"));
+        if version != FORMAT_VERSION {
+            return Err(Error::Format(format!(
+                "compiled rule set of format {version}; this specrt reads format \
+                 {FORMAT_VERSION}: compile the rules again"
+            )));
+        }
+        let payload = &bytes[HEADER..];
+        if word(12) != payload.len() as u64 {
+            return Err(Error::Format(format!(
+                "truncated or extended compiled rule set: {} payload bytes, the header says {}",
+                payload.len(),
+                word(12)
+            )));
+        }
+        if word(20) != checksum(payload) {
+            return Err(bad("corrupt compiled rule set (checksum mismatch)"));
+        }
+        let saved: Saved = postcard::from_bytes(payload)
+            .map_err(|e| Error::Format(format!("corrupt compiled rule set: {e}")))?;
+        let mut rules = RuleSet::new();
+        for s in saved.strings {
+            let flags = StringFlags {
+                nocase: s.nocase,
+                wide: s.wide,
+                ascii: s.ascii,
+                fullword: s.fullword,
+            };
+            rules
+                .add_string(s.rule_id, s.string_id, &s.bytes, &s.mask, flags)
+                .map_err(|e| Error::Format(format!("corrupt compiled rule set: {e}")))?;
+        }
+        if let Some(logic) = saved.logic {
+            let logic = rebuild_logic(logic, rules.string_count())?;
+            // Every scanner string must name a rule and one of its variants.
+            for r in rules.rules() {
+                let variants = logic
+                    .rules
+                    .get(r.id as usize)
+                    .map_or(0, |l| l.variants.len());
+                if let Some(s) = r.strings.iter().find(|s| s.id as usize >= variants) {
+                    return Err(Error::Format(format!(
+                        "corrupt compiled rule set: string {} of rule {} has no variant",
+                        s.id, r.id
+                    )));
+                }
+            }
+            rules.set_logic(logic);
+        }
+        Ok(rules)
+    }
+
+    /// Saves the rule set to `path` (written to a temporary file, then renamed).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let bytes = self.to_bytes()?;
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut file = tempfile::NamedTempFile::new_in(dir)
+            .map_err(|e| Error::io(path, "creating the compiled rule file", e))?;
+        std::io::Write::write_all(&mut file, &bytes)
+            .map_err(|e| Error::io(path, "writing the compiled rule file", e))?;
+        // Readable by the other processes of a scanner farm, like a compiler's output.
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| Error::io(path, "setting the compiled rule file's permissions", e))?;
+        file.persist(path)
+            .map_err(|e| Error::io(path, "saving the compiled rule file", e.error))?;
+        Ok(())
+    }
+
+    /// Loads a rule set saved by [`RuleSet::save`].
+    pub fn load(path: &Path) -> Result<Self> {
+        let bytes =
+            std::fs::read(path).map_err(|e| Error::io(path, "reading the compiled rules", e))?;
+        Self::from_bytes(&bytes).map_err(|e| match e {
+            Error::Format(m) => Error::Format(format!("{}: {m}", path.display())),
+            e => e,
+        })
+    }
+}
+
+/// The rule logic of a saved file, every index checked against `string_count` scanner strings.
+fn rebuild_logic(saved: SavedLogic, string_count: usize) -> Result<RuleLogic> {
+    let bad = |what: String| Error::Format(format!("corrupt compiled rule set: {what}"));
+    let probes = saved.probes.len() as u32;
+    let mut logic = RuleLogic {
+        string_total: saved.string_total,
+        reads_input: saved.reads_input,
+        ..Default::default()
+    };
+    for &(string, lo, hi) in &saved.probes {
+        if string >= saved.string_total {
+            return Err(bad(format!("probe on string {string}")));
+        }
+        logic.probes.push(Probe { string, lo, hi });
+    }
+    let mut variant_total = 0usize;
+    for (index, r) in saved.rules.into_iter().enumerate() {
+        let strings = r.strings.len() as u32;
+        if r.first_string as u64 + strings as u64 > saved.string_total as u64 {
+            return Err(bad(format!("rule {index} has strings past the total")));
+        }
+        if r.variants.iter().any(|&(s, _)| s >= strings) {
+            return Err(bad(format!("rule {index} maps a variant to no string")));
+        }
+        variant_total += r.variants.len();
+        let condition = rebuild(r.condition, strings, probes, index as u32)?;
+        logic.rules.push(LogicRule {
+            name: r.name,
+            tags: r.tags,
+            private: r.private,
+            global: r.global,
+            strings: r
+                .strings
+                .into_iter()
+                .map(|(name, is_hex, fixed_offset)| LogicString {
+                    name,
+                    is_hex,
+                    fixed_offset,
+                })
+                .collect(),
+            variants: r.variants,
+            first_string: r.first_string,
+            condition,
+        });
+    }
+    if variant_total != string_count {
+        return Err(bad(format!(
+            "{variant_total} string variants for {string_count} strings"
+        )));
+    }
+    Ok(logic)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::yara::{compile, CompileOptions};
+
+    const SOURCE: &str = r#"
+        global rule g { condition: filesize >= 0 }
+        private rule p { strings: $a = "abc" nocase condition: $a }
+        rule r : tag1 tag2 {
+            meta: x = 1
+            strings: $h = { 4D 5A ( 90 | 91 ) [1-2] 00 } $w = "key" wide ascii fullword
+            condition: p and (#h > 1 or not $w at 10) and uint16be(0) == 0x4d5a and 1 of them
+        }"#;
+
+    fn compiled() -> RuleSet {
+        compile(SOURCE.as_bytes(), "t.yar", CompileOptions::default())
+            .unwrap()
+            .rules
+    }
+
+    #[test]
+    fn round_trip_keeps_strings_and_logic() {
+        let rules = compiled();
+        let loaded = RuleSet::from_bytes(&rules.to_bytes().unwrap()).unwrap();
+        assert_eq!(loaded.rules(), rules.rules());
+        assert_eq!(**loaded.logic().unwrap(), **rules.logic().unwrap());
+        let mut programmatic = RuleSet::new();
+        programmatic
+            .add_string(3, 9, b"ab", &[0xff, 0xdf], StringFlags::default())
+            .unwrap();
+        let loaded = RuleSet::from_bytes(&programmatic.to_bytes().unwrap()).unwrap();
+        assert_eq!(loaded.rules(), programmatic.rules());
+        assert!(loaded.logic().is_none());
+    }
+
+    #[test]
+    fn foreign_truncated_and_altered_files_are_refused() {
+        let bytes = compiled().to_bytes().unwrap();
+        let message = |b: &[u8]| match RuleSet::from_bytes(b) {
+            Err(Error::Format(m)) => m,
+            other => panic!("{:?}", other.map(|_| ())),
+        };
+        assert!(message(b"rule a { condition: true }").contains("magic"));
+        assert!(message(&bytes[..20]).contains("header"));
+        assert!(message(&bytes[..bytes.len() - 1]).contains("truncated"));
+        let mut version = bytes.clone();
+        version[8] = 9;
+        assert!(message(&version).contains("format 9"));
+        for at in [HEADER, bytes.len() / 2, bytes.len() - 1] {
+            let mut flipped = bytes.clone();
+            flipped[at] ^= 0x40;
+            assert!(message(&flipped).contains("checksum"));
+        }
+    }
+
+    #[test]
+    fn crafted_files_with_valid_checksums_are_checked() {
+        let saved = |strings: Vec<SavedString>, condition: Vec<Op>| {
+            let logic = SavedLogic {
+                rules: vec![SavedRule {
+                    name: "r".into(),
+                    tags: vec![],
+                    private: false,
+                    global: false,
+                    strings: vec![("$a".into(), false, None)],
+                    variants: vec![(0, 0)],
+                    first_string: 0,
+                    condition,
+                }],
+                probes: vec![],
+                string_total: 1,
+                reads_input: false,
+            };
+            let payload = postcard::to_stdvec(&Saved {
+                strings,
+                logic: Some(logic),
+            })
+            .unwrap();
+            let mut out = MAGIC.to_vec();
+            out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+            out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+            out.extend_from_slice(&checksum(&payload).to_le_bytes());
+            out.extend_from_slice(&payload);
+            RuleSet::from_bytes(&out)
+        };
+        let one = || {
+            vec![SavedString {
+                rule_id: 0,
+                string_id: 0,
+                bytes: b"x".to_vec(),
+                mask: vec![0xff],
+                nocase: false,
+                wide: false,
+                ascii: false,
+                fullword: false,
+            }]
+        };
+        assert!(saved(one(), vec![Op::Found(0)]).is_ok());
+        let too_deep: Vec<Op> = std::iter::once(Op::Found(0))
+            .chain((0..200).map(|_| Op::Not))
+            .collect();
+        for bad in [
+            vec![Op::Found(1)],
+            vec![Op::Probe(0)],
+            vec![Op::Rule(0)],
+            vec![Op::Not],
+            vec![],
+            vec![Op::Found(0), Op::Found(0)],
+            vec![Op::Found(0), Op::Compare(9)],
+            vec![Op::Read {
+                offset: 0,
+                width: 3,
+                big_endian: false,
+            }],
+            too_deep,
+        ] {
+            assert!(matches!(saved(one(), bad), Err(Error::Format(_))));
+        }
+        // A string that the logic does not account for.
+        let mut two = one();
+        two.extend(one().into_iter().map(|s| SavedString { string_id: 1, ..s }));
+        assert!(matches!(
+            saved(two, vec![Op::Found(0)]),
+            Err(Error::Format(_))
+        ));
+    }
+}
