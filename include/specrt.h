@@ -126,48 +126,6 @@
 #define SPECRT_MAX_PATTERN_BYTES (256 << 20)
 #endif
 
-#if defined(SPECRT_GPU)
-/**
- * Longest atom, bytes.
- */
-#define MAX_ATOM 4
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * How many of the busiest atoms the statistics list.
- */
-#define BUSIEST_ATOMS 12
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Most matches of one pattern a chunk stores (yara's per-string limit).
- */
-#define MAX_STRING_MATCHES 1000000
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Zero bytes between two packed files.
- */
-#define GAP 4
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Largest pack, bytes (smaller when the device binds less).
- */
-#define PACK_BYTES (128 << 20)
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Version of the file format; files of other versions are refused.
- */
-#define FORMAT_VERSION 1
-#endif
-
 /**
  * Map from (kernel key, adapter id) to tuned record, persisted as a schema-1 TOML file.
  *
