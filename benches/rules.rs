@@ -94,15 +94,7 @@ struct Stages(ScanTimings);
 
 impl Stages {
     fn add(&mut self, t: &ScanTimings) {
-        let s = &mut self.0;
-        s.read_ns += t.read_ns;
-        s.upload_ns += t.upload_ns;
-        s.kernel_ns += t.kernel_ns;
-        s.prefilter_gpu_ns += t.prefilter_gpu_ns;
-        s.confirm_gpu_ns += t.confirm_gpu_ns;
-        s.readback_ns += t.readback_ns;
-        s.evaluate_ns += t.evaluate_ns;
-        s.total_ns += t.total_ns;
+        self.0.add(t);
     }
 
     fn json(&self) -> Value {

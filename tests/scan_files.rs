@@ -67,6 +67,8 @@ fn files(dir: &std::path::Path) -> Vec<PathBuf> {
         f.extend_from_slice(b" token xy ");
         contents.push(f);
     }
+    // Wide and fullword: the last byte is alphanumeric, but no zero follows it in the file.
+    contents.push(b"k\0e\0y\0A".to_vec());
     contents
         .iter()
         .enumerate()
@@ -125,6 +127,7 @@ fn packed_files_match_files_scanned_alone() {
     assert!(names(&alone[10]).is_empty());
     assert_eq!(names(&alone[12]), ["plain", "counted"]);
     assert_eq!(names(&alone[13]), ["jumps"]);
+    assert_eq!(names(&alone[alone.len() - 1]), ["wide_word"]);
     assert_eq!(
         names(&alone[14]),
         ["word", "plain", "counted", "deep_read", "many"]

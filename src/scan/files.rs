@@ -6,7 +6,7 @@
 //! go through a three-stage pipeline instead, each stage on its own thread:
 //!
 //! 1. **pack**: files are read, in parallel, into a host buffer of up to one GPU chunk, one after
-//!    the other with [`GAP`] zero bytes between them;
+//!    the other with [`GAP`] bytes of [`GAP_FILL`] between them;
 //! 2. **scan**: the pack is uploaded and scanned as one chunk by the usual kernels (fused or
 //!    serial, as the speculator decides), while the next pack is being read;
 //! 3. **evaluate**: each match goes back to the file it lies in (a match that would cross from
@@ -14,9 +14,10 @@
 //!    and its conditions evaluated, in parallel, with the file's bytes still in host memory for
 //!    `uintN` reads.
 //!
-//! The zero gap keeps every check that looks past a match identical to a scan of the file alone:
-//! a fullword test sees a non-alphanumeric byte, as at the end of a file, and the wide form's
-//! test sees two of them. A file larger than a quarter of a pack is cut into pieces as a
+//! The gap keeps every check that looks past a match identical to a scan of the file alone: a
+//! fullword test sees a byte that is neither alphanumeric nor zero, so it passes as at the end
+//! of a file, for plain strings (no alphanumeric neighbour) and wide ones (no alphanumeric
+//! character followed, or preceded, by a zero byte). A file larger than a quarter of a pack is cut into pieces as a
 //! streamed scan cuts its input ([`super::stream::plan`]: overlapping by the longest pattern,
 //! each offset owned by one piece); its pieces travel through the pipeline like small files, and
 //! its result is complete, and its conditions evaluated (reading the file for `uintN`), once its
@@ -24,7 +25,7 @@
 //! time, in completion order. On the CPU backend, files are scanned by [`Scanner::scan_file`] on
 //! all threads.
 
-use super::results::{ChunkPath, ChunkReport, Match, ScanResult};
+use super::results::{ChunkPath, ChunkReport, Match, ScanResult, ScanTimings};
 use super::scanner::{reader, ScanOptions, Scanner};
 use super::stream::Chunk;
 use crate::gpu::capture::capture;
@@ -40,8 +41,10 @@ use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// Zero bytes between two packed files.
+/// Bytes between two packed files.
 pub const GAP: u64 = 4;
+/// The value of the gap bytes: neither alphanumeric nor zero (see the module documentation).
+pub const GAP_FILL: u8 = 0x01;
 /// Largest pack, bytes (smaller when the device binds less).
 pub const PACK_BYTES: u64 = 128 << 20;
 /// Packs in flight: being read, waiting, being scanned, being evaluated.
@@ -164,6 +167,20 @@ fn pieces(files: &[(usize, u64)], limit: u64, max_len: u64) -> Result<Vec<Piece>
     Ok(out)
 }
 
+/// Hands each finished file to `on_file` on this thread until the senders are done; after
+/// `on_file` returns false, sets `stop` and drops the rest.
+fn report_files(
+    done: Receiver<(usize, Result<ScanResult>)>,
+    stop: &AtomicBool,
+    on_file: &mut FileSink,
+) {
+    for (i, r) in done {
+        if !stop.load(Ordering::Relaxed) && !on_file(i, r) {
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
 /// Reads bytes `at..at + buf.len()` of `path`; an error when it shrank or cannot be read.
 fn read_range(path: &Path, at: u64, buf: &mut [u8]) -> Result<()> {
     let file =
@@ -207,11 +224,7 @@ impl Scanner {
             let files = &files;
             let pipeline =
                 scope.spawn(move || self.pack_pipeline(paths, files, options, done_tx, stop));
-            for (i, r) in done_rx {
-                if !stop.load(Ordering::Relaxed) && !on_file(i, r) {
-                    stop.store(true, Ordering::Relaxed);
-                }
-            }
+            report_files(done_rx, stop, on_file);
             pipeline.join().expect("pack pipeline")
         })
     }
@@ -243,11 +256,7 @@ impl Scanner {
                 });
             }
             drop(done_tx);
-            for (i, r) in done_rx {
-                if !stop.load(Ordering::Relaxed) && !on_file(i, r) {
-                    stop.store(true, Ordering::Relaxed);
-                }
-            }
+            report_files(done_rx, &stop, on_file);
         });
         Ok(())
     }
@@ -599,14 +608,10 @@ fn merge(whole: &mut ScanResult, piece: ScanResult, limit: usize) {
     whole.matches.extend(matches.into_iter().take(kept));
     whole.bytes += chunks.iter().map(|c| c.bytes).sum::<u64>();
     whole.chunks.append(&mut chunks);
-    let t = &mut whole.timings;
-    t.read_ns += timings.read_ns;
-    t.upload_ns += timings.upload_ns;
-    t.kernel_ns += timings.kernel_ns;
-    t.readback_ns += timings.readback_ns;
-    t.prefilter_gpu_ns += timings.prefilter_gpu_ns;
-    t.confirm_gpu_ns += timings.confirm_gpu_ns;
-    t.total_ns += timings.read_ns + timings.upload_ns + timings.kernel_ns + timings.readback_ns;
+    whole.timings.add(&ScanTimings {
+        total_ns: timings.read_ns + timings.upload_ns + timings.kernel_ns + timings.readback_ns,
+        ..timings
+    });
     if let Some(tally) = tally {
         match &mut whole.tally {
             Some(w) => w.merge(&tally),
@@ -635,7 +640,7 @@ const READ_PIECE: u64 = 8 << 20;
 /// large pieces in several reads.
 fn read_pack(paths: &[PathBuf], plan: &[(Piece, u64)], mut buffer: Vec<u8>) -> Pack {
     let end = plan.last().map_or(0, |(p, offset)| offset + p.len());
-    // The buffer is reused: only the gaps between pieces need zeroing (the reads fill the rest),
+    // The buffer is reused: only the gaps between pieces need filling (the reads fill the rest),
     // which saves clearing a whole pack each time.
     let size = end.next_multiple_of(4) as usize;
     if buffer.len() < size {
@@ -644,7 +649,7 @@ fn read_pack(paths: &[PathBuf], plan: &[(Piece, u64)], mut buffer: Vec<u8>) -> P
     buffer.truncate(size);
     let mut gap_start = 0;
     for (piece, offset) in plan.iter().chain([&(EMPTY_PIECE, size as u64)]) {
-        buffer[gap_start..*offset as usize].fill(0);
+        buffer[gap_start..*offset as usize].fill(GAP_FILL);
         gap_start = (offset + piece.len()) as usize;
     }
     // Disjoint slices of at most READ_PIECE bytes: (slot, offset in the file, slice).

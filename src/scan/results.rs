@@ -87,6 +87,20 @@ pub struct ScanTimings {
     pub total_ns: u64,
 }
 
+impl ScanTimings {
+    /// Adds the stage times of `other` (another part of the same input, or another input).
+    pub fn add(&mut self, other: &ScanTimings) {
+        self.read_ns += other.read_ns;
+        self.upload_ns += other.upload_ns;
+        self.kernel_ns += other.kernel_ns;
+        self.readback_ns += other.readback_ns;
+        self.prefilter_gpu_ns += other.prefilter_gpu_ns;
+        self.confirm_gpu_ns += other.confirm_gpu_ns;
+        self.evaluate_ns += other.evaluate_ns;
+        self.total_ns += other.total_ns;
+    }
+}
+
 /// Everything a scan found, sorted by (offset, rule id, string id, length).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ScanResult {
