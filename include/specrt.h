@@ -126,13 +126,6 @@
 #define SPECRT_MAX_PATTERN_BYTES (256 << 20)
 #endif
 
-#if defined(SPECRT_GPU)
-/**
- * The value of the gap bytes: neither alphanumeric nor zero (see the module documentation).
- */
-#define GAP_FILL 1
-#endif
-
 /**
  * Map from (kernel key, adapter id) to tuned record, persisted as a schema-1 TOML file.
  *
