@@ -15,6 +15,10 @@
 //! `SPECRT_BENCH_RESIDENT_BYTES` (default 1 GiB, 32 MiB on a software adapter),
 //! `SPECRT_BENCH_BACKENDS` (default "gpu_fused,gpu_serial,gpu_auto,cpu").
 
+#[path = "common/resident.rs"]
+mod resident;
+
+use resident::upload_resident;
 use serde_json::{json, Value};
 use specrt::gpu::{ContextOptions, GpuContext};
 use specrt::policy::SpeculationMode;
@@ -161,16 +165,7 @@ fn sample(files: &[PathBuf], budget: usize) -> Vec<u8> {
 
 /// GB/s of resident scans (matches only, best of `repeat`) of `data` for each dispatch mode.
 fn resident(ctx: &GpuContext, scanner: &Scanner, data: &[u8], repeat: usize) -> Value {
-    let gpu = ctx.gpu().expect("GPU");
-    let buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("bench resident input"),
-        size: (data.len() as u64 + 4).next_multiple_of(4),
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    for (i, piece) in data.chunks(64 << 20).enumerate() {
-        gpu.queue.write_buffer(&buffer, (i as u64) << 26, piece);
-    }
+    let buffer = upload_resident(ctx.gpu().expect("GPU"), data);
     let mut out = serde_json::Map::new();
     for (name, mode) in [
         ("fused", SpeculationMode::Force),

@@ -13,6 +13,9 @@
 
 #[path = "scan/anchors.rs"]
 mod anchors;
+#[path = "common/resident.rs"]
+mod resident;
+use resident::upload_resident;
 #[path = "scan/uploads.rs"]
 mod uploads;
 
@@ -155,21 +158,6 @@ fn batch_row(ctx: &GpuContext, scanner: &Scanner, needles: &[Vec<u8>], rng: &mut
         natural.decision,
         natural.persistent
     )
-}
-
-/// `data` copied into a GPU buffer, for resident scans.
-fn upload_resident(gpu: &specrt::gpu::context::Gpu, data: &[u8]) -> wgpu::Buffer {
-    let buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("bench input"),
-        size: (data.len() as u64 + 4).next_multiple_of(4),
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    for (i, piece) in data.chunks(64 << 20).enumerate() {
-        gpu.queue
-            .write_buffer(&buffer, (i as u64) * (64 << 20), piece);
-    }
-    buffer
 }
 
 /// Resident scan throughput (1 % tile hits) with the default kernels, and after self-tuning has

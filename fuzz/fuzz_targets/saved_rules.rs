@@ -5,15 +5,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use specrt::scan::gpu::stable_hash;
 use specrt::scan::saved::{FORMAT_VERSION, MAGIC};
 use specrt::scan::{RuleSet, ScanOptions, Scanner};
 use specrt::Error;
-
-fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-    })
-}
 
 fn check(bytes: &[u8]) {
     match RuleSet::from_bytes(bytes) {
@@ -40,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
     let mut file = MAGIC.to_vec();
     file.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     file.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    file.extend_from_slice(&fnv(payload).to_le_bytes());
+    file.extend_from_slice(&stable_hash(payload).to_le_bytes());
     file.extend_from_slice(payload);
     check(&file);
 });

@@ -207,11 +207,11 @@ impl Scanner {
         options: &ScanOptions,
         on_file: &mut FileSink,
     ) -> Result<()> {
-        let stop = AtomicBool::new(false);
-        let (done_tx, done_rx) = channel::<(usize, Result<ScanResult>)>();
         if !self.use_gpu_for(options)? {
             return self.scan_files_cpu(paths, options, on_file);
         }
+        let stop = AtomicBool::new(false);
+        let (done_tx, done_rx) = channel::<(usize, Result<ScanResult>)>();
         let mut early = Vec::new();
         let files = sizes(paths, &mut early);
         for (i, e) in early {
@@ -328,7 +328,7 @@ impl Scanner {
                     let _ = free_tx.send(data);
                 }
             });
-            let scanned = self.scan_packs(packed_rx, &staging_tx, &scanned_tx, options);
+            let scanned = self.scan_packs(packed_rx, &staging_tx, &scanned_tx, options, limit);
             drop(scanned_tx);
             drop(staging_tx);
             evaluator.join().expect("pack evaluator");
@@ -349,10 +349,10 @@ impl Scanner {
         staging_free: &Sender<Staging>,
         scanned: &std::sync::mpsc::SyncSender<Scanned>,
         options: &ScanOptions,
+        limit: u64,
     ) -> Result<()> {
         let (ctx, gpu) = self.gpu_parts()?;
         let device_gpu = ctx.gpu()?;
-        let limit = self.gpu_chunk_limit(ctx, options)?.min(PACK_BYTES);
         let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
         let buffers = [(); 2].map(|_| {
             device_gpu
@@ -389,7 +389,7 @@ impl Scanner {
                     data,
                     &chunk,
                     path,
-                    self.chunk_capacity(),
+                    super::scanner::MAX_CHUNK_CAPACITY,
                     super::gpu::DEFAULT_SHAPE,
                 )?;
                 if let Some(previous) = in_flight.replace((pending, pack, path, upload_ns)) {

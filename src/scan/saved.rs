@@ -17,6 +17,7 @@
 //! a panic or an out-of-bounds read. Conditions are stored in postfix order, so decoding needs
 //! no recursion and nesting is bounded on load as in the compiler.
 
+use super::gpu::stable_hash;
 use super::logic::{Comparison, Expr, LogicRule, LogicString, Probe, Quantity, RuleLogic};
 use super::rules::{RuleSet, StringFlags};
 use crate::{Error, Result};
@@ -93,12 +94,6 @@ struct SavedLogic {
 struct Saved {
     strings: Vec<SavedString>,
     logic: Option<SavedLogic>,
-}
-
-fn checksum(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 const COMPARISONS: [Comparison; 6] = [
@@ -311,7 +306,7 @@ impl RuleSet {
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        out.extend_from_slice(&checksum(&payload).to_le_bytes());
+        out.extend_from_slice(&stable_hash(&payload).to_le_bytes());
         out.extend_from_slice(&payload);
         Ok(out)
     }
@@ -343,7 +338,7 @@ impl RuleSet {
                 word(12)
             )));
         }
-        if word(20) != checksum(payload) {
+        if word(20) != stable_hash(payload) {
             return Err(bad("corrupt compiled rule set (checksum mismatch)"));
         }
         let saved: Saved = postcard::from_bytes(payload)
@@ -546,7 +541,7 @@ mod tests {
             let mut out = MAGIC.to_vec();
             out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
             out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-            out.extend_from_slice(&checksum(&payload).to_le_bytes());
+            out.extend_from_slice(&stable_hash(&payload).to_le_bytes());
             out.extend_from_slice(&payload);
             RuleSet::from_bytes(&out)
         };

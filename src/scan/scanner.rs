@@ -31,7 +31,7 @@ pub const DEFAULT_MAX_MATCHES: usize = 1 << 20;
 /// the first matches in sort order on every backend. A chunk of a host scan that finds more is
 /// searched again on the CPU; on a GPU-resident scan the kept subset is then unspecified
 /// (counts stay exact).
-const MAX_CHUNK_CAPACITY: u32 = 1 << 22;
+pub(crate) const MAX_CHUNK_CAPACITY: u32 = 1 << 22;
 
 /// Which backend scans.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -282,11 +282,6 @@ impl Scanner {
             limit = limit.min(options.max_chunk_bytes);
         }
         Ok(limit)
-    }
-
-    /// Matches one GPU chunk captures before it counts the rest only.
-    pub(crate) fn chunk_capacity(&self) -> u32 {
-        MAX_CHUNK_CAPACITY
     }
 
     /// The context and GPU scanner, or `Error::NoAdapter`.
