@@ -937,7 +937,7 @@ typedef struct specrt_batch_summary {
    */
   bool persistent;
   /**
-   * The persistent-kernel decision (SPEC.md section 9), with its predicted savings.
+   * The persistent-kernel decision (docs/SPEC.md section 9), with its predicted savings.
    */
   struct specrt_persistent_decision decision;
   /**
@@ -1744,7 +1744,7 @@ void specrt_dispatch_outcome_free(struct specrt_dispatch_outcome *outcome);
 const char *specrt_last_error(void);
 
 /**
- * Standard launches or a persistent kernel, from the inputs (SPEC.md section 9). Pure and total.
+ * Standard launches or a persistent kernel, from the inputs (docs/SPEC.md section 9). Pure and total.
  */
 struct specrt_persistent_decision specrt_decide_persistent_kernel(struct specrt_persistent_inputs inputs);
 
@@ -1818,7 +1818,7 @@ specrt_status specrt_record_variant_race(struct specrt_autotune_store *store,
                                          struct specrt_variant_decision *out);
 
 /**
- * Adopt, reject or keep racing, from an observation (SPEC.md section 7). Pure and total: never
+ * Adopt, reject or keep racing, from an observation (docs/SPEC.md section 7). Pure and total: never
  * fails, any input is valid.
  */
 specrt_verdict specrt_decide_speculation(struct specrt_speculation_observation observation);

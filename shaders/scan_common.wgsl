@@ -1,10 +1,11 @@
 // Shared part of the scanner kernels (prepended to each kernel's source by specrt).
 //
-// A chunk of input is scanned in tiles of TILE anchor positions, one workgroup per tile. At each
-// position the case-folded bytes are tested against the anchor bitmaps (the prefilter); on a
-// hit the anchor table gives the patterns with that anchor, and each is verified in full at the
-// position minus its anchor offset (the confirm). A match is reported when its start lies in
-// the chunk's owned range.
+// A chunk of input is scanned in tiles of TILE anchor positions. At each position the
+// case-folded bytes are tested against the anchor filters (the prefilter): first a hashed bit
+// set of every (anchor length, anchor value) pair, staged in workgroup memory, then the exact
+// bitmap of that length in the rule tables. On a hit the anchor table gives the patterns with
+// that anchor, and each is verified in full, a word at a time, at the position minus its anchor
+// offset (the confirm). A match is reported when its start lies in the chunk's owned range.
 
 struct Params {
     data_len: u32,
@@ -25,8 +26,9 @@ struct Params {
     patterns: u32,
     values: u32,
     masks: u32,
-    small4: u32,
+    small_filter: u32,
     item_count: u32,
+    queue_capacity: u32,
 }
 
 // Anchor positions per tile (one workgroup): the other tuning knob, rewritten like LANES.
@@ -39,12 +41,17 @@ const FLAG_WIDE: u32 = 2u;
 const HASH_A: u32 = 0x9e3779b1u;
 const HASH_B: u32 = 0x85ebca77u;
 const HASH_C: u32 = 0xc2b2ae3du;
+// Words of the first-level anchor filter, sized by the device's workgroup memory (rewritten
+// by specrt like LANES), and the shift that turns a 32-bit hash into one of its bit indices.
 const SMALL_WORDS: u32 = 1024u;
+const SMALL_SHIFT: u32 = 17u;
+// A queue entry that holds no candidate.
+const NO_CANDIDATE: u32 = 0xffffffffu;
 
-// The tile's bytes (plus one word of look-ahead) and the first-level 4-byte anchor filter,
-// staged in workgroup memory once per tile.
+// The tile's bytes (plus one word of look-ahead) and the first-level anchor filter, staged in
+// workgroup memory.
 var<workgroup> tile_words: array<u32, TILE / 4u + 1u>;
-var<workgroup> small_filter: array<u32, 1024>;
+var<workgroup> small_filter: array<u32, SMALL_WORDS>;
 // Whether `small_filter` was staged (kernels that do not stage tiles skip it).
 var<private> small_filter_ready: bool;
 
@@ -74,8 +81,16 @@ fn data_byte(i: u32) -> u32 {
     return (data[at >> 2u] >> ((at & 3u) * 8u)) & 0xffu;
 }
 
-fn rules_byte(i: u32) -> u32 {
-    return (rules[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu;
+// Four bytes at view offset p, little-endian, read from `data` in two aligned loads; bytes past
+// the end of the data are unspecified (callers mask them out).
+fn data_word(p: u32) -> u32 {
+    let at = view_base + p;
+    let w = at >> 2u;
+    let shift = (at & 3u) * 8u;
+    if (shift == 0u) {
+        return data[w];
+    }
+    return (data[w] >> shift) | (data[w + 1u] << (32u - shift));
 }
 
 // ASCII lower-casing of the four bytes of v (bytes 'A'..'Z' get bit 0x20).
@@ -98,16 +113,27 @@ fn low_bytes(v: u32, len: u32) -> u32 {
     return v & ((1u << (len * 8u)) - 1u);
 }
 
-// Whether the anchor of length `len` at a position with folded bytes v may be in the table.
+// Bit index of an anchor in the first-level filter (as `small_filter_bit` in specrt).
+fn small_filter_bit(value: u32, len: u32) -> u32 {
+    return ((value * HASH_C) ^ (len * HASH_A)) >> SMALL_SHIFT;
+}
+
+// Whether the anchor of length `len` at a position with folded bytes v may be in the table:
+// the first-level filter when it is staged, then the exact bitmap of that length.
 fn bitmap_hit(v: u32, len: u32) -> bool {
+    let value = low_bytes(v, len);
+    if (small_filter_ready) {
+        let small = small_filter_bit(value, len);
+        if (((small_filter[small >> 5u] >> (small & 31u)) & 1u) == 0u) {
+            return false;
+        }
+    }
     switch len {
-        case 1u: { return bit(params.bitmap1, v & 0xffu); }
-        case 2u: { return bit(params.bitmap2, v & 0xffffu); }
-        case 3u: { return bit(params.bitmap3, v & 0xffffffu); }
+        case 1u: { return bit(params.bitmap1, value); }
+        case 2u: { return bit(params.bitmap2, value); }
+        case 3u: { return bit(params.bitmap3, value); }
         default: {
-            let small = (v * HASH_C) >> 17u;
-            return (!small_filter_ready || ((small_filter[small >> 5u] >> (small & 31u)) & 1u) != 0u)
-                && bit(params.bitmap4, (v * HASH_A) >> 8u) && bit(params.bitmap4, (v * HASH_B) >> 8u);
+            return bit(params.bitmap4, (v * HASH_A) >> 8u) && bit(params.bitmap4, (v * HASH_B) >> 8u);
         }
     }
 }
@@ -133,19 +159,21 @@ fn fullword_ok(start: u32, len: u32, wide: bool) -> bool {
     return !(before || after);
 }
 
-// Whether pattern `pattern` matches at `start` (which must lie in the owned range).
+// Whether pattern `pattern` matches at `start` (which must lie in the owned range). Its values
+// and masks are padded to whole words with zero masks, so the bytes past its end, whatever
+// they are, compare equal.
 fn verify(pattern: u32, start: u32) -> bool {
     let base = params.patterns + pattern * 4u;
-    let byte_offset = rules[base];
+    let word_offset = rules[base];
     let len = rules[base + 1u];
     let flags = rules[base + 3u];
     if (start < view_owned_begin || start >= view_owned_end || start + len > view_len) {
         return false;
     }
-    let values = params.values * 4u + byte_offset;
-    let masks = params.masks * 4u + byte_offset;
-    for (var k = 0u; k < len; k++) {
-        if ((data_byte(start + k) & rules_byte(masks + k)) != rules_byte(values + k)) {
+    let values = params.values + word_offset;
+    let masks = params.masks + word_offset;
+    for (var k = 0u; k * 4u < len; k++) {
+        if ((data_word(start + k * 4u) & rules[masks + k]) != rules[values + k]) {
             return false;
         }
     }
@@ -206,9 +234,17 @@ fn confirm_position(p: u32, folded: u32) {
     }
 }
 
-// Stages the tile's bytes and the first-level filter in workgroup memory, after a barrier so
-// the previous tile's readers are done. Call from uniform control flow.
-fn stage_tile(tile: u32, lane: u32) {
+// Stages the first-level filter in workgroup memory (visible after the next barrier).
+fn stage_filter(lane: u32) {
+    for (var i = lane; i < SMALL_WORDS; i += LANES) {
+        small_filter[i] = rules[params.small_filter + i];
+    }
+    small_filter_ready = true;
+}
+
+// Stages the tile's bytes in workgroup memory, after a barrier so the previous tile's readers
+// are done. Call from uniform control flow.
+fn stage_tile_words(tile: u32, lane: u32) {
     workgroupBarrier();
     let first_word = tile * (TILE / 4u);
     let words = (view_len + 3u) / 4u;
@@ -216,25 +252,17 @@ fn stage_tile(tile: u32, lane: u32) {
         let w = first_word + i;
         tile_words[i] = select(0u, data[view_base / 4u + w], w < words);
     }
-    if ((params.anchor_lengths & (1u << 4u)) != 0u) {
-        for (var i = lane; i < SMALL_WORDS; i += LANES) {
-            small_filter[i] = rules[params.small4 + i];
-        }
-        small_filter_ready = true;
-    }
     workgroupBarrier();
 }
 
 // Four bytes at view offset p read straight from `data` (bytes past the view read as zero); for
 // kernels that do not stage tiles.
 fn view_word(p: u32) -> u32 {
-    var v = 0u;
-    for (var i = 0u; i < 4u; i++) {
-        if (p + i < view_len) {
-            v = v | (data_byte(p + i) << (i * 8u));
-        }
+    let v = data_word(p);
+    if (p + 4u <= view_len) {
+        return v;
     }
-    return v;
+    return low_bytes(v, view_len - p);
 }
 
 // Four bytes from tile-local offset q, little-endian, from workgroup memory.
@@ -250,7 +278,8 @@ fn tile_word(q: u32) -> u32 {
 // Scans this lane's positions of `tile` (staged first); confirms hits when `confirm` is set.
 // Returns whether any position passed the prefilter.
 fn scan_tile(tile: u32, lane: u32, confirm: bool) -> bool {
-    stage_tile(tile, lane);
+    stage_filter(lane);
+    stage_tile_words(tile, lane);
     var any = false;
     for (var k = 0u; k < TILE / LANES; k++) {
         let q = k * LANES + lane;

@@ -1,5 +1,5 @@
-// Confirm of the serial scan: one workgroup per hit tile (an indirect dispatch sized by the
-// compaction), verifying every candidate of the tile.
+// Confirm of the serial scan's tiles that overflowed the candidate queue: one workgroup per tile
+// (an indirect dispatch sized by the compaction), verifying every candidate of the tile.
 @group(0) @binding(3) var<storage, read> work: array<u32>;
 @group(0) @binding(4) var<storage, read_write> matches: array<atomic<u32>>;
 
@@ -14,5 +14,5 @@ fn emit(pattern: u32, start: u32) {
 @compute @workgroup_size(LANES)
 fn scan_confirm(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
     view_chunk();
-    _ = scan_tile(work[3u + group.x], lane, true);
+    _ = scan_tile(work[6u + group.x], lane, true);
 }

@@ -1,21 +1,85 @@
-// Prefilter of the serial scan: one flag per tile (1 when any position passes the anchor
-// bitmaps), then the tail [hit tiles, other tiles].
+// Prefilter of the serial scan: every position that passes the anchor filters goes into the
+// candidate queue, for the confirm pass to verify with one invocation per candidate.
+//
+// A workgroup takes TILES_PER_GROUP consecutive tiles (the first-level filter is staged once for
+// all of them). Per tile, each lane marks its hits in a private bit set and counts them; the
+// lanes take their offsets within the tile from a workgroup counter, one lane reserves the
+// tile's range of the queue with a single atomic, and each lane writes its positions there. A
+// tile whose range does not fit in the queue writes none of them: it is flagged in `tiles`, and
+// the confirm pass scans it whole (its slots below the capacity are marked NO_CANDIDATE).
+//
+// tiles = [overflow flag per tile][tiles with a candidate, tiles without]
+// queue = [candidates reserved (may exceed the capacity), positions...]
 @group(0) @binding(3) var<storage, read_write> tiles: array<atomic<u32>>;
+@group(0) @binding(4) var<storage, read_write> queue: array<atomic<u32>>;
 
-var<workgroup> tile_hit: atomic<u32>;
+const TILES_PER_GROUP: u32 = 4u;
+const HIT_WORDS: u32 = (TILE / LANES + 31u) / 32u;
+
+var<workgroup> tile_count_hits: atomic<u32>;
+var<workgroup> tile_base: u32;
+var<workgroup> tile_overflow: u32;
+var<private> hits: array<u32, HIT_WORDS>;
 
 fn emit(pattern: u32, start: u32) {}
 
 @compute @workgroup_size(LANES)
 fn scan_prefilter(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
     view_chunk();
-    if (scan_tile(group.x, lane, false)) {
-        atomicOr(&tile_hit, 1u);
-    }
-    workgroupBarrier();
-    if (lane == 0u) {
-        let hit = atomicLoad(&tile_hit);
-        atomicStore(&tiles[group.x], hit);
-        atomicAdd(&tiles[params.tile_count + 1u - hit], 1u);
+    stage_filter(lane);
+    for (var t = 0u; t < TILES_PER_GROUP; t++) {
+        let tile = group.x * TILES_PER_GROUP + t;
+        if (tile >= params.tile_count) {
+            break;
+        }
+        if (lane == 0u) {
+            atomicStore(&tile_count_hits, 0u);
+        }
+        stage_tile_words(tile, lane);
+        var count = 0u;
+        for (var w = 0u; w < HIT_WORDS; w++) {
+            hits[w] = 0u;
+        }
+        for (var k = 0u; k < TILE / LANES; k++) {
+            let q = k * LANES + lane;
+            let p = tile * TILE + q;
+            if (p < view_len && position_hit(p, fold4(tile_word(q)))) {
+                hits[k >> 5u] |= 1u << (k & 31u);
+                count++;
+            }
+        }
+        var offset = 0u;
+        if (count > 0u) {
+            offset = atomicAdd(&tile_count_hits, count);
+        }
+        workgroupBarrier();
+        if (lane == 0u) {
+            let total = atomicLoad(&tile_count_hits);
+            var base = 0u;
+            if (total > 0u) {
+                base = atomicAdd(&queue[0], total);
+            }
+            let capacity = params.queue_capacity;
+            let overflow = base > capacity || total > capacity - base;
+            tile_base = base;
+            tile_overflow = u32(overflow);
+            atomicStore(&tiles[tile], u32(overflow));
+            atomicAdd(&tiles[params.tile_count + select(1u, 0u, total > 0u)], 1u);
+        }
+        workgroupBarrier();
+        let base = tile_base + offset;
+        let overflow = tile_overflow != 0u;
+        var j = 0u;
+        for (var k = 0u; k < TILE / LANES; k++) {
+            if ((hits[k >> 5u] & (1u << (k & 31u))) != 0u) {
+                let index = base + j;
+                j++;
+                if (!overflow) {
+                    atomicStore(&queue[1u + index], tile * TILE + k * LANES + lane);
+                } else if (index < params.queue_capacity) {
+                    atomicStore(&queue[1u + index], NO_CANDIDATE);
+                }
+            }
+        }
     }
 }

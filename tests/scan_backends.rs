@@ -533,6 +533,26 @@ mod batch {
     }
 }
 
+/// The serial path's candidate queue holds about one position in sixteen: a chunk with a dense
+/// stretch overflows it, and the tiles that did not fit are confirmed whole, the others from
+/// the queue (including the tile at the boundary, whose queue slots are marked empty).
+#[test]
+fn a_candidate_queue_that_overflows_confirms_the_rest_by_tiles() {
+    let needles: Vec<Vec<u8>> = vec![b"ab".to_vec(), b"qrstu".to_vec(), b"\x01\x02\x03".to_vec()];
+    let mut rules = RuleSet::new();
+    for (i, n) in needles.iter().enumerate() {
+        rules
+            .add_string(i as u32, 0, n, &[], StringFlags::default())
+            .unwrap();
+    }
+    let s = scanner(&rules);
+    let mut data = planted(64 * 4096, 20, &needles, 7);
+    let dense: Vec<u8> = b"ab".iter().copied().cycle().take(512 * 1024).collect();
+    data.splice(40_000..40_000, dense);
+    data.extend(planted(16 * 4096, 50, &needles, 8));
+    check_all(&s, &data, 0);
+}
+
 #[test]
 fn a_chunk_with_more_matches_than_its_storage_keeps_the_first_ones() {
     let Some(ctx) = common::context() else { return };

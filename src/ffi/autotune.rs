@@ -1,4 +1,4 @@
-//! C ABI: spec cache keys, autotune records and the autotune store (SPEC.md sections 4 and 5).
+//! C ABI: spec cache keys, autotune records and the autotune store (docs/SPEC.md sections 4 and 5).
 
 use super::args;
 use super::boundary::{status_call, value_call};

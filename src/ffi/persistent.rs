@@ -1,4 +1,4 @@
-//! C ABI: the persistent-kernel decision (SPEC.md section 9).
+//! C ABI: the persistent-kernel decision (docs/SPEC.md section 9).
 
 use super::args;
 use super::boundary::status_call;
@@ -53,7 +53,7 @@ impl From<PersistentDecision> for specrt_persistent_decision {
     }
 }
 
-/// Standard launches or a persistent kernel, from the inputs (SPEC.md section 9). Pure and total.
+/// Standard launches or a persistent kernel, from the inputs (docs/SPEC.md section 9). Pure and total.
 #[no_mangle]
 pub extern "C" fn specrt_decide_persistent_kernel(
     inputs: specrt_persistent_inputs,

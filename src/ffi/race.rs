@@ -1,4 +1,4 @@
-//! C ABI: variant races and the adopt/reject/keep-racing verdict (SPEC.md sections 6 and 7).
+//! C ABI: variant races and the adopt/reject/keep-racing verdict (docs/SPEC.md sections 6 and 7).
 
 use super::args;
 use super::autotune::{
@@ -178,7 +178,7 @@ pub unsafe extern "C" fn specrt_record_variant_race(
     })
 }
 
-/// Adopt, reject or keep racing, from an observation (SPEC.md section 7). Pure and total: never
+/// Adopt, reject or keep racing, from an observation (docs/SPEC.md section 7). Pure and total: never
 /// fails, any input is valid.
 #[no_mangle]
 pub extern "C" fn specrt_decide_speculation(

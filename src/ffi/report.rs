@@ -1,4 +1,4 @@
-//! C ABI: speculation report and counter tail (SPEC.md section 1).
+//! C ABI: speculation report and counter tail (docs/SPEC.md section 1).
 
 use super::args;
 use super::boundary::status_call;

@@ -706,7 +706,7 @@ impl Handle for specrt_batch_result {
 pub struct specrt_batch_summary {
     /// Whether one persistent dispatch scanned the items (false: one scan per item).
     pub persistent: bool,
-    /// The persistent-kernel decision (SPEC.md section 9), with its predicted savings.
+    /// The persistent-kernel decision (docs/SPEC.md section 9), with its predicted savings.
     pub decision: super::persistent::specrt_persistent_decision,
     /// What it was based on: the batch size and this context's measured launch overheads.
     pub inputs: super::persistent::specrt_persistent_inputs,

@@ -1,4 +1,4 @@
-//! C ABI: the adaptive speculator (SPEC.md sections 2 and 3).
+//! C ABI: the adaptive speculator (docs/SPEC.md sections 2 and 3).
 
 use super::args;
 use super::boundary::{status_call, value_call};

@@ -1,4 +1,4 @@
-//! C ABI: the paired speculation window (SPEC.md section 8).
+//! C ABI: the paired speculation window (docs/SPEC.md section 8).
 
 use super::args;
 use super::autotune::{lock_store, specrt_autotune_store, specrt_spec_cache_key};

@@ -60,7 +60,7 @@ pub struct AdapterSummary {
     pub timestamp_queries: bool,
 }
 
-/// The launch costs the persistent-kernel decision weighs (SPEC.md section 9), measured on a
+/// The launch costs the persistent-kernel decision weighs (docs/SPEC.md section 9), measured on a
 /// context once or set by the host.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LaunchOverheads {

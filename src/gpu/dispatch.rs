@@ -1,5 +1,5 @@
 //! The prefilter/confirm entry point: the fused speculative program or the serial pair, routed by
-//! the speculation mode and the speculator (SPEC.md section 2).
+//! the speculation mode and the speculator (docs/SPEC.md section 2).
 
 use super::context::GpuContext;
 use super::program::Program;
@@ -115,7 +115,7 @@ pub fn dispatch_prefilter_confirm(
     }
 }
 
-/// The routing of SPEC.md section 2: Force takes the fused path (an error when there is no fused
+/// The routing of docs/SPEC.md section 2: Force takes the fused path (an error when there is no fused
 /// program or no GPU), Disable the serial path, Auto asks the speculator.
 pub fn choose_path(
     ctx: &GpuContext,

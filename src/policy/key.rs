@@ -1,4 +1,4 @@
-//! Spec cache key and autotune key (SPEC.md section 4).
+//! Spec cache key and autotune key (docs/SPEC.md section 4).
 
 use std::fmt;
 

@@ -1,6 +1,6 @@
 //! The policy core: GPU dispatch decisions as small, thread-safe objects, with no GPU and no FFI.
 //!
-//! Every behaviour here is specified in SPEC.md; each module names its section.
+//! Every behaviour here is specified in docs/SPEC.md; each module names its section.
 
 pub mod autotune;
 pub mod key;

@@ -1,4 +1,4 @@
-//! Speculation mode (SPEC.md section 2).
+//! Speculation mode (docs/SPEC.md section 2).
 
 /// How a dispatch chooses between the fused speculative path and the serial pair.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

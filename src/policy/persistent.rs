@@ -1,4 +1,4 @@
-//! Persistent-kernel decision (SPEC.md section 9).
+//! Persistent-kernel decision (docs/SPEC.md section 9).
 
 use std::fmt;
 

@@ -1,4 +1,4 @@
-//! Variant race, conservative against speculative (SPEC.md section 6).
+//! Variant race, conservative against speculative (docs/SPEC.md section 6).
 
 use super::autotune::{AutotuneRecord, AutotuneStore};
 use super::key::{AutotuneKey, SpecCacheKey};

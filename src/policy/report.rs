@@ -1,4 +1,4 @@
-//! Speculation report and counter tail (SPEC.md section 1).
+//! Speculation report and counter tail (docs/SPEC.md section 1).
 
 use crate::{Error, Result};
 

@@ -1,4 +1,4 @@
-//! Adaptive speculator: commit-rate EMA with hysteresis (SPEC.md section 3).
+//! Adaptive speculator: commit-rate EMA with hysteresis (docs/SPEC.md section 3).
 
 use super::report::{SpeculationReport, DEFAULT_THRESHOLD_PCT};
 use super::sync::{AtomicU64, Ordering};

@@ -1,4 +1,4 @@
-//! Speculation verdict: adopt, reject or keep racing (SPEC.md section 7).
+//! Speculation verdict: adopt, reject or keep racing (docs/SPEC.md section 7).
 
 /// Dispatches each side needs before a verdict other than KeepRacing.
 pub const MIN_DISPATCHES_FOR_VERDICT: u32 = 8;

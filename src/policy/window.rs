@@ -1,4 +1,4 @@
-//! Paired speculation window (SPEC.md section 8).
+//! Paired speculation window (docs/SPEC.md section 8).
 
 use super::autotune::AutotuneStore;
 use super::key::SpecCacheKey;

@@ -1,5 +1,5 @@
 //! Batches of many small inputs: one persistent dispatch whose workgroups pull items from a
-//! device-side queue, or one scan per item, as the persistent-kernel decision (SPEC.md section 9)
+//! device-side queue, or one scan per item, as the persistent-kernel decision (docs/SPEC.md section 9)
 //! says given this context's measured launch overheads.
 
 use super::results::{ChunkPath, ChunkReport, Match, ScanResult};

@@ -21,6 +21,7 @@ const FUSED: &str = include_str!("../../shaders/scan_fused.wgsl");
 const PREFILTER: &str = include_str!("../../shaders/scan_prefilter.wgsl");
 const COMPACT: &str = include_str!("../../shaders/scan_compact.wgsl");
 const CONFIRM: &str = include_str!("../../shaders/scan_confirm.wgsl");
+const CANDIDATES: &str = include_str!("../../shaders/scan_candidates.wgsl");
 const BATCH: &str = include_str!("../../shaders/scan_batch.wgsl");
 
 /// Work units one invocation of the batch kernel pulls at most (`UNITS_PER_INVOCATION`).
@@ -35,10 +36,18 @@ pub const MIN_TILE: u64 = 2048;
 const HASH_A: u32 = 0x9e37_79b1;
 const HASH_B: u32 = 0x85eb_ca77;
 const HASH_C: u32 = 0xc2b2_ae3d;
-/// Words of the first-level 4-byte anchor filter (staged in workgroup memory).
-const SMALL_WORDS: usize = 1024;
+/// Words of the first-level anchor filter (staged in workgroup memory) at least and at most;
+/// within these, the largest power of two the device's workgroup memory holds beside a tile.
+const SMALL_WORDS_MIN: u32 = 1024;
+const SMALL_WORDS_MAX: u32 = 8192;
 const BIG_BITMAP_WORDS: usize = (1 << 24) / 32;
-const PARAM_WORDS: usize = 20;
+/// Workgroup memory of the kernels besides the tile and the filter, bytes (counters).
+const OTHER_WORKGROUP_BYTES: u32 = 64;
+/// Candidate queue entries per byte of chunk data (one per 16 positions), besides a floor.
+const QUEUE_POSITIONS_PER_ENTRY: u64 = 16;
+const QUEUE_MIN_ENTRIES: u64 = 1 << 16;
+/// Tiles one prefilter workgroup scans (`TILES_PER_GROUP` in the shader).
+const PREFILTER_TILES_PER_GROUP: u32 = 4;
 /// Timestamp queries of a chunk scan: two per pass, at most two passes.
 const STAMPS: u32 = 4;
 /// Byte offset of the eagerly read matches in a chunk's head buffer (after the count, the tail
@@ -48,7 +57,7 @@ const HEAD_ENTRIES: u64 = 16 + STAMPS as u64 * 8;
 /// is read back in one round trip.
 const EAGER_ENTRIES: u32 = 1 << 16;
 
-/// Word offsets of the table sections in the rules buffer, as `Params` in the shaders.
+/// Word offsets of the table sections in the rules buffer, as in `Params` in the shaders.
 #[derive(Clone, Copy, Debug, Default)]
 struct Layout {
     anchor_lengths: u32,
@@ -61,7 +70,63 @@ struct Layout {
     patterns: u32,
     values: u32,
     masks: u32,
-    small4: u32,
+    small_filter: u32,
+}
+
+/// The parameters of one scan dispatch: `Params` in `shaders/scan_common.wgsl`, field for field.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    data_len: u32,
+    owned_begin: u32,
+    owned_end: u32,
+    max_matches: u32,
+    tile_count: u32,
+    anchor_lengths: u32,
+    table_mask: u32,
+    unanchored_first: u32,
+    unanchored_count: u32,
+    bitmaps: [u32; 4],
+    table: u32,
+    items: u32,
+    patterns: u32,
+    values: u32,
+    masks: u32,
+    small_filter: u32,
+    item_count: u32,
+    queue_capacity: u32,
+}
+
+const PARAMS_SIZE: u64 = std::mem::size_of::<Params>() as u64;
+
+/// The first-level filter's size, words (a power of two), and the shift that maps a 32-bit
+/// hash to one of its bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SmallFilter {
+    words: u32,
+    shift: u32,
+}
+
+impl SmallFilter {
+    /// The largest filter that fits in `workgroup_bytes` beside a tile of the largest shape.
+    fn for_device(workgroup_bytes: u32) -> Self {
+        let tile_bytes = (TILE as u32 / 4 + 1) * 4;
+        let room = workgroup_bytes.saturating_sub(tile_bytes + OTHER_WORKGROUP_BYTES) / 4;
+        let words = if room >= SMALL_WORDS_MIN {
+            (1 << room.ilog2()).min(SMALL_WORDS_MAX)
+        } else {
+            SMALL_WORDS_MIN
+        };
+        Self {
+            words,
+            shift: 32 - (words * 32).ilog2(),
+        }
+    }
+
+    /// The bit of an anchor (`small_filter_bit` in the shaders).
+    fn bit(self, value: u32, len: u32) -> u32 {
+        (value.wrapping_mul(HASH_C) ^ len.wrapping_mul(HASH_A)) >> self.shift
+    }
 }
 
 fn table_slot(value: u32, len: u32) -> u32 {
@@ -73,7 +138,7 @@ fn set_bit(words: &mut [u32], base: usize, index: u32) {
 }
 
 /// Lays out bitmaps, anchor table, pattern list and pattern bytes in one u32 buffer.
-fn build_tables(rules: &CompiledRules) -> (Vec<u32>, Layout) {
+fn build_tables(rules: &CompiledRules, small: SmallFilter) -> (Vec<u32>, Layout) {
     let groups = rules.anchor_groups();
     let mut words: Vec<u32> = Vec::new();
     let mut layout = Layout::default();
@@ -101,12 +166,12 @@ fn build_tables(rules: &CompiledRules) -> (Vec<u32>, Layout) {
             }
         }
     }
-    // First-level filter of the 4-byte anchors, small enough for workgroup memory.
-    layout.small4 = words.len() as u32;
-    let small = words.len();
-    words.resize(small + SMALL_WORDS, 0);
-    for &(_, value) in groups.keys().filter(|(l, _)| *l == 4) {
-        set_bit(&mut words, small, value.wrapping_mul(HASH_C) >> 17);
+    // First-level filter of every anchor, small enough for workgroup memory.
+    layout.small_filter = words.len() as u32;
+    let base = words.len();
+    words.resize(base + small.words as usize, 0);
+    for &(len, value) in groups.keys().filter(|(l, _)| *l > 0) {
+        set_bit(&mut words, base, small.bit(value, len));
     }
     // Items: pattern indices grouped by anchor; the table points into them.
     let mut items: Vec<u32> = Vec::new();
@@ -132,19 +197,23 @@ fn build_tables(rules: &CompiledRules) -> (Vec<u32>, Layout) {
     words.extend(table.iter().flatten());
     layout.items = words.len() as u32;
     words.extend(&items);
-    // Patterns: [byte offset, length, anchor offset, flags], then values and masks.
+    // Patterns: [word offset, length, anchor offset, flags], then values and masks, each
+    // pattern's padded to whole words with zero masks (so verification compares words).
     let mut values: Vec<u8> = Vec::new();
     let mut masks: Vec<u8> = Vec::new();
     layout.patterns = words.len() as u32;
     for p in &rules.patterns {
         words.extend([
-            values.len() as u32,
+            values.len() as u32 / 4,
             p.bytes.len() as u32,
             p.anchor_offset,
             p.flags,
         ]);
         values.extend(&p.bytes);
         masks.extend(&p.mask);
+        let padded = values.len().next_multiple_of(4);
+        values.resize(padded, 0);
+        masks.resize(padded, 0);
     }
     let pack = |bytes: &[u8]| -> Vec<u32> {
         bytes
@@ -168,9 +237,11 @@ pub struct GpuScanner {
     /// Pipelines per kernel shape (the tuning knobs), built on first use.
     variants: Mutex<HashMap<KernelShape, Arc<Variant>>>,
     compact: Program,
+    candidates: Program,
     batch: Program,
     rules: Gated<wgpu::Buffer>,
     layout: Layout,
+    small: SmallFilter,
 }
 
 /// What one chunk's GPU pass produced.
@@ -238,16 +309,60 @@ pub struct Variant {
     confirm: Program,
 }
 
-/// Compiles one scan kernel of `shape` (constants in the source, so the driver can unroll the
-/// per-lane loops).
-fn scan_program(
-    ctx: &GpuContext,
-    source: &str,
-    entry: &str,
+/// One scan kernel to compile: its source after the common part, entry point, read-only
+/// bindings (after data, params and rules) and read-write bindings.
+struct KernelSource {
+    source: &'static str,
+    entry: &'static str,
     inputs: u32,
     outputs: usize,
+}
+
+const FUSED_KERNEL: KernelSource = KernelSource {
+    source: FUSED,
+    entry: "scan_fused",
+    inputs: 3,
+    outputs: 2,
+};
+const PREFILTER_KERNEL: KernelSource = KernelSource {
+    source: PREFILTER,
+    entry: "scan_prefilter",
+    inputs: 3,
+    outputs: 2,
+};
+const CONFIRM_KERNEL: KernelSource = KernelSource {
+    source: CONFIRM,
+    entry: "scan_confirm",
+    inputs: 4,
+    outputs: 1,
+};
+const COMPACT_KERNEL: KernelSource = KernelSource {
+    source: COMPACT,
+    entry: "scan_compact",
+    inputs: 5,
+    outputs: 1,
+};
+const CANDIDATES_KERNEL: KernelSource = KernelSource {
+    source: CANDIDATES,
+    entry: "scan_candidates",
+    inputs: 4,
+    outputs: 1,
+};
+const BATCH_KERNEL: KernelSource = KernelSource {
+    source: BATCH,
+    entry: "scan_batch",
+    inputs: 4,
+    outputs: 2,
+};
+
+/// Compiles scan kernels of `shape` (constants in the source, so the driver can unroll the
+/// per-lane loops), on one thread each: pipeline creation is most of a scanner's set-up time.
+fn scan_programs<const N: usize>(
+    ctx: &GpuContext,
+    kernels: [&KernelSource; N],
     shape: KernelShape,
-) -> Result<Program> {
+    small: SmallFilter,
+) -> Result<[Program; N]> {
     let common = COMMON
         .replace(
             "const LANES: u32 = 256u;",
@@ -256,27 +371,57 @@ fn scan_program(
         .replace(
             "const TILE: u32 = 4096u;",
             &format!("const TILE: u32 = {}u;", shape.tile),
+        )
+        .replace(
+            "const SMALL_WORDS: u32 = 1024u;",
+            &format!("const SMALL_WORDS: u32 = {}u;", small.words),
+        )
+        .replace(
+            "const SMALL_SHIFT: u32 = 17u;",
+            &format!("const SMALL_SHIFT: u32 = {}u;", small.shift),
         );
-    Program::new(
-        ctx,
-        ProgramDesc {
-            wgsl: format!("{common}\n{source}"),
-            entry_point: entry.into(),
-            inputs,
-            outputs: vec![SizeRule::fixed(4); outputs],
-            workgroups_x: SizeRule::fixed(1),
-            ..Default::default()
-        },
-    )
+    let common = &common;
+    let built: Vec<Result<Program>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = kernels
+            .iter()
+            .map(|k| {
+                scope.spawn(move || {
+                    Program::new(
+                        ctx,
+                        ProgramDesc {
+                            wgsl: format!("{common}\n{}", k.source),
+                            entry_point: k.entry.into(),
+                            inputs: k.inputs,
+                            outputs: vec![SizeRule::fixed(4); k.outputs],
+                            workgroups_x: SizeRule::fixed(1),
+                            ..Default::default()
+                        },
+                    )
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("pipeline compiler"))
+            .collect()
+    });
+    let built = built.into_iter().collect::<Result<Vec<_>>>()?;
+    Ok(built.try_into().unwrap_or_else(|_| unreachable!("one program per kernel")))
 }
 
 impl Variant {
-    fn new(ctx: &GpuContext, shape: KernelShape) -> Result<Self> {
+    fn new(ctx: &GpuContext, shape: KernelShape, small: SmallFilter) -> Result<Self> {
+        let [fused, prefilter, confirm] = scan_programs(
+            ctx,
+            [&FUSED_KERNEL, &PREFILTER_KERNEL, &CONFIRM_KERNEL],
+            shape,
+            small,
+        )?;
         Ok(Self {
             shape,
-            fused: scan_program(ctx, FUSED, "scan_fused", 3, 2, shape)?,
-            prefilter: scan_program(ctx, PREFILTER, "scan_prefilter", 3, 1, shape)?,
-            confirm: scan_program(ctx, CONFIRM, "scan_confirm", 4, 1, shape)?,
+            fused,
+            prefilter,
+            confirm,
         })
     }
 }
@@ -290,17 +435,16 @@ pub fn stable_hash(bytes: &[u8]) -> u64 {
 
 /// Hash of the scan kernels' source, part of every tuning key.
 pub fn kernels_hash() -> u64 {
-    stable_hash(format!("{COMMON}{FUSED}{PREFILTER}{COMPACT}{CONFIRM}").as_bytes())
+    stable_hash(format!("{COMMON}{FUSED}{PREFILTER}{COMPACT}{CONFIRM}{CANDIDATES}").as_bytes())
 }
 
 impl GpuScanner {
     /// Compiles the kernels on `ctx` and uploads the tables of `rules`.
     pub fn new(ctx: &GpuContext, rules: &CompiledRules) -> Result<Self> {
         let gpu = ctx.gpu()?;
-        let program = |source: &str, entry: &str, inputs: u32, outputs: usize| {
-            scan_program(ctx, source, entry, inputs, outputs, DEFAULT_SHAPE)
-        };
-        let (words, layout) = build_tables(rules);
+        let small =
+            SmallFilter::for_device(gpu.summary.limits.max_compute_workgroup_storage_size);
+        let (words, layout) = build_tables(rules, small);
         let rules_buffer = capture(&gpu.device, "uploading the rule tables", || {
             let buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("specrt rule tables"),
@@ -312,13 +456,33 @@ impl GpuScanner {
                 .write_buffer(&buffer, 0, bytemuck::cast_slice(&words));
             Ok(buffer)
         })?;
-        let default = Arc::new(Variant::new(ctx, DEFAULT_SHAPE)?);
+        let [fused, prefilter, confirm, compact, candidates, batch] = scan_programs(
+            ctx,
+            [
+                &FUSED_KERNEL,
+                &PREFILTER_KERNEL,
+                &CONFIRM_KERNEL,
+                &COMPACT_KERNEL,
+                &CANDIDATES_KERNEL,
+                &BATCH_KERNEL,
+            ],
+            DEFAULT_SHAPE,
+            small,
+        )?;
+        let default = Arc::new(Variant {
+            shape: DEFAULT_SHAPE,
+            fused,
+            prefilter,
+            confirm,
+        });
         Ok(Self {
             variants: Mutex::new(HashMap::from([(DEFAULT_SHAPE, default)])),
-            compact: program(COMPACT, "scan_compact", 4, 1)?,
-            batch: program(BATCH, "scan_batch", 4, 2)?,
+            compact,
+            candidates,
+            batch,
             rules: Gated::new(rules_buffer),
             layout,
+            small,
         })
     }
 
@@ -328,7 +492,7 @@ impl GpuScanner {
         if let Some(v) = variants.get(&shape) {
             return Ok(v.clone());
         }
-        let v = Arc::new(Variant::new(ctx, shape)?);
+        let v = Arc::new(Variant::new(ctx, shape, self.small)?);
         variants.insert(shape, v.clone());
         Ok(v)
     }
@@ -369,39 +533,23 @@ impl GpuScanner {
         })
     }
 
-    /// The `Params` words of the shaders.
-    fn params(
-        &self,
-        data_len: u32,
-        owned_begin: u32,
-        owned_end: u32,
-        capacity: u32,
-        tiles: u32,
-        items: u32,
-    ) -> [u32; PARAM_WORDS] {
+    /// The dispatch's `Params`: its own fields from `dispatch`, the table layout's from here.
+    fn params(&self, dispatch: Params) -> Params {
         let l = &self.layout;
-        [
-            data_len,
-            owned_begin,
-            owned_end,
-            capacity,
-            tiles,
-            l.anchor_lengths,
-            l.table_mask,
-            l.unanchored_first,
-            l.unanchored_count,
-            l.bitmaps[0],
-            l.bitmaps[1],
-            l.bitmaps[2],
-            l.bitmaps[3],
-            l.table,
-            l.items,
-            l.patterns,
-            l.values,
-            l.masks,
-            l.small4,
-            items,
-        ]
+        Params {
+            anchor_lengths: l.anchor_lengths,
+            table_mask: l.table_mask,
+            unanchored_first: l.unanchored_first,
+            unanchored_count: l.unanchored_count,
+            bitmaps: l.bitmaps,
+            table: l.table,
+            items: l.items,
+            patterns: l.patterns,
+            values: l.values,
+            masks: l.masks,
+            small_filter: l.small_filter,
+            ..dispatch
+        }
     }
 
     /// Submits one persistent dispatch over `data`, which holds the items at the (4-aligned)
@@ -436,10 +584,15 @@ impl GpuScanner {
             let table_size = (table_bytes.len() as u64).max(8);
             let table = pool.acquire(device, U::STORAGE | U::COPY_DST, table_size);
             crate::gpu::run::upload(queue, &table, table_bytes);
-            let params = self.params(data.len() as u32, 0, 0, capacity, unit_count, item_count);
-            let params_buffer =
-                pool.acquire(device, U::STORAGE | U::COPY_DST, (PARAM_WORDS * 4) as u64);
-            queue.write_buffer(&params_buffer, 0, bytemuck::cast_slice(&params));
+            let params = self.params(Params {
+                data_len: data.len() as u32,
+                max_matches: capacity,
+                tile_count: unit_count,
+                item_count,
+                ..Default::default()
+            });
+            let params_buffer = pool.acquire(device, U::STORAGE | U::COPY_DST, PARAMS_SIZE);
+            queue.write_buffer(&params_buffer, 0, bytemuck::bytes_of(&params));
             let matches_size = 8 + capacity as u64 * 12;
             let matches =
                 pool.acquire(device, U::STORAGE | U::COPY_SRC | U::COPY_DST, matches_size);
@@ -450,7 +603,7 @@ impl GpuScanner {
                 layout: &self.batch.bind_group_layout,
                 entries: &[
                     entry(0, &data_buffer, data_size),
-                    entry(1, &params_buffer, (PARAM_WORDS * 4) as u64),
+                    entry(1, &params_buffer, PARAMS_SIZE),
                     wgpu::BindGroupEntry {
                         binding: 2,
                         resource: self.rules.as_entire_binding(),
@@ -503,23 +656,30 @@ impl GpuScanner {
         let (device, queue, pool) = (&gpu.device, &gpu.queue, &gpu.pool);
         let data_len = chunk.data_end - chunk.data_start;
         let tiles = data_len.div_ceil(variant.shape.tile as u64) as u32;
-        let params = self.params(
-            data_len as u32,
-            (chunk.owned_start - chunk.data_start) as u32,
-            (chunk.owned_end - chunk.data_start) as u32,
-            capacity,
-            tiles,
-            0,
-        );
-        let params_buffer =
-            pool.acquire(device, U::STORAGE | U::COPY_DST, (PARAM_WORDS * 4) as u64);
-        queue.write_buffer(&params_buffer, 0, bytemuck::cast_slice(&params));
+        // The candidate queue of the serial path: [reserved, positions...].
+        let queue_capacity = match path {
+            DispatchPath::Fused => 0,
+            DispatchPath::Serial => queue_capacity(gpu, data_len),
+        };
+        let params = self.params(Params {
+            data_len: data_len as u32,
+            owned_begin: (chunk.owned_start - chunk.data_start) as u32,
+            owned_end: (chunk.owned_end - chunk.data_start) as u32,
+            max_matches: capacity,
+            tile_count: tiles,
+            queue_capacity,
+            ..Default::default()
+        });
+        let params_buffer = pool.acquire(device, U::STORAGE | U::COPY_DST, PARAMS_SIZE);
+        queue.write_buffer(&params_buffer, 0, bytemuck::bytes_of(&params));
         let matches_size = 8 + capacity as u64 * 8;
         let matches = pool.acquire(device, U::STORAGE | U::COPY_SRC | U::COPY_DST, matches_size);
         let tail_size = (tiles as u64 + 2) * 4;
         let tail = pool.acquire(device, U::STORAGE | U::COPY_SRC | U::COPY_DST, tail_size);
-        let work_size = (tiles as u64 + 3) * 4;
+        let work_size = (tiles as u64 + WORK_HEADER_WORDS) * 4;
         let work = pool.acquire(device, U::STORAGE | U::INDIRECT | U::COPY_DST, work_size);
+        let candidates_size = (queue_capacity as u64 + 1) * 4;
+        let candidates = pool.acquire(device, U::STORAGE | U::COPY_DST, candidates_size);
         let eager = capacity.min(EAGER_ENTRIES);
         let head_size = HEAD_ENTRIES + eager as u64 * 8;
         let head = pool.acquire(device, U::MAP_READ | U::COPY_DST, head_size);
@@ -568,7 +728,7 @@ impl GpuScanner {
                 },
                 wgpu::BindGroupEntry {
                     binding: 1,
-                    resource: whole(&params_buffer, (PARAM_WORDS * 4) as u64),
+                    resource: whole(&params_buffer, PARAMS_SIZE),
                 },
                 wgpu::BindGroupEntry {
                     binding: 2,
@@ -606,28 +766,49 @@ impl GpuScanner {
                 encoder.copy_buffer_to_buffer(&tail, 0, &head, 8, 8);
             }
             DispatchPath::Serial => {
-                queue.write_buffer(&work, 0, bytemuck::cast_slice(&[0u32, 1, 1]));
-                let pre = bind(&variant.prefilter, vec![whole(&tail, tail_size)]);
+                queue.write_buffer(&work, 0, bytemuck::cast_slice(&[0u32, 1, 1, 0, 1, 1]));
+                encoder.clear_buffer(&candidates, 0, Some(4));
+                let pre = bind(
+                    &variant.prefilter,
+                    vec![
+                        whole(&tail, tail_size),
+                        whole(&candidates, candidates_size),
+                    ],
+                );
                 let compact = bind(
                     &self.compact,
-                    vec![whole(&tail, tail_size), whole(&work, work_size)],
+                    vec![
+                        whole(&tail, tail_size),
+                        whole(&candidates, candidates_size),
+                        whole(&work, work_size),
+                    ],
                 );
-                let confirm = bind(
+                let confirm_candidates = bind(
+                    &self.candidates,
+                    vec![
+                        whole(&candidates, candidates_size),
+                        whole(&matches, matches_size),
+                    ],
+                );
+                let confirm_tiles = bind(
                     &variant.confirm,
                     vec![whole(&work, work_size), whole(&matches, matches_size)],
                 );
                 let mut pass = encoder.begin_compute_pass(&pass_descriptor(0));
                 pass.set_pipeline(&variant.prefilter.pipeline);
                 pass.set_bind_group(0, &pre, &[]);
-                pass.dispatch_workgroups(tiles, 1, 1);
+                pass.dispatch_workgroups(tiles.div_ceil(PREFILTER_TILES_PER_GROUP), 1, 1);
                 drop(pass);
                 let mut pass = encoder.begin_compute_pass(&pass_descriptor(2));
                 pass.set_pipeline(&self.compact.pipeline);
                 pass.set_bind_group(0, &compact, &[]);
                 pass.dispatch_workgroups(tiles.div_ceil(256), 1, 1);
-                pass.set_pipeline(&variant.confirm.pipeline);
-                pass.set_bind_group(0, &confirm, &[]);
+                pass.set_pipeline(&self.candidates.pipeline);
+                pass.set_bind_group(0, &confirm_candidates, &[]);
                 pass.dispatch_workgroups_indirect(&work, 0);
+                pass.set_pipeline(&variant.confirm.pipeline);
+                pass.set_bind_group(0, &confirm_tiles, &[]);
+                pass.dispatch_workgroups_indirect(&work, WORK_TILE_ARGS);
                 drop(pass);
                 encoder.copy_buffer_to_buffer(&tail, tiles as u64 * 4, &head, 8, 8);
             }
@@ -636,7 +817,7 @@ impl GpuScanner {
         if eager > 0 {
             encoder.copy_buffer_to_buffer(&matches, 8, &head, HEAD_ENTRIES, eager as u64 * 8);
         }
-        let mut spare = vec![params_buffer, tail, work];
+        let mut spare = vec![params_buffer, tail, work, candidates];
         let passes = match path {
             DispatchPath::Fused => 1,
             DispatchPath::Serial => 2,
@@ -666,6 +847,23 @@ impl GpuScanner {
             spare,
         }
     }
+}
+
+/// Words before the overflowed tiles' indices in the serial path's `work` buffer: the indirect
+/// arguments of the candidate pass, then those of the tile pass (see `scan_compact.wgsl`).
+const WORK_HEADER_WORDS: u64 = 6;
+/// Byte offset of the tile pass's indirect arguments in `work`.
+const WORK_TILE_ARGS: u64 = 12;
+
+/// Entries of the candidate queue for `data_len` bytes: one per `QUEUE_POSITIONS_PER_ENTRY`
+/// positions (real rule sets pass about one position in a hundred), within what the device
+/// binds. Tiles past it are confirmed whole, so a small queue costs time, never matches.
+fn queue_capacity(gpu: &Gpu, data_len: u64) -> u32 {
+    let limits = &gpu.summary.limits;
+    let bindable = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size) / 4 - 1;
+    (data_len / QUEUE_POSITIONS_PER_ENTRY + QUEUE_MIN_ENTRIES)
+        .min(bindable)
+        .min(u32::MAX as u64 - 1) as u32
 }
 
 /// A submitted chunk scan and the buffers it holds.

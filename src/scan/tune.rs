@@ -1,6 +1,6 @@
 //! Self-tuning of the scan kernels' shape (workgroup size, tile size), per shape bucket (chunk size class x rule-set
 //! size class): the current choice and a candidate are raced on the same chunks with the paired
-//! speculation window (SPEC.md section 8), timed by GPU timestamps where the adapter has them
+//! speculation window (docs/SPEC.md section 8), timed by GPU timestamps where the adapter has them
 //! (wall clock otherwise). The settled choice goes to the context's autotune store, so a later
 //! process starts from it and races nothing for that bucket.
 

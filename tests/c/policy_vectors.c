@@ -1,4 +1,4 @@
-/* Every SPEC.md vector of the policy core, through include/specrt.h and the library only.
+/* Every docs/SPEC.md vector of the policy core, through include/specrt.h and the library only.
  * Usage: policy_vectors SCRATCH_DIR */
 #include <stdint.h>
 #include <stdlib.h>

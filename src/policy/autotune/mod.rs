@@ -1,4 +1,4 @@
-//! Autotune records and the persistent autotune store (SPEC.md section 5).
+//! Autotune records and the persistent autotune store (docs/SPEC.md section 5).
 //!
 //! - [`record`]: one tuned configuration and its validation;
 //! - [`file`]: the schema-1 TOML format, parsed with positions in errors;

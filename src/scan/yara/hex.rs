@@ -217,18 +217,26 @@ fn expand(pieces: &[Piece]) -> Result<Vec<Variant>, String> {
             }
         };
         check_count(variants.len().saturating_mul(options.len()))?;
-        variants = variants
-            .iter()
-            .flat_map(|(bytes, mask)| {
-                options.iter().map(move |(b, m)| {
-                    let mut bytes = bytes.clone();
-                    let mut mask = mask.clone();
-                    bytes.extend_from_slice(b);
-                    mask.extend_from_slice(m);
-                    (bytes, mask)
+        if let [(b, m)] = options.as_slice() {
+            // One option (a byte, or a fixed jump): extended in place, not copied.
+            for (bytes, mask) in &mut variants {
+                bytes.extend_from_slice(b);
+                mask.extend_from_slice(m);
+            }
+        } else {
+            variants = variants
+                .iter()
+                .flat_map(|(bytes, mask)| {
+                    options.iter().map(move |(b, m)| {
+                        let mut bytes = bytes.clone();
+                        let mut mask = mask.clone();
+                        bytes.extend_from_slice(b);
+                        mask.extend_from_slice(m);
+                        (bytes, mask)
+                    })
                 })
-            })
-            .collect();
+                .collect();
+        }
         if variants.iter().any(|(b, _)| b.len() > MAX_STRING_BYTES) {
             return Err(format!(
                 "hex string spans more than {MAX_STRING_BYTES} bytes"
