@@ -3,13 +3,14 @@
 //! A scanner farm sees thousands of files of a few KB to a few MB. Scanned one by one, each file
 //! costs a GPU submission and two round trips (wait for the kernel, then read the matches back),
 //! and the GPU idles in between: on real rule sets the kernels took 2 % of the time. Here files
-//! go through a three-stage pipeline instead, each stage on its own thread:
+//! go through a four-stage pipeline instead, each stage on its own thread:
 //!
 //! 1. **pack**: files are read, in parallel, into a host buffer of up to one GPU chunk, one after
 //!    the other with [`GAP`] bytes of [`GAP_FILL`] between them;
-//! 2. **scan**: the pack is uploaded and scanned as one chunk by the usual kernels (fused or
-//!    serial, as the speculator decides), while the next pack is being read;
-//! 3. **evaluate**: each match goes back to the file it lies in (a match that would cross from
+//! 2. **stage**: the pack is copied into a mapped staging buffer, while the next pack is read;
+//! 3. **scan**: the pack is uploaded and scanned as one chunk by the usual kernels (fused or
+//!    serial, as the speculator decides), while the next pack is being read and staged;
+//! 4. **evaluate**: each match goes back to the file it lies in (a match that would cross from
 //!    one file into the gap or the next file is dropped), then each file's strings are resolved
 //!    and its conditions evaluated, in parallel, with the file's bytes still in host memory for
 //!    `uintN` reads.
@@ -47,8 +48,8 @@ pub const GAP: u64 = 4;
 pub const GAP_FILL: u8 = 0x01;
 /// Largest pack, bytes (smaller when the device binds less).
 pub const PACK_BYTES: u64 = 128 << 20;
-/// Packs in flight: being read, waiting, being scanned, being evaluated.
-const PACKS_IN_FLIGHT: usize = 4;
+/// Packs in flight: being read, being staged, being scanned, being evaluated, and one waiting.
+const PACKS_IN_FLIGHT: usize = 5;
 
 /// Called with each file's index in the caller's list and its result; returns false to stop.
 pub type FileSink<'a> = dyn FnMut(usize, Result<ScanResult>) -> bool + 'a;
@@ -295,18 +296,28 @@ impl Scanner {
                 .send(Staging::acquire(ctx, limit + 4)?)
                 .expect("receiver alive");
         }
+        let (read_tx, read_rx) = sync_channel::<Pack>(1);
         let (packed_tx, packed_rx) = sync_channel::<Result<Staged>>(1);
         let (scanned_tx, scanned_rx) = sync_channel::<Scanned>(1);
         let staging_rx = std::thread::scope(|scope| {
-            let reader = scope.spawn(move || {
+            scope.spawn(move || {
                 for plan in plans {
                     if stop.load(Ordering::Relaxed) {
                         break;
                     }
-                    let (Ok(buffer), Ok(mut staging)) = (free_rx.recv(), staging_rx.recv()) else {
+                    let Ok(buffer) = free_rx.recv() else {
                         break;
                     };
-                    let pack = read_pack(paths, &plan, buffer);
+                    if read_tx.send(read_pack(paths, &plan, buffer)).is_err() {
+                        break;
+                    }
+                }
+            });
+            let stager = scope.spawn(move || {
+                for pack in read_rx {
+                    let Ok(mut staging) = staging_rx.recv() else {
+                        break;
+                    };
                     let started = Instant::now();
                     let staged = staging.write(ctx, &pack.data).map(|len| Staged {
                         pack,
@@ -332,7 +343,7 @@ impl Scanner {
             drop(scanned_tx);
             drop(staging_tx);
             evaluator.join().expect("pack evaluator");
-            let staging_rx = reader.join().expect("pack reader");
+            let staging_rx = stager.join().expect("pack stager");
             scanned.map(|()| staging_rx)
         })?;
         for staging in staging_rx.try_iter() {

@@ -406,7 +406,9 @@ fn scan_programs<const N: usize>(
             .collect()
     });
     let built = built.into_iter().collect::<Result<Vec<_>>>()?;
-    Ok(built.try_into().unwrap_or_else(|_| unreachable!("one program per kernel")))
+    Ok(built
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("one program per kernel")))
 }
 
 impl Variant {
@@ -442,8 +444,7 @@ impl GpuScanner {
     /// Compiles the kernels on `ctx` and uploads the tables of `rules`.
     pub fn new(ctx: &GpuContext, rules: &CompiledRules) -> Result<Self> {
         let gpu = ctx.gpu()?;
-        let small =
-            SmallFilter::for_device(gpu.summary.limits.max_compute_workgroup_storage_size);
+        let small = SmallFilter::for_device(gpu.summary.limits.max_compute_workgroup_storage_size);
         let (words, layout) = build_tables(rules, small);
         let rules_buffer = capture(&gpu.device, "uploading the rule tables", || {
             let buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
@@ -770,10 +771,7 @@ impl GpuScanner {
                 encoder.clear_buffer(&candidates, 0, Some(4));
                 let pre = bind(
                     &variant.prefilter,
-                    vec![
-                        whole(&tail, tail_size),
-                        whole(&candidates, candidates_size),
-                    ],
+                    vec![whole(&tail, tail_size), whole(&candidates, candidates_size)],
                 );
                 let compact = bind(
                     &self.compact,
@@ -860,7 +858,8 @@ const WORK_TILE_ARGS: u64 = 12;
 /// binds. Tiles past it are confirmed whole, so a small queue costs time, never matches.
 fn queue_capacity(gpu: &Gpu, data_len: u64) -> u32 {
     let limits = &gpu.summary.limits;
-    let bindable = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size) / 4 - 1;
+    let bindable =
+        (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size) / 4 - 1;
     (data_len / QUEUE_POSITIONS_PER_ENTRY + QUEUE_MIN_ENTRIES)
         .min(bindable)
         .min(u32::MAX as u64 - 1) as u32
