@@ -163,6 +163,10 @@ fn sample(files: &[PathBuf], budget: usize) -> Vec<u8> {
     data
 }
 
+/// Seconds of resident scans before the timed ones, and timed runs at least.
+const RESIDENT_WARM_UP_S: f64 = 1.0;
+const RESIDENT_MIN_RUNS: usize = 10;
+
 /// GB/s of resident scans (matches only, best of `repeat`) of `data` for each dispatch mode.
 fn resident(ctx: &GpuContext, scanner: &Scanner, data: &[u8], repeat: usize) -> Value {
     let buffer = upload_resident(ctx.gpu().expect("GPU"), data);
@@ -177,9 +181,16 @@ fn resident(ctx: &GpuContext, scanner: &Scanner, data: &[u8], repeat: usize) -> 
             tune: false,
             ..Default::default()
         };
+        // The GPU's clocks ramp up under load: the timed runs come after a second of warm-up.
+        let warm = Instant::now();
+        while warm.elapsed().as_secs_f64() < RESIDENT_WARM_UP_S {
+            scanner
+                .scan_resident_matches(&buffer, data.len() as u64, &options)
+                .expect("resident scan");
+        }
         let mut best = f64::MAX;
         let mut kernel = f64::MAX;
-        for _ in 0..repeat + 1 {
+        for _ in 0..repeat.max(RESIDENT_MIN_RUNS) {
             let t = Instant::now();
             let r = scanner
                 .scan_resident_matches(&buffer, data.len() as u64, &options)

@@ -1,10 +1,13 @@
 // Shared part of the scanner kernels (prepended to each kernel's source by specrt).
 //
 // A chunk of input is scanned in tiles of TILE anchor positions. At each position the
-// case-folded bytes are tested against the anchor filters (the prefilter): first a hashed bit
-// set of every (anchor length, anchor value) pair, staged in workgroup memory, then the exact
-// bitmap of that length in the rule tables. On a hit the anchor table gives the patterns with
-// that anchor, and each is verified in full, a word at a time, at the position minus its anchor
+// case-folded bytes are tested against the anchor filters (the prefilter). Kernels that stage
+// tiles test two Bloom filters in workgroup memory: one of the 4-byte anchors (two bits each),
+// one of the shorter anchors (one bit each, keyed by length). They cost no global memory
+// access, and every lane does the same work, so warps do not diverge; their few false
+// positives are weeded out by the confirm. Kernels that do not stage tiles test the exact
+// bitmaps of the rule tables instead. On a hit the anchor table gives the patterns with that
+// anchor, and each is verified in full, a word at a time, at the position minus its anchor
 // offset (the confirm). A match is reported when its start lies in the chunk's owned range.
 
 struct Params {
@@ -27,6 +30,7 @@ struct Params {
     values: u32,
     masks: u32,
     small_filter: u32,
+    short_filter: u32,
     item_count: u32,
     queue_capacity: u32,
 }
@@ -41,18 +45,24 @@ const FLAG_WIDE: u32 = 2u;
 const HASH_A: u32 = 0x9e3779b1u;
 const HASH_B: u32 = 0x85ebca77u;
 const HASH_C: u32 = 0xc2b2ae3du;
-// Words of the first-level anchor filter, sized by the device's workgroup memory (rewritten
-// by specrt like LANES), and the shift that turns a 32-bit hash into one of its bit indices.
+const HASH_D: u32 = 0x27d4eb2fu;
+// Words of the Bloom filter of the 4-byte anchors, sized by the device's workgroup memory
+// (rewritten by specrt like LANES), and the shift that turns a 32-bit hash into one of its
+// bit indices.
 const SMALL_WORDS: u32 = 1024u;
 const SMALL_SHIFT: u32 = 17u;
+// Words of the filter of the anchors of 1 to 3 bytes, and its shift.
+const SHORT_WORDS: u32 = 512u;
+const SHORT_SHIFT: u32 = 18u;
 // A queue entry that holds no candidate.
 const NO_CANDIDATE: u32 = 0xffffffffu;
 
-// The tile's bytes (plus one word of look-ahead) and the first-level anchor filter, staged in
-// workgroup memory.
+// The tile's bytes (plus one word of look-ahead) and the anchor filters, staged in workgroup
+// memory.
 var<workgroup> tile_words: array<u32, TILE / 4u + 1u>;
 var<workgroup> small_filter: array<u32, SMALL_WORDS>;
-// Whether `small_filter` was staged (kernels that do not stage tiles skip it).
+var<workgroup> short_filter: array<u32, SHORT_WORDS>;
+// Whether the filters were staged (kernels that do not stage tiles skip them).
 var<private> small_filter_ready: bool;
 
 @group(0) @binding(0) var<storage, read> data: array<u32>;
@@ -113,21 +123,26 @@ fn low_bytes(v: u32, len: u32) -> u32 {
     return v & ((1u << (len * 8u)) - 1u);
 }
 
-// Bit index of an anchor in the first-level filter (as `small_filter_bit` in specrt).
-fn small_filter_bit(value: u32, len: u32) -> u32 {
-    return ((value * HASH_C) ^ (len * HASH_A)) >> SMALL_SHIFT;
+fn has_bit(filter_word: u32, index: u32) -> bool {
+    return ((filter_word >> (index & 31u)) & 1u) != 0u;
 }
 
-// Whether the anchor of length `len` at a position with folded bytes v may be in the table:
-// the first-level filter when it is staged, then the exact bitmap of that length.
+// Whether an anchor of length `len` and value `value` may be in the staged filters (as
+// `StagedFilters` in specrt builds them).
+fn staged_filter_hit(value: u32, len: u32) -> bool {
+    if (len == 4u) {
+        let a = (value * HASH_C) >> SMALL_SHIFT;
+        let b = (value * HASH_D) >> SMALL_SHIFT;
+        return has_bit(small_filter[a >> 5u], a) && has_bit(small_filter[b >> 5u], b);
+    }
+    let s = ((value * HASH_C) ^ (len * HASH_A)) >> SHORT_SHIFT;
+    return has_bit(short_filter[s >> 5u], s);
+}
+
+// Whether the anchor of length `len` at a position with folded bytes v is in the exact bitmap
+// of that length (for 4-byte anchors, a two-hash Bloom filter of 2^24 bits).
 fn bitmap_hit(v: u32, len: u32) -> bool {
     let value = low_bytes(v, len);
-    if (small_filter_ready) {
-        let small = small_filter_bit(value, len);
-        if (((small_filter[small >> 5u] >> (small & 31u)) & 1u) == 0u) {
-            return false;
-        }
-    }
     switch len {
         case 1u: { return bit(params.bitmap1, value); }
         case 2u: { return bit(params.bitmap2, value); }
@@ -183,14 +198,21 @@ fn verify(pattern: u32, start: u32) -> bool {
     return true;
 }
 
-// The prefilter at position p: does any anchor length hit the bitmaps (or are there patterns
-// without an anchor)?
+// The prefilter at position p: does any anchor length hit the filters (or are there patterns
+// without an anchor)? The staged filters when they are staged, the exact bitmaps otherwise.
 fn position_hit(p: u32, folded: u32) -> bool {
     if (params.unanchored_count > 0u) {
         return true;
     }
     for (var len = 1u; len <= 4u; len++) {
-        if ((params.anchor_lengths & (1u << len)) != 0u && p + len <= view_len && bitmap_hit(folded, len)) {
+        if ((params.anchor_lengths & (1u << len)) == 0u || p + len > view_len) {
+            continue;
+        }
+        if (small_filter_ready) {
+            if (staged_filter_hit(low_bytes(folded, len), len)) {
+                return true;
+            }
+        } else if (bitmap_hit(folded, len)) {
             return true;
         }
     }
@@ -234,10 +256,13 @@ fn confirm_position(p: u32, folded: u32) {
     }
 }
 
-// Stages the first-level filter in workgroup memory (visible after the next barrier).
+// Stages the anchor filters in workgroup memory (visible after the next barrier).
 fn stage_filter(lane: u32) {
     for (var i = lane; i < SMALL_WORDS; i += LANES) {
         small_filter[i] = rules[params.small_filter + i];
+    }
+    for (var i = lane; i < SHORT_WORDS; i += LANES) {
+        short_filter[i] = rules[params.short_filter + i];
     }
     small_filter_ready = true;
 }

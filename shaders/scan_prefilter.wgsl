@@ -1,8 +1,11 @@
 // Prefilter of the serial scan: every position that passes the anchor filters goes into the
 // candidate queue, for the confirm pass to verify with one invocation per candidate.
 //
-// A workgroup takes TILES_PER_GROUP consecutive tiles (the first-level filter is staged once for
-// all of them). Per tile, each lane marks its hits in a private bit set and counts them; the
+// A workgroup takes TILES_PER_GROUP consecutive tiles (the filters are staged once for all of
+// them). Per tile, each lane takes TILE / LANES / 4 words of the tile, and the four positions
+// that start in each: it folds two words and tests the four positions' anchors independently
+// of each other (instruction-level parallelism), marks its hits in a 64-bit set (it covers
+// TILE / LANES <= 64 positions) and counts them; the
 // lanes take their offsets within the tile from a workgroup counter, one lane reserves the
 // tile's range of the queue with a single atomic, and each lane writes its positions there. A
 // tile whose range does not fit in the queue writes none of them: it is flagged in `tiles`, and
@@ -14,14 +17,21 @@
 @group(0) @binding(4) var<storage, read_write> queue: array<atomic<u32>>;
 
 const TILES_PER_GROUP: u32 = 4u;
-const HIT_WORDS: u32 = (TILE / LANES + 31u) / 32u;
 
 var<workgroup> tile_count_hits: atomic<u32>;
 var<workgroup> tile_base: u32;
 var<workgroup> tile_overflow: u32;
-var<private> hits: array<u32, HIT_WORDS>;
 
 fn emit(pattern: u32, start: u32) {}
+
+// Word `w` of the chunk, read straight from `data` (consecutive lanes read consecutive words);
+// zero past its end.
+fn chunk_word(w: u32) -> u32 {
+    if (w >= (view_len + 3u) / 4u) {
+        return 0u;
+    }
+    return data[w];
+}
 
 @compute @workgroup_size(LANES)
 fn scan_prefilter(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
@@ -35,17 +45,26 @@ fn scan_prefilter(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invoca
         if (lane == 0u) {
             atomicStore(&tile_count_hits, 0u);
         }
-        stage_tile_words(tile, lane);
+        // Orders the reset of the counter before this tile's additions (and after the last
+        // tile's reads).
+        workgroupBarrier();
         var count = 0u;
-        for (var w = 0u; w < HIT_WORDS; w++) {
-            hits[w] = 0u;
-        }
-        for (var k = 0u; k < TILE / LANES; k++) {
-            let q = k * LANES + lane;
-            let p = tile * TILE + q;
-            if (p < view_len && position_hit(p, fold4(tile_word(q)))) {
-                hits[k >> 5u] |= 1u << (k & 31u);
-                count++;
+        var hits = vec2<u32>(0u, 0u);
+        for (var k = 0u; k < TILE / LANES / 4u; k++) {
+            let word = k * LANES + lane;
+            let low = fold4(chunk_word(tile * (TILE / 4u) + word));
+            let high = fold4(chunk_word(tile * (TILE / 4u) + word + 1u));
+            for (var b = 0u; b < 4u; b++) {
+                let p = tile * TILE + word * 4u + b;
+                var folded = low;
+                if (b > 0u) {
+                    folded = (low >> (b * 8u)) | (high << (32u - b * 8u));
+                }
+                if (p < view_len && position_hit(p, folded)) {
+                    let h = k * 4u + b;
+                    hits[h >> 5u] |= 1u << (h & 31u);
+                    count++;
+                }
             }
         }
         var offset = 0u;
@@ -70,12 +89,13 @@ fn scan_prefilter(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invoca
         let base = tile_base + offset;
         let overflow = tile_overflow != 0u;
         var j = 0u;
-        for (var k = 0u; k < TILE / LANES; k++) {
-            if ((hits[k >> 5u] & (1u << (k & 31u))) != 0u) {
+        for (var h = 0u; h < TILE / LANES; h++) {
+            if ((hits[h >> 5u] & (1u << (h & 31u))) != 0u) {
                 let index = base + j;
                 j++;
                 if (!overflow) {
-                    atomicStore(&queue[1u + index], tile * TILE + k * LANES + lane);
+                    let word = (h >> 2u) * LANES + lane;
+                    atomicStore(&queue[1u + index], tile * TILE + word * 4u + (h & 3u));
                 } else if (index < params.queue_capacity) {
                     atomicStore(&queue[1u + index], NO_CANDIDATE);
                 }

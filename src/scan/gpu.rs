@@ -36,15 +36,21 @@ pub const MIN_TILE: u64 = 2048;
 const HASH_A: u32 = 0x9e37_79b1;
 const HASH_B: u32 = 0x85eb_ca77;
 const HASH_C: u32 = 0xc2b2_ae3d;
-/// Words of the first-level anchor filter (staged in workgroup memory) at least and at most;
-/// within these, the largest power of two the device's workgroup memory holds beside a tile.
+const HASH_D: u32 = 0x27d4_eb2f;
+/// Words of the staged Bloom filter of the 4-byte anchors at least and at most; within these,
+/// the largest power of two the device's workgroup memory holds beside a tile and the filter
+/// of the shorter anchors. Larger filters than 16 KB cost more in occupancy (workgroups per
+/// multiprocessor) than they save in false positives.
 const SMALL_WORDS_MIN: u32 = 1024;
-const SMALL_WORDS_MAX: u32 = 8192;
+const SMALL_WORDS_MAX: u32 = 4096;
+/// Words of the staged filter of the anchors of 1 to 3 bytes (`SHORT_WORDS` in the shaders).
+const SHORT_WORDS: u32 = 512;
+const SHORT_SHIFT: u32 = 32 - (SHORT_WORDS * 32).ilog2();
 const BIG_BITMAP_WORDS: usize = (1 << 24) / 32;
-/// Workgroup memory of the kernels besides the tile and the filter, bytes (counters).
+/// Workgroup memory of the kernels besides the tile and the filters, bytes (counters).
 const OTHER_WORKGROUP_BYTES: u32 = 64;
-/// Candidate queue entries per byte of chunk data (one per 16 positions), besides a floor.
-const QUEUE_POSITIONS_PER_ENTRY: u64 = 16;
+/// Candidate queue entries per byte of chunk data (one per 8 positions), besides a floor.
+const QUEUE_POSITIONS_PER_ENTRY: u64 = 8;
 const QUEUE_MIN_ENTRIES: u64 = 1 << 16;
 /// Tiles one prefilter workgroup scans (`TILES_PER_GROUP` in the shader).
 const PREFILTER_TILES_PER_GROUP: u32 = 4;
@@ -71,6 +77,7 @@ struct Layout {
     values: u32,
     masks: u32,
     small_filter: u32,
+    short_filter: u32,
 }
 
 /// The parameters of one scan dispatch: `Params` in `shaders/scan_common.wgsl`, field for field.
@@ -93,14 +100,15 @@ struct Params {
     values: u32,
     masks: u32,
     small_filter: u32,
+    short_filter: u32,
     item_count: u32,
     queue_capacity: u32,
 }
 
 const PARAMS_SIZE: u64 = std::mem::size_of::<Params>() as u64;
 
-/// The first-level filter's size, words (a power of two), and the shift that maps a 32-bit
-/// hash to one of its bits.
+/// The size of the staged Bloom filter of the 4-byte anchors, words (a power of two), and the
+/// shift that maps a 32-bit hash to one of its bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct SmallFilter {
     words: u32,
@@ -111,7 +119,9 @@ impl SmallFilter {
     /// The largest filter that fits in `workgroup_bytes` beside a tile of the largest shape.
     fn for_device(workgroup_bytes: u32) -> Self {
         let tile_bytes = (TILE as u32 / 4 + 1) * 4;
-        let room = workgroup_bytes.saturating_sub(tile_bytes + OTHER_WORKGROUP_BYTES) / 4;
+        let room = workgroup_bytes
+            .saturating_sub(tile_bytes + SHORT_WORDS * 4 + OTHER_WORKGROUP_BYTES)
+            / 4;
         let words = if room >= SMALL_WORDS_MIN {
             (1 << room.ilog2()).min(SMALL_WORDS_MAX)
         } else {
@@ -123,10 +133,15 @@ impl SmallFilter {
         }
     }
 
-    /// The bit of an anchor (`small_filter_bit` in the shaders).
-    fn bit(self, value: u32, len: u32) -> u32 {
-        (value.wrapping_mul(HASH_C) ^ len.wrapping_mul(HASH_A)) >> self.shift
+    /// The two bits of a 4-byte anchor (as `staged_filter_hit` in the shaders tests them).
+    fn bits(self, value: u32) -> [u32; 2] {
+        [HASH_C, HASH_D].map(|h| value.wrapping_mul(h) >> self.shift)
     }
+}
+
+/// The bit of an anchor of 1 to 3 bytes in the staged filter of short anchors.
+fn short_filter_bit(value: u32, len: u32) -> u32 {
+    (value.wrapping_mul(HASH_C) ^ len.wrapping_mul(HASH_A)) >> SHORT_SHIFT
 }
 
 fn table_slot(value: u32, len: u32) -> u32 {
@@ -166,12 +181,20 @@ fn build_tables(rules: &CompiledRules, small: SmallFilter) -> (Vec<u32>, Layout)
             }
         }
     }
-    // First-level filter of every anchor, small enough for workgroup memory.
+    // The filters staged in workgroup memory: the 4-byte anchors, the shorter ones.
     layout.small_filter = words.len() as u32;
     let base = words.len();
     words.resize(base + small.words as usize, 0);
-    for &(len, value) in groups.keys().filter(|(l, _)| *l > 0) {
-        set_bit(&mut words, base, small.bit(value, len));
+    for &(_, value) in groups.keys().filter(|(l, _)| *l == 4) {
+        for bit in small.bits(value) {
+            set_bit(&mut words, base, bit);
+        }
+    }
+    layout.short_filter = words.len() as u32;
+    let base = words.len();
+    words.resize(base + SHORT_WORDS as usize, 0);
+    for &(len, value) in groups.keys().filter(|(l, _)| (1..4).contains(l)) {
+        set_bit(&mut words, base, short_filter_bit(value, len));
     }
     // Items: pattern indices grouped by anchor; the table points into them.
     let mut items: Vec<u32> = Vec::new();
@@ -411,8 +434,32 @@ fn scan_programs<const N: usize>(
         .unwrap_or_else(|_| unreachable!("one program per kernel")))
 }
 
+impl KernelShape {
+    /// Whether the kernels can take this shape: each lane covers whole words of a tile and at
+    /// most 64 positions (the prefilter's hit set), and the tile is a whole number of words.
+    pub fn check(self) -> Result<()> {
+        let per_lane = self.tile / self.lanes.max(1);
+        let fits = self.lanes > 0
+            && self.lanes <= 1024
+            && self.tile.is_multiple_of(self.lanes)
+            && per_lane.is_multiple_of(4)
+            && (4..=64).contains(&per_lane)
+            && self.tile as u64 >= MIN_TILE;
+        if fits {
+            Ok(())
+        } else {
+            Err(crate::Error::invalid(format!(
+                "kernel shape of {} lanes and {}-position tiles: each lane must cover 4 to 64 \
+                 positions, a multiple of 4, and tiles at least {MIN_TILE}",
+                self.lanes, self.tile
+            )))
+        }
+    }
+}
+
 impl Variant {
     fn new(ctx: &GpuContext, shape: KernelShape, small: SmallFilter) -> Result<Self> {
+        shape.check()?;
         let [fused, prefilter, confirm] = scan_programs(
             ctx,
             [&FUSED_KERNEL, &PREFILTER_KERNEL, &CONFIRM_KERNEL],
@@ -549,6 +596,7 @@ impl GpuScanner {
             values: l.values,
             masks: l.masks,
             small_filter: l.small_filter,
+            short_filter: l.short_filter,
             ..dispatch
         }
     }
@@ -858,8 +906,11 @@ const WORK_TILE_ARGS: u64 = 12;
 /// binds. Tiles past it are confirmed whole, so a small queue costs time, never matches.
 fn queue_capacity(gpu: &Gpu, data_len: u64) -> u32 {
     let limits = &gpu.summary.limits;
-    let bindable =
-        (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size) / 4 - 1;
+    let bindable = limits
+        .max_storage_buffer_binding_size
+        .min(limits.max_buffer_size)
+        / 4
+        - 1;
     (data_len / QUEUE_POSITIONS_PER_ENTRY + QUEUE_MIN_ENTRIES)
         .min(bindable)
         .min(u32::MAX as u64 - 1) as u32

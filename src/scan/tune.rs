@@ -126,12 +126,7 @@ impl Tuner {
                 })
             });
             match stored {
-                Some(shape)
-                    if shape.lanes > 0
-                        && shape.tile >= shape.lanes
-                        && shape.tile % 4 == 0
-                        && shape.tile <= DEFAULT_SHAPE.tile =>
-                {
+                Some(shape) if shape.check().is_ok() && shape.tile <= DEFAULT_SHAPE.tile => {
                     State::Settled(shape)
                 }
                 _ => State::Racing {
