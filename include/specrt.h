@@ -1588,7 +1588,7 @@ specrt_status specrt_context_set_launch_overheads(const struct specrt_context *c
 
 #if defined(SPECRT_GPU)
 /**
- * Runs one prefilter/confirm dispatch (DESIGN "GPU runtime", SPEC section 2).
+ * Runs one prefilter/confirm dispatch (docs/SPEC.md section 2).
  *
  * `SPECRT_SPECULATION_FORCE` runs the fused program (`SPECRT_ERROR_UNSUPPORTED` when the plan has
  * none or the context has no GPU); `_DISABLE` runs the prefilter, then `confirm`; `_AUTO` asks

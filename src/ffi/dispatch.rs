@@ -156,7 +156,7 @@ impl Handle for specrt_dispatch_outcome {
     const NAME: &'static str = "specrt_dispatch_outcome";
 }
 
-/// Runs one prefilter/confirm dispatch (DESIGN "GPU runtime", SPEC section 2).
+/// Runs one prefilter/confirm dispatch (docs/SPEC.md section 2).
 ///
 /// `SPECRT_SPECULATION_FORCE` runs the fused program (`SPECRT_ERROR_UNSUPPORTED` when the plan has
 /// none or the context has no GPU); `_DISABLE` runs the prefilter, then `confirm`; `_AUTO` asks

@@ -21,12 +21,16 @@ pub fn context() -> Option<GpuContext> {
     }
 }
 
+/// The WGSL source of an example kernel of `examples/kernels/`, embedded at build time: test and
+/// benchmark binaries run on machines that have no source tree.
 pub fn kernel(name: &str) -> String {
-    let path = format!(
-        "{}/examples/kernels/{name}.wgsl",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    match name {
+        "records_fused" => include_str!("../../examples/kernels/records_fused.wgsl"),
+        "records_prefilter" => include_str!("../../examples/kernels/records_prefilter.wgsl"),
+        "records_confirm" => include_str!("../../examples/kernels/records_confirm.wgsl"),
+        other => panic!("no example kernel named {other}"),
+    }
+    .to_string()
 }
 
 /// Bytes per record and records per tile of the example kernels.
