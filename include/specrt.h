@@ -726,6 +726,13 @@ typedef struct specrt_speculation_observation {
 
 #if defined(SPECRT_GPU)
 /**
+ * Why a scan ran on its backend: one of the `SPECRT_BACKEND_REASON_*` values.
+ */
+typedef uint32_t specrt_backend_reason;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
  * Which backend a scan uses: one of the `SPECRT_SCAN_BACKEND_*` values.
  */
 typedef uint32_t specrt_scan_backend;
@@ -900,6 +907,14 @@ typedef struct specrt_scan_summary {
    * past that are counted (conditions see them) but not stored.
    */
   uint64_t capped_strings;
+  /**
+   * The backend the scan ran on: `SPECRT_SCAN_BACKEND_GPU` or `SPECRT_SCAN_BACKEND_CPU`.
+   */
+  specrt_scan_backend backend;
+  /**
+   * Why (`specrt_backend_reason_str` says it in a sentence).
+   */
+  specrt_backend_reason backend_reason;
 } specrt_scan_summary;
 #endif
 
@@ -1231,14 +1246,15 @@ typedef struct specrt_string_info {
 
 #if defined(SPECRT_GPU)
 /**
- * The GPU when the scanner has one, else the CPU.
+ * The GPU when the scanner's context has a hardware adapter, else the CPU (a software adapter
+ * such as llvmpipe is slower than the CPU backend: request `SPECRT_SCAN_BACKEND_GPU` for it).
  */
 #define SPECRT_SCAN_BACKEND_AUTO 0
 #endif
 
 #if defined(SPECRT_GPU)
 /**
- * The GPU (`SPECRT_ERROR_NO_ADAPTER` without one).
+ * The GPU, software adapters included (`SPECRT_ERROR_NO_ADAPTER` without one).
  */
 #define SPECRT_SCAN_BACKEND_GPU 1
 #endif
@@ -1248,6 +1264,41 @@ typedef struct specrt_string_info {
  * The CPU.
  */
 #define SPECRT_SCAN_BACKEND_CPU 2
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The backend was requested (or a dispatch mode only the GPU has).
+ */
+#define SPECRT_BACKEND_REASON_REQUESTED 0
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Automatic choice: the context has a hardware GPU.
+ */
+#define SPECRT_BACKEND_REASON_HARDWARE_GPU 1
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Automatic choice: the context's adapter is a software rasterizer, slower than the CPU.
+ */
+#define SPECRT_BACKEND_REASON_SOFTWARE_GPU 2
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Automatic choice: the scanner has no GPU.
+ */
+#define SPECRT_BACKEND_REASON_NO_GPU 3
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The rules have no strings: nothing to search for.
+ */
+#define SPECRT_BACKEND_REASON_NOTHING_TO_SEARCH 4
 #endif
 
 #if defined(SPECRT_GPU)
@@ -1864,6 +1915,14 @@ specrt_status specrt_counter_tail_parse(const uint8_t *bytes,
  * `out` must be valid for writes of 8 bytes.
  */
 specrt_status specrt_counter_tail_encode(struct specrt_report report, uint8_t *out);
+
+#if defined(SPECRT_GPU)
+/**
+ * A sentence for a `SPECRT_BACKEND_REASON_*` value (`"unknown reason"` for other values).
+ * Never NULL; never free it.
+ */
+const char *specrt_backend_reason_str(specrt_backend_reason reason);
+#endif
 
 #if defined(SPECRT_GPU)
 /**

@@ -382,9 +382,9 @@ fn the_generated_misuse_suite_is_fresh() {
     // Relative to the package root, where cargo runs tests.
     let path = "tests/c/null_args.c";
     if std::env::var("SPECRT_BLESS").as_deref() == Ok("1") {
-        std::fs::write(&path, &generated).unwrap();
+        std::fs::write(path, &generated).unwrap();
     }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
         committed == generated,
         "tests/c/null_args.c is stale: run SPECRT_BLESS=1 cargo test --test c_misuse_suite"

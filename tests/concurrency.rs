@@ -8,7 +8,7 @@ use specrt::gpu::DispatchPath;
 use specrt::policy::SpeculationMode;
 use specrt::scan::results::ChunkPath;
 use specrt::scan::yara::{compile, CompileOptions};
-use specrt::scan::{Backend, ScanOptions, ScanResult, Scanner};
+use specrt::scan::{ScanOptions, ScanResult, Scanner};
 use std::sync::Arc;
 
 const THREADS: usize = 8;
@@ -38,10 +38,10 @@ fn input(i: usize) -> Vec<u8> {
     data
 }
 
-fn options(chunk: u64) -> ScanOptions {
+fn options(scanner: &Scanner, chunk: u64) -> ScanOptions {
     ScanOptions {
         mode: SpeculationMode::Auto,
-        backend: Backend::Auto,
+        backend: common::gpu_backend(scanner),
         max_chunk_bytes: chunk,
         tune: false,
         ..Default::default()
@@ -73,7 +73,11 @@ fn eight_threads_share_a_context_scanner_and_speculator() {
     let inputs: Vec<Vec<u8>> = (0..THREADS).map(input).collect();
     let expected: Vec<ScanResult> = inputs
         .iter()
-        .map(|d| scanner.scan(d, &options(32 << 10), None, None).unwrap())
+        .map(|d| {
+            scanner
+                .scan(d, &options(&scanner, 32 << 10), None, None)
+                .unwrap()
+        })
         .collect();
     assert!(expected.iter().any(|r| !r.rules.is_empty()));
     let dir = tempfile::tempdir().unwrap();
@@ -98,7 +102,7 @@ fn eight_threads_share_a_context_scanner_and_speculator() {
                     for round in 0..ROUNDS {
                         let i = (t + round) % THREADS;
                         let r = scanner
-                            .scan(&inputs[i], &options(32 << 10), None, None)
+                            .scan(&inputs[i], &options(scanner, 32 << 10), None, None)
                             .unwrap();
                         assert_eq!(r.matches, expected[i].matches, "thread {t} input {i}");
                         assert_eq!(r.rules, expected[i].rules, "thread {t} input {i}");
@@ -126,13 +130,15 @@ fn eight_threads_share_a_context_scanner_and_speculator() {
                     let i = (t * 3 + round) % THREADS;
                     match (t + round) % 3 {
                         0 => {
-                            let r = scanner.scan(&inputs[i], &options(0), None, None).unwrap();
+                            let r = scanner
+                                .scan(&inputs[i], &options(scanner, 0), None, None)
+                                .unwrap();
                             assert_eq!(r.matches, expected[i].matches);
                             assert_eq!(r.rules, expected[i].rules);
                         }
                         1 => {
                             let r = scanner
-                                .scan_file(&files[i], &options(64 << 10), None, None)
+                                .scan_file(&files[i], &options(scanner, 64 << 10), None, None)
                                 .unwrap();
                             assert_eq!(r.matches, expected[i].matches);
                             assert_eq!(r.rules, expected[i].rules);
@@ -140,9 +146,11 @@ fn eight_threads_share_a_context_scanner_and_speculator() {
                         _ => {
                             let items: Vec<&[u8]> =
                                 vec![&inputs[i][..40_000], &inputs[(i + 1) % THREADS][..9_000]];
-                            let b = scanner.scan_batch(&items, &options(0)).unwrap();
+                            let b = scanner.scan_batch(&items, &options(scanner, 0)).unwrap();
                             for (item, got) in items.iter().zip(&b.items) {
-                                let alone = scanner.scan(item, &options(0), None, None).unwrap();
+                                let alone = scanner
+                                    .scan(item, &options(scanner, 0), None, None)
+                                    .unwrap();
                                 assert_eq!(got.matches, alone.matches);
                                 assert_eq!(got.rules, alone.rules);
                             }

@@ -8,7 +8,7 @@ use specrt::gpu::DispatchPath;
 use specrt::policy::SpeculationMode;
 use specrt::scan::compile::{verify, CompiledRules};
 use specrt::scan::results::ChunkPath;
-use specrt::scan::{Backend, Match, RuleSet, ScanOptions, Scanner, StringFlags};
+use specrt::scan::{Backend, BackendReason, Match, RuleSet, ScanOptions, Scanner, StringFlags};
 use std::sync::Arc;
 
 /// Every (pattern, start) by trying every pattern at every offset.
@@ -174,7 +174,7 @@ fn match_limit_truncates_and_counts() {
         .unwrap();
     let s = scanner(&rules);
     let data = vec![b'a'; 10_001];
-    for backend in [Backend::Cpu, Backend::Auto] {
+    for backend in [Backend::Cpu, common::gpu_backend(&s)] {
         let r = s
             .scan(
                 &data,
@@ -202,7 +202,7 @@ fn a_callback_stops_the_scan_early() {
         .unwrap();
     let s = scanner(&rules);
     let data = vec![b'x'; 50_000];
-    for backend in [Backend::Cpu, Backend::Auto] {
+    for backend in [Backend::Cpu, common::gpu_backend(&s)] {
         let mut calls = 0;
         let mut sink = |m: &[Match]| {
             calls += 1;
@@ -657,4 +657,80 @@ fn large_uploads_copied_by_several_threads_lose_nothing() {
         let offsets: Vec<u64> = r.matches.iter().map(|m| m.offset).collect();
         assert_eq!(offsets, planted, "{backend:?}");
     }
+}
+
+/// The automatic backend takes a hardware GPU, else the CPU (a software adapter such as
+/// llvmpipe scans far slower than the CPU backend); the result says which ran and why.
+#[test]
+fn the_automatic_backend_skips_software_adapters_and_says_why() {
+    let mut rules = RuleSet::new();
+    rules
+        .add_string(1, 0, b"needle", &[], StringFlags::default())
+        .unwrap();
+    let ctx = common::context().map(Arc::new);
+    let software = ctx
+        .as_ref()
+        .and_then(|c| c.summary())
+        .map(|s| s.info.device_type)
+        == Some(wgpu::DeviceType::Cpu);
+    let s = Scanner::new(ctx, &rules).unwrap();
+    let data = b"a needle in a haystack".repeat(100);
+    let auto = s
+        .scan(
+            &data,
+            &options(Backend::Auto, SpeculationMode::Auto, 0),
+            None,
+            None,
+        )
+        .unwrap();
+    let expected = match (s.has_gpu(), software) {
+        (false, _) => (Backend::Cpu, BackendReason::NoGpu),
+        (true, true) => (Backend::Cpu, BackendReason::SoftwareGpu),
+        (true, false) => (Backend::Gpu, BackendReason::HardwareGpu),
+    };
+    assert_eq!((auto.backend, auto.backend_reason), expected);
+    assert!(auto
+        .chunks
+        .iter()
+        .all(|c| (c.path == ChunkPath::Cpu) == (expected.0 == Backend::Cpu)));
+    let cpu = s
+        .scan(
+            &data,
+            &options(Backend::Cpu, SpeculationMode::Auto, 0),
+            None,
+            None,
+        )
+        .unwrap();
+    assert_eq!(
+        (cpu.backend, cpu.backend_reason),
+        (Backend::Cpu, BackendReason::Requested)
+    );
+    assert_eq!(cpu.matches, auto.matches);
+    if s.has_gpu() {
+        let gpu = s
+            .scan(
+                &data,
+                &options(Backend::Gpu, SpeculationMode::Auto, 0),
+                None,
+                None,
+            )
+            .unwrap();
+        assert_eq!(
+            (gpu.backend, gpu.backend_reason),
+            (Backend::Gpu, BackendReason::Requested)
+        );
+        assert_eq!(gpu.matches, auto.matches);
+    }
+    let conditions_only = specrt::scan::yara::compile(
+        b"rule any_input { condition: filesize > 0 }",
+        "conditions.yar",
+        Default::default(),
+    )
+    .unwrap();
+    let none = Scanner::new(None, &conditions_only.rules).unwrap();
+    let r = none
+        .scan(&data, &ScanOptions::default(), None, None)
+        .unwrap();
+    assert_eq!(r.rules, [0]);
+    assert_eq!(r.backend_reason, BackendReason::NothingToSearch);
 }

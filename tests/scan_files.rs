@@ -192,7 +192,7 @@ fn a_callback_stops_the_scan() {
     let scanner = scanner();
     let dir = tempfile::tempdir().unwrap();
     let paths = files(dir.path());
-    for backend in [Backend::Cpu, Backend::Auto] {
+    for backend in [Backend::Cpu, common::gpu_backend(&scanner)] {
         let mut calls = 0;
         let options = ScanOptions {
             backend,

@@ -144,7 +144,7 @@ fn conditions_only_rule_sets_scan_without_strings() {
 fn the_match_limit_does_not_change_conditions() {
     let scanner = scanner(r#"rule many { strings: $a = "ab" condition: #a == 300 }"#);
     let data = b"ab".repeat(300);
-    for backend in [Backend::Cpu, Backend::Auto] {
+    for backend in [Backend::Cpu, common::gpu_backend(&scanner)] {
         let o = ScanOptions {
             max_matches: 10,
             backend,
@@ -163,7 +163,7 @@ fn batches_report_rules_per_item() {
     let items: Vec<&[u8]> = vec![&data, b"MZ\x90\x00\x03\x00", b"", b"alpha beta"];
     for mode in [SpeculationMode::Auto, SpeculationMode::Disable] {
         let batch = scanner
-            .scan_batch(&items, &options(Backend::Auto, mode, 0))
+            .scan_batch(&items, &options(common::gpu_backend(&scanner), mode, 0))
             .unwrap();
         for (item, got) in items.iter().zip(&batch.items) {
             let alone = scanner

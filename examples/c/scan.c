@@ -460,7 +460,9 @@ static int demo_main(specrt_context *ctx, specrt_scan_options sopts) {
            sum.truncated ? " (truncated)" : "", sum.chunk_count, sum.fused_chunks,
            sum.serial_chunks, sum.cpu_chunks, specrt_report_commit_rate_ppm(sum.report) / 1e4,
            sum.total_ns ? (double)sum.bytes / (double)sum.total_ns : 0.0,
-           sum.cpu_chunks < sum.chunk_count ? info.name : "the CPU");
+           sum.backend == SPECRT_SCAN_BACKEND_GPU ? info.name : "the CPU backend");
+    printf("backend: %s (%s)\n", sum.backend == SPECRT_SCAN_BACKEND_GPU ? "gpu" : "cpu",
+           specrt_backend_reason_str(sum.backend_reason));
 
     specrt_scan_result_free(result);
     specrt_scanner_free(scanner);

@@ -12,7 +12,9 @@ use super::status::{specrt_status, status_of, SPECRT_OK};
 use crate::gpu::DispatchPath;
 use crate::policy::{SpeculationMode, SpeculationReport};
 use crate::scan::results::ChunkPath;
-use crate::scan::{Backend, Match, RuleSet, ScanOptions, ScanResult, Scanner, StringFlags};
+use crate::scan::{
+    Backend, BackendReason, Match, RuleSet, ScanOptions, ScanResult, Scanner, StringFlags,
+};
 use crate::{Error, Result};
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::Mutex;
@@ -30,12 +32,54 @@ pub const SPECRT_STRING_FULLWORD: specrt_string_flags = 8;
 
 /// Which backend a scan uses: one of the `SPECRT_SCAN_BACKEND_*` values.
 pub type specrt_scan_backend = u32;
-/// The GPU when the scanner has one, else the CPU.
+/// The GPU when the scanner's context has a hardware adapter, else the CPU (a software adapter
+/// such as llvmpipe is slower than the CPU backend: request `SPECRT_SCAN_BACKEND_GPU` for it).
 pub const SPECRT_SCAN_BACKEND_AUTO: specrt_scan_backend = 0;
-/// The GPU (`SPECRT_ERROR_NO_ADAPTER` without one).
+/// The GPU, software adapters included (`SPECRT_ERROR_NO_ADAPTER` without one).
 pub const SPECRT_SCAN_BACKEND_GPU: specrt_scan_backend = 1;
 /// The CPU.
 pub const SPECRT_SCAN_BACKEND_CPU: specrt_scan_backend = 2;
+
+/// Why a scan ran on its backend: one of the `SPECRT_BACKEND_REASON_*` values.
+pub type specrt_backend_reason = u32;
+/// The backend was requested (or a dispatch mode only the GPU has).
+pub const SPECRT_BACKEND_REASON_REQUESTED: specrt_backend_reason = 0;
+/// Automatic choice: the context has a hardware GPU.
+pub const SPECRT_BACKEND_REASON_HARDWARE_GPU: specrt_backend_reason = 1;
+/// Automatic choice: the context's adapter is a software rasterizer, slower than the CPU.
+pub const SPECRT_BACKEND_REASON_SOFTWARE_GPU: specrt_backend_reason = 2;
+/// Automatic choice: the scanner has no GPU.
+pub const SPECRT_BACKEND_REASON_NO_GPU: specrt_backend_reason = 3;
+/// The rules have no strings: nothing to search for.
+pub const SPECRT_BACKEND_REASON_NOTHING_TO_SEARCH: specrt_backend_reason = 4;
+
+fn reason_code(reason: BackendReason) -> specrt_backend_reason {
+    match reason {
+        BackendReason::Requested => SPECRT_BACKEND_REASON_REQUESTED,
+        BackendReason::HardwareGpu => SPECRT_BACKEND_REASON_HARDWARE_GPU,
+        BackendReason::SoftwareGpu => SPECRT_BACKEND_REASON_SOFTWARE_GPU,
+        BackendReason::NoGpu => SPECRT_BACKEND_REASON_NO_GPU,
+        BackendReason::NothingToSearch => SPECRT_BACKEND_REASON_NOTHING_TO_SEARCH,
+    }
+}
+
+/// A sentence for a `SPECRT_BACKEND_REASON_*` value (`"unknown reason"` for other values).
+/// Never NULL; never free it.
+#[no_mangle]
+pub extern "C" fn specrt_backend_reason_str(reason: specrt_backend_reason) -> *const c_char {
+    let reason = [
+        BackendReason::Requested,
+        BackendReason::HardwareGpu,
+        BackendReason::SoftwareGpu,
+        BackendReason::NoGpu,
+        BackendReason::NothingToSearch,
+    ]
+    .into_iter()
+    .find(|&r| reason_code(r) == reason);
+    reason
+        .map_or(c"unknown reason", BackendReason::describe)
+        .as_ptr()
+}
 
 /// A chunk scanned by the CPU backend.
 pub const SPECRT_PATH_CPU: specrt_path = 4;
@@ -202,6 +246,10 @@ pub struct specrt_scan_summary {
     /// Strings with more matches in a chunk than `SPECRT_MAX_STRING_MATCHES`: their matches
     /// past that are counted (conditions see them) but not stored.
     pub capped_strings: u64,
+    /// The backend the scan ran on: `SPECRT_SCAN_BACKEND_GPU` or `SPECRT_SCAN_BACKEND_CPU`.
+    pub backend: specrt_scan_backend,
+    /// Why (`specrt_backend_reason_str` says it in a sentence).
+    pub backend_reason: specrt_backend_reason,
 }
 
 /// One chunk of a scan.
@@ -645,6 +693,12 @@ pub unsafe extern "C" fn specrt_scan_result_summary(
             readback_ns: r.timings.readback_ns,
             total_ns: r.timings.total_ns,
             capped_strings: r.capped.len() as u64,
+            backend: match r.backend {
+                Backend::Gpu => SPECRT_SCAN_BACKEND_GPU,
+                Backend::Cpu => SPECRT_SCAN_BACKEND_CPU,
+                Backend::Auto => SPECRT_SCAN_BACKEND_AUTO,
+            },
+            backend_reason: reason_code(r.backend_reason),
         };
         Ok(())
     })

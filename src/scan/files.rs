@@ -208,9 +208,19 @@ impl Scanner {
         options: &ScanOptions,
         on_file: &mut FileSink,
     ) -> Result<()> {
-        if !self.use_gpu_for(options)? {
+        let (gpu, reason) = self.choose_backend(options)?;
+        if !gpu {
             return self.scan_files_cpu(paths, options, on_file);
         }
+        let on_file = &mut |i: usize, result: Result<ScanResult>| {
+            on_file(
+                i,
+                result.map(|mut r| {
+                    r.set_backend(true, reason);
+                    r
+                }),
+            )
+        };
         let stop = AtomicBool::new(false);
         let (done_tx, done_rx) = channel::<(usize, Result<ScanResult>)>();
         let mut early = Vec::new();

@@ -37,4 +37,4 @@ pub mod yara;
 pub use compile::CompiledRules;
 pub use results::{Match, ScanResult};
 pub use rules::{RuleSet, StringFlags};
-pub use scanner::{Backend, ScanOptions, Scanner};
+pub use scanner::{Backend, BackendReason, ScanOptions, Scanner};

@@ -1,6 +1,7 @@
 //! Scan results: matches, truncation, and what each chunk did.
 
 use super::logic::Tally;
+use super::scanner::{Backend, BackendReason};
 use crate::gpu::DispatchPath;
 use crate::policy::SpeculationReport;
 use std::collections::BTreeSet;
@@ -127,6 +128,10 @@ pub struct ScanResult {
     /// cap ([`super::bounded::MAX_STRING_MATCHES`]): their matches past the cap are counted,
     /// not stored. The string id of a YARA rule set is the string's index in its rule.
     pub capped: Vec<(u32, u32)>,
+    /// The backend the scan ran on: `Gpu` or `Cpu` (`Auto` only in a result built by hand).
+    pub backend: Backend,
+    /// Why it ran there.
+    pub backend_reason: BackendReason,
     /// Matches stored per (rule id, string id), for the per-string cap.
     pub(crate) stored_per_string: std::collections::HashMap<(u32, u32), u32>,
     /// Per-string tallies of a YARA rule set, for its conditions.
@@ -136,6 +141,12 @@ pub struct ScanResult {
 }
 
 impl ScanResult {
+    /// Records the backend the scan ran on (`gpu` or the CPU) and why.
+    pub(crate) fn set_backend(&mut self, gpu: bool, reason: BackendReason) {
+        self.backend = if gpu { Backend::Gpu } else { Backend::Cpu };
+        self.backend_reason = reason;
+    }
+
     /// Drops from `found` the matches of strings that already have
     /// [`super::bounded::MAX_STRING_MATCHES`] stored (marking them capped), and counts the
     /// others as stored.

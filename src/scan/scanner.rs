@@ -36,13 +36,53 @@ pub(crate) const MAX_CHUNK_CAPACITY: u32 = 1 << 22;
 /// Which backend scans.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Backend {
-    /// The GPU when the context has one, else the CPU.
+    /// The GPU when the context has a hardware adapter, else the CPU: a software adapter (such
+    /// as llvmpipe) scans far slower than the CPU backend, so it is used only when asked for.
     #[default]
     Auto,
-    /// The GPU; an error without one.
+    /// The GPU, software adapters included; an error without one.
     Gpu,
     /// The CPU.
     Cpu,
+}
+
+/// Whether the context's adapter is a software rasterizer (such as llvmpipe or SwiftShader).
+fn is_software(ctx: &GpuContext) -> bool {
+    ctx.summary()
+        .is_some_and(|s| s.info.device_type == wgpu::DeviceType::Cpu)
+}
+
+/// Why a scan ran on the backend it ran on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BackendReason {
+    /// The caller asked for this backend (or for a dispatch mode only the GPU has).
+    #[default]
+    Requested,
+    /// Automatic choice: the context has a hardware GPU.
+    HardwareGpu,
+    /// Automatic choice: the context's adapter is a software rasterizer, slower than the CPU
+    /// backend.
+    SoftwareGpu,
+    /// Automatic choice: the scanner has no GPU.
+    NoGpu,
+    /// The rule set has no strings: there is nothing to search for on any backend.
+    NothingToSearch,
+}
+
+impl BackendReason {
+    /// The reason in a sentence (static text, also handed to C).
+    pub fn describe(self) -> &'static std::ffi::CStr {
+        match self {
+            Self::Requested => c"the backend was requested",
+            Self::HardwareGpu => c"automatic choice: the context has a hardware GPU",
+            Self::SoftwareGpu => {
+                c"automatic choice: the only adapter is a software rasterizer, slower than the CPU \
+                  backend (request the GPU backend to use it)"
+            }
+            Self::NoGpu => c"automatic choice: the scanner has no GPU",
+            Self::NothingToSearch => c"the rules have no strings: nothing to search for",
+        }
+    }
 }
 
 /// Per-scan settings.
@@ -144,26 +184,32 @@ impl Scanner {
 
     /// Whether `options` scan on the GPU (errors for impossible combinations).
     pub(crate) fn use_gpu_for(&self, options: &ScanOptions) -> Result<bool> {
+        self.choose_backend(options).map(|(gpu, _)| gpu)
+    }
+
+    /// Whether a scan with `options` runs on the GPU, and why.
+    pub(crate) fn choose_backend(&self, options: &ScanOptions) -> Result<(bool, BackendReason)> {
         if self.rules.patterns.is_empty() {
-            // Conditions only: nothing to search for on any backend.
-            return Ok(false);
+            return Ok((false, BackendReason::NothingToSearch));
         }
+        let force = options.mode == SpeculationMode::Force;
+        let speculative_on_cpu =
+            || Error::Unsupported("speculative dispatch on backend cpu".into());
         match (options.backend, &self.gpu) {
-            (Backend::Cpu, _) => {
-                if options.mode == SpeculationMode::Force {
-                    return Err(Error::Unsupported(
-                        "speculative dispatch on backend cpu".into(),
-                    ));
-                }
-                Ok(false)
-            }
+            (Backend::Cpu, _) if force => Err(speculative_on_cpu()),
+            (Backend::Cpu, _) => Ok((false, BackendReason::Requested)),
             (Backend::Gpu, None) => Err(Error::NoAdapter(
                 "this scanner has no GPU (its context has no adapter); use the CPU backend".into(),
             )),
-            (Backend::Auto, None) if options.mode == SpeculationMode::Force => Err(
-                Error::Unsupported("speculative dispatch on backend cpu".into()),
-            ),
-            (_, gpu) => Ok(gpu.is_some()),
+            (Backend::Gpu, Some(_)) => Ok((true, BackendReason::Requested)),
+            (Backend::Auto, None) if force => Err(speculative_on_cpu()),
+            (Backend::Auto, None) => Ok((false, BackendReason::NoGpu)),
+            // The fused path exists only on the GPU: forcing it asks for the GPU.
+            (Backend::Auto, Some(_)) if force => Ok((true, BackendReason::Requested)),
+            (Backend::Auto, Some((_, ctx))) if is_software(ctx) => {
+                Ok((false, BackendReason::SoftwareGpu))
+            }
+            (Backend::Auto, Some(_)) => Ok((true, BackendReason::HardwareGpu)),
         }
     }
 
@@ -186,11 +232,13 @@ impl Scanner {
         progress: Option<&mut Progress>,
     ) -> Result<ScanResult> {
         let started = Instant::now();
-        let mut result = if self.use_gpu_for(options)? {
+        let (gpu, reason) = self.choose_backend(options)?;
+        let mut result = if gpu {
             self.scan_gpu_host(input, options, on_match, progress)?
         } else {
             self.scan_cpu(input, options, on_match, progress)?
         };
+        result.set_backend(gpu, reason);
         self.finish_rules(&mut result, input.len(), &|offset, width| {
             input.probe(offset, width)
         });
@@ -237,6 +285,7 @@ impl Scanner {
             self.rules.max_len as u64,
         )?;
         let mut result = ScanResult::default();
+        result.set_backend(true, BackendReason::Requested);
         for chunk in &chunks {
             let path = choose_path(ctx, &self.speculator, options.mode, true)?;
             let data = ChunkData::Buffer(buffer, chunk.data_start);

@@ -110,7 +110,23 @@ int main(int argc, char **argv) {
     r = scan(gpu, data, len, SPECRT_SCAN_BACKEND_AUTO, SPECRT_SPECULATION_AUTO, 5000, 10);
     CHECK_OK(specrt_scan_result_summary(r, &sum));
     CHECK(sum.truncated && sum.match_count == 10 && sum.dropped == specrt_scan_result_match_count(cpu) - 10);
+    /* The automatic backend: a hardware GPU, else the CPU (a software adapter is slower). */
+    {
+        specrt_adapter_info info;
+        CHECK_OK(specrt_context_adapter_info(ctx, &info));
+        if (info.device_type == SPECRT_DEVICE_TYPE_CPU) {
+            CHECK(sum.backend == SPECRT_SCAN_BACKEND_CPU && sum.backend_reason == SPECRT_BACKEND_REASON_SOFTWARE_GPU);
+        } else if (specrt_scanner_has_gpu(gpu)) {
+            CHECK(sum.backend == SPECRT_SCAN_BACKEND_GPU && sum.backend_reason == SPECRT_BACKEND_REASON_HARDWARE_GPU);
+        } else {
+            CHECK(sum.backend == SPECRT_SCAN_BACKEND_CPU && sum.backend_reason == SPECRT_BACKEND_REASON_NO_GPU);
+        }
+        CHECK(strstr(specrt_backend_reason_str(sum.backend_reason), "automatic choice") != NULL);
+        CHECK(strcmp(specrt_backend_reason_str(999), "unknown reason") == 0);
+    }
     specrt_scan_result_free(r);
+    CHECK_OK(specrt_scan_result_summary(cpu, &sum));
+    CHECK(sum.backend == SPECRT_SCAN_BACKEND_CPU && sum.backend_reason == SPECRT_BACKEND_REASON_REQUESTED);
 
     /* A callback stops the scan after the first chunk that has matches. */
     o.max_chunk_bytes = 5000;

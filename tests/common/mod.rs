@@ -130,3 +130,13 @@ pub fn reference(records: &[u8]) -> Vec<u8> {
         })
         .collect()
 }
+
+/// The backend that runs the GPU paths on any adapter, software included (the automatic choice
+/// leaves software adapters alone): `Gpu` when the scanner has a GPU, else `Auto`.
+pub fn gpu_backend(scanner: &specrt::scan::Scanner) -> specrt::scan::Backend {
+    if scanner.has_gpu() {
+        specrt::scan::Backend::Gpu
+    } else {
+        specrt::scan::Backend::Auto
+    }
+}
