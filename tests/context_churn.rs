@@ -21,7 +21,15 @@ fn contexts_and_scanners_can_be_recreated_many_times() {
         let ctx = Arc::new(ctx);
         let scanner = Scanner::new(Some(ctx.clone()), &rules).unwrap();
         let result = scanner
-            .scan(b"xxabcdxx", &ScanOptions::default(), None, None)
+            .scan(
+                b"xxabcdxx",
+                &ScanOptions {
+                    backend: common::gpu_backend(&scanner),
+                    ..Default::default()
+                },
+                None,
+                None,
+            )
             .unwrap();
         assert_eq!(result.matches.len(), 1, "round {round}");
         drop(scanner);

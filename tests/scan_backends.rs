@@ -420,6 +420,14 @@ mod batch {
         items
     }
 
+    /// Batches on the GPU backend, whatever the adapter (lavapipe in CI).
+    fn on_the_gpu() -> ScanOptions {
+        ScanOptions {
+            backend: Backend::Gpu,
+            ..Default::default()
+        }
+    }
+
     fn scanner_with(ctx_overheads: Option<LaunchOverheads>) -> Option<Scanner> {
         let ctx = Arc::new(common::context()?);
         if let Some(o) = ctx_overheads {
@@ -456,7 +464,7 @@ mod batch {
             };
             let options = ScanOptions {
                 max_matches: 50,
-                ..Default::default()
+                ..on_the_gpu()
             };
             let batch = s.scan_batch(&views, &options).unwrap();
             assert_eq!(batch.persistent, expect_persistent);
@@ -501,7 +509,7 @@ mod batch {
         assert!(first.per_launch_ns > 0 && first.persistent_setup_ns > 0);
         assert_eq!(s.launch_overheads().unwrap(), first, "cached");
         let tiny = [b"needle".as_slice(); 2000];
-        let batch = s.scan_batch(&tiny, &ScanOptions::default()).unwrap();
+        let batch = s.scan_batch(&tiny, &on_the_gpu()).unwrap();
         assert_eq!(batch.inputs.per_launch_overhead_ns, first.per_launch_ns);
         assert_eq!(
             batch.decision,
@@ -533,7 +541,7 @@ mod batch {
     }
 }
 
-/// The serial path's candidate queue holds about one position in sixteen: a chunk with a dense
+/// The serial path's candidate queue holds about one position in eight: a chunk with a dense
 /// stretch overflows it, and the tiles that did not fit are confirmed whole, the others from
 /// the queue (including the tile at the boundary, whose queue slots are marked empty).
 #[test]
@@ -547,7 +555,7 @@ fn a_candidate_queue_that_overflows_confirms_the_rest_by_tiles() {
     }
     let s = scanner(&rules);
     let mut data = planted(64 * 4096, 20, &needles, 7);
-    let dense: Vec<u8> = b"ab".iter().copied().cycle().take(512 * 1024).collect();
+    let dense: Vec<u8> = b"ab".iter().copied().cycle().take(1024 * 1024).collect();
     data.splice(40_000..40_000, dense);
     data.extend(planted(16 * 4096, 50, &needles, 8));
     check_all(&s, &data, 0);

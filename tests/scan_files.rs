@@ -171,13 +171,20 @@ fn unreadable_files_are_reported_and_the_rest_is_scanned() {
     let mut errors = Vec::new();
     let mut ok = 0;
     scanner
-        .scan_files(&paths, &ScanOptions::default(), &mut |i, r| {
-            match r {
-                Ok(_) => ok += 1,
-                Err(e) => errors.push((i, e.to_string())),
-            }
-            true
-        })
+        .scan_files(
+            &paths,
+            &ScanOptions {
+                backend: common::gpu_backend(&scanner),
+                ..Default::default()
+            },
+            &mut |i, r| {
+                match r {
+                    Ok(_) => ok += 1,
+                    Err(e) => errors.push((i, e.to_string())),
+                }
+                true
+            },
+        )
         .unwrap();
     errors.sort();
     assert_eq!(errors.len(), 2, "{errors:?}");

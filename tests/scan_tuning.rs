@@ -36,6 +36,7 @@ fn scan_role(store: &str) {
     let data: Vec<u8> = (0..8 * CHUNK).map(|i| (i * 7 % 251) as u8).collect();
     let options = ScanOptions {
         max_chunk_bytes: CHUNK,
+        backend: common::gpu_backend(&scanner),
         ..Default::default()
     };
     let mut raced = 0;
