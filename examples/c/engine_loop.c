@@ -33,6 +33,7 @@ static void fill(uint8_t *p, size_t n, uint64_t seed) {
 int main(int argc, char **argv) {
     specrt_context_options copts = specrt_context_options_default();
     specrt_scan_options sopts = specrt_scan_options_default();
+    specrt_scan_options bopts = specrt_scan_options_default();
     specrt_context *ctx = NULL;
     specrt_ruleset *rules = NULL;
     specrt_scanner *scanner = NULL;
@@ -51,6 +52,9 @@ int main(int argc, char **argv) {
     TRY(specrt_ruleset_add_string(rules, 3, 0, (const uint8_t *)"debug_unlock", NULL, 12, SPECRT_STRING_WIDE | SPECRT_STRING_ASCII));
     TRY(specrt_scanner_new(ctx, rules, &scanner));
     sopts.max_chunk_bytes = 64 * 1024; /* the level streams in 64 KiB chunks */
+    /* This example shows the GPU's self-tuning, so it asks for the GPU backend whatever the
+     * adapter (the automatic choice would scan on the CPU on a software adapter). */
+    if (specrt_scanner_has_gpu(scanner)) sopts.backend = bopts.backend = SPECRT_SCAN_BACKEND_GPU;
 
     printf("frame  assets: mode (decision)                     level: chunks raced  workgroup x tile\n");
     for (frame = 0; frame < 12; frame++) {
@@ -67,7 +71,7 @@ int main(int argc, char **argv) {
             items[i].data = assets + i * ASSET_BYTES;
             items[i].len = ASSET_BYTES;
         }
-        TRY(specrt_scan_batch(scanner, items, ASSETS, NULL, &batch));
+        TRY(specrt_scan_batch(scanner, items, ASSETS, &bopts, &batch));
         TRY(specrt_batch_result_summary(batch, &bs));
         TRY(specrt_persistent_decision_format(bs.decision, decision, sizeof decision, &needed));
         for (i = 0; i < ASSETS; i++) {

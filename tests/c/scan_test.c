@@ -156,7 +156,10 @@ int main(int argc, char **argv) {
         specrt_bytes items[64];
         specrt_batch_result *b = NULL;
         specrt_batch_summary bs;
+        specrt_scan_options bo = specrt_scan_options_default();
         int round;
+        /* The GPU backend whatever the adapter (the automatic choice skips software ones). */
+        if (specrt_scanner_has_gpu(gpu)) bo.backend = SPECRT_SCAN_BACKEND_GPU;
         for (i = 0; i < 64; i++) {
             items[i].data = data + i * 1000;
             items[i].len = (i * 37) % 1500;
@@ -165,7 +168,7 @@ int main(int argc, char **argv) {
             if (specrt_scanner_has_gpu(gpu)) {
                 CHECK_OK(specrt_context_set_launch_overheads(ctx, round == 0 ? 1000000 : 0, 1));
             }
-            CHECK_OK(specrt_scan_batch(gpu, items, 64, NULL, &b));
+            CHECK_OK(specrt_scan_batch(gpu, items, 64, &bo, &b));
             if (!b) break;
             CHECK_OK(specrt_batch_result_summary(b, &bs));
             if (specrt_scanner_has_gpu(gpu)) {
