@@ -18,7 +18,7 @@
 #[path = "common/resident.rs"]
 mod resident;
 
-use resident::upload_resident;
+use resident::{upload_resident, warm_up_resident};
 use serde_json::{json, Value};
 use specrt::gpu::{ContextOptions, GpuContext};
 use specrt::policy::SpeculationMode;
@@ -182,12 +182,13 @@ fn resident(ctx: &GpuContext, scanner: &Scanner, data: &[u8], repeat: usize) -> 
             ..Default::default()
         };
         // The GPU's clocks ramp up under load: the timed runs come after a second of warm-up.
-        let warm = Instant::now();
-        while warm.elapsed().as_secs_f64() < RESIDENT_WARM_UP_S {
-            scanner
-                .scan_resident_matches(&buffer, data.len() as u64, &options)
-                .expect("resident scan");
-        }
+        warm_up_resident(
+            scanner,
+            &buffer,
+            data.len() as u64,
+            mode,
+            RESIDENT_WARM_UP_S,
+        );
         let mut best = f64::MAX;
         let mut kernel = f64::MAX;
         for _ in 0..repeat.max(RESIDENT_MIN_RUNS) {

@@ -15,7 +15,7 @@
 mod anchors;
 #[path = "common/resident.rs"]
 mod resident;
-use resident::upload_resident;
+use resident::{upload_resident, warm_up_resident};
 #[path = "scan/uploads.rs"]
 mod uploads;
 
@@ -173,7 +173,13 @@ fn tuning_row(ctx: &GpuContext, scanner: &Scanner, needles: &[Vec<u8>], rng: &mu
         tune,
         ..Default::default()
     };
-    warm_up_on(scanner, &resident, bytes);
+    warm_up_resident(
+        scanner,
+        &resident,
+        bytes as u64,
+        SpeculationMode::Auto,
+        SPIN_UP_S,
+    );
     let (before, _) = best(RESIDENT_RUNS, bytes, || {
         scanner
             .scan_resident(&resident, bytes as u64, &fused(false))
@@ -189,7 +195,13 @@ fn tuning_row(ctx: &GpuContext, scanner: &Scanner, needles: &[Vec<u8>], rng: &mu
             .unwrap();
         rounds += 1;
     }
-    warm_up_on(scanner, &resident, bytes);
+    warm_up_resident(
+        scanner,
+        &resident,
+        bytes as u64,
+        SpeculationMode::Auto,
+        SPIN_UP_S,
+    );
     let (after, r) = best(RESIDENT_RUNS, bytes, || {
         scanner
             .scan_resident(&resident, bytes as u64, &fused(true))
@@ -201,21 +213,6 @@ fn tuning_row(ctx: &GpuContext, scanner: &Scanner, needles: &[Vec<u8>], rng: &mu
         r.chunks[0].tile,
         rounds + 1
     )
-}
-
-/// `SPIN_UP_S` of untuned resident scans of `resident` (the clocks' ramp-up).
-fn warm_up_on(scanner: &Scanner, resident: &wgpu::Buffer, bytes: usize) {
-    let options = ScanOptions {
-        backend: Backend::Gpu,
-        tune: false,
-        ..Default::default()
-    };
-    let t = Instant::now();
-    while t.elapsed().as_secs_f64() < SPIN_UP_S {
-        scanner
-            .scan_resident(resident, bytes as u64, &options)
-            .unwrap();
-    }
 }
 
 /// Keeps the GPU busy with resident scans for `seconds`: its clocks ramp up only under sustained
@@ -276,11 +273,13 @@ fn scan_row(
     // after half a second, rows still came out up to 4x slow.
     let resident = upload_resident(ctx.gpu().unwrap(), &data);
     let spin_up = || {
-        let o = opts(Backend::Gpu, SpeculationMode::Auto);
-        let t = Instant::now();
-        while t.elapsed().as_secs_f64() < SPIN_UP_S {
-            scanner.scan_resident(&resident, bytes as u64, &o).unwrap();
-        }
+        warm_up_resident(
+            scanner,
+            &resident,
+            bytes as u64,
+            SpeculationMode::Auto,
+            SPIN_UP_S,
+        )
     };
     let on_gpu = |mode| {
         let o = opts(Backend::Gpu, mode);

@@ -271,12 +271,19 @@ fn stage_filter(lane: u32) {
 fn stage_tile_words(tile: u32, lane: u32) {
     workgroupBarrier();
     let first_word = tile * (TILE / 4u);
-    let words = (view_len + 3u) / 4u;
     for (var i = lane; i < TILE / 4u + 1u; i += LANES) {
-        let w = first_word + i;
-        tile_words[i] = select(0u, data[view_base / 4u + w], w < words);
+        tile_words[i] = view_data_word(first_word + i);
     }
     workgroupBarrier();
+}
+
+// Aligned word `w` of the view, read straight from `data` (consecutive lanes read consecutive
+// words); zero past the view's end.
+fn view_data_word(w: u32) -> u32 {
+    if (w >= (view_len + 3u) / 4u) {
+        return 0u;
+    }
+    return data[view_base / 4u + w];
 }
 
 // Four bytes at view offset p read straight from `data` (bytes past the view read as zero); for

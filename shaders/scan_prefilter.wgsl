@@ -24,15 +24,6 @@ var<workgroup> tile_overflow: u32;
 
 fn emit(pattern: u32, start: u32) {}
 
-// Word `w` of the chunk, read straight from `data` (consecutive lanes read consecutive words);
-// zero past its end.
-fn chunk_word(w: u32) -> u32 {
-    if (w >= (view_len + 3u) / 4u) {
-        return 0u;
-    }
-    return data[w];
-}
-
 @compute @workgroup_size(LANES)
 fn scan_prefilter(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
     view_chunk();
@@ -52,8 +43,8 @@ fn scan_prefilter(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invoca
         var hits = vec2<u32>(0u, 0u);
         for (var k = 0u; k < TILE / LANES / 4u; k++) {
             let word = k * LANES + lane;
-            let low = fold4(chunk_word(tile * (TILE / 4u) + word));
-            let high = fold4(chunk_word(tile * (TILE / 4u) + word + 1u));
+            let low = fold4(view_data_word(tile * (TILE / 4u) + word));
+            let high = fold4(view_data_word(tile * (TILE / 4u) + word + 1u));
             for (var b = 0u; b < 4u; b++) {
                 let p = tile * TILE + word * 4u + b;
                 var folded = low;

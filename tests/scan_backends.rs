@@ -683,14 +683,16 @@ fn the_automatic_backend_skips_software_adapters_and_says_why() {
         == Some(wgpu::DeviceType::Cpu);
     let s = Scanner::new(ctx, &rules).unwrap();
     let data = b"a needle in a haystack".repeat(100);
-    let auto = s
-        .scan(
+    let scan_on = |backend| {
+        s.scan(
             &data,
-            &options(Backend::Auto, SpeculationMode::Auto, 0),
+            &options(backend, SpeculationMode::Auto, 0),
             None,
             None,
         )
-        .unwrap();
+        .unwrap()
+    };
+    let auto = scan_on(Backend::Auto);
     let expected = match (s.has_gpu(), software) {
         (false, _) => (Backend::Cpu, BackendReason::NoGpu),
         (true, true) => (Backend::Cpu, BackendReason::SoftwareGpu),
@@ -701,33 +703,17 @@ fn the_automatic_backend_skips_software_adapters_and_says_why() {
         .chunks
         .iter()
         .all(|c| (c.path == ChunkPath::Cpu) == (expected.0 == Backend::Cpu)));
-    let cpu = s
-        .scan(
-            &data,
-            &options(Backend::Cpu, SpeculationMode::Auto, 0),
-            None,
-            None,
-        )
-        .unwrap();
-    assert_eq!(
-        (cpu.backend, cpu.backend_reason),
-        (Backend::Cpu, BackendReason::Requested)
-    );
-    assert_eq!(cpu.matches, auto.matches);
+    let mut requested = vec![Backend::Cpu];
     if s.has_gpu() {
-        let gpu = s
-            .scan(
-                &data,
-                &options(Backend::Gpu, SpeculationMode::Auto, 0),
-                None,
-                None,
-            )
-            .unwrap();
+        requested.push(Backend::Gpu);
+    }
+    for backend in requested {
+        let r = scan_on(backend);
         assert_eq!(
-            (gpu.backend, gpu.backend_reason),
-            (Backend::Gpu, BackendReason::Requested)
+            (r.backend, r.backend_reason),
+            (backend, BackendReason::Requested)
         );
-        assert_eq!(gpu.matches, auto.matches);
+        assert_eq!(r.matches, auto.matches);
     }
     let conditions_only = specrt::scan::yara::compile(
         b"rule any_input { condition: filesize > 0 }",

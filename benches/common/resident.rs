@@ -14,3 +14,27 @@ pub fn upload_resident(gpu: &specrt::gpu::context::Gpu, data: &[u8]) -> wgpu::Bu
     }
     buffer
 }
+
+/// Untuned resident scans of the first `len` bytes of `buffer` on the GPU (`mode`'s path) for
+/// `seconds`: the GPU's clocks drop whenever it idles and ramp up only under sustained load, so
+/// timed runs come after this.
+pub fn warm_up_resident(
+    scanner: &specrt::scan::Scanner,
+    buffer: &wgpu::Buffer,
+    len: u64,
+    mode: specrt::policy::SpeculationMode,
+    seconds: f64,
+) {
+    let options = specrt::scan::ScanOptions {
+        backend: specrt::scan::Backend::Gpu,
+        mode,
+        tune: false,
+        ..Default::default()
+    };
+    let started = std::time::Instant::now();
+    while started.elapsed().as_secs_f64() < seconds {
+        scanner
+            .scan_resident_matches(buffer, len, &options)
+            .expect("warm-up resident scan");
+    }
+}
