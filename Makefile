@@ -29,7 +29,7 @@ EXAMPLES := policy_tour custom_kernel scan engine_loop
 # Leak checking is on for the policy tests; for GPU tests it is off, because the Vulkan loader
 # unloads the driver before exit and the driver's own allocations can no longer be attributed.
 
-.PHONY: all demo demo-policy test test-rust test-header test-c test-yara test-loom test-fuzz fuzz test-policy-only test-install examples bench bench-rules plot lint install clean
+.PHONY: all demo demo-policy test test-rust test-asan test-header test-c test-yara test-loom test-fuzz fuzz test-policy-only test-install examples bench bench-rules plot lint install clean
 
 all: $(RELEASE)/libspecrt.a
 
@@ -57,7 +57,7 @@ demo-policy: $(RELEASE)/libspecrt.a
 	$(CC) $(CFLAGS_C99) -O2 examples/c/policy_tour.c $(RELEASE)/libspecrt.a $(NATIVE_LIBS) -o $(CDIR)/policy_tour
 	cd $(CDIR) && ./policy_tour
 
-test: test-rust test-loom test-header test-c test-yara test-policy-only test-install examples test-fuzz
+test: test-rust test-loom test-asan test-header test-c test-yara test-policy-only test-install examples test-fuzz
 	@echo "make test: all passed"
 
 # cargo-fuzz targets (nightly toolchain): the counter tail parser, the store loader, the YARA
@@ -86,6 +86,14 @@ fuzz:
 # every crate's build).
 test-loom:
 	RUSTFLAGS="--cfg loom" $(CARGO) test --release --no-default-features --test loom_speculator --target-dir target/loom
+
+# Handle validation under AddressSanitizer: the policy-only library and tests/handle_lifetime.rs
+# built with the nightly toolchain's -Zsanitizer=address, so a read of freed memory while a freed,
+# reused or foreign handle is checked aborts with a report (its own target dir).
+HOST_TRIPLE := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+test-asan:
+	RUSTFLAGS="-Zsanitizer=address" $(CARGO) +nightly test --no-default-features --target $(HOST_TRIPLE) \
+	  --target-dir target/asan --test handle_lifetime
 
 # Differential test against Debian's yara: identical `-s -L` output on every backend and path.
 test-yara: $(RELEASE)/libspecrt.a

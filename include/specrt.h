@@ -1334,8 +1334,8 @@ typedef struct specrt_string_info {
 #define SPECRT_ERROR_NULL_POINTER 1
 
 /**
- * A handle argument is a handle of another type, or not a specrt handle. (A freed handle is
- * caught only while its memory has not been reused; never use one.)
+ * A handle argument is a handle of another type, was already freed, or is not a specrt handle.
+ * Handles are checked against a table of live handles, so none of these reads freed memory.
  */
 #define SPECRT_ERROR_INVALID_HANDLE 2
 

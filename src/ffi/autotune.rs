@@ -108,7 +108,7 @@ pub struct specrt_autotune_store {
 
 impl Handle for specrt_autotune_store {
     type Inner = Mutex<AutotuneStore>;
-    const TAG: u64 = tags::AUTOTUNE_STORE;
+    const TAG: u16 = tags::AUTOTUNE_STORE;
     const NAME: &'static str = "specrt_autotune_store";
 }
 
@@ -132,7 +132,7 @@ pub unsafe extern "C" fn specrt_autotune_store_new(
 ) -> specrt_status {
     status_call(|| {
         let out = args::out(out, "out")?;
-        *out = handle::into_raw::<specrt_autotune_store>(Mutex::new(AutotuneStore::new()));
+        *out = handle::into_raw::<specrt_autotune_store>(Mutex::new(AutotuneStore::new()))?;
         Ok(())
     })
 }
@@ -152,7 +152,7 @@ pub unsafe extern "C" fn specrt_autotune_store_load(
     status_call(|| {
         let out = args::out(out, "out")?;
         let store = AutotuneStore::load(args::c_str(path, "path")?)?;
-        *out = handle::into_raw::<specrt_autotune_store>(Mutex::new(store));
+        *out = handle::into_raw::<specrt_autotune_store>(Mutex::new(store))?;
         Ok(())
     })
 }

@@ -104,7 +104,7 @@ pub struct specrt_context {
 
 impl Handle for specrt_context {
     type Inner = std::sync::Arc<GpuContext>;
-    const TAG: u64 = tags::CONTEXT;
+    const TAG: u16 = tags::CONTEXT;
     const NAME: &'static str = "specrt_context";
 }
 
@@ -182,7 +182,7 @@ pub unsafe extern "C" fn specrt_context_new(
             Some(o) => to_options(o)?,
             None => to_options(&specrt_context_options_default())?,
         };
-        *out = handle::into_raw::<specrt_context>(std::sync::Arc::new(GpuContext::new(&options)?));
+        *out = handle::into_raw::<specrt_context>(std::sync::Arc::new(GpuContext::new(&options)?))?;
         Ok(())
     })
 }

@@ -137,7 +137,7 @@ pub struct ConfirmIo {
 
 impl Handle for specrt_confirm_io {
     type Inner = ConfirmIo;
-    const TAG: u64 = tags::CONFIRM_IO;
+    const TAG: u16 = tags::CONFIRM_IO;
     const NAME: &'static str = "specrt_confirm_io";
 }
 
@@ -152,7 +152,7 @@ pub struct Outcome {
 
 impl Handle for specrt_dispatch_outcome {
     type Inner = Outcome;
-    const TAG: u64 = tags::DISPATCH_OUTCOME;
+    const TAG: u16 = tags::DISPATCH_OUTCOME;
     const NAME: &'static str = "specrt_dispatch_outcome";
 }
 
@@ -218,7 +218,7 @@ pub unsafe extern "C" fn specrt_dispatch_prefilter_confirm(
             report: outcome.report,
             timings: outcome.timings,
             confirm_ns: outcome.confirm_ns,
-        });
+        })?;
         Ok(())
     })
 }
@@ -235,7 +235,7 @@ unsafe fn run_confirm(
         inputs: req.inputs.iter().map(|b| view(b)).collect(),
         prefilter_outputs: req.prefilter_outputs.iter().map(|b| view(b)).collect(),
         outputs: Mutex::new(Vec::new()),
-    });
+    })?;
     let status = confirm(io, user_data);
     let outputs = handle::borrow(io, "io")
         .map(|io| std::mem::take(&mut *io.outputs.lock().unwrap_or_else(|p| p.into_inner())));

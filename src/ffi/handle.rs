@@ -1,58 +1,51 @@
 //! Type-tagged opaque handles.
 //!
-//! A handle given to C points at a `Tagged<T>`: a tag word then the object. Each call checks the
-//! tag before use, so a handle of the wrong type, or one already freed, is an error instead of
-//! memory corruption (a freed handle is detected while its memory has not been reused).
+//! A handle given to C is a word registered in the table of live handles
+//! ([`super::registry`]) with its object's type tag. Every call looks the word up there before
+//! touching the object, so a NULL, freed, foreign or wrongly typed handle is an error with a
+//! message, and validation never reads memory that was freed.
 
+use super::registry::{self, Stale};
 use crate::{Error, Result};
 
 /// A Rust object exposed to C as the opaque type `Self`.
 pub trait Handle: Sized {
     /// The object behind the handle.
     type Inner;
-    /// The tag that identifies this handle type.
-    const TAG: u64;
+    /// The tag that identifies this handle type (unique, non-zero).
+    const TAG: u16;
     /// The C type name, for messages.
     const NAME: &'static str;
 }
 
-#[repr(C)]
-struct Tagged<T> {
-    tag: u64,
-    value: T,
-}
-
-/// Written over the tag of a freed handle.
-const FREED_TAG: u64 = 0x5350_4543_4445_4144; // "SPECDEAD"
-
 /// The tag of each handle type; values never change.
 pub(crate) mod tags {
     /// `specrt_speculator`.
-    pub(crate) const SPECULATOR: u64 = 0x5350_4543_0000_0001;
+    pub(crate) const SPECULATOR: u16 = 0x1;
     /// `specrt_autotune_store`.
-    pub(crate) const AUTOTUNE_STORE: u64 = 0x5350_4543_0000_0002;
+    pub(crate) const AUTOTUNE_STORE: u16 = 0x2;
     /// `specrt_paired_window`.
-    pub(crate) const PAIRED_WINDOW: u64 = 0x5350_4543_0000_0003;
+    pub(crate) const PAIRED_WINDOW: u16 = 0x3;
     /// `specrt_context`.
-    pub(crate) const CONTEXT: u64 = 0x5350_4543_0000_0004;
+    pub(crate) const CONTEXT: u16 = 0x4;
     /// `specrt_program`.
-    pub(crate) const PROGRAM: u64 = 0x5350_4543_0000_0005;
+    pub(crate) const PROGRAM: u16 = 0x5;
     /// `specrt_confirm_io`.
-    pub(crate) const CONFIRM_IO: u64 = 0x5350_4543_0000_0006;
+    pub(crate) const CONFIRM_IO: u16 = 0x6;
     /// `specrt_dispatch_outcome`.
-    pub(crate) const DISPATCH_OUTCOME: u64 = 0x5350_4543_0000_0007;
+    pub(crate) const DISPATCH_OUTCOME: u16 = 0x7;
     /// `specrt_ruleset`.
-    pub(crate) const RULESET: u64 = 0x5350_4543_0000_0008;
+    pub(crate) const RULESET: u16 = 0x8;
     /// `specrt_scanner`.
-    pub(crate) const SCANNER: u64 = 0x5350_4543_0000_0009;
+    pub(crate) const SCANNER: u16 = 0x9;
     /// `specrt_scan_result`.
-    pub(crate) const SCAN_RESULT: u64 = 0x5350_4543_0000_000a;
+    pub(crate) const SCAN_RESULT: u16 = 0xa;
     /// `specrt_batch_result`.
-    pub(crate) const BATCH_RESULT: u64 = 0x5350_4543_0000_000b;
+    pub(crate) const BATCH_RESULT: u16 = 0xb;
 }
 
 /// What each handle tag is, for messages about a handle of the wrong type.
-static KNOWN_TAGS: &[(u64, &str)] = &[
+static KNOWN_TAGS: &[(u16, &str)] = &[
     (tags::SPECULATOR, "it is a specrt_speculator"),
     (tags::AUTOTUNE_STORE, "it is a specrt_autotune_store"),
     (tags::PAIRED_WINDOW, "it is a specrt_paired_window"),
@@ -66,62 +59,82 @@ static KNOWN_TAGS: &[(u64, &str)] = &[
     (tags::BATCH_RESULT, "it is a specrt_batch_result"),
 ];
 
-/// Moves `value` to the heap and returns its handle.
-pub fn into_raw<H: Handle>(value: H::Inner) -> *mut H {
-    Box::into_raw(Box::new(Tagged { tag: H::TAG, value })).cast()
+/// Moves `value` to the heap, registers it and returns its handle.
+pub fn into_raw<H: Handle>(value: H::Inner) -> Result<*mut H> {
+    let object = Box::into_raw(Box::new(value));
+    match registry::insert(object.cast(), H::TAG) {
+        Ok(word) => Ok(word as *mut H),
+        Err(e) => {
+            // SAFETY: the object was never published; this call still owns it.
+            drop(unsafe { Box::from_raw(object) });
+            Err(e)
+        }
+    }
 }
 
 /// The object behind `ptr` when it is a live handle of type `H`, else None: the fast path of
 /// hot queries, whose error path then goes through [`borrow`] for the message.
 ///
 /// # Safety
-/// `ptr` must be NULL or point to at least 8 readable bytes (any specrt handle does).
+/// The handle must not be freed by another thread while the returned reference is in use.
 #[inline(always)]
 pub unsafe fn peek<'a, H: Handle>(ptr: *const H) -> Option<&'a H::Inner> {
-    if ptr.is_null() || std::ptr::read_volatile(ptr.cast::<u64>()) != H::TAG {
-        return None;
+    registry::lookup(ptr as usize, H::TAG).map(|object| &*object.cast::<H::Inner>())
+}
+
+/// The error for `ptr`, which is not a live handle of type `H`.
+fn invalid<H: Handle>(ptr: *const H, arg: &'static str, stale: Stale) -> Error {
+    if ptr.is_null() {
+        return Error::NullPointer(arg);
     }
-    Some(&(*ptr.cast::<Tagged<H::Inner>>()).value)
+    let found = match stale {
+        Stale::Foreign => "it is not a specrt handle",
+        Stale::Freed => "it was already freed",
+        Stale::OtherType(tag) => KNOWN_TAGS
+            .iter()
+            .find(|(known, _)| *known == tag)
+            .map_or("it is not a specrt handle", |(_, name)| name),
+    };
+    Error::InvalidHandle {
+        arg,
+        expected: H::NAME,
+        found,
+    }
 }
 
 /// Borrows the object behind `ptr`.
 ///
 /// # Safety
-/// `ptr` must be NULL or point to at least 8 readable bytes (any specrt handle does).
+/// The handle must not be freed by another thread while the returned reference is in use.
 pub unsafe fn borrow<'a, H: Handle>(ptr: *const H, arg: &'static str) -> Result<&'a H::Inner> {
-    if ptr.is_null() {
-        return Err(Error::NullPointer(arg));
-    }
-    let tagged = ptr.cast::<Tagged<H::Inner>>();
-    let tag = std::ptr::read_volatile(ptr.cast::<u64>());
-    if tag != H::TAG {
-        let found = match tag {
-            FREED_TAG => "it was already freed",
-            t => KNOWN_TAGS
-                .iter()
-                .find(|(known, _)| *known == t)
-                .map_or("it is not a specrt handle", |(_, name)| name),
-        };
-        return Err(Error::InvalidHandle {
-            arg,
-            expected: H::NAME,
-            found,
-        });
-    }
-    Ok(&(*tagged).value)
+    peek::<H>(ptr).ok_or_else(|| invalid(ptr, arg, registry::diagnose(ptr as usize)))
 }
 
-/// Frees the handle; NULL and handles of another type are ignored (the latter with a last error).
+/// Frees the handle; NULL is ignored, and anything but a live handle of type `H` is an error
+/// that frees nothing.
 ///
 /// # Safety
-/// `ptr` must be NULL or a live handle returned by specrt.
+/// No other thread may use the handle while it is freed.
 pub unsafe fn free<H: Handle>(ptr: *mut H) -> Result<()> {
     if ptr.is_null() {
         return Ok(());
     }
-    borrow::<H>(ptr, "handle")?;
-    let mut boxed = Box::from_raw(ptr.cast::<Tagged<H::Inner>>());
-    std::ptr::write_volatile(&mut boxed.tag, FREED_TAG);
-    drop(boxed);
+    let object =
+        registry::remove(ptr as usize, H::TAG).map_err(|stale| invalid(ptr, "handle", stale))?;
+    drop(Box::from_raw(object.cast::<H::Inner>()));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_handle_type_has_its_own_non_zero_tag() {
+        let mut tags: Vec<u16> = KNOWN_TAGS.iter().map(|(tag, _)| *tag).collect();
+        tags.sort_unstable();
+        tags.dedup();
+        assert_eq!(tags.len(), KNOWN_TAGS.len());
+        assert!(!tags.contains(&0));
+    }
 }

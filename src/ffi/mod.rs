@@ -19,6 +19,7 @@ pub mod persistent;
 #[cfg(feature = "gpu")]
 pub mod program;
 pub mod race;
+pub(crate) mod registry;
 pub mod report;
 #[cfg(feature = "gpu")]
 pub mod scan;

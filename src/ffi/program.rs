@@ -67,7 +67,7 @@ pub struct specrt_program {
 
 impl Handle for specrt_program {
     type Inner = Program;
-    const TAG: u64 = tags::PROGRAM;
+    const TAG: u16 = tags::PROGRAM;
     const NAME: &'static str = "specrt_program";
 }
 
@@ -112,7 +112,7 @@ pub unsafe extern "C" fn specrt_program_new(
             workgroups_y: d.workgroups_y,
             workgroups_z: d.workgroups_z,
         };
-        *out = handle::into_raw::<specrt_program>(Program::new(ctx, desc)?);
+        *out = handle::into_raw::<specrt_program>(Program::new(ctx, desc)?)?;
         Ok(())
     })
 }
@@ -151,7 +151,7 @@ pub unsafe extern "C" fn specrt_program_dispatch(
             report: None,
             timings: run.timings,
             confirm_ns: 0,
-        });
+        })?;
         Ok(())
     })
 }

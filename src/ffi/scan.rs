@@ -138,13 +138,13 @@ impl RuleSetInner {
 
 impl Handle for specrt_ruleset {
     type Inner = RuleSetInner;
-    const TAG: u64 = tags::RULESET;
+    const TAG: u16 = tags::RULESET;
     const NAME: &'static str = "specrt_ruleset";
 }
 
 impl Handle for specrt_scanner {
     type Inner = super::yara::ScannerInner;
-    const TAG: u64 = tags::SCANNER;
+    const TAG: u16 = tags::SCANNER;
     const NAME: &'static str = "specrt_scanner";
 }
 
@@ -156,7 +156,7 @@ pub struct ScanResultInner {
 
 impl Handle for specrt_scan_result {
     type Inner = ScanResultInner;
-    const TAG: u64 = tags::SCAN_RESULT;
+    const TAG: u16 = tags::SCAN_RESULT;
     const NAME: &'static str = "specrt_scan_result";
 }
 
@@ -300,7 +300,7 @@ pub extern "C" fn specrt_scan_options_default() -> specrt_scan_options {
 pub unsafe extern "C" fn specrt_ruleset_new(out: *mut *mut specrt_ruleset) -> specrt_status {
     status_call(|| {
         let out = args::out(out, "out")?;
-        *out = handle::into_raw::<specrt_ruleset>(RuleSetInner::new(RuleSet::new(), Vec::new()));
+        *out = handle::into_raw::<specrt_ruleset>(RuleSetInner::new(RuleSet::new(), Vec::new()))?;
         Ok(())
     })
 }
@@ -391,7 +391,7 @@ pub unsafe extern "C" fn specrt_scanner_new(
         let rules = handle::borrow(ruleset, "ruleset")?.lock().clone();
         *out = handle::into_raw::<specrt_scanner>(super::yara::ScannerInner::new(Scanner::new(
             context, &rules,
-        )?));
+        )?))?;
         Ok(())
     })
 }
@@ -477,7 +477,7 @@ unsafe fn run_scan(
             .then_some(&mut report as &mut crate::scan::scanner::Progress),
     )?;
     let matches = result.matches.iter().map(Into::into).collect();
-    *out = handle::into_raw::<specrt_scan_result>(ScanResultInner { result, matches });
+    *out = handle::into_raw::<specrt_scan_result>(ScanResultInner { result, matches })?;
     Ok(())
 }
 
@@ -589,20 +589,25 @@ pub unsafe extern "C" fn specrt_scan_files(
             Some(o) => to_options(o)?,
             None => to_options(&specrt_scan_options_default())?,
         };
-        scanner.scan_files(&paths, &options, &mut |index, outcome| match outcome {
-            Ok(result) => {
-                let matches = result.matches.iter().map(Into::into).collect();
-                let handle =
-                    handle::into_raw::<specrt_scan_result>(ScanResultInner { result, matches });
-                let go_on = on_file(index, SPECRT_OK, handle, user_data) == 0;
-                let _ = handle::free(handle);
-                go_on
-            }
-            Err(e) => {
-                set_last_error(&e.to_string());
-                on_file(index, status_of(&e), std::ptr::null(), user_data) == 0
-            }
-        })
+        let publish = |result: ScanResult| {
+            let matches = result.matches.iter().map(Into::into).collect();
+            handle::into_raw::<specrt_scan_result>(ScanResultInner { result, matches })
+        };
+        scanner.scan_files(
+            &paths,
+            &options,
+            &mut |index, outcome| match outcome.and_then(publish) {
+                Ok(handle) => {
+                    let go_on = on_file(index, SPECRT_OK, handle, user_data) == 0;
+                    let _ = handle::free(handle);
+                    go_on
+                }
+                Err(e) => {
+                    set_last_error(&e.to_string());
+                    on_file(index, status_of(&e), std::ptr::null(), user_data) == 0
+                }
+            },
+        )
     })
 }
 
@@ -750,7 +755,7 @@ pub struct BatchResultInner {
 
 impl Handle for specrt_batch_result {
     type Inner = BatchResultInner;
-    const TAG: u64 = tags::BATCH_RESULT;
+    const TAG: u16 = tags::BATCH_RESULT;
     const NAME: &'static str = "specrt_batch_result";
 }
 
@@ -809,7 +814,7 @@ pub unsafe extern "C" fn specrt_scan_batch(
             .iter()
             .map(|item| item.matches.iter().map(Into::into).collect())
             .collect();
-        *out = handle::into_raw::<specrt_batch_result>(BatchResultInner { result, matches });
+        *out = handle::into_raw::<specrt_batch_result>(BatchResultInner { result, matches })?;
         Ok(())
     })
 }

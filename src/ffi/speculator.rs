@@ -27,7 +27,7 @@ pub struct specrt_speculator {
 
 impl Handle for specrt_speculator {
     type Inner = AdaptiveSpeculator;
-    const TAG: u64 = tags::SPECULATOR;
+    const TAG: u16 = tags::SPECULATOR;
     const NAME: &'static str = "specrt_speculator";
 }
 
@@ -43,7 +43,7 @@ pub unsafe extern "C" fn specrt_speculator_new(
 ) -> specrt_status {
     status_call(|| {
         let out = args::out(out, "out")?;
-        *out = handle::into_raw::<specrt_speculator>(AdaptiveSpeculator::new(threshold_pct));
+        *out = handle::into_raw::<specrt_speculator>(AdaptiveSpeculator::new(threshold_pct))?;
         Ok(())
     })
 }

@@ -10,8 +10,8 @@ pub type specrt_status = i32;
 pub const SPECRT_OK: specrt_status = 0;
 /// A required pointer argument was NULL.
 pub const SPECRT_ERROR_NULL_POINTER: specrt_status = 1;
-/// A handle argument is a handle of another type, or not a specrt handle. (A freed handle is
-/// caught only while its memory has not been reused; never use one.)
+/// A handle argument is a handle of another type, was already freed, or is not a specrt handle.
+/// Handles are checked against a table of live handles, so none of these reads freed memory.
 pub const SPECRT_ERROR_INVALID_HANDLE: specrt_status = 2;
 /// An argument value is outside its documented domain.
 pub const SPECRT_ERROR_INVALID_ARGUMENT: specrt_status = 3;

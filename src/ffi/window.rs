@@ -23,7 +23,7 @@ pub struct specrt_paired_window {
 
 impl Handle for specrt_paired_window {
     type Inner = Mutex<PairedWindow>;
-    const TAG: u64 = tags::PAIRED_WINDOW;
+    const TAG: u16 = tags::PAIRED_WINDOW;
     const NAME: &'static str = "specrt_paired_window";
 }
 
@@ -56,7 +56,7 @@ pub unsafe extern "C" fn specrt_paired_window_new(
 ) -> specrt_status {
     status_call(|| {
         let out = args::out(out, "out")?;
-        *out = handle::into_raw::<specrt_paired_window>(Mutex::new(PairedWindow::new()));
+        *out = handle::into_raw::<specrt_paired_window>(Mutex::new(PairedWindow::new()))?;
         Ok(())
     })
 }

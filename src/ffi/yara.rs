@@ -201,7 +201,7 @@ pub unsafe extern "C" fn specrt_ruleset_compile(
             },
         )?;
         let skipped = compiled.skipped.into_iter().map(SkippedC::from).collect();
-        *out = handle::into_raw::<specrt_ruleset>(RuleSetInner::new(compiled.rules, skipped));
+        *out = handle::into_raw::<specrt_ruleset>(RuleSetInner::new(compiled.rules, skipped))?;
         Ok(())
     })
 }
@@ -241,7 +241,7 @@ pub unsafe extern "C" fn specrt_ruleset_load(
         let out = args::out(out, "out")?;
         let path = std::path::PathBuf::from(args::c_str(path, "path")?);
         let rules = crate::scan::RuleSet::load(&path)?;
-        *out = handle::into_raw::<specrt_ruleset>(RuleSetInner::new(rules, Vec::new()));
+        *out = handle::into_raw::<specrt_ruleset>(RuleSetInner::new(rules, Vec::new()))?;
         Ok(())
     })
 }
