@@ -103,8 +103,7 @@ impl GpuContext {
             options.backends
         };
         let _gate = super::gate::shared();
-        let instance = shared_instance(backends);
-        let all = pollster::block_on(instance.enumerate_adapters(backends));
+        let all = super::instance::adapters(backends);
         let seen: Vec<String> = all
             .iter()
             .map(|a| {
@@ -282,22 +281,6 @@ impl GpuContext {
             }
         }
     }
-}
-
-/// One wgpu instance per backend set for the whole process: drivers bound the number of
-/// instances a process may create, and a host may recreate its context many times (after a
-/// device loss, say).
-fn shared_instance(backends: wgpu::Backends) -> wgpu::Instance {
-    static INSTANCES: Mutex<Vec<(wgpu::Backends, wgpu::Instance)>> = Mutex::new(Vec::new());
-    let mut instances = INSTANCES.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((_, instance)) = instances.iter().find(|(b, _)| *b == backends) {
-        return instance.clone();
-    }
-    let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle();
-    descriptor.backends = backends;
-    let instance = wgpu::Instance::new(descriptor);
-    instances.push((backends, instance.clone()));
-    instance
 }
 
 impl Drop for GpuContext {

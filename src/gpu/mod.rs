@@ -1,7 +1,8 @@
 //! The wgpu runtime: a context, the engine's own WGSL programs, and the prefilter/confirm
 //! dispatch entry point routed by the speculator.
 //!
-//! - [`context`]: instance, adapter choice, device and queue, adapter info and id, device loss;
+//! - [`instance`]: the process's wgpu instances, created without window-system extensions;
+//! - [`context`]: adapter choice, device and queue, adapter info and id, device loss;
 //! - [`capture`]: wgpu errors captured in scopes and turned into [`crate::Error`]s;
 //! - [`gate`]: driver calls held apart from the destruction of GPU objects;
 //! - [`buffers`]: the pool of reused GPU and readback buffers;
@@ -14,6 +15,7 @@ pub mod capture;
 pub mod context;
 pub mod dispatch;
 pub mod gate;
+pub mod instance;
 pub mod program;
 pub mod run;
 pub mod staging;
