@@ -4,7 +4,8 @@
 #   make bench   one JSON object of measurements on this machine (policy calls, GPU dispatches)
 #   make bench-rules RULES="DIR..." CORPUS="DIR..."   YARA rule sets against yara and YARA-X
 #   make lint    rustfmt and clippy with warnings as errors
-#   make install PREFIX=/usr/local   libraries, headers, pkg-config and CMake package files
+#   make install PREFIX=/usr/local   libraries, headers, pkg-config and CMake package files, the
+#                                    specrt-scan command line scanner and its man page
 
 CARGO    ?= cargo
 CC       ?= cc
@@ -31,7 +32,7 @@ EXAMPLES := policy_tour custom_kernel scan engine_loop
 
 .PHONY: all demo demo-policy test test-rust test-asan test-header test-c test-yara test-loom test-fuzz fuzz test-policy-only test-install examples bench bench-rules plot lint install clean
 
-all: $(RELEASE)/libspecrt.a
+all: $(RELEASE)/libspecrt.a $(RELEASE)/specrt-scan
 
 # The shared library's SONAME is libspecrt.so.MAJOR: link it under that name too, so programs
 # linked against the build tree find it.
@@ -44,6 +45,10 @@ $(DEBUG)/libspecrt.a: FORCE
 	@ln -sf libspecrt.so $(DEBUG)/libspecrt.so.$(MAJOR)
 
 FORCE:
+
+# specrt-scan, the YARA-compatible command line scanner (tools/), linked statically.
+target/%/specrt-scan: target/%/libspecrt.a tools/specrt-scan.c
+	$(CC) $(CFLAGS_C99) -O2 tools/specrt-scan.c target/$*/libspecrt.a $(NATIVE_LIBS) -o $@
 
 # The main demo: the pattern scanner on a sample assembled from this machine's /usr/bin.
 demo: $(RELEASE)/libspecrt.a
@@ -96,10 +101,8 @@ test-asan:
 	  --target-dir target/asan --test handle_lifetime
 
 # Differential test against Debian's yara: identical `-s -L` output on every backend and path.
-test-yara: $(RELEASE)/libspecrt.a
-	@mkdir -p $(CDIR)
-	$(CC) $(CFLAGS_C99) -O2 examples/c/scan.c $(RELEASE)/libspecrt.a $(NATIVE_LIBS) -o $(CDIR)/scan-release
-	tests/yara/differential.sh $(CDIR)/scan-release target/yara-differential
+test-yara: $(RELEASE)/specrt-scan
+	tests/yara/differential.sh $(RELEASE)/specrt-scan target/yara-differential
 
 test-rust:
 	$(CARGO) fmt --check
@@ -190,8 +193,11 @@ plot:
 	$(CARGO) bench --quiet --bench report -- --plot-data $(JSON) > $(BENCH)/plot.dat
 	gnuplot -e "data='$(BENCH)/plot.dat'; out='$(basename $(JSON)).png'" benches/plot.gp
 
-install: $(INSTALL_FROM)/libspecrt.a
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/specrt $(DESTDIR)$(PREFIX)/include
+install: $(INSTALL_FROM)/libspecrt.a $(INSTALL_FROM)/specrt-scan
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/specrt $(DESTDIR)$(PREFIX)/include \
+	  $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(INSTALL_FROM)/specrt-scan $(DESTDIR)$(PREFIX)/bin/specrt-scan
+	install -m 644 tools/specrt-scan.1 $(DESTDIR)$(PREFIX)/share/man/man1/specrt-scan.1
 	install -m 644 $(INSTALL_FROM)/libspecrt.a $(DESTDIR)$(PREFIX)/lib/libspecrt.a
 	install -m 755 $(INSTALL_FROM)/libspecrt.so $(DESTDIR)$(PREFIX)/lib/libspecrt.so.$(VERSION)
 	ln -sf libspecrt.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libspecrt.so.$(MAJOR)
@@ -206,8 +212,9 @@ install: $(INSTALL_FROM)/libspecrt.a
 	  packaging/specrtConfigVersion.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/specrt/specrtConfigVersion.cmake
 
 # Install into a temporary prefix and consume it three ways: pkg-config (shared and static) for
-# the C tour, CMake find_package for the C++ engine (shared and static); check the exports.
-test-install: $(DEBUG)/libspecrt.a
+# the C tour, CMake find_package for the C++ engine (shared and static); check the exports; run
+# the installed specrt-scan against yara (tests/cli/specrt_scan.sh).
+test-install: $(DEBUG)/libspecrt.a $(DEBUG)/specrt-scan
 	@set -e; p=$$(mktemp -d); w=$$(mktemp -d); trap 'rm -rf $$p $$w' EXIT; \
 	$(MAKE) --no-print-directory install PREFIX=$$p INSTALL_FROM=$(DEBUG) >/dev/null; \
 	test "$$(readelf -d $$p/lib/libspecrt.so.$(VERSION) | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')" = libspecrt.so.$(MAJOR); \
@@ -228,7 +235,8 @@ test-install: $(DEBUG)/libspecrt.a
 	  for std in c99 c11; do echo '#include "specrt.h"' | $$cc -std=$$std -Wall -Wextra -Wpedantic -Werror -I$$p/include -fsyntax-only -x c -; done; done; \
 	for cxx in $(CXX) clang++; do command -v $$cxx >/dev/null || continue; \
 	  echo '#include "specrt.hpp"' | $$cxx -std=c++17 -Wall -Wextra -Wpedantic -Werror -I$$p/include -fsyntax-only -x c++ -; done; \
-	echo "install: pkg-config (shared, static) and CMake (shared, static) consumers built and ran; exports are specrt_* only"
+	tests/cli/specrt_scan.sh $$p/bin/specrt-scan $$p/share/man/man1/specrt-scan.1; \
+	echo "install: pkg-config (shared, static) and CMake (shared, static) consumers built and ran; exports are specrt_* only; specrt-scan and its man page installed"
 
 lint:
 	$(CARGO) fmt --check

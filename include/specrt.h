@@ -53,16 +53,16 @@
 
 #if defined(SPECRT_GPU)
 /**
- * `prefilter_tail_output` value for a prefilter that writes no tail.
+ * Most outputs a confirm callback may set.
  */
-#define SPECRT_NO_TAIL 4294967295
+#define SPECRT_MAX_CONFIRM_OUTPUTS 32
 #endif
 
 #if defined(SPECRT_GPU)
 /**
- * Most outputs a confirm callback may set.
+ * `prefilter_tail_output` value for a prefilter that writes no tail.
  */
-#define SPECRT_MAX_CONFIRM_OUTPUTS 32
+#define SPECRT_NO_TAIL 4294967295
 #endif
 
 #if defined(SPECRT_GPU)
@@ -278,6 +278,155 @@ typedef int (*specrt_autotune_visit_fn)(const char *key_hex,
 
 #if defined(SPECRT_GPU)
 /**
+ * A read-only byte view.
+ */
+typedef struct specrt_bytes {
+  /**
+   * First byte (may be NULL when `len` is 0).
+   */
+  const uint8_t *data;
+  /**
+   * Length in bytes.
+   */
+  size_t len;
+} specrt_bytes;
+#endif
+
+/**
+ * How a dispatch chooses its path: one of the `SPECRT_SPECULATION_*` values.
+ */
+typedef uint32_t specrt_speculation_mode;
+
+#if defined(SPECRT_GPU)
+/**
+ * Which backend a scan uses: one of the `SPECRT_SCAN_BACKEND_*` values.
+ */
+typedef uint32_t specrt_scan_backend;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Per-scan settings; start from `specrt_scan_options_default()`.
+ */
+typedef struct specrt_scan_options {
+  /**
+   * `SPECRT_SPECULATION_*`: fused, serial or the speculator's choice, per chunk.
+   */
+  specrt_speculation_mode mode;
+  /**
+   * `SPECRT_SCAN_BACKEND_*`.
+   */
+  specrt_scan_backend backend;
+  /**
+   * Most matches kept: the first ones in result order; the others are counted in `dropped` and
+   * the result is marked truncated. (When one GPU chunk holds over 4,194,304 matches, which
+   * of them are kept is unspecified; the counts stay exact.)
+   */
+  uint64_t max_matches;
+  /**
+   * Upper bound on one chunk's data, bytes; 0 for the device's limit.
+   */
+  uint64_t max_chunk_bytes;
+  /**
+   * Whether GPU chunks take part in self-tuning: while no workgroup size is settled for a
+   * chunk's shape, the chunk also runs a candidate variant and the paired window decides;
+   * settled choices go to the context's autotune store. Default true.
+   */
+  bool tune;
+} specrt_scan_options;
+#endif
+
+/**
+ * Kind of a persistent decision: one of the `SPECRT_PERSISTENT_*` values.
+ */
+typedef uint32_t specrt_persistent_kind;
+
+/**
+ * The persistent-kernel decision.
+ */
+typedef struct specrt_persistent_decision {
+  /**
+   * `SPECRT_PERSISTENT_STANDARD_LAUNCHES` or `SPECRT_PERSISTENT_KERNEL`.
+   */
+  specrt_persistent_kind kind;
+  /**
+   * Predicted launch overhead saved, ns; 0 for standard launches.
+   */
+  uint64_t savings_ns;
+} specrt_persistent_decision;
+
+/**
+ * What the persistent-kernel decision weighs.
+ */
+typedef struct specrt_persistent_inputs {
+  /**
+   * Items in the batch.
+   */
+  uint32_t batch_size;
+  /**
+   * Cost of one standard launch, ns.
+   */
+  uint64_t per_launch_overhead_ns;
+  /**
+   * Kernel time per item, ns (does not affect the decision).
+   */
+  uint64_t per_item_kernel_ns;
+  /**
+   * One-time setup of a persistent kernel, ns.
+   */
+  uint64_t persistent_setup_overhead_ns;
+} specrt_persistent_inputs;
+
+#if defined(SPECRT_GPU)
+/**
+ * How a batch ran and why.
+ */
+typedef struct specrt_batch_summary {
+  /**
+   * Whether one persistent dispatch scanned the items (false: one scan per item).
+   */
+  bool persistent;
+  /**
+   * The persistent-kernel decision (docs/SPEC.md section 9), with its predicted savings.
+   */
+  struct specrt_persistent_decision decision;
+  /**
+   * What it was based on: the batch size and this context's measured launch overheads.
+   */
+  struct specrt_persistent_inputs inputs;
+  /**
+   * Wall time of the batch, ns.
+   */
+  uint64_t total_ns;
+} specrt_batch_summary;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * One occurrence of a string.
+ */
+typedef struct specrt_match {
+  /**
+   * Offset in the input, bytes.
+   */
+  uint64_t offset;
+  /**
+   * The rule's id.
+   */
+  uint32_t rule_id;
+  /**
+   * The string's id within its rule.
+   */
+  uint32_t string_id;
+  /**
+   * Length of the matched bytes.
+   */
+  uint32_t length;
+} specrt_match;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
  * A set of `SPECRT_BACKEND_*` bits.
  */
 typedef uint32_t specrt_backends;
@@ -422,22 +571,6 @@ typedef struct specrt_dispatch_plan {
 
 #if defined(SPECRT_GPU)
 /**
- * A read-only byte view.
- */
-typedef struct specrt_bytes {
-  /**
-   * First byte (may be NULL when `len` is 0).
-   */
-  const uint8_t *data;
-  /**
-   * Length in bytes.
-   */
-  size_t len;
-} specrt_bytes;
-#endif
-
-#if defined(SPECRT_GPU)
-/**
  * The inputs of a dispatch, in binding order.
  */
 typedef struct specrt_input_list {
@@ -451,11 +584,6 @@ typedef struct specrt_input_list {
   size_t count;
 } specrt_input_list;
 #endif
-
-/**
- * How a dispatch chooses its path: one of the `SPECRT_SPECULATION_*` values.
- */
-typedef uint32_t specrt_speculation_mode;
 
 #if defined(SPECRT_GPU)
 /**
@@ -524,47 +652,6 @@ typedef struct specrt_dispatch_timings {
   uint64_t confirm_ns;
 } specrt_dispatch_timings;
 #endif
-
-/**
- * Kind of a persistent decision: one of the `SPECRT_PERSISTENT_*` values.
- */
-typedef uint32_t specrt_persistent_kind;
-
-/**
- * The persistent-kernel decision.
- */
-typedef struct specrt_persistent_decision {
-  /**
-   * `SPECRT_PERSISTENT_STANDARD_LAUNCHES` or `SPECRT_PERSISTENT_KERNEL`.
-   */
-  specrt_persistent_kind kind;
-  /**
-   * Predicted launch overhead saved, ns; 0 for standard launches.
-   */
-  uint64_t savings_ns;
-} specrt_persistent_decision;
-
-/**
- * What the persistent-kernel decision weighs.
- */
-typedef struct specrt_persistent_inputs {
-  /**
-   * Items in the batch.
-   */
-  uint32_t batch_size;
-  /**
-   * Cost of one standard launch, ns.
-   */
-  uint64_t per_launch_overhead_ns;
-  /**
-   * Kernel time per item, ns (does not affect the decision).
-   */
-  uint64_t per_item_kernel_ns;
-  /**
-   * One-time setup of a persistent kernel, ns.
-   */
-  uint64_t persistent_setup_overhead_ns;
-} specrt_persistent_inputs;
 
 #if defined(SPECRT_GPU)
 /**
@@ -726,79 +813,9 @@ typedef struct specrt_speculation_observation {
 
 #if defined(SPECRT_GPU)
 /**
- * Why a scan ran on its backend: one of the `SPECRT_BACKEND_REASON_*` values.
- */
-typedef uint32_t specrt_backend_reason;
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Which backend a scan uses: one of the `SPECRT_SCAN_BACKEND_*` values.
- */
-typedef uint32_t specrt_scan_backend;
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Per-scan settings; start from `specrt_scan_options_default()`.
- */
-typedef struct specrt_scan_options {
-  /**
-   * `SPECRT_SPECULATION_*`: fused, serial or the speculator's choice, per chunk.
-   */
-  specrt_speculation_mode mode;
-  /**
-   * `SPECRT_SCAN_BACKEND_*`.
-   */
-  specrt_scan_backend backend;
-  /**
-   * Most matches kept: the first ones in result order; the others are counted in `dropped` and
-   * the result is marked truncated. (When one GPU chunk holds over 4,194,304 matches, which
-   * of them are kept is unspecified; the counts stay exact.)
-   */
-  uint64_t max_matches;
-  /**
-   * Upper bound on one chunk's data, bytes; 0 for the device's limit.
-   */
-  uint64_t max_chunk_bytes;
-  /**
-   * Whether GPU chunks take part in self-tuning: while no workgroup size is settled for a
-   * chunk's shape, the chunk also runs a candidate variant and the paired window decides;
-   * settled choices go to the context's autotune store. Default true.
-   */
-  bool tune;
-} specrt_scan_options;
-#endif
-
-#if defined(SPECRT_GPU)
-/**
  * Flags of a scan string: `SPECRT_STRING_*` bits.
  */
 typedef uint32_t specrt_string_flags;
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * One occurrence of a string.
- */
-typedef struct specrt_match {
-  /**
-   * Offset in the input, bytes.
-   */
-  uint64_t offset;
-  /**
-   * The rule's id.
-   */
-  uint32_t rule_id;
-  /**
-   * The string's id within its rule.
-   */
-  uint32_t string_id;
-  /**
-   * Length of the matched bytes.
-   */
-  uint32_t length;
-} specrt_match;
 #endif
 
 #if defined(SPECRT_GPU)
@@ -827,6 +844,13 @@ typedef int (*specrt_file_result_fn)(size_t index,
                                      specrt_status status,
                                      const struct specrt_scan_result *result,
                                      void *user_data);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Why a scan ran on its backend: one of the `SPECRT_BACKEND_REASON_*` values.
+ */
+typedef uint32_t specrt_backend_reason;
 #endif
 
 #if defined(SPECRT_GPU)
@@ -940,30 +964,6 @@ typedef struct specrt_scan_chunk {
    */
   struct specrt_report report;
 } specrt_scan_chunk;
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * How a batch ran and why.
- */
-typedef struct specrt_batch_summary {
-  /**
-   * Whether one persistent dispatch scanned the items (false: one scan per item).
-   */
-  bool persistent;
-  /**
-   * The persistent-kernel decision (docs/SPEC.md section 9), with its predicted savings.
-   */
-  struct specrt_persistent_decision decision;
-  /**
-   * What it was based on: the batch size and this context's measured launch overheads.
-   */
-  struct specrt_persistent_inputs inputs;
-  /**
-   * Wall time of the batch, ns.
-   */
-  uint64_t total_ns;
-} specrt_batch_summary;
 #endif
 
 /**
@@ -1545,6 +1545,119 @@ specrt_status specrt_autotune_store_foreach(const struct specrt_autotune_store *
 
 #if defined(SPECRT_GPU)
 /**
+ * Scans `count` independent inputs (offsets relative to each item; no match crosses items) with
+ * one persistent dispatch, whose workgroups pull the items from a device-side queue, or one scan
+ * per item, as the persistent-kernel decision says given this context's launch overheads
+ * (measured once on first use; see `specrt_context_set_launch_overheads`). Items over 64 KiB are
+ * scanned on their own. `SPECRT_SPECULATION_DISABLE` always scans per item. `options` may be
+ * NULL; its match limit applies per item.
+ *
+ * # Safety
+ * `items` must point to `count` valid byte views; `out` must be valid for a write.
+ */
+specrt_status specrt_scan_batch(const struct specrt_scanner *scanner,
+                                const struct specrt_bytes *items,
+                                size_t count,
+                                const struct specrt_scan_options *options,
+                                struct specrt_batch_result **out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Mode, decision, inputs and time of a batch.
+ *
+ * # Safety
+ * `result` must be a specrt handle; `out` valid for a write.
+ */
+specrt_status specrt_batch_result_summary(const struct specrt_batch_result *result,
+                                          struct specrt_batch_summary *out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The matches of item `index` (sorted; valid until the result is freed), their number, and
+ * whether the match limit truncated them.
+ *
+ * # Safety
+ * `result` must be a specrt handle; the outputs valid for writes.
+ */
+specrt_status specrt_batch_result_item(const struct specrt_batch_result *result,
+                                       size_t index,
+                                       const struct specrt_match **matches,
+                                       size_t *count,
+                                       bool *truncated);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Frees a batch result. NULL is accepted and ignored.
+ *
+ * # Safety
+ * `result` must be NULL or a live batch result not in use by another thread.
+ */
+void specrt_batch_result_free(struct specrt_batch_result *result);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Number of dispatch inputs (0 with a last error on a bad handle).
+ *
+ * # Safety
+ * `io` must be the handle passed to the running confirm callback.
+ */
+uint32_t specrt_confirm_io_input_count(const struct specrt_confirm_io *io);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The dispatch's input `index` as a byte view, valid during the callback.
+ *
+ * # Safety
+ * `io` must be the handle passed to the running confirm callback; `out` valid for a write.
+ */
+specrt_status specrt_confirm_io_input(const struct specrt_confirm_io *io,
+                                      uint32_t index,
+                                      struct specrt_bytes *out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Number of prefilter outputs (0 with a last error on a bad handle).
+ *
+ * # Safety
+ * `io` must be the handle passed to the running confirm callback.
+ */
+uint32_t specrt_confirm_io_prefilter_output_count(const struct specrt_confirm_io *io);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Prefilter output `index` (its tail included) as a byte view, valid during the callback.
+ *
+ * # Safety
+ * `io` must be the handle passed to the running confirm callback; `out` valid for a write.
+ */
+specrt_status specrt_confirm_io_prefilter_output(const struct specrt_confirm_io *io,
+                                                 uint32_t index,
+                                                 struct specrt_bytes *out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Sets confirmed output `index` to a copy of `data[0..len]` (a later call replaces it).
+ * `index` must be below `SPECRT_MAX_CONFIRM_OUTPUTS`.
+ *
+ * # Safety
+ * `io` must be the handle passed to the running confirm callback; `data` valid for `len` bytes.
+ */
+specrt_status specrt_confirm_io_set_output(struct specrt_confirm_io *io,
+                                           uint32_t index,
+                                           const uint8_t *data,
+                                           size_t len);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
  * The default options: every primary backend, high performance, software adapters allowed,
  * no CPU fallback, no autotune store.
  */
@@ -1663,63 +1776,12 @@ specrt_status specrt_dispatch_prefilter_confirm(const struct specrt_context *con
                                                 struct specrt_dispatch_outcome **out);
 #endif
 
-#if defined(SPECRT_GPU)
 /**
- * Number of dispatch inputs (0 with a last error on a bad handle).
- *
- * # Safety
- * `io` must be the handle passed to the running confirm callback.
+ * The message of the most recent call on this thread that returned an error status, or `""`
+ * when none did. The text says what was wrong and how to fix it. Never NULL; owned by specrt and
+ * valid until the next specrt call on this thread; copy it to keep it.
  */
-uint32_t specrt_confirm_io_input_count(const struct specrt_confirm_io *io);
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * The dispatch's input `index` as a byte view, valid during the callback.
- *
- * # Safety
- * `io` must be the handle passed to the running confirm callback; `out` valid for a write.
- */
-specrt_status specrt_confirm_io_input(const struct specrt_confirm_io *io,
-                                      uint32_t index,
-                                      struct specrt_bytes *out);
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Number of prefilter outputs (0 with a last error on a bad handle).
- *
- * # Safety
- * `io` must be the handle passed to the running confirm callback.
- */
-uint32_t specrt_confirm_io_prefilter_output_count(const struct specrt_confirm_io *io);
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Prefilter output `index` (its tail included) as a byte view, valid during the callback.
- *
- * # Safety
- * `io` must be the handle passed to the running confirm callback; `out` valid for a write.
- */
-specrt_status specrt_confirm_io_prefilter_output(const struct specrt_confirm_io *io,
-                                                 uint32_t index,
-                                                 struct specrt_bytes *out);
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Sets confirmed output `index` to a copy of `data[0..len]` (a later call replaces it).
- * `index` must be below `SPECRT_MAX_CONFIRM_OUTPUTS`.
- *
- * # Safety
- * `io` must be the handle passed to the running confirm callback; `data` valid for `len` bytes.
- */
-specrt_status specrt_confirm_io_set_output(struct specrt_confirm_io *io,
-                                           uint32_t index,
-                                           const uint8_t *data,
-                                           size_t len);
-#endif
+const char *specrt_last_error(void);
 
 #if defined(SPECRT_GPU)
 /**
@@ -1786,13 +1848,6 @@ specrt_status specrt_dispatch_outcome_timings(const struct specrt_dispatch_outco
  */
 void specrt_dispatch_outcome_free(struct specrt_dispatch_outcome *outcome);
 #endif
-
-/**
- * The message of the most recent call on this thread that returned an error status, or `""`
- * when none did. The text says what was wrong and how to fix it. Never NULL; owned by specrt and
- * valid until the next specrt call on this thread; copy it to keep it.
- */
-const char *specrt_last_error(void);
 
 /**
  * Standard launches or a persistent kernel, from the inputs (docs/SPEC.md section 9). Pure and total.
@@ -1918,21 +1973,6 @@ specrt_status specrt_counter_tail_encode(struct specrt_report report, uint8_t *o
 
 #if defined(SPECRT_GPU)
 /**
- * A sentence for a `SPECRT_BACKEND_REASON_*` value (`"unknown reason"` for other values).
- * Never NULL; never free it.
- */
-const char *specrt_backend_reason_str(specrt_backend_reason reason);
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Default scan options: Auto mode and backend, 1048576 matches, the device's chunk size.
- */
-struct specrt_scan_options specrt_scan_options_default(void);
-#endif
-
-#if defined(SPECRT_GPU)
-/**
  * Creates an empty rule set.
  *
  * # Safety
@@ -1977,40 +2017,6 @@ specrt_status specrt_ruleset_add_string(struct specrt_ruleset *ruleset,
  * `ruleset` must be NULL or a specrt handle.
  */
 size_t specrt_ruleset_string_count(const struct specrt_ruleset *ruleset);
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Compiles `ruleset` into a scanner. With a `context` that has a GPU, the rule tables and
- * kernels go to that GPU (the scanner keeps the context alive); with NULL or a CPU-fallback
- * context, the scanner uses the CPU backend.
- *
- * # Safety
- * `context` must be NULL or a specrt handle; `ruleset` a specrt handle; `out` valid for a write.
- */
-specrt_status specrt_scanner_new(const struct specrt_context *context,
-                                 const struct specrt_ruleset *ruleset,
-                                 struct specrt_scanner **out);
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Frees a scanner. NULL is accepted and ignored.
- *
- * # Safety
- * `scanner` must be NULL or a live scanner not in use by another thread.
- */
-void specrt_scanner_free(struct specrt_scanner *scanner);
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Whether the scanner can scan on a GPU (false with a last error on a bad handle).
- *
- * # Safety
- * `scanner` must be NULL or a specrt handle.
- */
-bool specrt_scanner_has_gpu(const struct specrt_scanner *scanner);
 #endif
 
 #if defined(SPECRT_GPU)
@@ -2077,6 +2083,21 @@ specrt_status specrt_scan_files(const struct specrt_scanner *scanner,
 
 #if defined(SPECRT_GPU)
 /**
+ * A sentence for a `SPECRT_BACKEND_REASON_*` value (`"unknown reason"` for other values).
+ * Never NULL; never free it.
+ */
+const char *specrt_backend_reason_str(specrt_backend_reason reason);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Default scan options: Auto mode and backend, 1048576 matches, the device's chunk size.
+ */
+struct specrt_scan_options specrt_scan_options_default(void);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
  * Number of matches kept (0 with a last error on a bad handle).
  *
  * # Safety
@@ -2131,57 +2152,36 @@ void specrt_scan_result_free(struct specrt_scan_result *result);
 
 #if defined(SPECRT_GPU)
 /**
- * Scans `count` independent inputs (offsets relative to each item; no match crosses items) with
- * one persistent dispatch, whose workgroups pull the items from a device-side queue, or one scan
- * per item, as the persistent-kernel decision says given this context's launch overheads
- * (measured once on first use; see `specrt_context_set_launch_overheads`). Items over 64 KiB are
- * scanned on their own. `SPECRT_SPECULATION_DISABLE` always scans per item. `options` may be
- * NULL; its match limit applies per item.
+ * Compiles `ruleset` into a scanner. With a `context` that has a GPU, the rule tables and
+ * kernels go to that GPU (the scanner keeps the context alive); with NULL or a CPU-fallback
+ * context, the scanner uses the CPU backend.
  *
  * # Safety
- * `items` must point to `count` valid byte views; `out` must be valid for a write.
+ * `context` must be NULL or a specrt handle; `ruleset` a specrt handle; `out` valid for a write.
  */
-specrt_status specrt_scan_batch(const struct specrt_scanner *scanner,
-                                const struct specrt_bytes *items,
-                                size_t count,
-                                const struct specrt_scan_options *options,
-                                struct specrt_batch_result **out);
+specrt_status specrt_scanner_new(const struct specrt_context *context,
+                                 const struct specrt_ruleset *ruleset,
+                                 struct specrt_scanner **out);
 #endif
 
 #if defined(SPECRT_GPU)
 /**
- * Mode, decision, inputs and time of a batch.
+ * Frees a scanner. NULL is accepted and ignored.
  *
  * # Safety
- * `result` must be a specrt handle; `out` valid for a write.
+ * `scanner` must be NULL or a live scanner not in use by another thread.
  */
-specrt_status specrt_batch_result_summary(const struct specrt_batch_result *result,
-                                          struct specrt_batch_summary *out);
+void specrt_scanner_free(struct specrt_scanner *scanner);
 #endif
 
 #if defined(SPECRT_GPU)
 /**
- * The matches of item `index` (sorted; valid until the result is freed), their number, and
- * whether the match limit truncated them.
+ * Whether the scanner can scan on a GPU (false with a last error on a bad handle).
  *
  * # Safety
- * `result` must be a specrt handle; the outputs valid for writes.
+ * `scanner` must be NULL or a specrt handle.
  */
-specrt_status specrt_batch_result_item(const struct specrt_batch_result *result,
-                                       size_t index,
-                                       const struct specrt_match **matches,
-                                       size_t *count,
-                                       bool *truncated);
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Frees a batch result. NULL is accepted and ignored.
- *
- * # Safety
- * `result` must be NULL or a live batch result not in use by another thread.
- */
-void specrt_batch_result_free(struct specrt_batch_result *result);
+bool specrt_scanner_has_gpu(const struct specrt_scanner *scanner);
 #endif
 
 /**

@@ -62,5 +62,8 @@ fn opening_a_gpu_and_scanning_on_it_print_nothing() {
                 || line.starts_with("test result:"))
         })
         .collect();
-    assert!(foreign.is_empty(), "the library wrote to stdout: {foreign:?}");
+    assert!(
+        foreign.is_empty(),
+        "the library wrote to stdout: {foreign:?}"
+    );
 }

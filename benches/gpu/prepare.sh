@@ -72,6 +72,7 @@ cc -std=c99 $flags tests/c/gpu_dispatch.c $libs -o "$carry/bin/gpu_dispatch_c"
 cc -std=c99 $flags examples/c/custom_kernel.c $libs -o "$carry/bin/custom_kernel"
 cc -std=c99 $flags tests/c/scan_test.c $libs -o "$carry/bin/scan_test_c"
 cc -std=c99 $flags examples/c/scan.c $libs -o "$carry/bin/scan"
+cc -std=c99 $flags tools/specrt-scan.c $libs -o "$carry/bin/specrt-scan"
 cc -std=c99 $flags examples/c/engine_loop.c $libs -o "$carry/bin/engine_loop"
 # Static, as the C ABI timing targets are for an engine linking libspecrt.a (the policy-only
 # build: the same policy code, a smaller binary).

@@ -58,14 +58,14 @@ run() { echo "== $*"; "$@" || { echo "FAILED: $*"; status=1; }; }
   run "$bin/engine_loop" "$scratch/engine.toml"
   run "$bin/engine_loop" "$scratch/engine.toml"
   PATH=$yara_root/wrap:$PATH GEN_CORPUS=$bin/gen_corpus \
-    run tests/yara/differential.sh "$bin/scan" "$scratch/differential"
+    run tests/yara/differential.sh "$bin/specrt-scan" "$scratch/differential"
 } > "$out/tests.log" 2>&1
 SPECRT_C_BENCH=$bin/policy_bench "$bin/bench_policy" --bench > "$out/policy.json" 2>>"$out/bench.err"
 "$bin/bench_dispatch" --bench > "$out/dispatch.json" 2>>"$out/bench.err"
 SPECRT_BENCH_YARA=$yara_root/wrap/yara SPECRT_BENCH_HS=$bin/hs_bench \
   "$bin/bench_scan" --bench > "$out/scan.json" 2>>"$out/bench.err"
 "$bin/bench_report" "$out/policy.json" "$out/dispatch.json" "$out/scan.json" > "$out/bench.json"
-benches/gpu/yara_compare.sh "$bin/scan" "$yara_root/wrap/yara" "$out/yara" \
+benches/gpu/yara_compare.sh "$bin/specrt-scan" "$yara_root/wrap/yara" "$out/yara" \
   "${YARA_COMPARE_MB:-300}" "$(nproc)" > "$out/yara.log" 2>&1 || status=1
 grep -E "^(==|FAILED|test result|gpu_dispatch|scan_test|adapter|scanned|differential)" "$out/tests.log"; cat "$out/bench.json" "$out/yara.log"
 exit $status

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Times the YARA rule set of the differential test over a few hundred MB of this machine's own
-# binaries: `yara -p THREADS -r` against the scan example on the GPU and on the CPU backend (each
+# binaries: `yara -p THREADS -r` against specrt-scan on the GPU and on the CPU backend (each
 # -p THREADS), best of three runs after a warm-up that fills the page cache. Also checks that the
 # rule-level and the `-s -L` outputs are identical after sorting. Writes OUT_DIR/yara.json.
 #
@@ -42,13 +42,13 @@ best_of_three() { # prints the best wall time in seconds of "$@" (stdout to $out
 
 t_yara=$(best_of_three "$yara" -w -p "$threads" -r "$rules" "$corpus")
 LC_ALL=C sort "$out/last.out" > "$out/yara.rules"
-t_gpu=$(best_of_three "$scan" -p "$threads" --backend gpu "$rules" "$corpus")
+t_gpu=$(best_of_three "$scan" -p "$threads" -r --backend gpu "$rules" "$corpus")
 LC_ALL=C sort "$out/last.out" > "$out/gpu.rules"
-t_cpu=$(best_of_three "$scan" -p "$threads" --backend cpu "$rules" "$corpus")
+t_cpu=$(best_of_three "$scan" -p "$threads" -r --backend cpu "$rules" "$corpus")
 LC_ALL=C sort "$out/last.out" > "$out/cpu.rules"
 
 "$yara" -w -s -L -p "$threads" -r "$rules" "$corpus" | LC_ALL=C sort > "$out/yara.strings"
-"$scan" -s -L -p "$threads" --backend gpu "$rules" "$corpus" | LC_ALL=C sort > "$out/gpu.strings"
+"$scan" -s -L -p "$threads" -r --backend gpu "$rules" "$corpus" | LC_ALL=C sort > "$out/gpu.strings"
 same() { cmp -s "$1" "$2" && echo true || echo false; }
 
 mb=$(awk "BEGIN{print $total / 1e6}")

@@ -8,13 +8,21 @@
 
 pub mod args;
 pub mod autotune;
+#[cfg(feature = "gpu")]
+pub mod batch;
 pub mod boundary;
+#[cfg(feature = "gpu")]
+pub mod confirm_io;
 #[cfg(feature = "gpu")]
 pub mod context;
 #[cfg(feature = "gpu")]
 pub mod dispatch;
 pub mod handle;
+#[cfg(feature = "gpu")]
+pub mod inputs;
 pub mod last_error;
+#[cfg(feature = "gpu")]
+pub mod outcome;
 pub mod persistent;
 #[cfg(feature = "gpu")]
 pub mod program;
@@ -22,7 +30,15 @@ pub mod race;
 pub(crate) mod registry;
 pub mod report;
 #[cfg(feature = "gpu")]
+pub mod ruleset;
+#[cfg(feature = "gpu")]
 pub mod scan;
+#[cfg(feature = "gpu")]
+pub mod scan_options;
+#[cfg(feature = "gpu")]
+pub mod scan_result;
+#[cfg(feature = "gpu")]
+pub mod scanner;
 pub mod speculator;
 pub mod status;
 pub mod version;

@@ -3,8 +3,9 @@
 use super::args;
 use super::boundary::status_call;
 use super::context::specrt_context;
-use super::dispatch::{specrt_dispatch_outcome, specrt_input_list, Outcome, SPECRT_PATH_SINGLE};
 use super::handle::{self, tags, Handle};
+use super::inputs::specrt_input_list;
+use super::outcome::{specrt_dispatch_outcome, Outcome, SPECRT_PATH_SINGLE};
 use super::status::specrt_status;
 use crate::gpu::run::run_program;
 use crate::gpu::{Program, ProgramDesc, SizeRule};

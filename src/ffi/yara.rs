@@ -1,19 +1,18 @@
-//! C ABI: compiling YARA source into a rule set, the names of its rules and strings, and the
-//! rules each scan matched.
+//! C ABI: compiling YARA source into a rule set, saving and loading rule sets, the names of
+//! their rules and strings, and the rules each scan matched.
 
 use super::args;
+use super::batch::specrt_batch_result;
 use super::boundary::{status_call, value_call};
 use super::handle;
-use super::scan::{
-    specrt_batch_result, specrt_ruleset, specrt_scan_result, specrt_scanner, RuleSetInner,
-};
+use super::ruleset::{specrt_ruleset, RuleSetInner, SkippedC};
+use super::scan_result::specrt_scan_result;
+use super::scanner::{specrt_scanner, ScannerInner};
 use super::status::specrt_status;
 use crate::scan::logic::RuleLogic;
-use crate::scan::yara::{compile, CompileOptions, SkippedRule};
-use crate::scan::Scanner;
+use crate::scan::yara::{compile, CompileOptions};
 use crate::{Error, Result};
-use std::ffi::{c_char, CString};
-use std::ops::Deref;
+use std::ffi::c_char;
 
 /// Largest YARA source `specrt_ruleset_compile` accepts, bytes (`SPECRT_ERROR_TOO_LARGE` above).
 pub const SPECRT_MAX_YARA_SOURCE_BYTES: u32 = 16 << 20;
@@ -82,74 +81,6 @@ pub struct specrt_string_info {
     pub name: *const c_char,
     /// Whether it is a hex string (`yara -s` prints their data as hex bytes).
     pub is_hex: bool,
-}
-
-/// A skipped rule with C copies of its texts.
-pub struct SkippedC {
-    rule: CString,
-    construct: CString,
-    line: u32,
-    column: u32,
-}
-
-impl From<SkippedRule> for SkippedC {
-    fn from(s: SkippedRule) -> Self {
-        Self {
-            rule: c_string(&s.rule),
-            construct: c_string(&s.construct),
-            line: u32::try_from(s.line).unwrap_or(u32::MAX),
-            column: u32::try_from(s.column).unwrap_or(u32::MAX),
-        }
-    }
-}
-
-/// C copies of the names of a YARA rule set.
-struct RuleNames {
-    name: CString,
-    tags: CString,
-    strings: Vec<CString>,
-}
-
-/// The Rust side of a scanner handle: the scanner, plus C copies of its rules' names.
-pub struct ScannerInner {
-    scanner: Scanner,
-    names: Vec<RuleNames>,
-}
-
-impl ScannerInner {
-    /// Wraps `scanner`.
-    pub fn new(scanner: Scanner) -> Self {
-        let names = scanner
-            .rules()
-            .logic
-            .as_deref()
-            .map(|logic: &RuleLogic| {
-                logic
-                    .rules
-                    .iter()
-                    .map(|r| RuleNames {
-                        name: c_string(&r.name),
-                        tags: c_string(&r.tags.join(" ")),
-                        strings: r.strings.iter().map(|s| c_string(&s.name)).collect(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Self { scanner, names }
-    }
-}
-
-impl Deref for ScannerInner {
-    type Target = Scanner;
-    fn deref(&self) -> &Scanner {
-        &self.scanner
-    }
-}
-
-/// A C string of `text` (identifiers hold no NUL; any other NUL is cut there).
-fn c_string(text: &str) -> CString {
-    let end = text.find('\0').unwrap_or(text.len());
-    CString::new(&text[..end]).expect("no NUL left")
 }
 
 /// Compiles YARA source text (`len` bytes, need not be NUL-terminated) into a rule set for

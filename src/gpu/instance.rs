@@ -82,16 +82,18 @@ fn compute_vulkan_instance(backends: wgpu::Backends) -> Option<wgpu::Instance> {
         telemetry: None,
         display: None,
     };
-    let leave_out_window_systems: Box<vulkan::CreateInstanceCallback<'static>> =
-        Box::new(|args: vulkan::CreateInstanceCallbackArgs<'_, '_, 'static>| {
+    let leave_out_window_systems: Box<vulkan::CreateInstanceCallback<'static>> = Box::new(
+        |args: vulkan::CreateInstanceCallbackArgs<'_, '_, 'static>| {
             args.extensions
                 .retain(|name| !WINDOW_SYSTEM_EXTENSIONS.contains(name));
-        });
+        },
+    );
     // SAFETY: only platform surface extensions are removed, and wgpu-hal uses them only when a
     // surface is created from a window handle, which specrt never does (module docs).
-    let hal =
-        unsafe { vulkan::Instance::init_with_callback(&descriptor, Some(leave_out_window_systems)) }
-            .ok()?;
+    let hal = unsafe {
+        vulkan::Instance::init_with_callback(&descriptor, Some(leave_out_window_systems))
+    }
+    .ok()?;
     // SAFETY: a valid Vulkan instance just created; wgpu takes ownership of it.
     Some(unsafe { wgpu::Instance::from_hal::<wgpu::hal::api::Vulkan>(hal) })
 }

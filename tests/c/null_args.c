@@ -198,6 +198,34 @@ static void misuse_every_function(void) {
     CHECK_MISUSE_STATUS(specrt_autotune_store_foreach((struct specrt_autotune_store *)(void *)h_speculator, stub_specrt_autotune_visit_fn, (void *)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_autotune_store_foreach (wrong handle store)");
     CHECK_MISUSE_STATUS(specrt_autotune_store_foreach(h_autotune_store, NULL, (void *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_autotune_store_foreach (NULL visit)");
     (void)CHECK_VALID_STATUS(specrt_autotune_store_foreach(h_autotune_store, stub_specrt_autotune_visit_fn, NULL), "specrt_autotune_store_foreach (NULL user_data)");
+    CHECK_MISUSE_STATUS(specrt_scan_batch(NULL, &fx_item, 1, &fx_scan_options, (struct specrt_batch_result **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_batch (NULL scanner)");
+    CHECK_MISUSE_STATUS(specrt_scan_batch((struct specrt_scanner *)(void *)h_speculator, &fx_item, 1, &fx_scan_options, (struct specrt_batch_result **)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scan_batch (wrong handle scanner)");
+    CHECK_MISUSE_STATUS(specrt_scan_batch(h_scanner, NULL, 1, &fx_scan_options, (struct specrt_batch_result **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_batch (NULL items)");
+    if (CHECK_VALID_STATUS(specrt_scan_batch(h_scanner, &fx_item, 1, NULL, (struct specrt_batch_result **)fx_scratch), "specrt_scan_batch (NULL options)") == SPECRT_OK) specrt_batch_result_free(*(struct specrt_batch_result **)fx_scratch);
+    CHECK_MISUSE_STATUS(specrt_scan_batch(h_scanner, &fx_item, 1, &fx_scan_options, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_batch (NULL out)");
+    CHECK_MISUSE_STATUS(specrt_batch_result_summary(NULL, (struct specrt_batch_summary *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_summary (NULL result)");
+    CHECK_MISUSE_STATUS(specrt_batch_result_summary((struct specrt_batch_result *)(void *)h_speculator, (struct specrt_batch_summary *)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_batch_result_summary (wrong handle result)");
+    CHECK_MISUSE_STATUS(specrt_batch_result_summary(h_batch_result, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_summary (NULL out)");
+    CHECK_MISUSE_STATUS(specrt_batch_result_item(NULL, 0, (const struct specrt_match **)fx_scratch, (size_t *)fx_scratch, (bool *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_item (NULL result)");
+    CHECK_MISUSE_STATUS(specrt_batch_result_item((struct specrt_batch_result *)(void *)h_speculator, 0, (const struct specrt_match **)fx_scratch, (size_t *)fx_scratch, (bool *)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_batch_result_item (wrong handle result)");
+    CHECK_MISUSE_STATUS(specrt_batch_result_item(h_batch_result, 0, NULL, (size_t *)fx_scratch, (bool *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_item (NULL matches)");
+    CHECK_MISUSE_STATUS(specrt_batch_result_item(h_batch_result, 0, (const struct specrt_match **)fx_scratch, NULL, (bool *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_item (NULL count)");
+    CHECK_MISUSE_STATUS(specrt_batch_result_item(h_batch_result, 0, (const struct specrt_match **)fx_scratch, (size_t *)fx_scratch, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_item (NULL truncated)");
+    specrt_batch_result_free(NULL); /* specrt_batch_result_free (NULL result): must not crash */
+    specrt_batch_result_free((struct specrt_batch_result *)(void *)h_speculator); /* specrt_batch_result_free (wrong handle result): must not crash */
+    CHECK_MISUSE_VALUE(specrt_confirm_io_input_count(NULL), "NULL", "specrt_confirm_io_input_count (NULL io)");
+    CHECK_MISUSE_VALUE(specrt_confirm_io_input_count((struct specrt_confirm_io *)(void *)h_speculator), "handle", "specrt_confirm_io_input_count (wrong handle io)");
+    CHECK_MISUSE_STATUS(specrt_confirm_io_input(NULL, 0, &fx_item), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_confirm_io_input (NULL io)");
+    CHECK_MISUSE_STATUS(specrt_confirm_io_input((struct specrt_confirm_io *)(void *)h_speculator, 0, &fx_item), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_confirm_io_input (wrong handle io)");
+    CHECK_MISUSE_STATUS(specrt_confirm_io_input((struct specrt_confirm_io *)h_speculator, 0, NULL), NULL_OR_HANDLE, "", "specrt_confirm_io_input (NULL out)");
+    CHECK_MISUSE_VALUE(specrt_confirm_io_prefilter_output_count(NULL), "NULL", "specrt_confirm_io_prefilter_output_count (NULL io)");
+    CHECK_MISUSE_VALUE(specrt_confirm_io_prefilter_output_count((struct specrt_confirm_io *)(void *)h_speculator), "handle", "specrt_confirm_io_prefilter_output_count (wrong handle io)");
+    CHECK_MISUSE_STATUS(specrt_confirm_io_prefilter_output(NULL, 0, &fx_item), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_confirm_io_prefilter_output (NULL io)");
+    CHECK_MISUSE_STATUS(specrt_confirm_io_prefilter_output((struct specrt_confirm_io *)(void *)h_speculator, 0, &fx_item), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_confirm_io_prefilter_output (wrong handle io)");
+    CHECK_MISUSE_STATUS(specrt_confirm_io_prefilter_output((struct specrt_confirm_io *)h_speculator, 0, NULL), NULL_OR_HANDLE, "", "specrt_confirm_io_prefilter_output (NULL out)");
+    CHECK_MISUSE_STATUS(specrt_confirm_io_set_output(NULL, 0, (const uint8_t *)fx_scratch, 8), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_confirm_io_set_output (NULL io)");
+    CHECK_MISUSE_STATUS(specrt_confirm_io_set_output((struct specrt_confirm_io *)(void *)h_speculator, 0, (const uint8_t *)fx_scratch, 8), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_confirm_io_set_output (wrong handle io)");
+    CHECK_MISUSE_STATUS(specrt_confirm_io_set_output((struct specrt_confirm_io *)h_speculator, 0, NULL, 8), NULL_OR_HANDLE, "", "specrt_confirm_io_set_output (NULL data)");
     if (CHECK_VALID_STATUS(specrt_context_new(NULL, (struct specrt_context **)fx_scratch), "specrt_context_new (NULL options)") == SPECRT_OK) specrt_context_free(*(struct specrt_context **)fx_scratch);
     CHECK_MISUSE_STATUS(specrt_context_new(&fx_context_options, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_context_new (NULL out)");
     specrt_context_free(NULL); /* specrt_context_free (NULL context): must not crash */
@@ -226,19 +254,6 @@ static void misuse_every_function(void) {
     if (CHECK_VALID_STATUS(specrt_dispatch_prefilter_confirm(h_context, h_speculator, &fx_plan, &fx_inputs, &fx_config, NULL, (void *)fx_scratch, (struct specrt_dispatch_outcome **)fx_scratch), "specrt_dispatch_prefilter_confirm (NULL confirm)") == SPECRT_OK) specrt_dispatch_outcome_free(*(struct specrt_dispatch_outcome **)fx_scratch);
     if (CHECK_VALID_STATUS(specrt_dispatch_prefilter_confirm(h_context, h_speculator, &fx_plan, &fx_inputs, &fx_config, stub_specrt_confirm_fn, NULL, (struct specrt_dispatch_outcome **)fx_scratch), "specrt_dispatch_prefilter_confirm (NULL user_data)") == SPECRT_OK) specrt_dispatch_outcome_free(*(struct specrt_dispatch_outcome **)fx_scratch);
     CHECK_MISUSE_STATUS(specrt_dispatch_prefilter_confirm(h_context, h_speculator, &fx_plan, &fx_inputs, &fx_config, stub_specrt_confirm_fn, (void *)fx_scratch, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_dispatch_prefilter_confirm (NULL out)");
-    CHECK_MISUSE_VALUE(specrt_confirm_io_input_count(NULL), "NULL", "specrt_confirm_io_input_count (NULL io)");
-    CHECK_MISUSE_VALUE(specrt_confirm_io_input_count((struct specrt_confirm_io *)(void *)h_speculator), "handle", "specrt_confirm_io_input_count (wrong handle io)");
-    CHECK_MISUSE_STATUS(specrt_confirm_io_input(NULL, 0, &fx_item), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_confirm_io_input (NULL io)");
-    CHECK_MISUSE_STATUS(specrt_confirm_io_input((struct specrt_confirm_io *)(void *)h_speculator, 0, &fx_item), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_confirm_io_input (wrong handle io)");
-    CHECK_MISUSE_STATUS(specrt_confirm_io_input((struct specrt_confirm_io *)h_speculator, 0, NULL), NULL_OR_HANDLE, "", "specrt_confirm_io_input (NULL out)");
-    CHECK_MISUSE_VALUE(specrt_confirm_io_prefilter_output_count(NULL), "NULL", "specrt_confirm_io_prefilter_output_count (NULL io)");
-    CHECK_MISUSE_VALUE(specrt_confirm_io_prefilter_output_count((struct specrt_confirm_io *)(void *)h_speculator), "handle", "specrt_confirm_io_prefilter_output_count (wrong handle io)");
-    CHECK_MISUSE_STATUS(specrt_confirm_io_prefilter_output(NULL, 0, &fx_item), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_confirm_io_prefilter_output (NULL io)");
-    CHECK_MISUSE_STATUS(specrt_confirm_io_prefilter_output((struct specrt_confirm_io *)(void *)h_speculator, 0, &fx_item), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_confirm_io_prefilter_output (wrong handle io)");
-    CHECK_MISUSE_STATUS(specrt_confirm_io_prefilter_output((struct specrt_confirm_io *)h_speculator, 0, NULL), NULL_OR_HANDLE, "", "specrt_confirm_io_prefilter_output (NULL out)");
-    CHECK_MISUSE_STATUS(specrt_confirm_io_set_output(NULL, 0, (const uint8_t *)fx_scratch, 8), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_confirm_io_set_output (NULL io)");
-    CHECK_MISUSE_STATUS(specrt_confirm_io_set_output((struct specrt_confirm_io *)(void *)h_speculator, 0, (const uint8_t *)fx_scratch, 8), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_confirm_io_set_output (wrong handle io)");
-    CHECK_MISUSE_STATUS(specrt_confirm_io_set_output((struct specrt_confirm_io *)h_speculator, 0, NULL, 8), NULL_OR_HANDLE, "", "specrt_confirm_io_set_output (NULL data)");
     CHECK_MISUSE_VALUE(specrt_dispatch_outcome_path(NULL), "NULL", "specrt_dispatch_outcome_path (NULL outcome)");
     CHECK_MISUSE_VALUE(specrt_dispatch_outcome_path((struct specrt_dispatch_outcome *)(void *)h_speculator), "handle", "specrt_dispatch_outcome_path (wrong handle outcome)");
     CHECK_MISUSE_VALUE(specrt_dispatch_outcome_output_count(NULL), "NULL", "specrt_dispatch_outcome_output_count (NULL outcome)");
@@ -288,15 +303,6 @@ static void misuse_every_function(void) {
     (void)CHECK_VALID_STATUS(specrt_ruleset_add_string(h_ruleset, 0, 0, (const uint8_t *)fx_scratch, NULL, 8, 0), "specrt_ruleset_add_string (NULL mask)");
     CHECK_MISUSE_VALUE(specrt_ruleset_string_count(NULL), "NULL", "specrt_ruleset_string_count (NULL ruleset)");
     CHECK_MISUSE_VALUE(specrt_ruleset_string_count((struct specrt_ruleset *)(void *)h_speculator), "handle", "specrt_ruleset_string_count (wrong handle ruleset)");
-    if (CHECK_VALID_STATUS(specrt_scanner_new(NULL, h_ruleset, (struct specrt_scanner **)fx_scratch), "specrt_scanner_new (NULL context)") == SPECRT_OK) specrt_scanner_free(*(struct specrt_scanner **)fx_scratch);
-    CHECK_MISUSE_STATUS(specrt_scanner_new((struct specrt_context *)(void *)h_speculator, h_ruleset, (struct specrt_scanner **)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scanner_new (wrong handle context)");
-    CHECK_MISUSE_STATUS(specrt_scanner_new(h_context, NULL, (struct specrt_scanner **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scanner_new (NULL ruleset)");
-    CHECK_MISUSE_STATUS(specrt_scanner_new(h_context, (struct specrt_ruleset *)(void *)h_speculator, (struct specrt_scanner **)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scanner_new (wrong handle ruleset)");
-    CHECK_MISUSE_STATUS(specrt_scanner_new(h_context, h_ruleset, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scanner_new (NULL out)");
-    specrt_scanner_free(NULL); /* specrt_scanner_free (NULL scanner): must not crash */
-    specrt_scanner_free((struct specrt_scanner *)(void *)h_speculator); /* specrt_scanner_free (wrong handle scanner): must not crash */
-    CHECK_MISUSE_VALUE(specrt_scanner_has_gpu(NULL), "NULL", "specrt_scanner_has_gpu (NULL scanner)");
-    CHECK_MISUSE_VALUE(specrt_scanner_has_gpu((struct specrt_scanner *)(void *)h_speculator), "handle", "specrt_scanner_has_gpu (wrong handle scanner)");
     CHECK_MISUSE_STATUS(specrt_scan(NULL, (const uint8_t *)fx_scratch, 8, &fx_scan_options, stub_specrt_match_fn, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan (NULL scanner)");
     CHECK_MISUSE_STATUS(specrt_scan((struct specrt_scanner *)(void *)h_speculator, (const uint8_t *)fx_scratch, 8, &fx_scan_options, stub_specrt_match_fn, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scan (wrong handle scanner)");
     CHECK_MISUSE_STATUS(specrt_scan(h_scanner, NULL, 8, &fx_scan_options, stub_specrt_match_fn, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan (NULL data)");
@@ -330,21 +336,15 @@ static void misuse_every_function(void) {
     CHECK_MISUSE_STATUS(specrt_scan_result_chunk(h_scan_result, 0, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_result_chunk (NULL out)");
     specrt_scan_result_free(NULL); /* specrt_scan_result_free (NULL result): must not crash */
     specrt_scan_result_free((struct specrt_scan_result *)(void *)h_speculator); /* specrt_scan_result_free (wrong handle result): must not crash */
-    CHECK_MISUSE_STATUS(specrt_scan_batch(NULL, &fx_item, 1, &fx_scan_options, (struct specrt_batch_result **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_batch (NULL scanner)");
-    CHECK_MISUSE_STATUS(specrt_scan_batch((struct specrt_scanner *)(void *)h_speculator, &fx_item, 1, &fx_scan_options, (struct specrt_batch_result **)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scan_batch (wrong handle scanner)");
-    CHECK_MISUSE_STATUS(specrt_scan_batch(h_scanner, NULL, 1, &fx_scan_options, (struct specrt_batch_result **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_batch (NULL items)");
-    if (CHECK_VALID_STATUS(specrt_scan_batch(h_scanner, &fx_item, 1, NULL, (struct specrt_batch_result **)fx_scratch), "specrt_scan_batch (NULL options)") == SPECRT_OK) specrt_batch_result_free(*(struct specrt_batch_result **)fx_scratch);
-    CHECK_MISUSE_STATUS(specrt_scan_batch(h_scanner, &fx_item, 1, &fx_scan_options, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_batch (NULL out)");
-    CHECK_MISUSE_STATUS(specrt_batch_result_summary(NULL, (struct specrt_batch_summary *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_summary (NULL result)");
-    CHECK_MISUSE_STATUS(specrt_batch_result_summary((struct specrt_batch_result *)(void *)h_speculator, (struct specrt_batch_summary *)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_batch_result_summary (wrong handle result)");
-    CHECK_MISUSE_STATUS(specrt_batch_result_summary(h_batch_result, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_summary (NULL out)");
-    CHECK_MISUSE_STATUS(specrt_batch_result_item(NULL, 0, (const struct specrt_match **)fx_scratch, (size_t *)fx_scratch, (bool *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_item (NULL result)");
-    CHECK_MISUSE_STATUS(specrt_batch_result_item((struct specrt_batch_result *)(void *)h_speculator, 0, (const struct specrt_match **)fx_scratch, (size_t *)fx_scratch, (bool *)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_batch_result_item (wrong handle result)");
-    CHECK_MISUSE_STATUS(specrt_batch_result_item(h_batch_result, 0, NULL, (size_t *)fx_scratch, (bool *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_item (NULL matches)");
-    CHECK_MISUSE_STATUS(specrt_batch_result_item(h_batch_result, 0, (const struct specrt_match **)fx_scratch, NULL, (bool *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_item (NULL count)");
-    CHECK_MISUSE_STATUS(specrt_batch_result_item(h_batch_result, 0, (const struct specrt_match **)fx_scratch, (size_t *)fx_scratch, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_item (NULL truncated)");
-    specrt_batch_result_free(NULL); /* specrt_batch_result_free (NULL result): must not crash */
-    specrt_batch_result_free((struct specrt_batch_result *)(void *)h_speculator); /* specrt_batch_result_free (wrong handle result): must not crash */
+    if (CHECK_VALID_STATUS(specrt_scanner_new(NULL, h_ruleset, (struct specrt_scanner **)fx_scratch), "specrt_scanner_new (NULL context)") == SPECRT_OK) specrt_scanner_free(*(struct specrt_scanner **)fx_scratch);
+    CHECK_MISUSE_STATUS(specrt_scanner_new((struct specrt_context *)(void *)h_speculator, h_ruleset, (struct specrt_scanner **)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scanner_new (wrong handle context)");
+    CHECK_MISUSE_STATUS(specrt_scanner_new(h_context, NULL, (struct specrt_scanner **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scanner_new (NULL ruleset)");
+    CHECK_MISUSE_STATUS(specrt_scanner_new(h_context, (struct specrt_ruleset *)(void *)h_speculator, (struct specrt_scanner **)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scanner_new (wrong handle ruleset)");
+    CHECK_MISUSE_STATUS(specrt_scanner_new(h_context, h_ruleset, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scanner_new (NULL out)");
+    specrt_scanner_free(NULL); /* specrt_scanner_free (NULL scanner): must not crash */
+    specrt_scanner_free((struct specrt_scanner *)(void *)h_speculator); /* specrt_scanner_free (wrong handle scanner): must not crash */
+    CHECK_MISUSE_VALUE(specrt_scanner_has_gpu(NULL), "NULL", "specrt_scanner_has_gpu (NULL scanner)");
+    CHECK_MISUSE_VALUE(specrt_scanner_has_gpu((struct specrt_scanner *)(void *)h_speculator), "handle", "specrt_scanner_has_gpu (wrong handle scanner)");
     CHECK_MISUSE_STATUS(specrt_speculator_new(50, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_speculator_new (NULL out)");
     specrt_speculator_free(NULL); /* specrt_speculator_free (NULL speculator): must not crash */
     specrt_speculator_free((struct specrt_speculator *)(void *)h_paired_window); /* specrt_speculator_free (wrong handle speculator): must not crash */

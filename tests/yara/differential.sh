@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Differential test against yara: the rules of differential.yar over generated files and a fixed
-# list of this machine's binaries, scanned by `yara -s -L` and by the scan example (CPU backend,
+# list of this machine's binaries, scanned by `yara -s -L` and by specrt-scan (CPU backend,
 # GPU fused, GPU serial and GPU adaptive with small chunks). Rule-level and string-level output
 # must be identical after sorting.
 #
