@@ -1600,6 +1600,20 @@ void specrt_batch_result_free(struct specrt_batch_result *result);
 
 #if defined(SPECRT_GPU)
 /**
+ * The ids of the rules that matched item `index` of a batch, ascending (valid until the result
+ * is freed), and their number.
+ *
+ * # Safety
+ * `result` must be a specrt handle; the outputs valid for writes.
+ */
+specrt_status specrt_batch_result_item_rules(const struct specrt_batch_result *result,
+                                             size_t index,
+                                             const uint32_t **rules,
+                                             size_t *count);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
  * Number of dispatch inputs (0 with a last error on a bad handle).
  *
  * # Safety
@@ -2021,6 +2035,31 @@ size_t specrt_ruleset_string_count(const struct specrt_ruleset *ruleset);
 
 #if defined(SPECRT_GPU)
 /**
+ * Saves a rule set (compiled from YARA source or built with `specrt_ruleset_add_string`) to
+ * `path`, so that other processes load it with `specrt_ruleset_load` instead of compiling
+ * again (as `yarac` does). The file is written to a temporary name and renamed. The list of
+ * skipped rules is not saved.
+ *
+ * # Safety
+ * `ruleset` must be NULL or a specrt handle; `path` NUL-terminated.
+ */
+specrt_status specrt_ruleset_save(const struct specrt_ruleset *ruleset, const char *path);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Loads a rule set saved by `specrt_ruleset_save`. A file of another kind, of another format
+ * version, truncated or altered is refused with `SPECRT_ERROR_PARSE` and a message that says
+ * which; an unreadable file is `SPECRT_ERROR_IO`.
+ *
+ * # Safety
+ * `path` must be NUL-terminated; `out` valid for a write.
+ */
+specrt_status specrt_ruleset_load(const char *path, struct specrt_ruleset **out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
  * Scans `len` bytes of `data` (any size: large inputs are streamed to the GPU in overlapping
  * chunks). `options` may be NULL for the defaults; `on_match` (may be NULL) receives each
  * chunk's matches and may stop the scan. Force on a CPU-only scanner is
@@ -2148,6 +2187,30 @@ specrt_status specrt_scan_result_chunk(const struct specrt_scan_result *result,
  * `result` must be NULL or a live result not in use by another thread.
  */
 void specrt_scan_result_free(struct specrt_scan_result *result);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Number of rules that matched (0 with a last error on a bad handle). A YARA rule matches when
+ * its condition holds (private rules are never listed; a false global rule leaves none); a
+ * rule built with `specrt_ruleset_add_string` when any of its strings matched. Conditions see
+ * every match, including those the match limit dropped.
+ *
+ * # Safety
+ * `result` must be NULL or a specrt handle.
+ */
+size_t specrt_scan_result_rule_count(const struct specrt_scan_result *result);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * The ids of the rules that matched, ascending; valid until the result is freed. NULL with a
+ * last error on a bad handle (and possibly NULL when there are none).
+ *
+ * # Safety
+ * `result` must be NULL or a specrt handle.
+ */
+const uint32_t *specrt_scan_result_rules(const struct specrt_scan_result *result);
 #endif
 
 #if defined(SPECRT_GPU)
@@ -2331,31 +2394,6 @@ specrt_status specrt_ruleset_compile(const char *source,
 
 #if defined(SPECRT_GPU)
 /**
- * Saves a rule set (compiled from YARA source or built with `specrt_ruleset_add_string`) to
- * `path`, so that other processes load it with `specrt_ruleset_load` instead of compiling
- * again (as `yarac` does). The file is written to a temporary name and renamed. The list of
- * skipped rules is not saved.
- *
- * # Safety
- * `ruleset` must be NULL or a specrt handle; `path` NUL-terminated.
- */
-specrt_status specrt_ruleset_save(const struct specrt_ruleset *ruleset, const char *path);
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Loads a rule set saved by `specrt_ruleset_save`. A file of another kind, of another format
- * version, truncated or altered is refused with `SPECRT_ERROR_PARSE` and a message that says
- * which; an unreadable file is `SPECRT_ERROR_IO`.
- *
- * # Safety
- * `path` must be NUL-terminated; `out` valid for a write.
- */
-specrt_status specrt_ruleset_load(const char *path, struct specrt_ruleset **out);
-#endif
-
-#if defined(SPECRT_GPU)
-/**
  * Number of rules `specrt_ruleset_compile` skipped (0 with a last error on a bad handle).
  *
  * # Safety
@@ -2410,44 +2448,6 @@ specrt_status specrt_scanner_string_info(const struct specrt_scanner *scanner,
                                          uint32_t rule_id,
                                          uint32_t string_id,
                                          struct specrt_string_info *out);
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Number of rules that matched (0 with a last error on a bad handle). A YARA rule matches when
- * its condition holds (private rules are never listed; a false global rule leaves none); a
- * rule built with `specrt_ruleset_add_string` when any of its strings matched. Conditions see
- * every match, including those the match limit dropped.
- *
- * # Safety
- * `result` must be NULL or a specrt handle.
- */
-size_t specrt_scan_result_rule_count(const struct specrt_scan_result *result);
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * The ids of the rules that matched, ascending; valid until the result is freed. NULL with a
- * last error on a bad handle (and possibly NULL when there are none).
- *
- * # Safety
- * `result` must be NULL or a specrt handle.
- */
-const uint32_t *specrt_scan_result_rules(const struct specrt_scan_result *result);
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * The ids of the rules that matched item `index` of a batch, ascending (valid until the result
- * is freed), and their number.
- *
- * # Safety
- * `result` must be a specrt handle; the outputs valid for writes.
- */
-specrt_status specrt_batch_result_item_rules(const struct specrt_batch_result *result,
-                                             size_t index,
-                                             const uint32_t **rules,
-                                             size_t *count);
 #endif
 
 #ifdef __cplusplus

@@ -1,4 +1,4 @@
-//! C ABI: scanning a batch of independent inputs, and the batch's result.
+//! C ABI: scanning a batch of independent inputs, and the batch's result and matching rules.
 
 use super::args;
 use super::boundary::status_call;
@@ -148,4 +148,26 @@ pub unsafe extern "C" fn specrt_batch_result_item(
 #[no_mangle]
 pub unsafe extern "C" fn specrt_batch_result_free(result: *mut specrt_batch_result) {
     status_call(|| handle::free(result));
+}
+
+/// The ids of the rules that matched item `index` of a batch, ascending (valid until the result
+/// is freed), and their number.
+///
+/// # Safety
+/// `result` must be a specrt handle; the outputs valid for writes.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_batch_result_item_rules(
+    result: *const specrt_batch_result,
+    index: usize,
+    rules: *mut *const u32,
+    count: *mut usize,
+) -> specrt_status {
+    status_call(|| {
+        let (rules, count) = (args::out(rules, "rules")?, args::out(count, "count")?);
+        let items = &handle::borrow(result, "result")?.result.items;
+        let item = args::element(items, index, "item index")?;
+        *rules = item.rules.as_ptr();
+        *count = item.rules.len();
+        Ok(())
+    })
 }

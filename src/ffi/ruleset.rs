@@ -1,4 +1,4 @@
-//! C ABI: the rule set handle, built string by string (YARA source: `yara`).
+//! C ABI: the rule set handle, built string by string (YARA source: `yara`), saved and loaded.
 
 use super::args;
 use super::boundary::{status_call, value_call};
@@ -7,7 +7,7 @@ use super::status::specrt_status;
 use crate::scan::yara::SkippedRule;
 use crate::scan::{RuleSet, StringFlags};
 use crate::Error;
-use std::ffi::CString;
+use std::ffi::{c_char, CString};
 use std::sync::Mutex;
 
 /// Flags of a scan string: `SPECRT_STRING_*` bits.
@@ -163,5 +163,45 @@ pub unsafe extern "C" fn specrt_ruleset_add_string(
 pub unsafe extern "C" fn specrt_ruleset_string_count(ruleset: *const specrt_ruleset) -> usize {
     value_call(0, || {
         Ok(handle::borrow(ruleset, "ruleset")?.lock().string_count())
+    })
+}
+
+/// Saves a rule set (compiled from YARA source or built with `specrt_ruleset_add_string`) to
+/// `path`, so that other processes load it with `specrt_ruleset_load` instead of compiling
+/// again (as `yarac` does). The file is written to a temporary name and renamed. The list of
+/// skipped rules is not saved.
+///
+/// # Safety
+/// `ruleset` must be NULL or a specrt handle; `path` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_ruleset_save(
+    ruleset: *const specrt_ruleset,
+    path: *const c_char,
+) -> specrt_status {
+    status_call(|| {
+        let inner = handle::borrow(ruleset, "ruleset")?;
+        let path = std::path::PathBuf::from(args::c_str(path, "path")?);
+        let rules = inner.rules.lock().unwrap_or_else(|p| p.into_inner());
+        rules.save(&path)
+    })
+}
+
+/// Loads a rule set saved by `specrt_ruleset_save`. A file of another kind, of another format
+/// version, truncated or altered is refused with `SPECRT_ERROR_PARSE` and a message that says
+/// which; an unreadable file is `SPECRT_ERROR_IO`.
+///
+/// # Safety
+/// `path` must be NUL-terminated; `out` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_ruleset_load(
+    path: *const c_char,
+    out: *mut *mut specrt_ruleset,
+) -> specrt_status {
+    status_call(|| {
+        let out = args::out(out, "out")?;
+        let path = std::path::PathBuf::from(args::c_str(path, "path")?);
+        let rules = crate::scan::RuleSet::load(&path)?;
+        *out = handle::into_raw::<specrt_ruleset>(RuleSetInner::new(rules, Vec::new()))?;
+        Ok(())
     })
 }

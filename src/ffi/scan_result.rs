@@ -1,4 +1,4 @@
-//! C ABI: the result of a scan: its matches, totals and chunks.
+//! C ABI: the result of a scan: its matches, matching rules, totals and chunks.
 
 use super::args;
 use super::boundary::{status_call, value_call};
@@ -255,4 +255,30 @@ pub unsafe extern "C" fn specrt_scan_result_chunk(
 #[no_mangle]
 pub unsafe extern "C" fn specrt_scan_result_free(result: *mut specrt_scan_result) {
     status_call(|| handle::free(result));
+}
+
+/// Number of rules that matched (0 with a last error on a bad handle). A YARA rule matches when
+/// its condition holds (private rules are never listed; a false global rule leaves none); a
+/// rule built with `specrt_ruleset_add_string` when any of its strings matched. Conditions see
+/// every match, including those the match limit dropped.
+///
+/// # Safety
+/// `result` must be NULL or a specrt handle.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_scan_result_rule_count(result: *const specrt_scan_result) -> usize {
+    value_call(0, || {
+        Ok(handle::borrow(result, "result")?.result.rules.len())
+    })
+}
+
+/// The ids of the rules that matched, ascending; valid until the result is freed. NULL with a
+/// last error on a bad handle (and possibly NULL when there are none).
+///
+/// # Safety
+/// `result` must be NULL or a specrt handle.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_scan_result_rules(result: *const specrt_scan_result) -> *const u32 {
+    value_call(std::ptr::null(), || {
+        Ok(handle::borrow(result, "result")?.result.rules.as_ptr())
+    })
 }

@@ -1,12 +1,10 @@
-//! C ABI: compiling YARA source into a rule set, saving and loading rule sets, the names of
-//! their rules and strings, and the rules each scan matched.
+//! C ABI: compiling YARA source into a rule set, the rules it skipped, and the names and tags
+//! of a scanner's rules and strings.
 
 use super::args;
-use super::batch::specrt_batch_result;
 use super::boundary::{status_call, value_call};
 use super::handle;
 use super::ruleset::{specrt_ruleset, RuleSetInner, SkippedC};
-use super::scan_result::specrt_scan_result;
 use super::scanner::{specrt_scanner, ScannerInner};
 use super::status::specrt_status;
 use crate::scan::logic::RuleLogic;
@@ -137,46 +135,6 @@ pub unsafe extern "C" fn specrt_ruleset_compile(
     })
 }
 
-/// Saves a rule set (compiled from YARA source or built with `specrt_ruleset_add_string`) to
-/// `path`, so that other processes load it with `specrt_ruleset_load` instead of compiling
-/// again (as `yarac` does). The file is written to a temporary name and renamed. The list of
-/// skipped rules is not saved.
-///
-/// # Safety
-/// `ruleset` must be NULL or a specrt handle; `path` NUL-terminated.
-#[no_mangle]
-pub unsafe extern "C" fn specrt_ruleset_save(
-    ruleset: *const specrt_ruleset,
-    path: *const c_char,
-) -> specrt_status {
-    status_call(|| {
-        let inner = handle::borrow(ruleset, "ruleset")?;
-        let path = std::path::PathBuf::from(args::c_str(path, "path")?);
-        let rules = inner.rules.lock().unwrap_or_else(|p| p.into_inner());
-        rules.save(&path)
-    })
-}
-
-/// Loads a rule set saved by `specrt_ruleset_save`. A file of another kind, of another format
-/// version, truncated or altered is refused with `SPECRT_ERROR_PARSE` and a message that says
-/// which; an unreadable file is `SPECRT_ERROR_IO`.
-///
-/// # Safety
-/// `path` must be NUL-terminated; `out` valid for a write.
-#[no_mangle]
-pub unsafe extern "C" fn specrt_ruleset_load(
-    path: *const c_char,
-    out: *mut *mut specrt_ruleset,
-) -> specrt_status {
-    status_call(|| {
-        let out = args::out(out, "out")?;
-        let path = std::path::PathBuf::from(args::c_str(path, "path")?);
-        let rules = crate::scan::RuleSet::load(&path)?;
-        *out = handle::into_raw::<specrt_ruleset>(RuleSetInner::new(rules, Vec::new()))?;
-        Ok(())
-    })
-}
-
 /// Number of rules `specrt_ruleset_compile` skipped (0 with a last error on a bad handle).
 ///
 /// # Safety
@@ -278,54 +236,6 @@ pub unsafe extern "C" fn specrt_scanner_string_info(
             name: inner.names[rule_id as usize].strings[string_id as usize].as_ptr(),
             is_hex: string.is_hex,
         };
-        Ok(())
-    })
-}
-
-/// Number of rules that matched (0 with a last error on a bad handle). A YARA rule matches when
-/// its condition holds (private rules are never listed; a false global rule leaves none); a
-/// rule built with `specrt_ruleset_add_string` when any of its strings matched. Conditions see
-/// every match, including those the match limit dropped.
-///
-/// # Safety
-/// `result` must be NULL or a specrt handle.
-#[no_mangle]
-pub unsafe extern "C" fn specrt_scan_result_rule_count(result: *const specrt_scan_result) -> usize {
-    value_call(0, || {
-        Ok(handle::borrow(result, "result")?.result.rules.len())
-    })
-}
-
-/// The ids of the rules that matched, ascending; valid until the result is freed. NULL with a
-/// last error on a bad handle (and possibly NULL when there are none).
-///
-/// # Safety
-/// `result` must be NULL or a specrt handle.
-#[no_mangle]
-pub unsafe extern "C" fn specrt_scan_result_rules(result: *const specrt_scan_result) -> *const u32 {
-    value_call(std::ptr::null(), || {
-        Ok(handle::borrow(result, "result")?.result.rules.as_ptr())
-    })
-}
-
-/// The ids of the rules that matched item `index` of a batch, ascending (valid until the result
-/// is freed), and their number.
-///
-/// # Safety
-/// `result` must be a specrt handle; the outputs valid for writes.
-#[no_mangle]
-pub unsafe extern "C" fn specrt_batch_result_item_rules(
-    result: *const specrt_batch_result,
-    index: usize,
-    rules: *mut *const u32,
-    count: *mut usize,
-) -> specrt_status {
-    status_call(|| {
-        let (rules, count) = (args::out(rules, "rules")?, args::out(count, "count")?);
-        let items = &handle::borrow(result, "result")?.result.items;
-        let item = args::element(items, index, "item index")?;
-        *rules = item.rules.as_ptr();
-        *count = item.rules.len();
         Ok(())
     })
 }

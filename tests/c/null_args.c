@@ -213,6 +213,10 @@ static void misuse_every_function(void) {
     CHECK_MISUSE_STATUS(specrt_batch_result_item(h_batch_result, 0, (const struct specrt_match **)fx_scratch, (size_t *)fx_scratch, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_item (NULL truncated)");
     specrt_batch_result_free(NULL); /* specrt_batch_result_free (NULL result): must not crash */
     specrt_batch_result_free((struct specrt_batch_result *)(void *)h_speculator); /* specrt_batch_result_free (wrong handle result): must not crash */
+    CHECK_MISUSE_STATUS(specrt_batch_result_item_rules(NULL, 0, (const uint32_t **)fx_scratch, (size_t *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_item_rules (NULL result)");
+    CHECK_MISUSE_STATUS(specrt_batch_result_item_rules((struct specrt_batch_result *)(void *)h_speculator, 0, (const uint32_t **)fx_scratch, (size_t *)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_batch_result_item_rules (wrong handle result)");
+    CHECK_MISUSE_STATUS(specrt_batch_result_item_rules(h_batch_result, 0, NULL, (size_t *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_item_rules (NULL rules)");
+    CHECK_MISUSE_STATUS(specrt_batch_result_item_rules(h_batch_result, 0, (const uint32_t **)fx_scratch, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_item_rules (NULL count)");
     CHECK_MISUSE_VALUE(specrt_confirm_io_input_count(NULL), "NULL", "specrt_confirm_io_input_count (NULL io)");
     CHECK_MISUSE_VALUE(specrt_confirm_io_input_count((struct specrt_confirm_io *)(void *)h_speculator), "handle", "specrt_confirm_io_input_count (wrong handle io)");
     CHECK_MISUSE_STATUS(specrt_confirm_io_input(NULL, 0, &fx_item), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_confirm_io_input (NULL io)");
@@ -303,6 +307,11 @@ static void misuse_every_function(void) {
     (void)CHECK_VALID_STATUS(specrt_ruleset_add_string(h_ruleset, 0, 0, (const uint8_t *)fx_scratch, NULL, 8, 0), "specrt_ruleset_add_string (NULL mask)");
     CHECK_MISUSE_VALUE(specrt_ruleset_string_count(NULL), "NULL", "specrt_ruleset_string_count (NULL ruleset)");
     CHECK_MISUSE_VALUE(specrt_ruleset_string_count((struct specrt_ruleset *)(void *)h_speculator), "handle", "specrt_ruleset_string_count (wrong handle ruleset)");
+    CHECK_MISUSE_STATUS(specrt_ruleset_save(NULL, fx_path), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_save (NULL ruleset)");
+    CHECK_MISUSE_STATUS(specrt_ruleset_save((struct specrt_ruleset *)(void *)h_speculator, fx_path), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_ruleset_save (wrong handle ruleset)");
+    CHECK_MISUSE_STATUS(specrt_ruleset_save(h_ruleset, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_save (NULL path)");
+    CHECK_MISUSE_STATUS(specrt_ruleset_load(NULL, (struct specrt_ruleset **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_load (NULL path)");
+    CHECK_MISUSE_STATUS(specrt_ruleset_load(fx_path, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_load (NULL out)");
     CHECK_MISUSE_STATUS(specrt_scan(NULL, (const uint8_t *)fx_scratch, 8, &fx_scan_options, stub_specrt_match_fn, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan (NULL scanner)");
     CHECK_MISUSE_STATUS(specrt_scan((struct specrt_scanner *)(void *)h_speculator, (const uint8_t *)fx_scratch, 8, &fx_scan_options, stub_specrt_match_fn, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scan (wrong handle scanner)");
     CHECK_MISUSE_STATUS(specrt_scan(h_scanner, NULL, 8, &fx_scan_options, stub_specrt_match_fn, (void *)fx_scratch, (struct specrt_scan_result **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan (NULL data)");
@@ -336,6 +345,10 @@ static void misuse_every_function(void) {
     CHECK_MISUSE_STATUS(specrt_scan_result_chunk(h_scan_result, 0, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_result_chunk (NULL out)");
     specrt_scan_result_free(NULL); /* specrt_scan_result_free (NULL result): must not crash */
     specrt_scan_result_free((struct specrt_scan_result *)(void *)h_speculator); /* specrt_scan_result_free (wrong handle result): must not crash */
+    CHECK_MISUSE_VALUE(specrt_scan_result_rule_count(NULL), "NULL", "specrt_scan_result_rule_count (NULL result)");
+    CHECK_MISUSE_VALUE(specrt_scan_result_rule_count((struct specrt_scan_result *)(void *)h_speculator), "handle", "specrt_scan_result_rule_count (wrong handle result)");
+    CHECK_MISUSE_VALUE(specrt_scan_result_rules(NULL), "NULL", "specrt_scan_result_rules (NULL result)");
+    CHECK_MISUSE_VALUE(specrt_scan_result_rules((struct specrt_scan_result *)(void *)h_speculator), "handle", "specrt_scan_result_rules (wrong handle result)");
     if (CHECK_VALID_STATUS(specrt_scanner_new(NULL, h_ruleset, (struct specrt_scanner **)fx_scratch), "specrt_scanner_new (NULL context)") == SPECRT_OK) specrt_scanner_free(*(struct specrt_scanner **)fx_scratch);
     CHECK_MISUSE_STATUS(specrt_scanner_new((struct specrt_context *)(void *)h_speculator, h_ruleset, (struct specrt_scanner **)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scanner_new (wrong handle context)");
     CHECK_MISUSE_STATUS(specrt_scanner_new(h_context, NULL, (struct specrt_scanner **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scanner_new (NULL ruleset)");
@@ -378,11 +391,6 @@ static void misuse_every_function(void) {
     CHECK_MISUSE_STATUS(specrt_ruleset_compile(NULL, 8, &fx_compile_options, (struct specrt_ruleset **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_compile (NULL source)");
     if (CHECK_VALID_STATUS(specrt_ruleset_compile(fx_text, 8, NULL, (struct specrt_ruleset **)fx_scratch), "specrt_ruleset_compile (NULL options)") == SPECRT_OK) specrt_ruleset_free(*(struct specrt_ruleset **)fx_scratch);
     CHECK_MISUSE_STATUS(specrt_ruleset_compile(fx_text, 8, &fx_compile_options, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_compile (NULL out)");
-    CHECK_MISUSE_STATUS(specrt_ruleset_save(NULL, fx_path), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_save (NULL ruleset)");
-    CHECK_MISUSE_STATUS(specrt_ruleset_save((struct specrt_ruleset *)(void *)h_speculator, fx_path), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_ruleset_save (wrong handle ruleset)");
-    CHECK_MISUSE_STATUS(specrt_ruleset_save(h_ruleset, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_save (NULL path)");
-    CHECK_MISUSE_STATUS(specrt_ruleset_load(NULL, (struct specrt_ruleset **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_load (NULL path)");
-    CHECK_MISUSE_STATUS(specrt_ruleset_load(fx_path, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_load (NULL out)");
     CHECK_MISUSE_VALUE(specrt_ruleset_skipped_count(NULL), "NULL", "specrt_ruleset_skipped_count (NULL ruleset)");
     CHECK_MISUSE_VALUE(specrt_ruleset_skipped_count((struct specrt_ruleset *)(void *)h_speculator), "handle", "specrt_ruleset_skipped_count (wrong handle ruleset)");
     CHECK_MISUSE_STATUS(specrt_ruleset_skipped(NULL, 0, (struct specrt_skipped_rule *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_ruleset_skipped (NULL ruleset)");
@@ -396,14 +404,6 @@ static void misuse_every_function(void) {
     CHECK_MISUSE_STATUS(specrt_scanner_string_info(NULL, 0, 0, (struct specrt_string_info *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scanner_string_info (NULL scanner)");
     CHECK_MISUSE_STATUS(specrt_scanner_string_info((struct specrt_scanner *)(void *)h_speculator, 0, 0, (struct specrt_string_info *)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scanner_string_info (wrong handle scanner)");
     CHECK_MISUSE_STATUS(specrt_scanner_string_info(h_scanner, 0, 0, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scanner_string_info (NULL out)");
-    CHECK_MISUSE_VALUE(specrt_scan_result_rule_count(NULL), "NULL", "specrt_scan_result_rule_count (NULL result)");
-    CHECK_MISUSE_VALUE(specrt_scan_result_rule_count((struct specrt_scan_result *)(void *)h_speculator), "handle", "specrt_scan_result_rule_count (wrong handle result)");
-    CHECK_MISUSE_VALUE(specrt_scan_result_rules(NULL), "NULL", "specrt_scan_result_rules (NULL result)");
-    CHECK_MISUSE_VALUE(specrt_scan_result_rules((struct specrt_scan_result *)(void *)h_speculator), "handle", "specrt_scan_result_rules (wrong handle result)");
-    CHECK_MISUSE_STATUS(specrt_batch_result_item_rules(NULL, 0, (const uint32_t **)fx_scratch, (size_t *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_item_rules (NULL result)");
-    CHECK_MISUSE_STATUS(specrt_batch_result_item_rules((struct specrt_batch_result *)(void *)h_speculator, 0, (const uint32_t **)fx_scratch, (size_t *)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_batch_result_item_rules (wrong handle result)");
-    CHECK_MISUSE_STATUS(specrt_batch_result_item_rules(h_batch_result, 0, NULL, (size_t *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_item_rules (NULL rules)");
-    CHECK_MISUSE_STATUS(specrt_batch_result_item_rules(h_batch_result, 0, (const uint32_t **)fx_scratch, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_item_rules (NULL count)");
 }
 
 /* Every object still works after the misuse, and frees cleanly. */
