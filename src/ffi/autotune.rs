@@ -108,7 +108,7 @@ pub struct specrt_autotune_store {
 
 impl Handle for specrt_autotune_store {
     type Inner = Mutex<AutotuneStore>;
-    const TAG: u16 = tags::AUTOTUNE_STORE;
+    const TAG: u8 = tags::AUTOTUNE_STORE;
     const NAME: &'static str = "specrt_autotune_store";
 }
 

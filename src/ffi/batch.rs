@@ -22,7 +22,7 @@ pub struct BatchResultInner {
 
 impl Handle for specrt_batch_result {
     type Inner = BatchResultInner;
-    const TAG: u16 = tags::BATCH_RESULT;
+    const TAG: u8 = tags::BATCH_RESULT;
     const NAME: &'static str = "specrt_batch_result";
 }
 

@@ -37,7 +37,7 @@ pub struct ConfirmIo {
 
 impl Handle for specrt_confirm_io {
     type Inner = ConfirmIo;
-    const TAG: u16 = tags::CONFIRM_IO;
+    const TAG: u8 = tags::CONFIRM_IO;
     const NAME: &'static str = "specrt_confirm_io";
 }
 

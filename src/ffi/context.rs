@@ -104,7 +104,7 @@ pub struct specrt_context {
 
 impl Handle for specrt_context {
     type Inner = std::sync::Arc<GpuContext>;
-    const TAG: u16 = tags::CONTEXT;
+    const TAG: u8 = tags::CONTEXT;
     const NAME: &'static str = "specrt_context";
 }
 

@@ -13,7 +13,7 @@ pub trait Handle: Sized {
     /// The object behind the handle.
     type Inner;
     /// The tag that identifies this handle type (unique, non-zero).
-    const TAG: u16;
+    const TAG: u8;
     /// The C type name, for messages.
     const NAME: &'static str;
 }
@@ -21,31 +21,31 @@ pub trait Handle: Sized {
 /// The tag of each handle type; values never change.
 pub(crate) mod tags {
     /// `specrt_speculator`.
-    pub(crate) const SPECULATOR: u16 = 0x1;
+    pub(crate) const SPECULATOR: u8 = 0x1;
     /// `specrt_autotune_store`.
-    pub(crate) const AUTOTUNE_STORE: u16 = 0x2;
+    pub(crate) const AUTOTUNE_STORE: u8 = 0x2;
     /// `specrt_paired_window`.
-    pub(crate) const PAIRED_WINDOW: u16 = 0x3;
+    pub(crate) const PAIRED_WINDOW: u8 = 0x3;
     /// `specrt_context`.
-    pub(crate) const CONTEXT: u16 = 0x4;
+    pub(crate) const CONTEXT: u8 = 0x4;
     /// `specrt_program`.
-    pub(crate) const PROGRAM: u16 = 0x5;
+    pub(crate) const PROGRAM: u8 = 0x5;
     /// `specrt_confirm_io`.
-    pub(crate) const CONFIRM_IO: u16 = 0x6;
+    pub(crate) const CONFIRM_IO: u8 = 0x6;
     /// `specrt_dispatch_outcome`.
-    pub(crate) const DISPATCH_OUTCOME: u16 = 0x7;
+    pub(crate) const DISPATCH_OUTCOME: u8 = 0x7;
     /// `specrt_ruleset`.
-    pub(crate) const RULESET: u16 = 0x8;
+    pub(crate) const RULESET: u8 = 0x8;
     /// `specrt_scanner`.
-    pub(crate) const SCANNER: u16 = 0x9;
+    pub(crate) const SCANNER: u8 = 0x9;
     /// `specrt_scan_result`.
-    pub(crate) const SCAN_RESULT: u16 = 0xa;
+    pub(crate) const SCAN_RESULT: u8 = 0xa;
     /// `specrt_batch_result`.
-    pub(crate) const BATCH_RESULT: u16 = 0xb;
+    pub(crate) const BATCH_RESULT: u8 = 0xb;
 }
 
 /// What each handle tag is, for messages about a handle of the wrong type.
-static KNOWN_TAGS: &[(u16, &str)] = &[
+static KNOWN_TAGS: &[(u8, &str)] = &[
     (tags::SPECULATOR, "it is a specrt_speculator"),
     (tags::AUTOTUNE_STORE, "it is a specrt_autotune_store"),
     (tags::PAIRED_WINDOW, "it is a specrt_paired_window"),
@@ -131,7 +131,7 @@ mod tests {
 
     #[test]
     fn every_handle_type_has_its_own_non_zero_tag() {
-        let mut tags: Vec<u16> = KNOWN_TAGS.iter().map(|(tag, _)| *tag).collect();
+        let mut tags: Vec<u8> = KNOWN_TAGS.iter().map(|(tag, _)| *tag).collect();
         tags.sort_unstable();
         tags.dedup();
         assert_eq!(tags.len(), KNOWN_TAGS.len());

@@ -49,7 +49,7 @@ pub struct Outcome {
 
 impl Handle for specrt_dispatch_outcome {
     type Inner = Outcome;
-    const TAG: u16 = tags::DISPATCH_OUTCOME;
+    const TAG: u8 = tags::DISPATCH_OUTCOME;
     const NAME: &'static str = "specrt_dispatch_outcome";
 }
 

@@ -68,7 +68,7 @@ pub struct specrt_program {
 
 impl Handle for specrt_program {
     type Inner = Program;
-    const TAG: u16 = tags::PROGRAM;
+    const TAG: u8 = tags::PROGRAM;
     const NAME: &'static str = "specrt_program";
 }
 

@@ -1,63 +1,80 @@
 //! The table of live handles: what makes a freed or foreign handle an error instead of undefined
 //! behaviour.
 //!
-//! A handle given to C is not the address of its object. It is a word that names a *slot* of
-//! this table and the *generation* the slot had when the handle was made:
+//! A handle given to C is not the address of its object. It is a word that names its type, a
+//! *slot* of this table and the *generation* the slot had when the handle was made:
 //!
 //! ```text
 //!   bit 0 ........ 7   HANDLE_MARK (0xA5: odd, so no aligned pointer ever carries it)
-//!   bit 8 ... 8+I-1    slot index (I = INDEX_BITS)
-//!   the bits above     generation of the slot when the handle was made (wrapping)
+//!   bit 8 ....... 15   type tag
+//!   bit 16 .. 16+I-1   slot index (I = INDEX_BITS)
+//!   the bits above     generation of the slot (counts its reuses, wrapping)
 //! ```
 //!
-//! A slot holds a *state* word, `generation << 16 | type tag` (tag 0 = empty), and the address of
-//! the object. Making a handle takes a free slot, stores the object's address, then publishes the
-//! state with release ordering. Freeing a handle swaps the state to the next generation with tag
-//! 0, so every copy of the old handle stops matching, and only then drops the object.
+//! A slot holds the word of its live handle and the address of the object. Making a handle
+//! takes a free slot, stores the object's address, then publishes the word with release
+//! ordering. Freeing a handle swaps the slot's word for the same word with the FREED_BIT set
+//! (a bit no handle word has), so every copy of the handle stops matching, and only then drops
+//! the object; the slot's next handle carries the next generation.
 //!
-//! Looking a handle up reads only this table: the mark, then the slot's state (acquire), which
-//! must equal the handle's generation and the expected type's tag, then the object's address.
-//! Slots live in chunks that are allocated on first use and never freed, and chunk pointers sit
-//! in a fixed static array, so any word a caller passes, a freed handle, a handle of another
-//! type or a stray pointer, is read without touching freed memory. The lookup is a few loads
-//! and compares, which keeps the hot policy calls in the nanosecond range.
+//! Looking a handle up for type T reads only this table: the word's low 16 bits must be the mark
+//! and T's tag, and the slot's word (acquire) must equal the handle word, which checks type,
+//! index and generation in one compare; then comes the object's address. The first chunk of
+//! slots is static; the others are allocated on first use and never freed, and their pointers
+//! sit in a fixed static array, so any word a caller passes, a freed handle, a handle of another type or a stray
+//! pointer, is read without touching freed memory. The lookup is a few loads and compares,
+//! which keeps the hot policy calls in the nanosecond range.
 //!
 //! Freeing a handle while another thread still uses it remains the caller's error, as with any
 //! C object: the table catches use *after* free, not use *during* free.
 
 use crate::{Error, Result};
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// Low byte of every handle word.
 const HANDLE_MARK: usize = 0xA5;
-/// Bits of a handle word below the slot index.
-const MARK_BITS: u32 = 8;
-/// Bits of the slot index: 4 Mi live handles on 64-bit targets, 4 Ki on 32-bit ones.
-const INDEX_BITS: u32 = if usize::BITS >= 64 { 22 } else { 12 };
-/// Bits of the generation carried by a handle word.
-const HANDLE_GENERATION_BITS: u32 = usize::BITS - MARK_BITS - INDEX_BITS;
+/// Set in a slot's word once its handle is freed; clear in every handle word (HANDLE_MARK has
+/// it clear).
+const FREED_BIT: usize = 0x02;
+/// Bits of a handle word below the slot index: the mark and the type tag.
+const INDEX_SHIFT: u32 = 16;
+/// Bits of the slot index: 4 Mi live handles on 64-bit targets, 1 Ki on 32-bit ones.
+const INDEX_BITS: u32 = if usize::BITS >= 64 { 22 } else { 10 };
+const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
+/// Where the generation starts in a handle word.
+const GENERATION_SHIFT: u32 = INDEX_SHIFT + INDEX_BITS;
 /// Slots per chunk.
 const CHUNK_SLOTS: usize = 1024;
 /// Chunks the table can hold.
-const CHUNK_COUNT: usize = (1 << INDEX_BITS) / CHUNK_SLOTS;
+const CHUNK_COUNT: usize = (1usize << INDEX_BITS).div_ceil(CHUNK_SLOTS);
 /// Most handles alive at once.
 pub(crate) const MAX_LIVE_HANDLES: usize = 1 << INDEX_BITS;
-/// Bits of a slot's state below the generation (the type tag).
-const TAG_BITS: u32 = 16;
-/// The type tag of an empty slot.
-const EMPTY: u16 = 0;
 
 /// One entry of the table.
 struct Slot {
-    /// `generation << TAG_BITS | tag`.
-    state: AtomicU64,
+    /// The word of the slot's last handle (FREED_BIT set once freed); 0 if never used.
+    word: AtomicUsize,
     /// The object of the live handle, or null.
     object: AtomicPtr<()>,
 }
 
-/// The chunks; a null entry has not been allocated yet.
+impl Slot {
+    const fn empty() -> Self {
+        Slot {
+            word: AtomicUsize::new(0),
+            object: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+}
+
+/// The first chunk, static: the common case of fewer than CHUNK_SLOTS live handles needs no
+/// chunk pointer.
+static FIRST_CHUNK: [Slot; CHUNK_SLOTS] = [const { Slot::empty() }; CHUNK_SLOTS];
+
+/// The other chunks; a null entry has not been allocated yet (entry 0 stays null: its slots
+/// are FIRST_CHUNK).
 static CHUNKS: [AtomicPtr<Slot>; CHUNK_COUNT] =
     [const { AtomicPtr::new(ptr::null_mut()) }; CHUNK_COUNT];
 
@@ -72,73 +89,69 @@ static ALLOCATOR: Mutex<Allocator> = Mutex::new(Allocator {
     next_unused: 0,
 });
 
-/// What a handle word names, when the lookup fails.
+/// What a word that is not a live handle of the expected type is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stale {
     /// The word was never a specrt handle.
     Foreign,
-    /// The handle was freed (its slot has moved on to a newer generation).
+    /// The handle was freed (its slot may hold a newer handle since).
     Freed,
-    /// The handle is live, with this other type tag.
-    OtherType(u16),
+    /// A live handle with this other type tag.
+    OtherType(u8),
 }
 
-/// The generation, truncated to what a handle word carries.
-fn handle_generation(generation: u64) -> usize {
-    (generation & ((1u64 << HANDLE_GENERATION_BITS) - 1)) as usize
-}
-
-fn encode(index: usize, generation: u64) -> usize {
-    HANDLE_MARK | (index << MARK_BITS) | (handle_generation(generation) << (MARK_BITS + INDEX_BITS))
+/// The low 16 bits of every handle word of type `tag`.
+#[inline(always)]
+fn type_bits(tag: u8) -> usize {
+    HANDLE_MARK | (tag as usize) << 8
 }
 
 /// The slot a handle word names, if its mark is right and its chunk exists.
 #[inline(always)]
-fn slot_of(word: usize) -> Option<(&'static Slot, usize)> {
+fn slot_of(word: usize) -> Option<&'static Slot> {
     if word & 0xFF != HANDLE_MARK {
         return None;
     }
-    let index = (word >> MARK_BITS) & ((1 << INDEX_BITS) - 1);
+    let index = (word >> INDEX_SHIFT) & INDEX_MASK;
+    if index < CHUNK_SLOTS {
+        return Some(&FIRST_CHUNK[index]);
+    }
     let chunk = CHUNKS[index / CHUNK_SLOTS].load(Ordering::Acquire);
     if chunk.is_null() {
         return None;
     }
     // SAFETY: a non-null chunk pointer points at CHUNK_SLOTS slots that are never freed.
-    let slot = unsafe { &*chunk.add(index % CHUNK_SLOTS) };
-    Some((slot, word >> (MARK_BITS + INDEX_BITS)))
+    Some(unsafe { &*chunk.add(index % CHUNK_SLOTS) })
 }
 
 /// The object behind `word` when it is a live handle with type `tag`.
 #[inline(always)]
-pub(crate) fn lookup(word: usize, tag: u16) -> Option<*mut ()> {
-    let (slot, generation) = slot_of(word)?;
-    let state = slot.state.load(Ordering::Acquire);
-    if state as u16 != tag || handle_generation(state >> TAG_BITS) != generation {
+pub(crate) fn lookup(word: usize, tag: u8) -> Option<*mut ()> {
+    if word & 0xFFFF != type_bits(tag) {
+        return None;
+    }
+    let slot = slot_of(word)?;
+    if slot.word.load(Ordering::Acquire) != word {
         return None;
     }
     Some(slot.object.load(Ordering::Relaxed))
 }
 
-/// Why `word` is not a live handle with type `tag` (call after [`lookup`] failed).
+/// What `word` is, when [`lookup`] found no live handle of the expected type there.
 pub(crate) fn diagnose(word: usize) -> Stale {
-    let Some((slot, generation)) = slot_of(word) else {
+    let Some(slot) = slot_of(word) else {
         return Stale::Foreign;
     };
-    let state = slot.state.load(Ordering::Acquire);
-    let slot_generation = state >> TAG_BITS;
-    if slot_generation == 0 {
-        // Never handed out: generations start at 1.
-        Stale::Foreign
-    } else if handle_generation(slot_generation) == generation && state as u16 != EMPTY {
-        Stale::OtherType(state as u16)
-    } else {
-        Stale::Freed
+    match slot.word.load(Ordering::Acquire) {
+        0 => Stale::Foreign,
+        live if live == word => Stale::OtherType((word >> 8) as u8),
+        _ => Stale::Freed,
     }
 }
 
-/// Registers `object` with type `tag` and returns its handle word.
-pub(crate) fn insert(object: *mut (), tag: u16) -> Result<usize> {
-    debug_assert_ne!(tag, EMPTY);
+/// Registers `object` with type `tag` (non-zero) and returns its handle word.
+pub(crate) fn insert(object: *mut (), tag: u8) -> Result<usize> {
+    debug_assert_ne!(tag, 0);
     let index = {
         let mut allocator = ALLOCATOR.lock().unwrap_or_else(|e| e.into_inner());
         match allocator.free.pop() {
@@ -151,13 +164,8 @@ pub(crate) fn insert(object: *mut (), tag: u16) -> Result<usize> {
                     )));
                 }
                 let chunk = &CHUNKS[index / CHUNK_SLOTS];
-                if chunk.load(Ordering::Acquire).is_null() {
-                    let slots: Box<[Slot]> = (0..CHUNK_SLOTS)
-                        .map(|_| Slot {
-                            state: AtomicU64::new(0),
-                            object: AtomicPtr::new(ptr::null_mut()),
-                        })
-                        .collect();
+                if index >= CHUNK_SLOTS && chunk.load(Ordering::Acquire).is_null() {
+                    let slots: Box<[Slot]> = (0..CHUNK_SLOTS).map(|_| Slot::empty()).collect();
                     chunk.store(Box::leak(slots).as_mut_ptr(), Ordering::Release);
                 }
                 allocator.next_unused += 1;
@@ -165,46 +173,41 @@ pub(crate) fn insert(object: *mut (), tag: u16) -> Result<usize> {
             }
         }
     };
-    let (slot, _) = slot_of(encode(index, 0)).expect("the slot's chunk was just allocated");
-    // The slot is empty and owned by this call: no other thread publishes into it.
-    let generation = (slot.state.load(Ordering::Relaxed) >> TAG_BITS).max(1);
+    let slot = slot_of(HANDLE_MARK | index << INDEX_SHIFT).expect("the chunk was allocated");
+    // The slot is free and owned by this call: no other thread publishes into it.
+    let previous = slot.word.load(Ordering::Relaxed);
+    let generation = if previous == 0 {
+        0
+    } else {
+        (previous >> GENERATION_SHIFT).wrapping_add(1)
+    };
+    let word = type_bits(tag) | index << INDEX_SHIFT | generation << GENERATION_SHIFT;
     slot.object.store(object, Ordering::Relaxed);
-    slot.state
-        .store(generation << TAG_BITS | u64::from(tag), Ordering::Release);
-    Ok(encode(index, generation))
+    slot.word.store(word, Ordering::Release);
+    Ok(word)
 }
 
 /// Unregisters the live handle `word` of type `tag` and returns its object, which the caller
-/// now owns; else why it is not such a handle.
-pub(crate) fn remove(word: usize, tag: u16) -> std::result::Result<*mut (), Stale> {
-    let Some((slot, generation)) = slot_of(word) else {
-        return Err(Stale::Foreign);
-    };
-    let state = slot.state.load(Ordering::Acquire);
-    if state as u16 != tag || handle_generation(state >> TAG_BITS) != generation {
+/// now owns; else what the word is.
+pub(crate) fn remove(word: usize, tag: u8) -> std::result::Result<*mut (), Stale> {
+    if lookup(word, tag).is_none() {
         return Err(diagnose(word));
     }
-    let next = (((state >> TAG_BITS) + 1) & (u64::MAX >> TAG_BITS)).max(1) << TAG_BITS;
+    let slot = slot_of(word).ok_or(Stale::Foreign)?;
     if slot
-        .state
-        .compare_exchange(
-            state,
-            next | u64::from(EMPTY),
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        )
+        .word
+        .compare_exchange(word, word | FREED_BIT, Ordering::AcqRel, Ordering::Acquire)
         .is_err()
     {
         // Another thread freed it first.
         return Err(Stale::Freed);
     }
     let object = slot.object.swap(ptr::null_mut(), Ordering::Relaxed);
-    let index = (word >> MARK_BITS) & ((1 << INDEX_BITS) - 1);
     ALLOCATOR
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .free
-        .push(index);
+        .push((word >> INDEX_SHIFT) & INDEX_MASK);
     Ok(object)
 }
 
@@ -212,8 +215,8 @@ pub(crate) fn remove(word: usize, tag: u16) -> std::result::Result<*mut (), Stal
 mod tests {
     use super::*;
 
-    const TAG: u16 = 0x7001;
-    const OTHER: u16 = 0x7002;
+    const TAG: u8 = 0x71;
+    const OTHER: u8 = 0x72;
 
     #[test]
     fn live_freed_foreign_and_other_type_words_are_told_apart() {
@@ -244,7 +247,7 @@ mod tests {
         let reused = loop {
             let word = insert((&mut second as *mut u8).cast(), TAG).unwrap();
             words.push(word);
-            if (word ^ old) & ((1 << (MARK_BITS + INDEX_BITS)) - 1) == 0 {
+            if (word ^ old) & ((1 << GENERATION_SHIFT) - 1) == 0 {
                 break word;
             }
             assert!(words.len() < 10_000, "the freed slot was never reused");

@@ -60,7 +60,7 @@ impl RuleSetInner {
 
 impl Handle for specrt_ruleset {
     type Inner = RuleSetInner;
-    const TAG: u16 = tags::RULESET;
+    const TAG: u8 = tags::RULESET;
     const NAME: &'static str = "specrt_ruleset";
 }
 

@@ -36,7 +36,7 @@ pub struct ScanResultInner {
 
 impl Handle for specrt_scan_result {
     type Inner = ScanResultInner;
-    const TAG: u16 = tags::SCAN_RESULT;
+    const TAG: u8 = tags::SCAN_RESULT;
     const NAME: &'static str = "specrt_scan_result";
 }
 

@@ -19,7 +19,7 @@ pub struct specrt_scanner {
 
 impl Handle for specrt_scanner {
     type Inner = ScannerInner;
-    const TAG: u16 = tags::SCANNER;
+    const TAG: u8 = tags::SCANNER;
     const NAME: &'static str = "specrt_scanner";
 }
 

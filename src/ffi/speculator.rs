@@ -27,7 +27,7 @@ pub struct specrt_speculator {
 
 impl Handle for specrt_speculator {
     type Inner = AdaptiveSpeculator;
-    const TAG: u16 = tags::SPECULATOR;
+    const TAG: u8 = tags::SPECULATOR;
     const NAME: &'static str = "specrt_speculator";
 }
 
@@ -66,10 +66,17 @@ pub unsafe extern "C" fn specrt_speculator_free(speculator: *mut specrt_speculat
 pub unsafe extern "C" fn specrt_speculator_should_speculate(
     speculator: *const specrt_speculator,
 ) -> bool {
-    // Fast path: a tag check and one atomic load, neither of which can panic.
+    // Fast path: the handle table lookup and one atomic load, none of which can panic.
     if let Some(s) = handle::peek(speculator) {
         return s.should_speculate();
     }
+    should_speculate_slow(speculator)
+}
+
+/// The error path of [`specrt_speculator_should_speculate`], kept out of its hot path.
+#[cold]
+#[inline(never)]
+unsafe fn should_speculate_slow(speculator: *const specrt_speculator) -> bool {
     value_call(false, || {
         Ok(handle::borrow(speculator, "speculator")?.should_speculate())
     })

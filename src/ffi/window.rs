@@ -23,7 +23,7 @@ pub struct specrt_paired_window {
 
 impl Handle for specrt_paired_window {
     type Inner = Mutex<PairedWindow>;
-    const TAG: u16 = tags::PAIRED_WINDOW;
+    const TAG: u8 = tags::PAIRED_WINDOW;
     const NAME: &'static str = "specrt_paired_window";
 }
 
