@@ -2,8 +2,8 @@
 //
 // A chunk of input is scanned in tiles of TILE anchor positions. At each position the
 // case-folded bytes are tested against the anchor filters (the prefilter). Kernels that stage
-// tiles test two Bloom filters in workgroup memory: one of the 4-byte anchors (two bits each),
-// one of the shorter anchors (one bit each, keyed by length). They cost no global memory
+// tiles test two Bloom filters in workgroup memory: one of the first three bytes of the 3- and
+// 4-byte anchors (two bits each), one of the shorter anchors (one bit each, keyed by length). They cost no global memory
 // access, and every lane does the same work; only the positions that pass them (on real rule
 // sets about 2 %, most of them true candidates) go on to the exact bitmaps of the rule tables,
 // in global memory, which keep random data free of false candidates. On a hit the anchor table gives the patterns with that
@@ -46,12 +46,12 @@ const HASH_A: u32 = 0x9e3779b1u;
 const HASH_B: u32 = 0x85ebca77u;
 const HASH_C: u32 = 0xc2b2ae3du;
 const HASH_D: u32 = 0x27d4eb2fu;
-// Words of the Bloom filter of the 4-byte anchors, sized by the device's workgroup memory
+// Words of the Bloom filter of the 3- and 4-byte anchors, sized by the device's workgroup memory
 // (rewritten by specrt like LANES), and the shift that turns a 32-bit hash into one of its
 // bit indices.
 const SMALL_WORDS: u32 = 1024u;
 const SMALL_SHIFT: u32 = 17u;
-// Words of the filter of the anchors of 1 to 3 bytes, and its shift.
+// Words of the filter of the anchors of 1 and 2 bytes, and its shift.
 const SHORT_WORDS: u32 = 512u;
 const SHORT_SHIFT: u32 = 18u;
 // A queue entry that holds no candidate.
@@ -127,14 +127,17 @@ fn has_bit(filter_word: u32, index: u32) -> bool {
     return ((filter_word >> (index & 31u)) & 1u) != 0u;
 }
 
-// Whether an anchor of length `len` and value `value` may be in the staged filters (as
-// `StagedFilters` in specrt builds them).
-fn staged_filter_hit(value: u32, len: u32) -> bool {
-    if (len == 4u) {
-        let a = (value * HASH_C) >> SMALL_SHIFT;
-        let b = (value * HASH_D) >> SMALL_SHIFT;
-        return has_bit(small_filter[a >> 5u], a) && has_bit(small_filter[b >> 5u], b);
-    }
+// Whether an anchor of 3 or 4 bytes may start with the three bytes `key` (the staged Bloom
+// filter, as `build_tables` in specrt sets it: one filter for both lengths, one test).
+fn long_filter_hit(key: u32) -> bool {
+    let a = (key * HASH_C) >> SMALL_SHIFT;
+    let b = (key * HASH_D) >> SMALL_SHIFT;
+    return has_bit(small_filter[a >> 5u], a) && has_bit(small_filter[b >> 5u], b);
+}
+
+// Whether an anchor of 1 or 2 bytes with value `value` may be in the staged filter of short
+// anchors.
+fn short_filter_hit(value: u32, len: u32) -> bool {
     let s = ((value * HASH_C) ^ (len * HASH_A)) >> SHORT_SHIFT;
     return has_bit(short_filter[s >> 5u], s);
 }
@@ -204,14 +207,22 @@ fn position_hit(p: u32, folded: u32) -> bool {
     if (params.unanchored_count > 0u) {
         return true;
     }
+    // The exact bitmaps only behind the staged filters, where there are some: on real rule sets
+    // few positions pass them, and most of those are true candidates. The anchors of 3 and 4
+    // bytes share one Bloom filter keyed by their first three bytes: one test for both.
+    var long_pass = true;
+    if (small_filter_ready && (params.anchor_lengths & 0x18u) != 0u) {
+        long_pass = long_filter_hit(folded & 0xffffffu);
+    }
     for (var len = 1u; len <= 4u; len++) {
         if ((params.anchor_lengths & (1u << len)) == 0u || p + len > view_len) {
             continue;
         }
-        // The exact bitmap only behind the staged filter, where there is one: on real rule sets
-        // few positions pass the filter, and most of those are true candidates.
-        if ((!small_filter_ready || staged_filter_hit(low_bytes(folded, len), len))
-            && bitmap_hit(folded, len)) {
+        var staged = long_pass;
+        if (len < 3u && small_filter_ready) {
+            staged = short_filter_hit(low_bytes(folded, len), len);
+        }
+        if (staged && bitmap_hit(folded, len)) {
             return true;
         }
     }

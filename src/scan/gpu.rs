@@ -37,7 +37,7 @@ const HASH_A: u32 = 0x9e37_79b1;
 const HASH_B: u32 = 0x85eb_ca77;
 const HASH_C: u32 = 0xc2b2_ae3d;
 const HASH_D: u32 = 0x27d4_eb2f;
-/// Words of the staged Bloom filter of the 4-byte anchors at least and at most; within these,
+/// Words of the staged Bloom filter of the 3- and 4-byte anchors at least and at most; within these,
 /// the largest power of two the device's workgroup memory holds beside a tile and the filter
 /// of the shorter anchors. Larger filters than 8 KB cost more in occupancy (workgroups per
 /// multiprocessor) than they save in false positives: on the H200 with the development rule
@@ -45,7 +45,7 @@ const HASH_D: u32 = 0x27d4_eb2f;
 /// 4 KB.
 const SMALL_WORDS_MIN: u32 = 1024;
 const SMALL_WORDS_MAX: u32 = 2048;
-/// Words of the staged filter of the anchors of 1 to 3 bytes (`SHORT_WORDS` in the shaders).
+/// Words of the staged filter of the anchors of 1 and 2 bytes (`SHORT_WORDS` in the shaders).
 const SHORT_WORDS: u32 = 512;
 const SHORT_SHIFT: u32 = 32 - (SHORT_WORDS * 32).ilog2();
 const BIG_BITMAP_WORDS: usize = (1 << 24) / 32;
@@ -135,13 +135,15 @@ impl SmallFilter {
         }
     }
 
-    /// The two bits of a 4-byte anchor (as `staged_filter_hit` in the shaders tests them).
+    /// The two bits of a 3- or 4-byte anchor, keyed by its first three bytes (as
+    /// `long_filter_hit` in the shaders tests them).
     fn bits(self, value: u32) -> [u32; 2] {
-        [HASH_C, HASH_D].map(|h| value.wrapping_mul(h) >> self.shift)
+        let key = value & 0x00ff_ffff;
+        [HASH_C, HASH_D].map(|h| key.wrapping_mul(h) >> self.shift)
     }
 }
 
-/// The bit of an anchor of 1 to 3 bytes in the staged filter of short anchors.
+/// The bit of an anchor of 1 or 2 bytes in the staged filter of short anchors.
 fn short_filter_bit(value: u32, len: u32) -> u32 {
     (value.wrapping_mul(HASH_C) ^ len.wrapping_mul(HASH_A)) >> SHORT_SHIFT
 }
@@ -187,7 +189,7 @@ fn build_tables(rules: &CompiledRules, small: SmallFilter) -> (Vec<u32>, Layout)
     layout.small_filter = words.len() as u32;
     let base = words.len();
     words.resize(base + small.words as usize, 0);
-    for &(_, value) in groups.keys().filter(|(l, _)| *l == 4) {
+    for &(_, value) in groups.keys().filter(|(l, _)| *l >= 3) {
         for bit in small.bits(value) {
             set_bit(&mut words, base, bit);
         }
@@ -195,7 +197,7 @@ fn build_tables(rules: &CompiledRules, small: SmallFilter) -> (Vec<u32>, Layout)
     layout.short_filter = words.len() as u32;
     let base = words.len();
     words.resize(base + SHORT_WORDS as usize, 0);
-    for &(len, value) in groups.keys().filter(|(l, _)| (1..4).contains(l)) {
+    for &(len, value) in groups.keys().filter(|(l, _)| (1..3).contains(l)) {
         set_bit(&mut words, base, short_filter_bit(value, len));
     }
     // Items: pattern indices grouped by anchor; the table points into them.
