@@ -42,8 +42,8 @@ static const char HELP[] =
     "  -L, --print-string-length    print the length of matching strings\n"
     "  -c, --count                  print only the number of matching rules\n"
     "  -n, --negate                 print only rules that are not satisfied\n"
-    "  -i, --identifier=NAME        print only rules named NAME\n"
-    "  -t, --tag=TAG                print only rules tagged TAG\n"
+    "  -i, --identifier=NAME        print only rules named NAME (repeatable; wins over -t)\n"
+    "  -t, --tag=TAG                print only rules tagged TAG (repeatable)\n"
     "  -g, --print-tags             print tags\n"
     "  -e, --print-namespace        print rules' namespace\n"
     "  -r, --recursive              scan directories recursively\n"
@@ -62,14 +62,23 @@ static const char HELP[] =
     "      --save=FILE              compile RULES_FILE, save the rule set to FILE and exit\n"
     "      --stats                  print the scan summary as JSON on stderr\n"
     "\n"
-    "Exit status: 0 if every target was scanned, 1 on any error.\n";
+    "Options may come before or after the operands; `--` ends them.\n"
+    "Exit status, as yara's: 1 when the rules cannot be loaded, an option is wrong or a file\n"
+    "target cannot be scanned; files found in directories or scan lists that cannot be read\n"
+    "are reported on stderr without changing it.\n";
 
 /* ---- command line ---- */
+
+/* Most -i and -t values, and most operands. */
+#define MAX_FILTERS 64
 
 typedef struct cli {
     int show_strings, show_lengths, count_only, negate, show_tags, show_namespace;
     int recursive, compiled, no_warnings, scan_list, skip_unsupported, stats;
-    const char *identifier, *tag, *save_to;
+    const char *identifiers[MAX_FILTERS], *tags[MAX_FILTERS], *save_to;
+    int identifier_count, tag_count;
+    char **operands;
+    int operand_count;
     specrt_scan_options scan;
 } cli;
 
@@ -102,16 +111,31 @@ static int parse_unsigned(const char *text, unsigned long long *out) {
     return *end == 0;
 }
 
-/* Parses argv into `c`; returns the index of the first operand, -1 to exit 0 (help, version),
- * or -2 on a usage error (already reported). */
+/* Adds a -i or -t value; 0 when there are too many. */
+static int add_filter(const char **list, int *count, const char *value) {
+    if (*count == MAX_FILTERS) return 0;
+    list[(*count)++] = value;
+    return 1;
+}
+
+/* Parses argv into `c` (options anywhere, operands collected in order); returns 0, -1 to exit
+ * 0 (help, version), or -2 on a usage error (already reported). */
 static int parse_args(int argc, char **argv, cli *c) {
-    int a;
+    int a, options_done = 0;
+    c->operands = (char **)calloc((size_t)argc, sizeof *c->operands);
+    if (!c->operands) abort();
     for (a = 1; a < argc; a++) {
         const char *arg = argv[a], *value = NULL, *eq;
         char name[32];
         unsigned long long number;
-        if (strcmp(arg, "--") == 0) return a + 1;
-        if (arg[0] != '-' || arg[1] == 0) return a;
+        if (!options_done && strcmp(arg, "--") == 0) {
+            options_done = 1;
+            continue;
+        }
+        if (options_done || arg[0] != '-' || arg[1] == 0) {
+            c->operands[c->operand_count++] = argv[a];
+            continue;
+        }
         if (arg[1] != '-') {
             /* Short options, clustered ("-sL"); one taking a value ends the cluster. */
             const char *p;
@@ -119,8 +143,9 @@ static int parse_args(int argc, char **argv, cli *c) {
                 if (strchr("itp", *p)) {
                     const char *v = p[1] ? p + 1 : (a + 1 < argc ? argv[++a] : NULL);
                     if (!v) return usage_error("option `-%c` needs a value", *p), -2;
-                    if (*p == 'i') c->identifier = v;
-                    if (*p == 't') c->tag = v;
+                    if ((*p == 'i' && !add_filter(c->identifiers, &c->identifier_count, v)) ||
+                        (*p == 't' && !add_filter(c->tags, &c->tag_count, v)))
+                        return usage_error("too many `-%c` options", *p), -2;
                     if (*p == 'p' && !parse_unsigned(v, &number))
                         return usage_error("invalid number of threads `%s`", v), -2;
                     break; /* the value ends the cluster */
@@ -168,9 +193,11 @@ static int parse_args(int argc, char **argv, cli *c) {
             value = argv[++a];
         }
         if (strcmp(name, "--identifier") == 0) {
-            c->identifier = value;
+            if (!add_filter(c->identifiers, &c->identifier_count, value))
+                return usage_error("too many `--identifier` options"), -2;
         } else if (strcmp(name, "--tag") == 0) {
-            c->tag = value;
+            if (!add_filter(c->tags, &c->tag_count, value))
+                return usage_error("too many `--tag` options"), -2;
         } else if (strcmp(name, "--threads") == 0) {
             if (!parse_unsigned(value, &number)) return usage_error("invalid number of threads `%s`", value), -2;
         } else if (strcmp(name, "--save") == 0) {
@@ -192,7 +219,7 @@ static int parse_args(int argc, char **argv, cli *c) {
             return usage_error("unknown option `%s`", name), -2;
         }
     }
-    return a;
+    return 0;
 }
 
 /* ---- output text ---- */
@@ -249,42 +276,52 @@ static void print_hex_data(text *out, const uint8_t *data, size_t len) {
 typedef struct file_list {
     char **paths;
     uint64_t *sizes;
+    unsigned char *direct; /* named on the command line (its scan error is the exit status's) */
     size_t count, cap;
     uint64_t total_bytes;
 } file_list;
 
-static void add_file(file_list *l, const char *path, uint64_t size) {
+static void add_file(file_list *l, const char *path, uint64_t size, int direct) {
     if (l->count == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 64;
         l->paths = (char **)realloc(l->paths, l->cap * sizeof *l->paths);
         l->sizes = (uint64_t *)realloc(l->sizes, l->cap * sizeof *l->sizes);
-        if (!l->paths || !l->sizes) abort();
+        l->direct = (unsigned char *)realloc(l->direct, l->cap);
+        if (!l->paths || !l->sizes || !l->direct) abort();
     }
     l->paths[l->count] = strdup(path);
+    if (!l->paths[l->count]) abort();
+    l->direct[l->count] = (unsigned char)direct;
     l->sizes[l->count++] = size;
     l->total_bytes += size;
 }
 
 /* Adds the regular files of `path`: the file itself, or a directory's files (its
  * subdirectories' too when `recursive`). Symbolic links to files are followed, as yara follows
- * them; symbolic links to directories are not (no loops). Returns 0 when `path` cannot be
- * opened. */
-static int collect(file_list *l, const char *path, int top, int recursive) {
+ * them; symbolic links to directories are not (no loops). `direct`: `path` was named on the
+ * command line. Returns 0 when `path` cannot be opened. */
+static int collect(file_list *l, const char *path, int top, int recursive, int direct) {
     struct stat st;
-    if ((top ? stat(path, &st) : lstat(path, &st)) != 0) return 0;
+    if (!*path || (top ? stat(path, &st) : lstat(path, &st)) != 0) return 0;
     if (S_ISLNK(st.st_mode) && (stat(path, &st) != 0 || !S_ISREG(st.st_mode))) return 1;
     if (S_ISREG(st.st_mode)) {
-        add_file(l, path, (uint64_t)st.st_size);
+        add_file(l, path, (uint64_t)st.st_size, direct);
     } else if (S_ISDIR(st.st_mode) && (top || recursive)) {
         DIR *dir = opendir(path);
         struct dirent *e;
+        size_t len = strlen(path);
+        int slash = path[len - 1] == '/';
         if (!dir) return 0;
         while ((e = readdir(dir)) != NULL) {
-            char child[4096];
+            char *child;
             if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-            snprintf(child, sizeof child, "%s%s%s", path,
-                     path[strlen(path) - 1] == '/' ? "" : "/", e->d_name);
-            collect(l, child, 0, recursive);
+            child = (char *)malloc(len + strlen(e->d_name) + 2);
+            if (!child) abort();
+            sprintf(child, "%s%s%s", path, slash ? "" : "/", e->d_name);
+            if (!collect(l, child, 0, recursive, 0)) {
+                fprintf(stderr, "error scanning %s: could not open file\n", child);
+            }
+            free(child);
         }
         closedir(dir);
     }
@@ -350,11 +387,27 @@ static int by_string_then_offset(const void *a, const void *b) {
 static int has_tag(const char *tags, const char *tag) {
     size_t n = strlen(tag);
     const char *p = tags;
+    if (n == 0) return 0;
     while ((p = strstr(p, tag)) != NULL) {
         if ((p == tags || p[-1] == ' ') && (p[n] == 0 || p[n] == ' ')) return 1;
         p += n;
     }
     return 0;
+}
+
+/* Whether -t and -i select the rule, as yara decides: any of the tags, then, when identifiers
+ * are given, any of the identifiers instead. */
+static int selected(const cli *c, const specrt_rule_info *info) {
+    int show = 1, k;
+    if (c->tag_count) {
+        show = 0;
+        for (k = 0; k < c->tag_count; k++) show |= has_tag(info->tags, c->tags[k]);
+    }
+    if (c->identifier_count) {
+        show = 0;
+        for (k = 0; k < c->identifier_count; k++) show |= strcmp(info->name, c->identifiers[k]) == 0;
+    }
+    return show;
 }
 
 /* The rule's line: [namespace:]name [tags] path. */
@@ -435,8 +488,7 @@ static int format_result(job *j, const char *path, const specrt_scan_result *res
         /* yara counts every matching rule, whatever -n, -i and -t select for printing. */
         counted += is_matched[r];
         if (c->count_only || is_matched[r] == c->negate) continue;
-        if (c->identifier && strcmp(info.name, c->identifier) != 0) continue;
-        if (c->tag && !has_tag(info.tags, c->tag)) continue;
+        if (!selected(c, &info)) continue;
         print_rule_line(c, &info, path, out);
         if (is_matched[r] && (c->show_strings || c->show_lengths)) {
             ok = print_strings(j, (uint32_t)r, matches, match_count, fd, out);
@@ -492,7 +544,7 @@ static int on_file(size_t index, specrt_status st, const specrt_scan_result *res
     text out = {NULL, 0, 0};
     if (st != SPECRT_OK) {
         fprintf(stderr, "error scanning %s: %s\n", path, specrt_last_error());
-        j->failures++;
+        if (j->files.direct[index]) j->failures++;
     } else {
         if (!format_result(j, path, result, &out)) {
             fprintf(stderr, "error: %s\n", specrt_last_error());
@@ -547,6 +599,11 @@ static char *read_whole(const char *path, size_t *len) {
         if (got == 0) break;
         *len += got;
     }
+    if (ferror(f)) {
+        fclose(f);
+        free(buf);
+        return NULL;
+    }
     fclose(f);
     return buf;
 }
@@ -593,24 +650,25 @@ static specrt_ruleset *load_rules(const cli *c, const char *path) {
 /* Adds TARGET, or with --scan-list the targets listed in it; 0 after an error message. */
 static int add_target(job *j, const char *target) {
     if (j->c->scan_list) {
+        /* As yara: a listed target that cannot be opened is reported, not a failure. */
         FILE *list = fopen(target, "r");
-        char line[4096];
-        int ok = 1;
+        char *line = NULL;
+        size_t cap = 0;
         if (!list) {
             fprintf(stderr, "error: could not open file: %s\n", target);
             return 0;
         }
-        while (fgets(line, sizeof line, list)) {
+        while (getline(&line, &cap, list) >= 0) {
             line[strcspn(line, "\r\n")] = 0;
-            if (line[0] && !collect(&j->files, line, 1, j->c->recursive)) {
+            if (!collect(&j->files, line, 1, j->c->recursive, 0)) {
                 fprintf(stderr, "error scanning %s: could not open file\n", line);
-                ok = 0;
             }
         }
+        free(line);
         fclose(list);
-        return ok;
+        return 1;
     }
-    if (!collect(&j->files, target, 1, j->c->recursive)) {
+    if (!collect(&j->files, target, 1, j->c->recursive, 1)) {
         fprintf(stderr, "error scanning %s: could not open file\n", target);
         return 0;
     }
@@ -651,6 +709,7 @@ static int scan_targets(specrt_context *ctx, const cli *c, char **targets, int t
     for (i = 0; i < j.files.count; i++) free(j.files.paths[i]);
     free(j.files.paths);
     free(j.files.sizes);
+    free(j.files.direct);
     specrt_scanner_free(scanner);
     return j.failures ? 1 : 0;
 }
@@ -661,39 +720,43 @@ int main(int argc, char **argv) {
     specrt_ruleset *rules;
     specrt_status st;
     cli c;
-    int first, status;
+    int parsed, status;
 
     memset(&c, 0, sizeof c);
     c.scan = specrt_scan_options_default();
     c.scan.tune = false;            /* short scans: racing kernel variants would not pay off */
     c.scan.max_matches = 1u << 24;  /* print everything yara would */
-    first = parse_args(argc, argv, &c);
-    if (first == -1) return 0;
-    if (first < 0) return 1;
-    if (c.save_to ? argc - first != 1 : argc - first < 2) {
+    parsed = parse_args(argc, argv, &c);
+    if (parsed < 0) {
+        free(c.operands);
+        return parsed == -1 ? 0 : 1;
+    }
+    if (c.save_to ? c.operand_count != 1 : c.operand_count < 2) {
+        free(c.operands);
         return usage_error("wrong number of arguments");
     }
 
-    rules = load_rules(&c, argv[first]);
-    if (!rules) return 1;
-    if (c.save_to) {
-        st = specrt_ruleset_save(rules, c.save_to);
-        specrt_ruleset_free(rules);
-        if (st != SPECRT_OK) {
-            report_error(st);
-            return 1;
-        }
-        return 0;
-    }
-    copts.cpu_fallback = true; /* no GPU: scan on the CPU */
-    st = specrt_context_new(&copts, &ctx);
-    if (st != SPECRT_OK) {
-        report_error(st);
-        specrt_ruleset_free(rules);
+    rules = load_rules(&c, c.operands[0]);
+    if (!rules) {
+        free(c.operands);
         return 1;
     }
-    status = scan_targets(ctx, &c, argv + first + 1, argc - first - 1, rules);
+    if (c.save_to) {
+        st = specrt_ruleset_save(rules, c.save_to);
+        if (st != SPECRT_OK) report_error(st);
+        status = st == SPECRT_OK ? 0 : 1;
+    } else {
+        copts.cpu_fallback = true; /* no GPU: scan on the CPU */
+        st = specrt_context_new(&copts, &ctx);
+        if (st != SPECRT_OK) {
+            report_error(st);
+            status = 1;
+        } else {
+            status = scan_targets(ctx, &c, c.operands + 1, c.operand_count - 1, rules);
+            specrt_context_free(ctx);
+        }
+    }
     specrt_ruleset_free(rules);
-    specrt_context_free(ctx);
+    free(c.operands);
     return status;
 }

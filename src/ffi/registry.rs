@@ -5,11 +5,15 @@
 //! *slot* of this table and the *generation* the slot had when the handle was made:
 //!
 //! ```text
-//!   bit 0 ........ 7   HANDLE_MARK (0xA5: odd, so no aligned pointer ever carries it)
-//!   bit 8 ....... 15   type tag
-//!   bit 16 .. 16+I-1   slot index (I = INDEX_BITS)
-//!   the bits above     generation of the slot (counts its reuses, wrapping)
+//!   bits 0 .. M-1      HANDLE_MARK (odd, so no aligned pointer ever carries it)
+//!   bits M .. 2M-1     type tag
+//!   next I bits        slot index
+//!   the bits above     generation of the slot (counts its reuses)
 //! ```
+//!
+//! M is 8 and I 22 on 64-bit targets (4 Mi live handles, 26 bits of generation); 4 and 10 on
+//! 32-bit ones (1 Ki live handles, 14 bits). A slot whose generation would wrap is retired
+//! instead of reused, so no freed handle ever matches a later one.
 //!
 //! A slot holds the word of its live handle and the address of the object. Making a handle
 //! takes a free slot, stores the object's address, then publishes the word with release
@@ -33,18 +37,23 @@ use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-/// Low byte of every handle word.
-const HANDLE_MARK: usize = 0xA5;
+/// Bits of the mark, and of the type tag.
+const MARK_BITS: u32 = if usize::BITS >= 64 { 8 } else { 4 };
+const MARK_MASK: usize = (1 << MARK_BITS) - 1;
+/// The low bits of every handle word.
+const HANDLE_MARK: usize = 0xA5 & MARK_MASK;
 /// Set in a slot's word once its handle is freed; clear in every handle word (HANDLE_MARK has
 /// it clear).
 const FREED_BIT: usize = 0x02;
 /// Bits of a handle word below the slot index: the mark and the type tag.
-const INDEX_SHIFT: u32 = 16;
+const INDEX_SHIFT: u32 = 2 * MARK_BITS;
 /// Bits of the slot index: 4 Mi live handles on 64-bit targets, 1 Ki on 32-bit ones.
 const INDEX_BITS: u32 = if usize::BITS >= 64 { 22 } else { 10 };
 const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
 /// Where the generation starts in a handle word.
 const GENERATION_SHIFT: u32 = INDEX_SHIFT + INDEX_BITS;
+/// The last generation a slot serves before it is retired.
+const LAST_GENERATION: usize = usize::MAX >> GENERATION_SHIFT;
 /// Slots per chunk.
 const CHUNK_SLOTS: usize = 1024;
 /// Chunks the table can hold.
@@ -103,13 +112,13 @@ pub(crate) enum Stale {
 /// The low 16 bits of every handle word of type `tag`.
 #[inline(always)]
 fn type_bits(tag: u8) -> usize {
-    HANDLE_MARK | (tag as usize) << 8
+    HANDLE_MARK | (tag as usize) << MARK_BITS
 }
 
 /// The slot a handle word names, if its mark is right and its chunk exists.
 #[inline(always)]
 fn slot_of(word: usize) -> Option<&'static Slot> {
-    if word & 0xFF != HANDLE_MARK {
+    if word & MARK_MASK != HANDLE_MARK {
         return None;
     }
     let index = (word >> INDEX_SHIFT) & INDEX_MASK;
@@ -127,7 +136,7 @@ fn slot_of(word: usize) -> Option<&'static Slot> {
 /// The object behind `word` when it is a live handle with type `tag`.
 #[inline(always)]
 pub(crate) fn lookup(word: usize, tag: u8) -> Option<*mut ()> {
-    if word & 0xFFFF != type_bits(tag) {
+    if word & ((1 << INDEX_SHIFT) - 1) != type_bits(tag) {
         return None;
     }
     let slot = slot_of(word)?;
@@ -144,14 +153,15 @@ pub(crate) fn diagnose(word: usize) -> Stale {
     };
     match slot.word.load(Ordering::Acquire) {
         0 => Stale::Foreign,
-        live if live == word => Stale::OtherType((word >> 8) as u8),
+        live if live == word => Stale::OtherType((word >> MARK_BITS & MARK_MASK) as u8),
         _ => Stale::Freed,
     }
 }
 
-/// Registers `object` with type `tag` (non-zero) and returns its handle word.
+/// Registers `object` with type `tag` (non-zero, below `1 << MARK_BITS`) and returns its handle
+/// word.
 pub(crate) fn insert(object: *mut (), tag: u8) -> Result<usize> {
-    debug_assert_ne!(tag, 0);
+    debug_assert!(tag != 0 && (tag as usize) <= MARK_MASK);
     let index = {
         let mut allocator = ALLOCATOR.lock().unwrap_or_else(|e| e.into_inner());
         match allocator.free.pop() {
@@ -179,7 +189,7 @@ pub(crate) fn insert(object: *mut (), tag: u8) -> Result<usize> {
     let generation = if previous == 0 {
         0
     } else {
-        (previous >> GENERATION_SHIFT).wrapping_add(1)
+        (previous >> GENERATION_SHIFT) + 1
     };
     let word = type_bits(tag) | index << INDEX_SHIFT | generation << GENERATION_SHIFT;
     slot.object.store(object, Ordering::Relaxed);
@@ -203,11 +213,13 @@ pub(crate) fn remove(word: usize, tag: u8) -> std::result::Result<*mut (), Stale
         return Err(Stale::Freed);
     }
     let object = slot.object.swap(ptr::null_mut(), Ordering::Relaxed);
-    ALLOCATOR
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .free
-        .push((word >> INDEX_SHIFT) & INDEX_MASK);
+    if word >> GENERATION_SHIFT < LAST_GENERATION {
+        ALLOCATOR
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .free
+            .push((word >> INDEX_SHIFT) & INDEX_MASK);
+    }
     Ok(object)
 }
 

@@ -38,9 +38,13 @@ fn shared_instances(backends: wgpu::Backends) -> Vec<(wgpu::Instance, wgpu::Back
     }
     let mut instances = Vec::new();
     let mut rest = backends;
-    if let Some(vulkan) = compute_vulkan_instance(backends) {
-        instances.push((vulkan, wgpu::Backends::VULKAN));
+    if cfg!(target_os = "linux") && backends.contains(wgpu::Backends::VULKAN) {
+        // Vulkan only through the compute instance: wgpu's own would enable the window-system
+        // extensions again.
         rest -= wgpu::Backends::VULKAN;
+        if let Some(vulkan) = compute_vulkan_instance() {
+            instances.push((vulkan, wgpu::Backends::VULKAN));
+        }
     }
     if !rest.is_empty() {
         let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle();
@@ -63,15 +67,12 @@ const WINDOW_SYSTEM_EXTENSIONS: &[&std::ffi::CStr] = &[
     c"VK_EXT_direct_mode_display",
 ];
 
-/// A Vulkan instance without window-system extensions, when `backends` asks for Vulkan on
-/// Linux. None otherwise, and when the system has no usable Vulkan loader (the instance set
-/// then has no Vulkan adapters, as wgpu's own instance would have none).
+/// A Vulkan instance without window-system extensions; None when the system has no usable
+/// Vulkan loader or driver (the instance set then has no Vulkan adapters, as wgpu's own
+/// instance would have none).
 #[cfg(target_os = "linux")]
-fn compute_vulkan_instance(backends: wgpu::Backends) -> Option<wgpu::Instance> {
+fn compute_vulkan_instance() -> Option<wgpu::Instance> {
     use wgpu::hal::vulkan;
-    if !backends.contains(wgpu::Backends::VULKAN) {
-        return None;
-    }
     let descriptor = wgpu::hal::InstanceDescriptor {
         name: "specrt",
         // What wgpu::Instance::new would use, and what wgpu-core assumes for an instance made
@@ -99,6 +100,6 @@ fn compute_vulkan_instance(backends: wgpu::Backends) -> Option<wgpu::Instance> {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn compute_vulkan_instance(_backends: wgpu::Backends) -> Option<wgpu::Instance> {
+fn compute_vulkan_instance() -> Option<wgpu::Instance> {
     None
 }

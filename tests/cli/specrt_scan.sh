@@ -41,13 +41,22 @@ same() { # same stdout (sorted) and exit status as yara
 for target in tree tree/a.txt tree/sub/c.txt; do
   for flags in "" "-r" "-s" "-s -L" "-sL" "-c" "-c -r" "-n" "-n -g" "-g -e" "-i planet -s" \
                "-t beta" "--tag=beta -r" "-c -n -r" "--print-strings --print-string-length -r" \
-               "-p 4 -r" "--threads=2 -w"; do
+               "-p 4 -r" "--threads=2 -w" "-i greeting -i planet" "-t alpha -i planet" \
+               "-r -t alpha -t beta -g"; do
     # shellcheck disable=SC2086
     same $flags rules.yar "$target"
   done
 done
 same --scan-list rules.yar list.txt
 same -c --scan-list rules.yar list.txt
+same rules.yar tree -g -r         # options after the operands
+# `--` ends the options (yara has no `--`: compare with the plain command).
+[ "$("$scan" -- rules.yar tree/a.txt | LC_ALL=C sort)" = "$(yara rules.yar tree/a.txt | LC_ALL=C sort)" ] \
+  || { echo "cli: -- does not end the options" >&2; failures=$((failures + 1)); }
+same -t "" rules.yar tree/a.txt    # an empty tag selects nothing
+printf 'tree/a.txt\n\ntree/missing\n' > gaps.txt
+same --scan-list rules.yar gaps.txt  # listed files that cannot be opened: reported, exit 0
+same --scan-list rules.yar missing-list.txt
 same rules.yar tree/missing        # a target that cannot be opened: exit 1
 same broken.yar tree               # rules that do not compile: exit 1
 same missing.yar tree              # a rules file that cannot be read: exit 1
@@ -99,4 +108,4 @@ if command -v man >/dev/null; then
 fi
 
 if [ "$failures" -ne 0 ]; then echo "cli: $failures checks failed" >&2; exit 1; fi
-echo "cli: specrt-scan matches yara on $(( 3 * 17 + 7 )) invocations; --save/-C, --help, --version, --stats and the man page checked"
+echo "cli: specrt-scan matches yara on $(( 3 * 20 + 11 )) invocations; --save/-C, --help, --version, --stats and the man page checked"
