@@ -173,13 +173,16 @@ fn tuning_row(ctx: &GpuContext, scanner: &Scanner, needles: &[Vec<u8>], rng: &mu
         tune,
         ..Default::default()
     };
-    warm_up_resident(
-        scanner,
-        &resident,
-        bytes as u64,
-        SpeculationMode::Auto,
-        SPIN_UP_S,
-    );
+    let spin_up = || {
+        warm_up_resident(
+            scanner,
+            &resident,
+            bytes as u64,
+            SpeculationMode::Auto,
+            SPIN_UP_S,
+        )
+    };
+    spin_up();
     let (before, _) = best(RESIDENT_RUNS, bytes, || {
         scanner
             .scan_resident(&resident, bytes as u64, &fused(false))
@@ -195,13 +198,7 @@ fn tuning_row(ctx: &GpuContext, scanner: &Scanner, needles: &[Vec<u8>], rng: &mu
             .unwrap();
         rounds += 1;
     }
-    warm_up_resident(
-        scanner,
-        &resident,
-        bytes as u64,
-        SpeculationMode::Auto,
-        SPIN_UP_S,
-    );
+    spin_up();
     let (after, r) = best(RESIDENT_RUNS, bytes, || {
         scanner
             .scan_resident(&resident, bytes as u64, &fused(true))

@@ -424,10 +424,8 @@ static void print_rule_line(const cli *c, const specrt_rule_info *info, const ch
 
 /* The strings of a matching rule, in yara's -s/-L format. */
 static int print_strings(const job *j, uint32_t rule, const specrt_match *matches, size_t count,
-                         int fd, text *out) {
-    specrt_match *mine = (specrt_match *)malloc((count ? count : 1) * sizeof *mine);
+                         specrt_match *mine, int fd, text *out) {
     size_t i, n = 0;
-    if (!mine) abort();
     for (i = 0; i < count; i++) {
         if (matches[i].rule_id == rule) mine[n++] = matches[i];
     }
@@ -436,7 +434,6 @@ static int print_strings(const job *j, uint32_t rule, const specrt_match *matche
         specrt_string_info s;
         uint32_t shown = mine[i].length < MATCH_DATA_MAX ? mine[i].length : MATCH_DATA_MAX;
         if (specrt_scanner_string_info(j->scanner, rule, mine[i].string_id, &s) != SPECRT_OK) {
-            free(mine);
             return 0;
         }
         if (j->c->show_lengths) {
@@ -458,11 +455,11 @@ static int print_strings(const job *j, uint32_t rule, const specrt_match *matche
         }
         text_printf(out, "\n");
     }
-    free(mine);
     return 1;
 }
 
-/* One file's output in yara's format. Returns 0 when the scanner refused a query. */
+/* One file's output in yara's format. Returns 0 when the scanner refused a query. Only -n
+ * needs every rule; otherwise the matched ones are walked. */
 static int format_result(job *j, const char *path, const specrt_scan_result *result, text *out) {
     const cli *c = j->c;
     size_t rule_count = specrt_scanner_rule_count(j->scanner);
@@ -470,29 +467,37 @@ static int format_result(job *j, const char *path, const specrt_scan_result *res
     const uint32_t *matched = specrt_scan_result_rules(result);
     size_t match_count = specrt_scan_result_match_count(result);
     const specrt_match *matches = specrt_scan_result_matches(result);
-    unsigned char *is_matched = (unsigned char *)calloc(rule_count ? rule_count : 1, 1);
-    int fd = c->show_strings && !c->negate && !c->count_only ? open(path, O_RDONLY) : -1;
-    size_t r, counted = 0;
+    int strings = !c->negate && !c->count_only && (c->show_strings || c->show_lengths);
+    unsigned char *is_matched = NULL;
+    specrt_match *scratch = NULL;
+    int fd = strings && c->show_strings ? open(path, O_RDONLY) : -1;
+    size_t k, walked = c->negate ? rule_count : matched_count, counted = 0;
     int ok = 1;
-    if (!is_matched) abort();
-    for (r = 0; r < matched_count; r++) {
-        if (matched[r] < rule_count) is_matched[matched[r]] = 1;
+    if (c->negate) {
+        is_matched = (unsigned char *)calloc(rule_count ? rule_count : 1, 1);
+        if (!is_matched) abort();
+        for (k = 0; k < matched_count; k++) {
+            if (matched[k] < rule_count) is_matched[matched[k]] = 1;
+        }
     }
-    for (r = 0; r < rule_count && ok; r++) {
+    if (strings) {
+        scratch = (specrt_match *)malloc((match_count ? match_count : 1) * sizeof *scratch);
+        if (!scratch) abort();
+    }
+    for (k = 0; k < walked && ok; k++) {
+        uint32_t rule = c->negate ? (uint32_t)k : matched[k];
+        int hit = c->negate ? is_matched[k] : 1;
         specrt_rule_info info;
-        if (specrt_scanner_rule_info(j->scanner, (uint32_t)r, &info) != SPECRT_OK) {
+        if (specrt_scanner_rule_info(j->scanner, rule, &info) != SPECRT_OK) {
             ok = 0;
             break;
         }
         if (info.is_private) continue;
         /* yara counts every matching rule, whatever -n, -i and -t select for printing. */
-        counted += is_matched[r];
-        if (c->count_only || is_matched[r] == c->negate) continue;
-        if (!selected(c, &info)) continue;
+        counted += (size_t)hit;
+        if (c->count_only || hit == c->negate || !selected(c, &info)) continue;
         print_rule_line(c, &info, path, out);
-        if (is_matched[r] && (c->show_strings || c->show_lengths)) {
-            ok = print_strings(j, (uint32_t)r, matches, match_count, fd, out);
-        }
+        if (strings) ok = print_strings(j, rule, matches, match_count, scratch, fd, out);
     }
     if (c->count_only) {
         if (j->single_file) {
@@ -503,6 +508,7 @@ static int format_result(job *j, const char *path, const specrt_scan_result *res
     }
     if (fd >= 0) close(fd);
     free(is_matched);
+    free(scratch);
     return ok;
 }
 

@@ -200,17 +200,18 @@ pub(crate) fn insert(object: *mut (), tag: u8) -> Result<usize> {
 /// Unregisters the live handle `word` of type `tag` and returns its object, which the caller
 /// now owns; else what the word is.
 pub(crate) fn remove(word: usize, tag: u8) -> std::result::Result<*mut (), Stale> {
-    if lookup(word, tag).is_none() {
+    if word & ((1 << INDEX_SHIFT) - 1) != type_bits(tag) {
         return Err(diagnose(word));
     }
     let slot = slot_of(word).ok_or(Stale::Foreign)?;
+    // Only the live handle's own word is swapped out: a stale or foreign word, or a handle
+    // another thread freed first, fails here and is diagnosed.
     if slot
         .word
         .compare_exchange(word, word | FREED_BIT, Ordering::AcqRel, Ordering::Acquire)
         .is_err()
     {
-        // Another thread freed it first.
-        return Err(Stale::Freed);
+        return Err(diagnose(word));
     }
     let object = slot.object.swap(ptr::null_mut(), Ordering::Relaxed);
     if word >> GENERATION_SHIFT < LAST_GENERATION {
