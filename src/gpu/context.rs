@@ -78,6 +78,12 @@ pub struct Gpu {
     pub queue: wgpu::Queue,
     /// Adapter facts.
     pub summary: AdapterSummary,
+    /// A small host-writable buffer kept for the device's lifetime. wgpu's allocator frees an
+    /// emptied block of upload memory unless it is the last one, and its block size grows to
+    /// 128 MiB once staging buffers of that size exist; without a permanent tenant in the first
+    /// block, each `Queue::write_buffer` (the scan parameters) would then map a fresh 128 MiB
+    /// block and free it after the copy, which makes every later scan several times slower.
+    _upload_block_tenant: wgpu::Buffer,
     /// Reused buffers.
     pub pool: BufferPool,
 }
@@ -213,6 +219,12 @@ impl GpuContext {
         device.on_uncaptured_error(Arc::new(|error: wgpu::Error| {
             super::capture::note_uncaptured(error);
         }));
+        let upload_block_tenant = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("specrt upload block tenant"),
+            size: 256,
+            usage: super::staging::STAGING_USAGE,
+            mapped_at_creation: false,
+        });
         Ok(Self {
             id: 0,
             autotune: None,
@@ -227,6 +239,7 @@ impl GpuContext {
                     timestamp_queries,
                 },
                 pool: BufferPool::default(),
+                _upload_block_tenant: upload_block_tenant,
             }),
             lost,
             lost_reason,
