@@ -54,8 +54,13 @@ const OTHER_WORKGROUP_BYTES: u32 = 64;
 /// Candidate queue entries per byte of chunk data (one per 8 positions), besides a floor.
 const QUEUE_POSITIONS_PER_ENTRY: u64 = 8;
 const QUEUE_MIN_ENTRIES: u64 = 1 << 16;
-/// Tiles one prefilter workgroup scans (`TILES_PER_GROUP` in the shader).
-const PREFILTER_TILES_PER_GROUP: u32 = 4;
+/// Positions per lane of the serial path's kernels (the prefilter's 64-bit hit set). On the
+/// H200 with the development rule sets the serial kernels ran at 82-85 GB/s with 16,384-position
+/// tiles (256 lanes of 64) against 47-70 GB/s with 4,096 (the fused kernel's best), each
+/// measured in one run: the prefilter's per-tile round of counting and queue reservation (two
+/// barriers and a global atomic), which most tiles of real data need, then comes four times
+/// less often.
+const SERIAL_LANE_POSITIONS: u32 = 64;
 /// Timestamp queries of a chunk scan: two per pass, at most two passes.
 const STAMPS: u32 = 4;
 /// Byte offset of the eagerly read matches in a chunk's head buffer (after the count, the tail
@@ -382,15 +387,9 @@ const BATCH_KERNEL: KernelSource = KernelSource {
     outputs: 2,
 };
 
-/// Compiles scan kernels of `shape` (constants in the source, so the driver can unroll the
-/// per-lane loops), on one thread each: pipeline creation is most of a scanner's set-up time.
-fn scan_programs<const N: usize>(
-    ctx: &GpuContext,
-    kernels: [&KernelSource; N],
-    shape: KernelShape,
-    small: SmallFilter,
-) -> Result<[Program; N]> {
-    let common = COMMON
+/// The common source rendered for `shape` and the device's small filter.
+fn common_source(shape: KernelShape, small: SmallFilter) -> String {
+    COMMON
         .replace(
             "const LANES: u32 = 256u;",
             &format!("const LANES: u32 = {}u;", shape.lanes),
@@ -406,17 +405,26 @@ fn scan_programs<const N: usize>(
         .replace(
             "const SMALL_SHIFT: u32 = 17u;",
             &format!("const SMALL_SHIFT: u32 = {}u;", small.shift),
-        );
-    let common = &common;
+        )
+}
+
+/// Compiles scan kernels, each with its shape (constants in the source, so the driver can
+/// unroll the per-lane loops), on one thread each: pipeline creation is most of a scanner's
+/// set-up time.
+fn scan_programs<const N: usize>(
+    ctx: &GpuContext,
+    kernels: [(&KernelSource, KernelShape); N],
+    small: SmallFilter,
+) -> Result<[Program; N]> {
     let built: Vec<Result<Program>> = std::thread::scope(|scope| {
         let workers: Vec<_> = kernels
             .iter()
-            .map(|k| {
+            .map(|&(k, shape)| {
                 scope.spawn(move || {
                     Program::new(
                         ctx,
                         ProgramDesc {
-                            wgsl: format!("{common}\n{}", k.source),
+                            wgsl: format!("{}\n{}", common_source(shape, small), k.source),
                             entry_point: k.entry.into(),
                             inputs: k.inputs,
                             outputs: vec![SizeRule::fixed(4); k.outputs],
@@ -439,6 +447,15 @@ fn scan_programs<const N: usize>(
 }
 
 impl KernelShape {
+    /// The shape of the serial path's kernels (prefilter, and confirm of overflowed tiles):
+    /// the same lanes, each covering 64 positions of a tile.
+    pub fn serial(self) -> KernelShape {
+        KernelShape {
+            lanes: self.lanes,
+            tile: self.lanes * SERIAL_LANE_POSITIONS,
+        }
+    }
+
     /// Whether the kernels can take this shape: each lane covers whole words of a tile and at
     /// most 64 positions (the prefilter's hit set), and the tile is a whole number of words.
     pub fn check(self) -> Result<()> {
@@ -464,10 +481,14 @@ impl KernelShape {
 impl Variant {
     fn new(ctx: &GpuContext, shape: KernelShape, small: SmallFilter) -> Result<Self> {
         shape.check()?;
+        let serial = shape.serial();
         let [fused, prefilter, confirm] = scan_programs(
             ctx,
-            [&FUSED_KERNEL, &PREFILTER_KERNEL, &CONFIRM_KERNEL],
-            shape,
+            [
+                (&FUSED_KERNEL, shape),
+                (&PREFILTER_KERNEL, serial),
+                (&CONFIRM_KERNEL, serial),
+            ],
             small,
         )?;
         Ok(Self {
@@ -508,17 +529,17 @@ impl GpuScanner {
                 .write_buffer(&buffer, 0, bytemuck::cast_slice(&words));
             Ok(buffer)
         })?;
+        let serial = DEFAULT_SHAPE.serial();
         let [fused, prefilter, confirm, compact, candidates, batch] = scan_programs(
             ctx,
             [
-                &FUSED_KERNEL,
-                &PREFILTER_KERNEL,
-                &CONFIRM_KERNEL,
-                &COMPACT_KERNEL,
-                &CANDIDATES_KERNEL,
-                &BATCH_KERNEL,
+                (&FUSED_KERNEL, DEFAULT_SHAPE),
+                (&PREFILTER_KERNEL, serial),
+                (&CONFIRM_KERNEL, serial),
+                (&COMPACT_KERNEL, DEFAULT_SHAPE),
+                (&CANDIDATES_KERNEL, DEFAULT_SHAPE),
+                (&BATCH_KERNEL, DEFAULT_SHAPE),
             ],
-            DEFAULT_SHAPE,
             small,
         )?;
         let default = Arc::new(Variant {
@@ -708,7 +729,12 @@ impl GpuScanner {
         use wgpu::BufferUsages as U;
         let (device, queue, pool) = (&gpu.device, &gpu.queue, &gpu.pool);
         let data_len = chunk.data_end - chunk.data_start;
-        let tiles = data_len.div_ceil(variant.shape.tile as u64) as u32;
+        // Tiles of the path's kernels: the serial path's are larger (see `KernelShape::serial`).
+        let tile = match path {
+            DispatchPath::Fused => variant.shape.tile,
+            DispatchPath::Serial => variant.shape.serial().tile,
+        };
+        let tiles = data_len.div_ceil(tile as u64) as u32;
         // The candidate queue of the serial path: [reserved, positions...].
         let queue_capacity = match path {
             DispatchPath::Fused => 0,
@@ -847,7 +873,7 @@ impl GpuScanner {
                 let mut pass = encoder.begin_compute_pass(&pass_descriptor(0));
                 pass.set_pipeline(&variant.prefilter.pipeline);
                 pass.set_bind_group(0, &pre, &[]);
-                pass.dispatch_workgroups(tiles.div_ceil(PREFILTER_TILES_PER_GROUP), 1, 1);
+                pass.dispatch_workgroups(tiles, 1, 1);
                 drop(pass);
                 let mut pass = encoder.begin_compute_pass(&pass_descriptor(2));
                 pass.set_pipeline(&self.compact.pipeline);
