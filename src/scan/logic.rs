@@ -51,6 +51,57 @@ impl Comparison {
     }
 }
 
+/// Integer operators of conditions, with YARA's semantics: 64-bit two's-complement arithmetic
+/// that wraps; `\` and `%` truncate toward zero and are undefined for a zero divisor (and for
+/// the one quotient that overflows); shifts by 64 or more give 0, by a negative count are
+/// undefined; `>>` is arithmetic (sign-extending), as in YARA's C.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arith {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `\`
+    Div,
+    /// `%`
+    Mod,
+    /// `&`
+    BitAnd,
+    /// `|`
+    BitOr,
+    /// `^`
+    BitXor,
+    /// `<<`
+    Shl,
+    /// `>>`
+    Shr,
+}
+
+impl Arith {
+    /// `a OP b`, or `None` where YARA's result is undefined.
+    pub fn apply(self, a: i64, b: i64) -> Option<i64> {
+        let shift = |f: fn(i64, u32) -> i64| match b {
+            ..0 => None,
+            0..64 => Some(f(a, b as u32)),
+            _ => Some(0),
+        };
+        match self {
+            Arith::Add => Some(a.wrapping_add(b)),
+            Arith::Sub => Some(a.wrapping_sub(b)),
+            Arith::Mul => Some(a.wrapping_mul(b)),
+            Arith::Div => a.checked_div(b),
+            Arith::Mod => a.checked_rem(b),
+            Arith::BitAnd => Some(a & b),
+            Arith::BitOr => Some(a | b),
+            Arith::BitXor => Some(a ^ b),
+            Arith::Shl => shift(|a, n| a << n),
+            Arith::Shr => shift(|a, n| a >> n),
+        }
+    }
+}
+
 /// A condition expression. Strings are indices within their rule; rules are rule indices.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Expr {
@@ -66,15 +117,25 @@ pub enum Expr {
     Probe(u32),
     /// `#x`: the number of matches.
     Count(u32),
-    /// `uintW(N)` / `uintWbe(N)`: `width` bytes (1, 2 or 4) at `offset`.
+    /// `uintW(e)` / `intW(e)` and their `be` forms: `width` bytes (1, 2 or 4) at the offset
+    /// `e` evaluates to; undefined when `e` is undefined, negative, or the bytes lie past the
+    /// end of the input.
     Read {
-        /// Input offset.
-        offset: u64,
+        /// Input offset (an integer expression).
+        offset: Box<Expr>,
         /// Bytes read.
         width: u8,
         /// Big-endian (`be` forms).
         big_endian: bool,
+        /// Sign-extended (`intW` forms).
+        signed: bool,
     },
+    /// `a OP b` on integers.
+    Arith(Arith, Box<Expr>, Box<Expr>),
+    /// `-e`.
+    Neg(Box<Expr>),
+    /// `~e`.
+    BitNot(Box<Expr>),
     /// `Q of (set)`.
     Of {
         /// How many.
@@ -332,16 +393,44 @@ impl Evaluation<'_> {
                 offset,
                 width,
                 big_endian,
-            } => match (self.read)(*offset, *width as usize) {
-                Some(bytes) if bytes.len() == *width as usize => {
-                    let fold = |acc: u64, b: &u8| acc << 8 | *b as u64;
-                    let v = if *big_endian {
-                        bytes.iter().fold(0, fold)
-                    } else {
-                        bytes.iter().rev().fold(0, fold)
-                    };
-                    Value::Int(v as i64)
+                signed,
+            } => {
+                let Value::Int(at) = self.value(offset) else {
+                    return Value::Undefined;
+                };
+                let Ok(at) = u64::try_from(at) else {
+                    return Value::Undefined;
+                };
+                match (self.read)(at, *width as usize) {
+                    Some(bytes) if bytes.len() == *width as usize => {
+                        let fold = |acc: u64, b: &u8| acc << 8 | *b as u64;
+                        let v = if *big_endian {
+                            bytes.iter().fold(0, fold)
+                        } else {
+                            bytes.iter().rev().fold(0, fold)
+                        };
+                        let bits = 64 - 8 * *width as u32;
+                        Value::Int(if *signed {
+                            ((v << bits) as i64) >> bits
+                        } else {
+                            v as i64
+                        })
+                    }
+                    _ => Value::Undefined,
                 }
+            }
+            Expr::Arith(op, a, b) => match (self.value(a), self.value(b)) {
+                (Value::Int(x), Value::Int(y)) => {
+                    op.apply(x, y).map_or(Value::Undefined, Value::Int)
+                }
+                _ => Value::Undefined,
+            },
+            Expr::Neg(inner) => match self.value(inner) {
+                Value::Int(x) => Value::Int(x.wrapping_neg()),
+                _ => Value::Undefined,
+            },
+            Expr::BitNot(inner) => match self.value(inner) {
+                Value::Int(x) => Value::Int(!x),
                 _ => Value::Undefined,
             },
             Expr::Of { quantity, strings } => {
@@ -419,15 +508,100 @@ mod tests {
         assert_eq!(out, vec![m(2, 0, 0, 3), m(5, 0, 0, 9)]);
     }
 
+    fn read(offset: Expr, width: u8, big_endian: bool, signed: bool) -> Expr {
+        Expr::Read {
+            offset: Box::new(offset),
+            width,
+            big_endian,
+            signed,
+        }
+    }
+
+    /// The value of `e` on `data` (no strings), through a rule `e == expected`.
+    fn holds(e: Expr, expected: i64, data: &[u8]) -> bool {
+        let condition = Expr::Compare(Comparison::Eq, Box::new(e), Box::new(Expr::Int(expected)));
+        let logic = RuleLogic {
+            rules: vec![rule(condition, 0)],
+            ..Default::default()
+        };
+        let read = |o: u64, w: usize| {
+            let o = usize::try_from(o).ok()?;
+            data.get(o..o.checked_add(w)?).map(<[u8]>::to_vec)
+        };
+        logic.evaluate(&logic.tally(), data.len() as u64, &read) == vec![0]
+    }
+
+    fn arith(op: Arith, a: Expr, b: Expr) -> Expr {
+        Expr::Arith(op, Box::new(a), Box::new(b))
+    }
+
+    #[test]
+    fn integer_operators_follow_yara() {
+        let int = Expr::Int;
+        assert_eq!(Arith::Div.apply(-7, 2), Some(-3));
+        assert_eq!(Arith::Mod.apply(-7, 2), Some(-1));
+        assert_eq!(Arith::Div.apply(1, 0), None);
+        assert_eq!(Arith::Mod.apply(1, 0), None);
+        assert_eq!(Arith::Div.apply(i64::MIN, -1), None);
+        assert_eq!(Arith::Add.apply(i64::MAX, 1), Some(i64::MIN));
+        assert_eq!(Arith::Shl.apply(1, 63), Some(i64::MIN));
+        assert_eq!(Arith::Shl.apply(1, 64), Some(0));
+        assert_eq!(Arith::Shr.apply(-8, 1), Some(-4));
+        assert_eq!(Arith::Shr.apply(-8, 64), Some(0));
+        assert_eq!(Arith::Shl.apply(1, -1), None);
+        assert!(holds(
+            arith(Arith::BitXor, int(0b1100), int(0b1010)),
+            0b0110,
+            b""
+        ));
+        assert!(holds(Expr::BitNot(Box::new(int(0))), -1, b""));
+        assert!(holds(Expr::Neg(Box::new(Expr::Filesize)), -3, b"abc"));
+        // Undefined propagates: neither `== 0` nor `!= 0` holds.
+        let undefined = arith(Arith::Div, int(1), int(0));
+        assert!(!holds(undefined.clone(), 0, b""));
+        let ne = Expr::Compare(Comparison::Ne, Box::new(undefined), Box::new(int(0)));
+        let logic = RuleLogic {
+            rules: vec![rule(ne, 0)],
+            ..Default::default()
+        };
+        assert!(logic.evaluate(&logic.tally(), 0, &|_, _| None).is_empty());
+    }
+
+    #[test]
+    fn reads_take_expressions_and_sign_extend() {
+        // A PE-like layout: the header offset at 0x3c, then a 16-bit field behind it.
+        let mut data = vec![0u8; 0x90];
+        data[0x3c] = 0x80;
+        data[0x80..0x84].copy_from_slice(b"PE\0\0");
+        data[0x84] = 0xfe;
+        data[0x85] = 0xff;
+        let nested = |delta: i64, width: u8, signed: bool| {
+            read(
+                arith(
+                    Arith::Add,
+                    read(Expr::Int(0x3c), 4, false, false),
+                    Expr::Int(delta),
+                ),
+                width,
+                false,
+                signed,
+            )
+        };
+        assert!(holds(nested(0, 4, false), 0x4550, &data));
+        assert!(holds(nested(4, 2, true), -2, &data));
+        assert!(holds(nested(4, 2, false), 0xfffe, &data));
+        assert!(holds(nested(4, 1, true), -2, &data));
+        assert!(holds(read(Expr::Int(0x84), 2, true, true), -257, &data));
+        // Past the end, or at a negative offset: undefined.
+        assert!(!holds(nested(0x10, 4, false), 0, &data));
+        assert!(!holds(read(Expr::Int(-1), 1, false, false), 0, &data));
+    }
+
     #[test]
     fn undefined_reads_are_false_and_not_undefined_stays_false() {
         let read_past_end = Expr::Compare(
             Comparison::Eq,
-            Box::new(Expr::Read {
-                offset: 100,
-                width: 4,
-                big_endian: false,
-            }),
+            Box::new(read(Expr::Int(100), 4, false, false)),
             Box::new(Expr::Int(0)),
         );
         let logic = RuleLogic {
@@ -439,11 +613,7 @@ mod tests {
                         read_past_end,
                         Expr::Compare(
                             Comparison::Eq,
-                            Box::new(Expr::Read {
-                                offset: 0,
-                                width: 2,
-                                big_endian: true,
-                            }),
+                            Box::new(read(Expr::Int(0), 2, true, false)),
                             Box::new(Expr::Int(0x4d5a)),
                         ),
                     ]),

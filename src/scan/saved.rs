@@ -18,7 +18,7 @@
 //! no recursion and nesting is bounded on load as in the compiler.
 
 use super::gpu::stable_hash;
-use super::logic::{Comparison, Expr, LogicRule, LogicString, Probe, Quantity, RuleLogic};
+use super::logic::{Arith, Comparison, Expr, LogicRule, LogicString, Probe, Quantity, RuleLogic};
 use super::rules::{RuleSet, StringFlags};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -27,7 +27,7 @@ use std::path::Path;
 /// The magic bytes that open a saved rule set.
 pub const MAGIC: &[u8; 8] = b"SPECRTRS";
 /// Version of the file format; files of other versions are refused.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Deepest condition accepted on load (as the compiler's limit).
 const MAX_DEPTH: usize = 128;
 const HEADER: usize = 8 + 4 + 8 + 8;
@@ -54,11 +54,16 @@ enum Op {
     Found(u32),
     Probe(u32),
     Count(u32),
+    /// Pops the offset.
     Read {
-        offset: u64,
         width: u8,
         big_endian: bool,
+        signed: bool,
     },
+    /// Pops two operands; the code indexes `OPERATORS`.
+    Arith(u8),
+    Neg,
+    BitNot,
     Of {
         quantity: (u8, u64),
         strings: Vec<u32>,
@@ -105,6 +110,20 @@ const COMPARISONS: [Comparison; 6] = [
     Comparison::Ge,
 ];
 
+/// Integer operators by their code in saved files.
+const OPERATORS: [Arith; 10] = [
+    Arith::Add,
+    Arith::Sub,
+    Arith::Mul,
+    Arith::Div,
+    Arith::Mod,
+    Arith::BitAnd,
+    Arith::BitOr,
+    Arith::BitXor,
+    Arith::Shl,
+    Arith::Shr,
+];
+
 fn quantity_code(q: Quantity) -> (u8, u64) {
     match q {
         Quantity::Any => (0, 0),
@@ -127,11 +146,29 @@ fn flatten(e: &Expr, out: &mut Vec<Op>) {
             offset,
             width,
             big_endian,
-        } => out.push(Op::Read {
-            offset: *offset,
-            width: *width,
-            big_endian: *big_endian,
-        }),
+            signed,
+        } => {
+            flatten(offset, out);
+            out.push(Op::Read {
+                width: *width,
+                big_endian: *big_endian,
+                signed: *signed,
+            });
+        }
+        Expr::Arith(op, a, b) => {
+            flatten(a, out);
+            flatten(b, out);
+            let code = OPERATORS.iter().position(|c| c == op).expect("listed") as u8;
+            out.push(Op::Arith(code));
+        }
+        Expr::Neg(inner) => {
+            flatten(inner, out);
+            out.push(Op::Neg);
+        }
+        Expr::BitNot(inner) => {
+            flatten(inner, out);
+            out.push(Op::BitNot);
+        }
         Expr::Of { quantity, strings } => out.push(Op::Of {
             quantity: quantity_code(*quantity),
             strings: strings.clone(),
@@ -191,15 +228,40 @@ fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result
             Op::Probe(p) if p < probes => leaf(Expr::Probe(p))?,
             Op::Probe(p) => return Err(bad(format!("probe {p} of {probes}"))),
             Op::Read {
-                offset,
                 width,
                 big_endian,
-            } if matches!(width, 1 | 2 | 4) => leaf(Expr::Read {
-                offset,
-                width,
-                big_endian,
-            })?,
+                signed,
+            } if matches!(width, 1 | 2 | 4) => {
+                let (offset, d) = pop(&mut stack, 1)?.pop().expect("one");
+                let offset = Box::new(offset);
+                let read = Expr::Read {
+                    offset,
+                    width,
+                    big_endian,
+                    signed,
+                };
+                (read, d + 1)
+            }
             Op::Read { width, .. } => return Err(bad(format!("a read of {width} bytes"))),
+            Op::Arith(code) => {
+                let op = *OPERATORS
+                    .get(code as usize)
+                    .ok_or_else(|| bad(format!("operator {code}")))?;
+                let mut ab = pop(&mut stack, 2)?;
+                let (b, db) = ab.pop().expect("two");
+                let (a, da) = ab.pop().expect("two");
+                (Expr::Arith(op, Box::new(a), Box::new(b)), da.max(db) + 1)
+            }
+            Op::Neg | Op::BitNot => {
+                let (inner, d) = pop(&mut stack, 1)?.pop().expect("one");
+                let inner = Box::new(inner);
+                let e = if matches!(op, Op::Neg) {
+                    Expr::Neg(inner)
+                } else {
+                    Expr::BitNot(inner)
+                };
+                (e, d + 1)
+            }
             Op::Of { quantity, strings } => {
                 let quantity = match quantity {
                     (0, _) => Quantity::Any,
@@ -472,6 +534,7 @@ mod tests {
             meta: x = 1
             strings: $h = { 4D 5A ( 90 | 91 ) [1-2] 00 } $w = "key" wide ascii fullword
             condition: p and (#h > 1 or not $w at 10) and uint16be(0) == 0x4d5a and 1 of them
+                and int16(uint32(0x3c) + 0x5c) * -2 \ #h % 7 != (~filesize << 1 | 3 ^ 1 & 2 >> 1)
         }"#;
 
     fn compiled() -> RuleSet {
@@ -569,11 +632,22 @@ mod tests {
             vec![],
             vec![Op::Found(0), Op::Found(0)],
             vec![Op::Found(0), Op::Compare(9)],
+            vec![
+                Op::Int(0),
+                Op::Read {
+                    width: 3,
+                    big_endian: false,
+                    signed: false,
+                },
+            ],
             vec![Op::Read {
-                offset: 0,
-                width: 3,
+                width: 4,
                 big_endian: false,
+                signed: true,
             }],
+            vec![Op::Int(1), Op::Arith(1)],
+            vec![Op::Int(1), Op::Int(2), Op::Arith(10)],
+            vec![Op::Neg],
             too_deep,
         ] {
             assert!(matches!(saved(one(), bad), Err(Error::Format(_))));

@@ -6,7 +6,9 @@
  *
  * Only the subset specrt supports: text strings (escapes, ascii / wide /
  * nocase / fullword), hex strings (??, nibbles, bounded jumps, alternatives),
- * of-expressions, counts, at / in, uint8/16/32(be) at constant offsets,
+ * of-expressions, counts, at / in (constant expressions), uint8/16/32(be)
+ * and int8/16/32(be) at any integer expression, integer arithmetic and
+ * bitwise operators (with undefined division by zero),
  * filesize (KB / MB), boolean operators, rule references, private / global.
  * Hex strings start and end with a fixed byte, and at every start offset
  * either only one length can match or the first alternative / shortest jump
@@ -3104,3 +3106,120 @@ rule txt_mixed_case
 }
 
 
+
+// ======================================================================
+// Integer expressions: arithmetic, bitwise operators, nested and signed reads
+// ======================================================================
+// ELF64 program headers: e_phoff (8 bytes at 32, read as its low half), then
+// the first header's p_type behind it.
+rule expr_elf_first_phdr_type
+{
+    condition:
+        is_elf and uint8(4) == 2 and
+        uint32(uint32(32) + 0) >= 1 and uint32(uint32(32)) <= 0x70000000
+}
+
+rule expr_elf_phdr_count_times_size
+{
+    condition:
+        is_elf and uint16(56) * uint16(54) + uint32(32) <= filesize
+}
+
+// int16 of a byte pair whose high bit is set in most ELF e_machine fields is
+// still positive (0x3E): signed and unsigned agree there.
+rule expr_signed_machine
+{
+    condition:
+        is_elf and int16(18) == uint16(18) and int8(4) == 2
+}
+
+// Bytes >= 0x80 read signed are negative.
+rule expr_signed_negative_byte
+{
+    condition:
+        int8(0) < 0 or int16be(0) < -1000 or int32(filesize - 4) < 0
+}
+
+rule expr_bitwise
+{
+    condition:
+        is_elf and (uint8(5) | 0x10) == 0x11 and (uint8(5) & 0xfe) == 0 and
+        (uint8(5) ^ 3) == 2 and ~0 == -1 and (1 << 4) == 16 and (256 >> 4) == 16
+}
+
+rule expr_shifts_past_width
+{
+    condition:
+        (1 << 64) == 0 and (-8 >> 1) == -4 and (-1 >> 70) == 0
+}
+
+rule expr_division
+{
+    condition:
+        filesize \ 2 * 2 + filesize % 2 == filesize and -7 \ 2 == -3 and -7 % 2 == -1
+}
+
+// Division by zero is undefined: neither comparison holds (a constant zero
+// divisor is a compile error, as in yara).
+rule expr_division_by_zero
+{
+    condition:
+        filesize \ (filesize - filesize) == 0 or filesize % (filesize - filesize) != 0
+}
+
+rule expr_not_division_by_zero
+{
+    condition:
+        not (filesize \ (filesize * 0) == 1)
+}
+
+rule expr_precedence
+{
+    condition:
+        2 + 3 * 4 == 14 and (2 + 3) * 4 == 20 and 1 | 2 ^ 3 & 4 == 3 and
+        - -5 == 5 and 10 - 4 - 3 == 3 and 64 \ 4 \ 2 == 8
+}
+
+rule expr_read_offset_undefined
+{
+    condition:
+        uint8(filesize) == 0 or uint32(-1) == 0 or uint16(filesize - 1) == 0
+}
+
+rule expr_last_byte
+{
+    condition:
+        uint8(filesize - 1) == 0
+}
+
+rule expr_at_constant_expression
+{
+    strings:
+        $elf = { 7F 45 4C 46 }
+    condition:
+        $elf at 0x10 - 0x10 and $elf in (0 * 4..4 - 4)
+}
+
+rule expr_count_arithmetic
+{
+    strings:
+        $a = "GLIBC_2."
+    condition:
+        #a * 2 - 1 > 10 and #a % 1000 == #a
+}
+
+// The shape of many public rules: the PE optional header's Subsystem, read
+// signed through the header offset at 0x3C.
+rule expr_pe_console_subsystem
+{
+    strings:
+        $dos = "This program cannot be run in DOS mode"
+    condition:
+        uint16(0) == 0x5A4D and int16(uint32(0x3C) + 0x5c) == 0x0003 and $dos
+}
+
+rule expr_pe_native_subsystem
+{
+    condition:
+        uint16(0) == 0x5A4D and int16(uint32(0x3C) + 0x5c) == 0x0001
+}

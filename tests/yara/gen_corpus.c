@@ -711,6 +711,8 @@ static void make_mz(buf *b)
     puts_(b, "This program cannot be run in DOS mode.\r\r\n$");
     putzeros(b, 0x80 - b->len);
     PUTLIT(b, "PE\0\0\x64\x86\x06\x00");
+    putzeros(b, 0xDC - b->len);              /* optional header's Subsystem: */
+    PUTLIT(b, "\x03\x00");                   /* console */
     putzeros(b, 0x188 - b->len);             /* 0x80 + 4 + 20 + 0xF0 */
     static const char *const sections[] = {".text", ".rdata", ".data", ".pdata", ".rsrc", ".reloc"};
     for (size_t i = 0; i < 6; i++) {

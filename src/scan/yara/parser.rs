@@ -2,12 +2,22 @@
 
 use super::lexer::{Tok, Token};
 use super::{hex, CompileOptions, Diagnostic, SkippedRule};
-use crate::scan::logic::{Comparison, Expr, Probe, Quantity};
+use crate::scan::logic::{Arith, Comparison, Expr, Probe, Quantity};
 use crate::scan::rules::{StringFlags, MAX_STRING_BYTES};
 use std::collections::{HashMap, HashSet};
 
 /// Deepest nesting of condition expressions.
 const MAX_EXPR_DEPTH: usize = 128;
+
+/// Binary integer operators by binding strength, loosest first, as in YARA's grammar.
+const ARITH_LEVELS: [&[(&str, Arith)]; 6] = [
+    &[("|", Arith::BitOr)],
+    &[("^", Arith::BitXor)],
+    &[("&", Arith::BitAnd)],
+    &[("<<", Arith::Shl), (">>", Arith::Shr)],
+    &[("+", Arith::Add), ("-", Arith::Sub)],
+    &[("*", Arith::Mul), ("\\", Arith::Div), ("%", Arith::Mod)],
+];
 
 /// Words that cannot name a rule.
 const KEYWORDS: &[&str] = &[
@@ -269,19 +279,21 @@ impl Parser<'_> {
         }
     }
 
-    fn int(&mut self, what: &str) -> Result<i64, Diagnostic> {
-        match self.tok() {
-            Tok::Int(v) => {
-                let v = *v;
-                self.advance();
-                Ok(v)
-            }
-            Tok::Punct("-") => Err(self.unsupported("arithmetic (negative numbers)")),
-            Tok::Ident(_) | Tok::CountId(_) | Tok::OffsetId(_) | Tok::LengthId(_) => Err(self
-                .unsupported(&format!(
-                    "a non-constant {what} (only integer literals are)"
-                ))),
-            other => Err(self.error(format!("expected {what}, found {}", describe(other)))),
+    /// An integer expression that folds to a constant (`$x at 0x3c + 4`, range bounds).
+    fn constant(&mut self, r: &mut RuleParse, what: &str) -> Result<i64, Diagnostic> {
+        let at = self.at().clone();
+        match self.nested(r, |p, r| p.operand(r))? {
+            (Expr::Int(v), _) => Ok(v),
+            (_, true) => Err(Diagnostic::unsupported(
+                at.line,
+                at.column,
+                &format!("a non-constant {what} (only constant integer expressions are)"),
+            )),
+            (_, false) => Err(Diagnostic::syntax(
+                at.line,
+                at.column,
+                format!("expected an integer {what}"),
+            )),
         }
     }
 
@@ -647,17 +659,76 @@ impl Parser<'_> {
         ))
     }
 
+    /// An operand of a comparison: integer operators over unary expressions.
     fn operand(&mut self, r: &mut RuleParse) -> Result<Typed, Diagnostic> {
-        let value = self.primary(r)?;
-        if let Tok::Punct(p @ ("+" | "-" | "*" | "\\" | "%" | "&" | "|" | "^" | "<<" | ">>")) =
-            self.tok()
-        {
-            return Err(self.unsupported(&format!("arithmetic and bitwise operators (`{p}`)")));
-        }
+        let value = self.arith(r, 0)?;
         if self.is_punct(".") || self.is_punct("[") {
             return Err(self.unsupported("modules, arrays and field access"));
         }
         Ok(value)
+    }
+
+    /// Binary integer operators of `ARITH_LEVELS[level]` and tighter, left-associative;
+    /// constant operands are folded.
+    fn arith(&mut self, r: &mut RuleParse, level: usize) -> Result<Typed, Diagnostic> {
+        let Some(operators) = ARITH_LEVELS.get(level) else {
+            return self.unary(r);
+        };
+        let mut left = self.arith(r, level + 1)?;
+        loop {
+            let op = match self.tok() {
+                Tok::Punct(p) => operators.iter().find(|(s, _)| s == p).copied(),
+                _ => None,
+            };
+            let Some((symbol, op)) = op else {
+                return Ok(left);
+            };
+            let at = self.at().clone();
+            self.advance();
+            let right = self.nested(r, |p, r| p.arith(r, level + 1))?;
+            if !left.1 || !right.1 {
+                return Err(Diagnostic::syntax(
+                    at.line,
+                    at.column,
+                    format!("`{symbol}` needs integers on both sides"),
+                ));
+            }
+            let folded = match (&left.0, &right.0) {
+                (Expr::Int(_), Expr::Int(0)) if matches!(op, Arith::Div | Arith::Mod) => {
+                    return Err(Diagnostic::syntax(at.line, at.column, "division by zero"));
+                }
+                (Expr::Int(a), Expr::Int(b)) => op.apply(*a, *b).map(Expr::Int),
+                _ => None,
+            };
+            let e = folded.unwrap_or_else(|| Expr::Arith(op, Box::new(left.0), Box::new(right.0)));
+            left = (e, true);
+        }
+    }
+
+    /// `-e`, `~e` or a primary expression.
+    fn unary(&mut self, r: &mut RuleParse) -> Result<Typed, Diagnostic> {
+        let negate = match self.tok() {
+            Tok::Punct("-") => true,
+            Tok::Punct("~") => false,
+            _ => return self.primary(r),
+        };
+        let at = self.at().clone();
+        self.advance();
+        let (inner, is_int) = self.nested(r, |p, r| p.unary(r))?;
+        if !is_int {
+            return Err(Diagnostic::syntax(
+                at.line,
+                at.column,
+                format!("`{}` needs an integer", if negate { "-" } else { "~" }),
+            ));
+        }
+        let e = match (negate, inner) {
+            (true, Expr::Int(v)) => Expr::Int(v.wrapping_neg()),
+            (false, Expr::Int(v)) => Expr::Int(!v),
+            (true, e) => Expr::Neg(Box::new(e)),
+            (false, e) => Expr::BitNot(Box::new(e)),
+        };
+        Ok((e, true))
     }
 
     fn string_index(&self, r: &RuleParse, name: &str) -> Result<usize, Diagnostic> {
@@ -693,7 +764,11 @@ impl Parser<'_> {
                     let quantity = Quantity::AtLeast(v.max(0) as u64);
                     return self.of(r, quantity);
                 }
-                if self.is_punct("%") {
+                let percent_of = matches!(
+                    self.tokens.get(self.pos + 1).map(|t| &t.tok),
+                    Some(Tok::Ident(w)) if w == "of"
+                );
+                if self.is_punct("%") && percent_of {
                     return Err(self.unsupported("percentage quantifiers"));
                 }
                 Ok((Expr::Int(v), true))
@@ -704,7 +779,6 @@ impl Parser<'_> {
                 self.expect_punct(")")?;
                 Ok(inner)
             }
-            Tok::Punct("-") => Err(self.unsupported("arithmetic (negative numbers)")),
             Tok::StringId { name, wildcard } => {
                 if wildcard {
                     return Err(self.error("`$x*` is allowed only in string sets"));
@@ -714,14 +788,18 @@ impl Parser<'_> {
                 self.advance();
                 if self.is_word("at") {
                     self.advance();
-                    let at = self.int("offset")?;
+                    let at = self.constant(r, "offset")?;
+                    if at < 0 {
+                        r.used(index, None);
+                        return Ok((Expr::Bool(false), false));
+                    }
                     r.used(index, Some(at as u64));
                     return Ok((self.probe(r, index, at, at), false));
                 }
                 r.used(index, None);
                 if self.is_word("in") {
                     self.advance();
-                    let (lo, hi) = self.range()?;
+                    let (lo, hi) = self.range(r)?;
                     return Ok((self.probe(r, index, lo, hi), false));
                 }
                 Ok((Expr::Found(index as u32), false))
@@ -767,28 +845,38 @@ impl Parser<'_> {
                 };
                 self.of(r, quantity)
             }
-            "uint8" | "uint16" | "uint32" | "uint8be" | "uint16be" | "uint32be" => {
+            "uint8" | "uint16" | "uint32" | "uint8be" | "uint16be" | "uint32be" | "int8"
+            | "int16" | "int32" | "int8be" | "int16be" | "int32be" => {
                 self.advance();
                 self.expect_punct("(")?;
-                let offset = self.int("offset")?;
+                let at = self.at().clone();
+                let (offset, is_int) = self.nested(r, |p, r| p.operand(r))?;
+                if !is_int {
+                    return Err(Diagnostic::syntax(
+                        at.line,
+                        at.column,
+                        format!("`{word}` needs an integer offset"),
+                    ));
+                }
                 self.expect_punct(")")?;
                 r.reads_input = true;
-                let width = word[4..]
+                let signed = !word.starts_with('u');
+                let width = word
+                    .trim_start_matches('u')
+                    .trim_start_matches("int")
                     .trim_end_matches("be")
                     .parse::<u8>()
                     .expect("width")
                     / 8;
                 Ok((
                     Expr::Read {
-                        offset: u64::try_from(offset).unwrap_or(u64::MAX),
+                        offset: Box::new(offset),
                         width,
                         big_endian: word.ends_with("be"),
+                        signed,
                     },
                     true,
                 ))
-            }
-            "int8" | "int16" | "int32" | "int8be" | "int16be" | "int32be" => {
-                Err(self.unsupported(&format!("signed reads (`{word}`)")))
             }
             "for" => Err(self.unsupported("`for` loops")),
             "entrypoint" => Err(self.unsupported("`entrypoint`")),
@@ -817,11 +905,11 @@ impl Parser<'_> {
         }
     }
 
-    fn range(&mut self) -> Result<(i64, i64), Diagnostic> {
+    fn range(&mut self, r: &mut RuleParse) -> Result<(i64, i64), Diagnostic> {
         self.expect_punct("(")?;
-        let lo = self.int("range bound")?;
+        let lo = self.constant(r, "range bound")?;
         self.expect_punct("..")?;
-        let hi = self.int("range bound")?;
+        let hi = self.constant(r, "range bound")?;
         self.expect_punct(")")?;
         Ok((lo, hi))
     }

@@ -40,6 +40,34 @@ fn compiles_rules_strings_and_conditions() {
 }
 
 #[test]
+fn integer_expressions_fold_constants_and_keep_the_rest() {
+    use crate::scan::logic::{Arith, Comparison, Expr};
+    let c = ok("rule a { strings: $a = \"x\" condition:
+        uint32(0x3c + 4) == 1 and int16(uint32(0x3c) + 0x5c) == -2 and
+        $a at 0x10 * 2 and ~0 == 2 - 3 }");
+    let logic = c.rules.logic().unwrap();
+    let Expr::And(items) = &logic.rules[0].condition else {
+        panic!("{:?}", logic.rules[0].condition)
+    };
+    let read = |offset: Expr, width, signed| Expr::Read {
+        offset: Box::new(offset),
+        width,
+        big_endian: false,
+        signed,
+    };
+    let compare = |a, b| Expr::Compare(Comparison::Eq, Box::new(a), Box::new(b));
+    assert_eq!(
+        items[0],
+        compare(read(Expr::Int(0x40), 4, false), Expr::Int(1))
+    );
+    let header = read(Expr::Int(0x3c), 4, false);
+    let field = Expr::Arith(Arith::Add, Box::new(header), Box::new(Expr::Int(0x5c)));
+    assert_eq!(items[1], compare(read(field, 2, true), Expr::Int(-2)));
+    assert_eq!(logic.probes[0].lo, 0x20);
+    assert_eq!(items[3], compare(Expr::Int(-1), Expr::Int(-1)));
+}
+
+#[test]
 fn errors_name_line_column_and_construct() {
     let cases = [
         (
@@ -65,9 +93,14 @@ fn errors_name_line_column_and_construct() {
             "offsets",
         ),
         (
-            "rule a { condition: filesize + 1 > 2 }",
-            "1:30",
-            "arithmetic",
+            "rule a { strings: $a = \"x\" condition: #a in (0..9) > 0 }",
+            "1:42",
+            "counts in a range",
+        ),
+        (
+            "rule a { strings: $a = \"x\" condition: $a at filesize - 1 }",
+            "1:45",
+            "non-constant offset",
         ),
         (
             "rule a { strings: $a = { 41 [2-] 42 } condition: $a }",
@@ -99,6 +132,19 @@ fn errors_name_line_column_and_construct() {
         (
             "rule a { condition: filesize == true }",
             "integers on both sides",
+        ),
+        (
+            "rule a { condition: filesize + true > 1 }",
+            "`+` needs integers on both sides",
+        ),
+        ("rule a { condition: -true }", "`-` needs an integer"),
+        (
+            "rule a { condition: 1 \\ (2 - 2) == 1 }",
+            "division by zero",
+        ),
+        (
+            "rule a { condition: uint8(true) == 1 }",
+            "needs an integer offset",
         ),
         (
             "rule a { strings: $a = { 41 ( 42 } condition: $a }",
