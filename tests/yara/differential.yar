@@ -5,7 +5,8 @@
  * Reference: yara -w -s -L tests/yara/differential.yar FILE
  *
  * Only the subset specrt supports: text strings (escapes, ascii / wide /
- * nocase / fullword), hex strings (??, nibbles, bounded jumps, alternatives),
+ * nocase / fullword, xor with key ranges, base64 / base64wide with custom
+ * alphabets), hex strings (??, nibbles, bounded jumps, alternatives),
  * of-expressions, counts, at / in (constant expressions), uint8/16/32(be)
  * and int8/16/32(be) at any integer expression, integer arithmetic and
  * bitwise operators (with undefined division by zero),
@@ -3222,4 +3223,103 @@ rule expr_pe_native_subsystem
 {
     condition:
         uint16(0) == 0x5A4D and int16(uint32(0x3C) + 0x5c) == 0x0001
+}
+
+// ======================================================================
+// xor and base64 string modifiers (tests/yara/gen_corpus.c: 14_encoded.bin)
+// ======================================================================
+rule mod_xor_every_key
+{
+    strings:
+        $a = "evil.example/payload" xor
+    condition:
+        #a == 7
+}
+
+rule mod_xor_range
+{
+    strings:
+        $a = "evil.example/payload" xor(0x01-0x7f)
+    condition:
+        $a
+}
+
+rule mod_xor_one_key
+{
+    strings:
+        $a = "evil.example/payload" xor(0x5a)
+    condition:
+        $a
+}
+
+rule mod_xor_wide
+{
+    strings:
+        $a = "evil.example" xor wide
+    condition:
+        $a
+}
+
+rule mod_xor_ascii_wide
+{
+    strings:
+        $a = "evil.example" xor(0x20-0xff) ascii wide
+    condition:
+        $a
+}
+
+rule mod_xor_fullword
+{
+    strings:
+        $a = "payload" xor fullword
+    condition:
+        $a
+}
+
+rule mod_base64
+{
+    strings:
+        $a = "This program cannot" base64
+    condition:
+        $a
+}
+
+rule mod_base64wide
+{
+    strings:
+        $a = "This program cannot" base64wide
+    condition:
+        $a
+}
+
+rule mod_base64_both
+{
+    strings:
+        $a = "program cannot be" base64 base64wide
+    condition:
+        #a >= 3
+}
+
+rule mod_base64_custom_alphabet
+{
+    strings:
+        $a = "secret token" base64("!@#$%^&*(){}[].,|ABCDEFGHIJ\x09LMNOPQRSTUVWXYZabcdefghijklmnopqrstu")
+    condition:
+        $a
+}
+
+rule mod_base64_of_wide
+{
+    strings:
+        $a = "cannot" base64 wide
+    condition:
+        $a
+}
+
+rule mod_base64_short
+{
+    strings:
+        $a = "ab" base64
+    condition:
+        #a > 0
 }

@@ -6,7 +6,7 @@
  *   ./gen_corpus OUTDIR
  *
  * Everything is derived from fixed seeds (splitmix64, no time(), no rand()),
- * so the same files come out on every machine. About 8.2 MB in 14 files:
+ * so the same files come out on every machine. About 8.2 MB in 15 files:
  *
  *   00_empty.bin      0 bytes
  *   01_one.bin        1 byte  ("M")
@@ -26,6 +26,8 @@
  *   12_elf.bin        ELF64 x86-64 header, .interp, dynstr, fake x86-64 code,
  *                     rodata usage/help/Copyright strings, .comment, shstrtab
  *   13_zeros.bin      256 KiB of zeros, tokens across each 4096/65536 multiple
+ *   14_encoded.bin    XOR-ed (ASCII and wide) and base64-encoded (standard and
+ *                     custom alphabets, every alignment, wide output) tokens
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -804,6 +806,92 @@ static void make_zeros(buf *b)
     write_file("13_zeros.bin", b);
 }
 
+/* base64 of n bytes of s with alphabet a ('=' padding), appended to b. */
+static void put_base64(buf *b, const unsigned char *s, size_t n, const char *a)
+{
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)s[i] << 16;
+        if (i + 1 < n) v |= (unsigned)s[i + 1] << 8;
+        if (i + 2 < n) v |= s[i + 2];
+        putb(b, (unsigned char)a[v >> 18 & 63]);
+        putb(b, (unsigned char)a[v >> 12 & 63]);
+        putb(b, i + 1 < n ? (unsigned char)a[v >> 6 & 63] : '=');
+        putb(b, i + 2 < n ? (unsigned char)a[v & 63] : '=');
+    }
+}
+
+/* base64 of `prefix` filler bytes then s, with alphabet a, optionally widened. */
+static void put_base64_at(buf *b, const char *s, size_t prefix, const char *a, int wide)
+{
+    unsigned char plain[256];
+    size_t n = strlen(s);
+    memset(plain, 'q', prefix);
+    memcpy(plain + prefix, s, n);
+    buf e = {0};
+    put_base64(&e, plain, prefix + n, a);
+    for (size_t i = 0; i < e.len; i++) {
+        putb(b, e.p[i]);
+        if (wide)
+            putb(b, 0);
+    }
+    free(e.p);
+}
+
+/* s XOR-ed with key, as ASCII or as UTF-16LE (the zero bytes XOR-ed too). */
+static void put_xor(buf *b, const char *s, unsigned char key, int wide)
+{
+    for (; *s; s++) {
+        putb(b, (unsigned char)*s ^ key);
+        if (wide)
+            putb(b, key);
+    }
+}
+
+static void make_encoded(buf *b)
+{
+    static const char std64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char custom64[] =
+        "!@#$%^&*(){}[].,|ABCDEFGHIJ\x09LMNOPQRSTUVWXYZabcdefghijklmnopqrstu";
+    static const unsigned char keys[] = {0x00, 0x01, 0x20, 0x5a, 0x7f, 0x80, 0xff};
+    reset(b);
+    seed(0x0E2C0DED0000000EULL);
+    putrand(b, 3000);
+    for (size_t k = 0; k < sizeof keys; k++) {
+        puts_(b, " x=");
+        put_xor(b, "evil.example/payload", keys[k], 0);
+        puts_(b, "; ");
+        put_xor(b, "evil.example", keys[k], 1);
+        puts_(b, " ");
+        putrand(b, 200 + 37 * k);
+    }
+    puts_(b, "payload ");
+    put_xor(b, "payload", 0x41, 0);
+    puts_(b, "1 ");
+    for (size_t prefix = 0; prefix < 3; prefix++) {
+        puts_(b, "\ndata=");
+        put_base64_at(b, "This program cannot be run", prefix, std64, 0);
+        puts_(b, "\nw=");
+        put_base64_at(b, "This program cannot be run", prefix, std64, 1);
+        puts_(b, "\nc=");
+        put_base64_at(b, "secret token", prefix, custom64, 0);
+        putrand(b, 100);
+    }
+    /* The wide form of a string, base64-encoded. */
+    {
+        static const char wide_cannot[] = "c\0a\0n\0n\0o\0t\0";
+        unsigned char plain[16];
+        for (size_t prefix = 0; prefix < 3; prefix++) {
+            memset(plain, 'z', prefix);
+            memcpy(plain + prefix, wide_cannot, 12);
+            puts_(b, "\nwb=");
+            put_base64(b, plain, prefix + 12, std64);
+        }
+    }
+    putrand(b, 5000);
+    write_file("14_encoded.bin", b);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -827,6 +915,7 @@ int main(int argc, char **argv)
     make_mz(&b);
     make_elf(&b);
     make_zeros(&b);
+    make_encoded(&b);
     free(b.p);
     return 0;
 }

@@ -1,17 +1,21 @@
 //! A compiler from YARA source text to a rule set with rule logic.
 //!
 //! Supported: `rule NAME [: tags] { meta: strings: condition: }`, comments, the `private` and
-//! `global` rule modifiers; text strings with escapes and `ascii`, `wide`, `nocase`, `fullword`;
-//! hex strings with bytes, `??`, nibble wildcards, bounded jumps and alternatives; conditions with
-//! `any`/`all`/`none`/`N of them` or of a string set, `$x`, `#x`, `$x at N`, `$x in (N..M)`,
-//! `uint8/16/32[be](N)`, `filesize` (with `KB` / `MB` literals), comparisons, `and`, `or`,
-//! `not`, parentheses and references to earlier rules. Anything else is an error naming its line,
-//! column and construct, or, with [`CompileOptions::skip_unsupported`], skips the rule using it.
+//! `global` rule modifiers; text strings with escapes and `ascii`, `wide`, `nocase`, `fullword`,
+//! `xor` and `base64`/`base64wide` (expanded into fixed patterns by `modifiers`); hex strings
+//! with bytes, `??`, nibble wildcards, bounded jumps and alternatives; conditions with
+//! `any`/`all`/`none`/`N of them` or of a string set, `$x`, `#x`, `$x at N`, `$x in (N..M)`
+//! (constant expressions), integer expressions with YARA's operators, `uint8/16/32[be](e)` and
+//! `int8/16/32[be](e)` at any integer expression, `filesize` (with `KB` / `MB` literals),
+//! comparisons, `and`, `or`, `not`, parentheses and references to earlier rules. Anything else
+//! is an error naming its line, column and construct, or, with
+//! [`CompileOptions::skip_unsupported`], skips the rule using it.
 
 mod cursor;
 mod hex;
 pub use hex::MAX_VARIANTS;
 mod lexer;
+mod modifiers;
 mod parser;
 
 use super::logic::RuleLogic;

@@ -1,7 +1,7 @@
 //! Rules and conditions from YARA tokens.
 
 use super::lexer::{Tok, Token};
-use super::{hex, CompileOptions, Diagnostic, SkippedRule};
+use super::{hex, modifiers, CompileOptions, Diagnostic, SkippedRule};
 use crate::scan::logic::{Arith, Comparison, Expr, Probe, Quantity};
 use crate::scan::rules::{StringFlags, MAX_STRING_BYTES};
 use std::collections::{HashMap, HashSet};
@@ -86,6 +86,48 @@ pub struct ParsedString {
     pub flags: StringFlags,
     /// Only its match at this offset counts (see `LogicString::fixed_offset`).
     pub fixed_offset: Option<u64>,
+}
+
+/// The modifiers of a text string.
+#[derive(Default)]
+struct TextModifiers {
+    flags: StringFlags,
+    /// `xor`'s key range.
+    xor: Option<(u8, u8)>,
+    /// `base64`'s alphabet.
+    base64: Option<[u8; 64]>,
+    /// `base64wide`'s alphabet.
+    base64wide: Option<[u8; 64]>,
+}
+
+impl TextModifiers {
+    /// The patterns of `text` and the scanner flags they take: the text itself with the
+    /// flags, or the explicit forms of `xor` and `base64` (see `modifiers`).
+    fn expand(&self, text: Vec<u8>) -> (Vec<hex::Variant>, StringFlags) {
+        let f = self.flags;
+        let explicit = StringFlags {
+            fullword: f.fullword,
+            ..StringFlags::default()
+        };
+        if let Some(keys) = self.xor {
+            return (
+                modifiers::xor_patterns(&text, f.ascii, f.wide, keys),
+                explicit,
+            );
+        }
+        if self.base64.is_some() || self.base64wide.is_some() {
+            let patterns = modifiers::base64_patterns(
+                &text,
+                f.ascii,
+                f.wide,
+                self.base64.as_ref(),
+                self.base64wide.as_ref(),
+            );
+            return (patterns, StringFlags::default());
+        }
+        let mask = vec![0xff; text.len()];
+        (vec![(text, mask)], f)
+    }
 }
 
 /// One parsed rule.
@@ -447,7 +489,7 @@ impl Parser<'_> {
             let string = match value_at.tok {
                 Tok::Text(bytes) => {
                     self.advance();
-                    let flags = self.text_modifiers()?;
+                    let modifiers = self.text_modifiers()?;
                     if bytes.is_empty() {
                         return Err(Diagnostic::syntax(
                             value_at.line,
@@ -465,11 +507,11 @@ impl Parser<'_> {
                             ),
                         ));
                     }
-                    let mask = vec![0xff; bytes.len()];
+                    let (patterns, flags) = modifiers.expand(bytes);
                     ParsedString {
                         name,
                         is_hex: false,
-                        patterns: vec![(bytes, mask)],
+                        patterns,
                         flags,
                         fixed_offset: None,
                     }
@@ -536,26 +578,120 @@ impl Parser<'_> {
         }
     }
 
-    fn text_modifiers(&mut self) -> Result<StringFlags, Diagnostic> {
-        let mut flags = StringFlags::default();
+    fn text_modifiers(&mut self) -> Result<TextModifiers, Diagnostic> {
+        let mut m = TextModifiers::default();
         let mut seen: Vec<String> = Vec::new();
-        while let Some(m) = self.modifier_word() {
-            if seen.contains(&m) {
-                return Err(self.error(format!("duplicate modifier `{m}`")));
+        let start = self.at().clone();
+        while let Some(word) = self.modifier_word() {
+            if seen.contains(&word) {
+                return Err(self.error(format!("duplicate modifier `{word}`")));
             }
-            match m.as_str() {
-                "ascii" => flags.ascii = true,
-                "wide" => flags.wide = true,
-                "nocase" => flags.nocase = true,
-                "fullword" => flags.fullword = true,
-                "private" => return Err(self.unsupported("the `private` string modifier")),
-                "xor" => return Err(self.unsupported("the `xor` string modifier")),
-                _ => return Err(self.unsupported(&format!("the `{m}` string modifier"))),
-            }
-            seen.push(m);
             self.advance();
+            match word.as_str() {
+                "ascii" => m.flags.ascii = true,
+                "wide" => m.flags.wide = true,
+                "nocase" => m.flags.nocase = true,
+                "fullword" => m.flags.fullword = true,
+                "private" => return Err(self.unsupported("the `private` string modifier")),
+                "xor" => m.xor = Some(self.xor_range()?),
+                _ => {
+                    let alphabet = self.base64_alphabet()?;
+                    if word == "base64" {
+                        m.base64 = Some(alphabet);
+                    } else {
+                        m.base64wide = Some(alphabet);
+                    }
+                }
+            }
+            seen.push(word);
         }
-        Ok(flags)
+        let has = |w: &str| seen.iter().any(|s| s == w);
+        let conflict = if has("xor") && has("nocase") {
+            Some("xor nocase")
+        } else if m.base64.is_some() || m.base64wide.is_some() {
+            ["nocase", "xor", "fullword"]
+                .into_iter()
+                .find(|w| has(w))
+                .map(|_| "base64 with nocase, xor or fullword")
+        } else {
+            None
+        };
+        if let Some(what) = conflict {
+            return Err(Diagnostic::syntax(
+                start.line,
+                start.column,
+                format!("invalid modifier combination: {what}"),
+            ));
+        }
+        if let (Some(a), Some(b)) = (&m.base64, &m.base64wide) {
+            if a != b {
+                return Err(Diagnostic::syntax(
+                    start.line,
+                    start.column,
+                    "base64 and base64wide with different alphabets",
+                ));
+            }
+        }
+        if m.xor.is_some() && m.flags.wide && m.flags.fullword {
+            return Err(Diagnostic::unsupported(
+                start.line,
+                start.column,
+                "`xor` with `wide` and `fullword`",
+            ));
+        }
+        Ok(m)
+    }
+
+    /// The key range after `xor`: `(k)`, `(lo-hi)`, or none (0-255).
+    fn xor_range(&mut self) -> Result<(u8, u8), Diagnostic> {
+        if !self.is_punct("(") {
+            return Ok((0, 255));
+        }
+        self.advance();
+        let at = self.at().clone();
+        let key = |p: &mut Self| -> Result<u8, Diagnostic> {
+            match p.tok() {
+                Tok::Int(v) if (0..=255).contains(v) => {
+                    let v = *v as u8;
+                    p.advance();
+                    Ok(v)
+                }
+                _ => Err(p.error("xor keys are integers from 0 to 255")),
+            }
+        };
+        let lo = key(self)?;
+        let hi = if self.is_punct("-") {
+            self.advance();
+            key(self)?
+        } else {
+            lo
+        };
+        self.expect_punct(")")?;
+        if lo > hi {
+            return Err(Diagnostic::syntax(
+                at.line,
+                at.column,
+                "xor range: the lower bound exceeds the upper bound",
+            ));
+        }
+        Ok((lo, hi))
+    }
+
+    /// The alphabet after `base64` / `base64wide`: `("64 characters")`, or the standard one.
+    fn base64_alphabet(&mut self) -> Result<[u8; 64], Diagnostic> {
+        if !self.is_punct("(") {
+            return Ok(*modifiers::STANDARD_ALPHABET);
+        }
+        self.advance();
+        let at = self.at().clone();
+        let Tok::Text(text) = self.tok().clone() else {
+            return Err(self.error("expected a base64 alphabet (a text string)"));
+        };
+        self.advance();
+        self.expect_punct(")")?;
+        text.try_into().map_err(|_| {
+            Diagnostic::syntax(at.line, at.column, "a base64 alphabet has 64 characters")
+        })
     }
 
     // ---- conditions ----

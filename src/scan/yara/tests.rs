@@ -82,9 +82,9 @@ fn errors_name_line_column_and_construct() {
         ),
         ("import \"pe\"\nrule a { condition: true }", "1:1", "import"),
         (
-            "rule a { strings: $a = \"x\" xor condition: $a }",
+            "rule a { strings: $a = \"x\" xor wide fullword condition: $a }",
             "1:28",
-            "xor",
+            "`xor` with `wide` and `fullword`",
         ),
         ("rule a { condition: pe.is_dll() }", "1:21", "modules"),
         (
@@ -138,6 +138,26 @@ fn errors_name_line_column_and_construct() {
             "`+` needs integers on both sides",
         ),
         ("rule a { condition: -true }", "`-` needs an integer"),
+        (
+            "rule a { strings: $a = \"x\" xor nocase condition: $a }",
+            "invalid modifier combination",
+        ),
+        (
+            "rule a { strings: $a = \"xy\" base64 fullword condition: $a }",
+            "invalid modifier combination",
+        ),
+        (
+            "rule a { strings: $a = \"xy\" base64(\"abc\") condition: $a }",
+            "64 characters",
+        ),
+        (
+            "rule a { strings: $a = \"xy\" xor(5-2) condition: $a }",
+            "lower bound",
+        ),
+        (
+            "rule a { strings: $a = \"xy\" xor(256) condition: $a }",
+            "0 to 255",
+        ),
         (
             "rule a { condition: 1 \\ (2 - 2) == 1 }",
             "division by zero",
