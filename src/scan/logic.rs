@@ -6,6 +6,7 @@
 //! variant in priority order that matches there (alternatives in source order, shorter jumps
 //! first), as YARA does. After a scan the conditions are evaluated on the per-string tallies.
 
+use super::bounded::MAX_STRING_MATCHES;
 use super::results::Match;
 
 /// How many strings of a set an `of` expression asks for.
@@ -19,6 +20,51 @@ pub enum Quantity {
     None,
     /// `N of`: at least N (`0 of` means none, as in YARA).
     AtLeast(u64),
+    /// `N% of`: at least N percent (`found * 100 >= N * total`, as YARA rounds).
+    Percent(u64),
+}
+
+impl Quantity {
+    /// Whether `satisfied` of `total` items meet the quantity.
+    pub fn holds(self, satisfied: u64, total: u64) -> bool {
+        match self {
+            Quantity::Any => satisfied >= 1,
+            Quantity::All => satisfied == total,
+            Quantity::None | Quantity::AtLeast(0) => satisfied == 0,
+            Quantity::AtLeast(n) => satisfied >= n,
+            Quantity::Percent(p) => (satisfied as u128) * 100 >= (p as u128) * (total as u128),
+        }
+    }
+
+    /// Whether the outcome is settled after `satisfied` of `seen` items (of `total`), so a
+    /// loop can stop early.
+    fn settled(self, satisfied: u64, seen: u64, total: u64) -> bool {
+        match self {
+            Quantity::Any => satisfied >= 1,
+            Quantity::None | Quantity::AtLeast(0) => satisfied >= 1,
+            Quantity::All => satisfied < seen,
+            Quantity::AtLeast(n) => satisfied >= n,
+            Quantity::Percent(_) => seen == total,
+        }
+    }
+}
+
+/// The string an expression is about: one of the rule's, or the one a `for ... of` loop is at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StringRef {
+    /// String index within the rule.
+    Named(u32),
+    /// The innermost `for ... of` loop's string (`$`, `#`, `@`, `!` in its body).
+    Current,
+}
+
+/// What a `for ... in` loop iterates over.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Iteration {
+    /// `(lo..hi)`: every integer from lo to hi; undefined when a bound is undefined or lo > hi.
+    Range(Box<Expr>, Box<Expr>),
+    /// `(a, b, ...)`: each value in order (undefined ones satisfy nothing).
+    List(Vec<Expr>),
 }
 
 /// Comparison operators.
@@ -153,6 +199,39 @@ pub enum Expr {
     Or(Vec<Expr>),
     /// `a OP b` on integers.
     Compare(Comparison, Box<Expr>, Box<Expr>),
+    /// `@x[i]`: the offset of the i-th match (from 1, in offset order); undefined past the
+    /// last stored one.
+    MatchOffset(StringRef, Box<Expr>),
+    /// `!x[i]`: the length of the i-th match.
+    MatchLength(StringRef, Box<Expr>),
+    /// `#x in (lo..hi)`: the number of matches whose offset lies in the range.
+    CountIn(StringRef, Box<Expr>, Box<Expr>),
+    /// `$x at e` for a non-constant `e`, or of a loop's string.
+    FoundAt(StringRef, Box<Expr>),
+    /// `$x in (lo..hi)` for non-constant bounds, or of a loop's string.
+    FoundIn(StringRef, Box<Expr>, Box<Expr>),
+    /// `#` (and, compared with 0, `$`) in a `for ... of` body: the loop string's match count.
+    CurrentCount,
+    /// `for Q of (set) : (body)`.
+    ForOf {
+        /// How many strings must satisfy the body.
+        quantity: Quantity,
+        /// The strings of the set.
+        strings: Vec<u32>,
+        /// Evaluated with each string as the current one.
+        body: Box<Expr>,
+    },
+    /// `for Q name in iteration : (body)`.
+    ForIn {
+        /// How many values must satisfy the body.
+        quantity: Quantity,
+        /// The values.
+        iteration: Iteration,
+        /// Evaluated with each value bound to the loop's variable.
+        body: Box<Expr>,
+    },
+    /// A `for ... in` loop's variable, by nesting depth (0: the outermost loop).
+    Var(u32),
 }
 
 /// A value during evaluation: YARA's booleans, integers, and undefined (a read past the end).
@@ -181,6 +260,9 @@ pub struct LogicString {
     pub name: String,
     /// Whether it is a hex string (YARA prints hex strings' data as hex bytes).
     pub is_hex: bool,
+    /// Whether the condition needs its matches' offsets and lengths (`@x[i]`, `!x[i]`,
+    /// `#x in`, `$x at e`, loops over it): the tally keeps them, up to the per-string cap.
+    pub keeps_offsets: bool,
     /// Set when the condition uses the string only as `$x at N` (one N) and it is a literal:
     /// as in YARA, only its match at N is reported.
     pub fixed_offset: Option<u64>,
@@ -239,6 +321,9 @@ pub struct RuleLogic {
 pub struct Tally {
     counts: Vec<u64>,
     probes: Vec<bool>,
+    /// (string, offset, length) of the matches of strings that keep offsets, at most
+    /// [`MAX_STRING_MATCHES`] per string, in the order found.
+    offsets: Vec<(u32, u64, u32)>,
 }
 
 impl Tally {
@@ -250,6 +335,27 @@ impl Tally {
         for (a, b) in self.probes.iter_mut().zip(&other.probes) {
             *a |= b;
         }
+        self.offsets.extend_from_slice(&other.offsets);
+    }
+}
+
+/// The kept matches of each string, in offset order: what `@x[i]`, `!x[i]`, `#x in` and
+/// `$x at e` look at.
+struct MatchLists(Vec<(u32, u64, u32)>);
+
+impl MatchLists {
+    fn new(tally: &Tally) -> Self {
+        let mut all = tally.offsets.clone();
+        all.sort_unstable();
+        all.dedup();
+        Self(all)
+    }
+
+    /// The (offset, length) matches of global string `g`.
+    fn of(&self, g: u32) -> &[(u32, u64, u32)] {
+        let start = self.0.partition_point(|m| m.0 < g);
+        let end = self.0.partition_point(|m| m.0 <= g);
+        &self.0[start..end]
     }
 }
 
@@ -259,6 +365,7 @@ impl RuleLogic {
         Tally {
             counts: vec![0; self.string_total as usize],
             probes: vec![false; self.probes.len()],
+            offsets: Vec::new(),
         }
     }
 
@@ -317,8 +424,14 @@ impl RuleLogic {
     pub fn count(&self, tally: &mut Tally, matches: &[Match]) {
         let probes_of = self.probes_of();
         for m in matches {
-            let g = (self.rules[m.rule_id as usize].first_string + m.string_id) as usize;
+            let rule = &self.rules[m.rule_id as usize];
+            let g = (rule.first_string + m.string_id) as usize;
             tally.counts[g] += 1;
+            if rule.strings[m.string_id as usize].keeps_offsets
+                && tally.counts[g] <= MAX_STRING_MATCHES as u64
+            {
+                tally.offsets.push((g as u32, m.offset, m.length));
+            }
             for &p in &probes_of[g] {
                 let probe = self.probes[p as usize];
                 if (probe.lo..=probe.hi).contains(&m.offset) {
@@ -338,15 +451,17 @@ impl RuleLogic {
         read: &dyn Fn(u64, usize) -> Option<Vec<u8>>,
     ) -> Vec<u32> {
         let mut results: Vec<bool> = Vec::with_capacity(self.rules.len());
+        let lists = MatchLists::new(tally);
         for rule in &self.rules {
             let eval = Evaluation {
                 rule,
                 tally,
+                lists: &lists,
                 size,
                 read,
                 earlier: &results,
             };
-            let value = eval.value(&rule.condition).truthy();
+            let value = eval.value(&rule.condition, &mut Env::default()).truthy();
             results.push(value);
         }
         let globals_hold = self
@@ -371,9 +486,18 @@ impl RuleLogic {
 struct Evaluation<'a> {
     rule: &'a LogicRule,
     tally: &'a Tally,
+    lists: &'a MatchLists,
     size: u64,
     read: &'a dyn Fn(u64, usize) -> Option<Vec<u8>>,
     earlier: &'a [bool],
+}
+
+/// The bindings of the loops around an expression: the current string of the innermost
+/// `for ... of`, and the values of the `for ... in` variables, outermost first.
+#[derive(Default)]
+struct Env {
+    current: Option<u32>,
+    vars: Vec<i64>,
 }
 
 impl Evaluation<'_> {
@@ -381,7 +505,67 @@ impl Evaluation<'_> {
         self.tally.counts[(self.rule.first_string + string) as usize]
     }
 
-    fn value(&self, e: &Expr) -> Value {
+    /// The rule's string index `r` names here (None: `$` outside a loop, or a bad index).
+    fn string(&self, r: StringRef, env: &Env) -> Option<u32> {
+        let s = match r {
+            StringRef::Named(s) => s,
+            StringRef::Current => env.current?,
+        };
+        ((s as usize) < self.rule.strings.len()).then_some(s)
+    }
+
+    /// The kept (string, offset, length) matches of string `r`, in offset order.
+    fn matches(&self, r: StringRef, env: &Env) -> &[(u32, u64, u32)] {
+        match self.string(r, env) {
+            Some(s) => self.lists.of(self.rule.first_string + s),
+            None => &[],
+        }
+    }
+
+    fn int(&self, e: &Expr, env: &mut Env) -> Option<i64> {
+        match self.value(e, env) {
+            Value::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The i-th match (from 1) of `r`, where `index` evaluates to a valid i.
+    fn nth(&self, r: StringRef, index: &Expr, env: &mut Env) -> Option<(u64, u32)> {
+        let i = self.int(index, env)?;
+        let at = usize::try_from(i).ok()?.checked_sub(1)?;
+        self.matches(r, env).get(at).map(|m| (m.1, m.2))
+    }
+
+    /// The kept matches of `r` with offsets in `lo..=hi` (None when a bound is undefined).
+    fn in_range(&self, r: StringRef, lo: &Expr, hi: &Expr, env: &mut Env) -> Option<usize> {
+        let (lo, hi) = (self.int(lo, env)?, self.int(hi, env)?);
+        let all = self.matches(r, env);
+        let from = all.partition_point(|m| (m.1 as i128) < lo as i128);
+        let to = all.partition_point(|m| (m.1 as i128) <= hi as i128);
+        Some(to.saturating_sub(from))
+    }
+
+    /// Counts the items for which `body` holds, stopping once `quantity` is settled.
+    fn quantify(
+        &self,
+        quantity: Quantity,
+        total: u64,
+        env: &mut Env,
+        mut item: impl FnMut(&Self, u64, &mut Env) -> bool,
+    ) -> Value {
+        let mut satisfied = 0;
+        for seen in 1..=total {
+            if item(self, seen - 1, env) {
+                satisfied += 1;
+            }
+            if quantity.settled(satisfied, seen, total) {
+                break;
+            }
+        }
+        Value::Bool(quantity.holds(satisfied, total))
+    }
+
+    fn value(&self, e: &Expr, env: &mut Env) -> Value {
         match e {
             Expr::Bool(b) => Value::Bool(*b),
             Expr::Int(i) => Value::Int(*i),
@@ -395,7 +579,7 @@ impl Evaluation<'_> {
                 big_endian,
                 signed,
             } => {
-                let Value::Int(at) = self.value(offset) else {
+                let Some(at) = self.int(offset, env) else {
                     return Value::Undefined;
                 };
                 let Ok(at) = u64::try_from(at) else {
@@ -419,40 +603,113 @@ impl Evaluation<'_> {
                     _ => Value::Undefined,
                 }
             }
-            Expr::Arith(op, a, b) => match (self.value(a), self.value(b)) {
+            Expr::Arith(op, a, b) => match (self.value(a, env), self.value(b, env)) {
                 (Value::Int(x), Value::Int(y)) => {
                     op.apply(x, y).map_or(Value::Undefined, Value::Int)
                 }
                 _ => Value::Undefined,
             },
-            Expr::Neg(inner) => match self.value(inner) {
+            Expr::Neg(inner) => match self.value(inner, env) {
                 Value::Int(x) => Value::Int(x.wrapping_neg()),
                 _ => Value::Undefined,
             },
-            Expr::BitNot(inner) => match self.value(inner) {
+            Expr::BitNot(inner) => match self.value(inner, env) {
                 Value::Int(x) => Value::Int(!x),
                 _ => Value::Undefined,
             },
             Expr::Of { quantity, strings } => {
                 let found = strings.iter().filter(|&&s| self.count(s) > 0).count() as u64;
-                Value::Bool(match quantity {
-                    Quantity::Any => found >= 1,
-                    Quantity::All => found == strings.len() as u64,
-                    Quantity::None | Quantity::AtLeast(0) => found == 0,
-                    Quantity::AtLeast(n) => found >= *n,
-                })
+                Value::Bool(quantity.holds(found, strings.len() as u64))
             }
             Expr::Rule(r) => Value::Bool(self.earlier.get(*r as usize).copied().unwrap_or(false)),
-            Expr::Not(inner) => match self.value(inner) {
+            Expr::Not(inner) => match self.value(inner, env) {
                 Value::Undefined => Value::Undefined,
                 v => Value::Bool(!v.truthy()),
             },
-            Expr::And(items) => Value::Bool(items.iter().all(|i| self.value(i).truthy())),
-            Expr::Or(items) => Value::Bool(items.iter().any(|i| self.value(i).truthy())),
-            Expr::Compare(op, a, b) => match (self.value(a), self.value(b)) {
+            Expr::And(items) => Value::Bool(items.iter().all(|i| self.value(i, env).truthy())),
+            Expr::Or(items) => Value::Bool(items.iter().any(|i| self.value(i, env).truthy())),
+            Expr::Compare(op, a, b) => match (self.value(a, env), self.value(b, env)) {
                 (Value::Int(x), Value::Int(y)) => Value::Bool(op.holds(x, y)),
                 (Value::Bool(x), Value::Bool(y)) => Value::Bool(op.holds(x as i64, y as i64)),
                 _ => Value::Undefined,
+            },
+            Expr::MatchOffset(r, index) => match self.nth(*r, index, env) {
+                Some((offset, _)) => Value::Int(i64::try_from(offset).unwrap_or(i64::MAX)),
+                None => Value::Undefined,
+            },
+            Expr::MatchLength(r, index) => match self.nth(*r, index, env) {
+                Some((_, length)) => Value::Int(length as i64),
+                None => Value::Undefined,
+            },
+            Expr::CountIn(r, lo, hi) => match self.in_range(*r, lo, hi, env) {
+                Some(n) => Value::Int(n as i64),
+                None => Value::Undefined,
+            },
+            Expr::FoundAt(r, at) => match self.int(at, env) {
+                Some(at) => Value::Bool(
+                    self.matches(*r, env)
+                        .iter()
+                        .any(|m| m.1 as i128 == at as i128),
+                ),
+                None => Value::Undefined,
+            },
+            Expr::FoundIn(r, lo, hi) => match self.in_range(*r, lo, hi, env) {
+                Some(n) => Value::Bool(n > 0),
+                None => Value::Undefined,
+            },
+            Expr::CurrentCount => match self.string(StringRef::Current, env) {
+                Some(s) => Value::Int(i64::try_from(self.count(s)).unwrap_or(i64::MAX)),
+                None => Value::Undefined,
+            },
+            Expr::ForOf {
+                quantity,
+                strings,
+                body,
+            } => {
+                let outer = env.current;
+                let result = self.quantify(*quantity, strings.len() as u64, env, |ev, i, env| {
+                    env.current = Some(strings[i as usize]);
+                    ev.value(body, env).truthy()
+                });
+                env.current = outer;
+                result
+            }
+            Expr::ForIn {
+                quantity,
+                iteration,
+                body,
+            } => {
+                let bound = |ev: &Self, value: Option<i64>, env: &mut Env| {
+                    let Some(value) = value else { return false };
+                    env.vars.push(value);
+                    let holds = ev.value(body, env).truthy();
+                    env.vars.pop();
+                    holds
+                };
+                match iteration {
+                    Iteration::Range(lo, hi) => {
+                        let (Some(lo), Some(hi)) = (self.int(lo, env), self.int(hi, env)) else {
+                            return Value::Undefined;
+                        };
+                        if lo > hi {
+                            return Value::Undefined;
+                        }
+                        let total = (hi as i128 - lo as i128 + 1).min(u64::MAX as i128) as u64;
+                        self.quantify(*quantity, total, env, |ev, i, env| {
+                            bound(ev, Some(lo.wrapping_add(i as i64)), env)
+                        })
+                    }
+                    Iteration::List(items) => {
+                        self.quantify(*quantity, items.len() as u64, env, |ev, i, env| {
+                            let value = ev.int(&items[i as usize], env);
+                            bound(ev, value, env)
+                        })
+                    }
+                }
+            }
+            Expr::Var(depth) => match env.vars.get(*depth as usize) {
+                Some(&v) => Value::Int(v),
+                None => Value::Undefined,
             },
         }
     }
@@ -473,6 +730,7 @@ mod tests {
                     name: format!("$s{i}"),
                     is_hex: false,
                     fixed_offset: None,
+                    keeps_offsets: true,
                 })
                 .collect(),
             variants: (0..strings as u32).map(|i| (i, 0)).collect(),
@@ -565,6 +823,49 @@ mod tests {
             ..Default::default()
         };
         assert!(logic.evaluate(&logic.tally(), 0, &|_, _| None).is_empty());
+    }
+
+    #[test]
+    fn loops_stop_once_settled_and_follow_yaras_quantities() {
+        let int = Expr::Int;
+        let range = |lo: i64, hi: i64| Iteration::Range(Box::new(int(lo)), Box::new(int(hi)));
+        let var_is =
+            |v: i64| Expr::Compare(Comparison::Eq, Box::new(Expr::Var(0)), Box::new(int(v)));
+        let for_in = |quantity, iteration, body| Expr::ForIn {
+            quantity,
+            iteration,
+            body: Box::new(body),
+        };
+        let truth = |e: Expr| {
+            let logic = RuleLogic {
+                rules: vec![rule(e, 0)],
+                ..Default::default()
+            };
+            logic.evaluate(&logic.tally(), 0, &|_, _| None) == vec![0]
+        };
+        // A range of 2^63 values: `any` stops at the first hit, `all` at the first miss.
+        assert!(truth(for_in(Quantity::Any, range(0, i64::MAX), var_is(3))));
+        assert!(!truth(for_in(Quantity::All, range(0, i64::MAX), var_is(0))));
+        // An empty range is undefined, whatever the quantity.
+        assert!(!truth(for_in(
+            Quantity::None,
+            range(5, 1),
+            Expr::Bool(true)
+        )));
+        assert!(truth(for_in(
+            Quantity::AtLeast(2),
+            range(1, 3),
+            Expr::Bool(true)
+        )));
+        assert!(!truth(for_in(
+            Quantity::AtLeast(4),
+            range(1, 3),
+            Expr::Bool(true)
+        )));
+        assert!(Quantity::Percent(33).holds(1, 3) && !Quantity::Percent(34).holds(1, 3));
+        // `@`, `#` and `$` alone outside a loop are undefined, never a panic.
+        assert!(!truth(Expr::CurrentCount));
+        assert!(!truth(Expr::Var(7)));
     }
 
     #[test]

@@ -18,7 +18,10 @@
 //! no recursion and nesting is bounded on load as in the compiler.
 
 use super::gpu::stable_hash;
-use super::logic::{Arith, Comparison, Expr, LogicRule, LogicString, Probe, Quantity, RuleLogic};
+use super::logic::{
+    Arith, Comparison, Expr, Iteration, LogicRule, LogicString, Probe, Quantity, RuleLogic,
+    StringRef,
+};
 use super::rules::{RuleSet, StringFlags};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -73,6 +76,30 @@ enum Op {
     And(u32),
     Or(u32),
     Compare(u8),
+    /// The string operands below are `None` for a loop's current string. Pops the index.
+    MatchOffset(Option<u32>),
+    /// Pops the index.
+    MatchLength(Option<u32>),
+    /// Pops the bounds.
+    CountIn(Option<u32>),
+    /// Pops the offset.
+    FoundAt(Option<u32>),
+    /// Pops the bounds.
+    FoundIn(Option<u32>),
+    CurrentCount,
+    /// Pops the body.
+    ForOf {
+        quantity: (u8, u64),
+        strings: Vec<u32>,
+    },
+    /// Pops the bounds and the body.
+    ForInRange((u8, u64)),
+    /// Pops the items and the body.
+    ForInList {
+        quantity: (u8, u64),
+        items: u32,
+    },
+    Var(u32),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -81,7 +108,8 @@ struct SavedRule {
     tags: Vec<String>,
     private: bool,
     global: bool,
-    strings: Vec<(String, bool, Option<u64>)>,
+    /// (name, is_hex, fixed_offset, keeps_offsets)
+    strings: Vec<(String, bool, Option<u64>, bool)>,
     variants: Vec<(u32, u32)>,
     first_string: u32,
     condition: Vec<Op>,
@@ -130,6 +158,25 @@ fn quantity_code(q: Quantity) -> (u8, u64) {
         Quantity::All => (1, 0),
         Quantity::None => (2, 0),
         Quantity::AtLeast(n) => (3, n),
+        Quantity::Percent(n) => (4, n),
+    }
+}
+
+fn quantity_of(code: (u8, u64)) -> Option<Quantity> {
+    Some(match code {
+        (0, _) => Quantity::Any,
+        (1, _) => Quantity::All,
+        (2, _) => Quantity::None,
+        (3, n) => Quantity::AtLeast(n),
+        (4, n) => Quantity::Percent(n),
+        _ => return None,
+    })
+}
+
+fn string_code(r: StringRef) -> Option<u32> {
+    match r {
+        StringRef::Named(s) => Some(s),
+        StringRef::Current => None,
     }
 }
 
@@ -195,6 +242,66 @@ fn flatten(e: &Expr, out: &mut Vec<Op>) {
             let code = COMPARISONS.iter().position(|c| c == op).expect("listed") as u8;
             out.push(Op::Compare(code));
         }
+        Expr::MatchOffset(r, index) => {
+            flatten(index, out);
+            out.push(Op::MatchOffset(string_code(*r)));
+        }
+        Expr::MatchLength(r, index) => {
+            flatten(index, out);
+            out.push(Op::MatchLength(string_code(*r)));
+        }
+        Expr::CountIn(r, lo, hi) => {
+            flatten(lo, out);
+            flatten(hi, out);
+            out.push(Op::CountIn(string_code(*r)));
+        }
+        Expr::FoundAt(r, at) => {
+            flatten(at, out);
+            out.push(Op::FoundAt(string_code(*r)));
+        }
+        Expr::FoundIn(r, lo, hi) => {
+            flatten(lo, out);
+            flatten(hi, out);
+            out.push(Op::FoundIn(string_code(*r)));
+        }
+        Expr::CurrentCount => out.push(Op::CurrentCount),
+        Expr::ForOf {
+            quantity,
+            strings,
+            body,
+        } => {
+            flatten(body, out);
+            out.push(Op::ForOf {
+                quantity: quantity_code(*quantity),
+                strings: strings.clone(),
+            });
+        }
+        Expr::ForIn {
+            quantity,
+            iteration,
+            body,
+        } => {
+            let quantity = quantity_code(*quantity);
+            match iteration {
+                Iteration::Range(lo, hi) => {
+                    flatten(lo, out);
+                    flatten(hi, out);
+                    flatten(body, out);
+                    out.push(Op::ForInRange(quantity));
+                }
+                Iteration::List(items) => {
+                    for item in items {
+                        flatten(item, out);
+                    }
+                    flatten(body, out);
+                    out.push(Op::ForInList {
+                        quantity,
+                        items: items.len() as u32,
+                    });
+                }
+            }
+        }
+        Expr::Var(depth) => out.push(Op::Var(*depth)),
     }
 }
 
@@ -208,6 +315,10 @@ fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result
         } else {
             Err(bad(format!("string {s} of {strings}")))
         }
+    };
+    let string_ref = |r: Option<u32>| match r {
+        Some(s) => string(s).map(StringRef::Named),
+        None => Ok(StringRef::Current),
     };
     // (expression, depth)
     let mut stack: Vec<(Expr, usize)> = Vec::new();
@@ -263,13 +374,8 @@ fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result
                 (e, d + 1)
             }
             Op::Of { quantity, strings } => {
-                let quantity = match quantity {
-                    (0, _) => Quantity::Any,
-                    (1, _) => Quantity::All,
-                    (2, _) => Quantity::None,
-                    (3, n) => Quantity::AtLeast(n),
-                    (q, _) => return Err(bad(format!("quantity {q}"))),
-                };
+                let quantity =
+                    quantity_of(quantity).ok_or_else(|| bad(format!("quantity {}", quantity.0)))?;
                 let strings = strings
                     .into_iter()
                     .map(string)
@@ -292,6 +398,74 @@ fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result
                     Expr::And(items)
                 } else {
                     Expr::Or(items)
+                };
+                (e, depth)
+            }
+            Op::MatchOffset(r) | Op::MatchLength(r) | Op::FoundAt(r) => {
+                let r = string_ref(r)?;
+                let (operand, d) = pop(&mut stack, 1)?.pop().expect("one");
+                let operand = Box::new(operand);
+                let e = match op {
+                    Op::MatchOffset(_) => Expr::MatchOffset(r, operand),
+                    Op::MatchLength(_) => Expr::MatchLength(r, operand),
+                    _ => Expr::FoundAt(r, operand),
+                };
+                (e, d + 1)
+            }
+            Op::CountIn(r) | Op::FoundIn(r) => {
+                let r = string_ref(r)?;
+                let mut bounds = pop(&mut stack, 2)?;
+                let (hi, dh) = bounds.pop().expect("two");
+                let (lo, dl) = bounds.pop().expect("two");
+                let (lo, hi) = (Box::new(lo), Box::new(hi));
+                let e = if matches!(op, Op::CountIn(_)) {
+                    Expr::CountIn(r, lo, hi)
+                } else {
+                    Expr::FoundIn(r, lo, hi)
+                };
+                (e, dl.max(dh) + 1)
+            }
+            Op::CurrentCount => leaf(Expr::CurrentCount)?,
+            Op::Var(depth) => leaf(Expr::Var(depth))?,
+            Op::ForOf { quantity, strings } => {
+                let quantity =
+                    quantity_of(quantity).ok_or_else(|| bad(format!("quantity {}", quantity.0)))?;
+                let strings = strings
+                    .into_iter()
+                    .map(string)
+                    .collect::<Result<Vec<_>>>()?;
+                let (body, d) = pop(&mut stack, 1)?.pop().expect("one");
+                let body = Box::new(body);
+                let e = Expr::ForOf {
+                    quantity,
+                    strings,
+                    body,
+                };
+                (e, d + 1)
+            }
+            Op::ForInRange(quantity) | Op::ForInList { quantity, .. } => {
+                let quantity =
+                    quantity_of(quantity).ok_or_else(|| bad(format!("quantity {}", quantity.0)))?;
+                let n = match op {
+                    Op::ForInList { items, .. } => items as usize,
+                    _ => 2,
+                };
+                let mut operands = pop(&mut stack, n + 1)?;
+                let (body, db) = operands.pop().expect("body");
+                let depth = operands.iter().map(|(_, d)| *d).max().unwrap_or(0).max(db) + 1;
+                let mut items: Vec<Expr> = operands.into_iter().map(|(e, _)| e).collect();
+                let iteration = if matches!(op, Op::ForInRange(_)) {
+                    let hi = items.pop().expect("two");
+                    let lo = items.pop().expect("two");
+                    Iteration::Range(Box::new(lo), Box::new(hi))
+                } else {
+                    Iteration::List(items)
+                };
+                let body = Box::new(body);
+                let e = Expr::ForIn {
+                    quantity,
+                    iteration,
+                    body,
                 };
                 (e, depth)
             }
@@ -350,7 +524,7 @@ impl RuleSet {
                         strings: r
                             .strings
                             .iter()
-                            .map(|s| (s.name.clone(), s.is_hex, s.fixed_offset))
+                            .map(|s| (s.name.clone(), s.is_hex, s.fixed_offset, s.keeps_offsets))
                             .collect(),
                         variants: r.variants.clone(),
                         first_string: r.first_string,
@@ -503,10 +677,11 @@ fn rebuild_logic(saved: SavedLogic, string_count: usize) -> Result<RuleLogic> {
             strings: r
                 .strings
                 .into_iter()
-                .map(|(name, is_hex, fixed_offset)| LogicString {
+                .map(|(name, is_hex, fixed_offset, keeps_offsets)| LogicString {
                     name,
                     is_hex,
                     fixed_offset,
+                    keeps_offsets,
                 })
                 .collect(),
             variants: r.variants,
@@ -535,6 +710,9 @@ mod tests {
             strings: $h = { 4D 5A ( 90 | 91 ) [1-2] 00 } $w = "key" wide ascii fullword
             condition: p and (#h > 1 or not $w at 10) and uint16be(0) == 0x4d5a and 1 of them
                 and int16(uint32(0x3c) + 0x5c) * -2 \ #h % 7 != (~filesize << 1 | 3 ^ 1 & 2 >> 1)
+                and for all i in (1..#h) : (@h[i] > 0 and !h[i] < 9 and $h at @h[i])
+                and for any of them : (# > 0 and $ in (0..filesize) and #h in (0..@ + 1) > 0)
+                and 50% of them and for 1 v in (1, 2, filesize) : (v == 2)
         }"#;
 
     fn compiled() -> RuleSet {
@@ -587,7 +765,7 @@ mod tests {
                     tags: vec![],
                     private: false,
                     global: false,
-                    strings: vec![("$a".into(), false, None)],
+                    strings: vec![("$a".into(), false, None, false)],
                     variants: vec![(0, 0)],
                     first_string: 0,
                     condition,

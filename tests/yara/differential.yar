@@ -7,7 +7,8 @@
  * Only the subset specrt supports: text strings (escapes, ascii / wide /
  * nocase / fullword, xor with key ranges, base64 / base64wide with custom
  * alphabets), hex strings (??, nibbles, bounded jumps, alternatives),
- * of-expressions, counts, at / in (constant expressions), uint8/16/32(be)
+ * of-expressions (N% too), counts, @x[i], !x[i], #x in, at / in with any
+ * expression, for ... of and for ... in loops, uint8/16/32(be)
  * and int8/16/32(be) at any integer expression, integer arithmetic and
  * bitwise operators (with undefined division by zero),
  * filesize (KB / MB), boolean operators, rule references, private / global.
@@ -3322,4 +3323,132 @@ rule mod_base64_short
         $a = "ab" base64
     condition:
         #a > 0
+}
+
+// ======================================================================
+// Match offsets and lengths, counts in ranges, loops
+// (yara 4.2.3 fails with an internal error on `#x in (lo..hi)` with lo > 0,
+// so ranges of counts start at 0 here)
+// ======================================================================
+rule loop_first_offsets
+{
+    strings:
+        $a = "GLIBC_2."
+    condition:
+        @a[1] < @a[2] and @a == @a[1] and !a[1] == 8 and !a == 8
+}
+
+rule loop_last_offset_in_file
+{
+    strings:
+        $a = "GLIBC_2."
+    condition:
+        @a[#a] + !a[#a] <= filesize
+}
+
+rule loop_all_matches_increase
+{
+    strings:
+        $a = "usage" nocase
+    condition:
+        #a > 2 and for all i in (2..#a) : (@a[i] > @a[i - 1])
+}
+
+rule loop_any_match_near_end
+{
+    strings:
+        $a = "usage" nocase
+    condition:
+        for any i in (1..#a) : (@a[i] > filesize - 100)
+}
+
+rule loop_count_in_first_half
+{
+    strings:
+        $a = "GLIBC_2."
+    condition:
+        #a in (0..filesize \ 2) * 2 >= #a and #a in (0..filesize) == #a
+}
+
+rule loop_at_expression
+{
+    strings:
+        $elf = { 7F 45 4C 46 }
+        $a = "GLIBC_2."
+    condition:
+        $elf at filesize - filesize and $a at @a[1] and $a in (@a[1]..@a[1] + 1)
+}
+
+rule loop_past_offsets_undefined
+{
+    strings:
+        $a = "GLIBC_2."
+    condition:
+        @a[#a + 1] == 0 or @a[0] == 0 or !a[-1] == 0
+}
+
+rule loop_for_of_offsets
+{
+    strings:
+        $a = "GLIBC_2."
+        $b = "GCC: ("
+        $c = ".text"
+    condition:
+        for all of them : (@ > 0 and # >= 1 and ! > 4 and $ at @[1])
+}
+
+rule loop_for_any_of_set
+{
+    strings:
+        $a = "usage"
+        $b = "Usage"
+        $c = "USAGE"
+    condition:
+        for any of ($a, $b, $c) : (# > 1 and @[1] < 0x10000)
+}
+
+rule loop_for_two_of
+{
+    strings:
+        $a = "usage"
+        $b = "Usage"
+        $c = "USAGE"
+    condition:
+        for 2 of ($a, $b, $c) : ($)
+}
+
+rule loop_percent_of
+{
+    strings:
+        $a = "usage"
+        $b = "Usage"
+        $c = "USAGE"
+        $d = "u-s-a-g-e"
+    condition:
+        50% of them and not 75% of them
+}
+
+rule loop_nested_ranges
+{
+    condition:
+        filesize > 64 and
+        for any i in (0..3) : (for all j in (0..1) : (uint8(i * 2 + j) != 0xff))
+}
+
+rule loop_list_of_values
+{
+    condition:
+        for any v in (0x7F, 0x4D, 0x00) : (uint8(0) == v)
+}
+
+rule loop_none_range
+{
+    condition:
+        for none i in (0..15) : (uint8(i) == 0xCC)
+}
+
+rule loop_undefined_bound
+{
+    condition:
+        for any i in (0..uint32(filesize)) : (true)
 }

@@ -141,10 +141,8 @@ impl Lexer<'_> {
                     Tok::OffsetId(name)
                 })
             }
-            b'!' if self
-                .peek_at(1)
-                .is_some_and(|n| n.is_ascii_alphabetic() || n == b'_') =>
-            {
+            // `!x` and, in a `for ... of` body, `!` alone; `!=` is an operator.
+            b'!' if self.peek_at(1) != Some(b'=') => {
                 self.bump();
                 Ok(Tok::LengthId(self.identifier("a string identifier")?))
             }

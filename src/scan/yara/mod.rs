@@ -4,8 +4,9 @@
 //! `global` rule modifiers; text strings with escapes and `ascii`, `wide`, `nocase`, `fullword`,
 //! `xor` and `base64`/`base64wide` (expanded into fixed patterns by `modifiers`); hex strings
 //! with bytes, `??`, nibble wildcards, bounded jumps and alternatives; conditions with
-//! `any`/`all`/`none`/`N of them` or of a string set, `$x`, `#x`, `$x at N`, `$x in (N..M)`
-//! (constant expressions), integer expressions with YARA's operators, `uint8/16/32[be](e)` and
+//! `any`/`all`/`none`/`N of`/`N% of` them or a string set, `$x`, `#x`, `@x[i]`, `!x[i]`,
+//! `#x in (a..b)`, `$x at e`, `$x in (a..b)`, `for ... of` and `for ... in` loops over string
+//! sets, integer ranges and lists, integer expressions with YARA's operators, `uint8/16/32[be](e)` and
 //! `int8/16/32[be](e)` at any integer expression, `filesize` (with `KB` / `MB` literals),
 //! comparisons, `and`, `or`, `not`, parentheses and references to earlier rules. Anything else
 //! is an error naming its line, column and construct, or, with
@@ -160,6 +161,7 @@ fn build(parsed: parser::Parsed, origin: &str) -> Result<CompiledSource> {
                     name: s.name,
                     is_hex: s.is_hex,
                     fixed_offset: s.fixed_offset,
+                    keeps_offsets: s.keeps_offsets,
                 })
                 .collect(),
             variants,

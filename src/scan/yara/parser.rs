@@ -2,7 +2,7 @@
 
 use super::lexer::{Tok, Token};
 use super::{hex, modifiers, CompileOptions, Diagnostic, SkippedRule};
-use crate::scan::logic::{Arith, Comparison, Expr, Probe, Quantity};
+use crate::scan::logic::{Arith, Comparison, Expr, Iteration, Probe, Quantity, StringRef};
 use crate::scan::rules::{StringFlags, MAX_STRING_BYTES};
 use std::collections::{HashMap, HashSet};
 
@@ -86,6 +86,8 @@ pub struct ParsedString {
     pub flags: StringFlags,
     /// Only its match at this offset counts (see `LogicString::fixed_offset`).
     pub fixed_offset: Option<u64>,
+    /// The condition needs its matches' offsets (see `LogicString::keeps_offsets`).
+    pub keeps_offsets: bool,
 }
 
 /// The modifiers of a text string.
@@ -227,6 +229,12 @@ struct RuleParse {
     probes: Vec<Probe>,
     reads_input: bool,
     depth: usize,
+    /// The variables of the enclosing `for ... in` loops, outermost first.
+    loop_vars: Vec<String>,
+    /// How many `for ... of` loops enclose the expression being parsed.
+    for_of_depth: usize,
+    /// Whether the innermost `for ... of` body looks at its string's match offsets.
+    current_offsets: bool,
 }
 
 /// How a rule's condition uses one of its strings, for YARA's fixed-offset strings.
@@ -321,21 +329,42 @@ impl Parser<'_> {
         }
     }
 
-    /// An integer expression that folds to a constant (`$x at 0x3c + 4`, range bounds).
-    fn constant(&mut self, r: &mut RuleParse, what: &str) -> Result<i64, Diagnostic> {
+    /// An integer expression (an offset, an index, a range bound).
+    fn int_operand(&mut self, r: &mut RuleParse, what: &str) -> Result<Expr, Diagnostic> {
         let at = self.at().clone();
         match self.nested(r, |p, r| p.operand(r))? {
-            (Expr::Int(v), _) => Ok(v),
-            (_, true) => Err(Diagnostic::unsupported(
-                at.line,
-                at.column,
-                &format!("a non-constant {what} (only constant integer expressions are)"),
-            )),
+            (e, true) => Ok(e),
             (_, false) => Err(Diagnostic::syntax(
                 at.line,
                 at.column,
                 format!("expected an integer {what}"),
             )),
+        }
+    }
+
+    /// The string `$name` (`#name`, `@name`, `!name`) refers to: `name` is empty for the
+    /// current string of a `for ... of` body.
+    fn string_ref(&self, r: &RuleParse, name: &str) -> Result<StringRef, Diagnostic> {
+        if name.is_empty() {
+            if r.for_of_depth == 0 {
+                return Err(self
+                    .error("`$`, `#`, `@` and `!` alone are allowed only in a `for ... of` body"));
+            }
+            return Ok(StringRef::Current);
+        }
+        Ok(StringRef::Named(
+            self.string_index(r, &format!("${name}"))? as u32
+        ))
+    }
+
+    /// Notes that the condition needs the matches' offsets of `string`.
+    fn keep_offsets(r: &mut RuleParse, string: StringRef) {
+        match string {
+            StringRef::Named(i) => {
+                r.strings[i as usize].keeps_offsets = true;
+                r.used(i as usize, None);
+            }
+            StringRef::Current => r.current_offsets = true,
         }
     }
 
@@ -514,6 +543,7 @@ impl Parser<'_> {
                         patterns,
                         flags,
                         fixed_offset: None,
+                        keeps_offsets: false,
                     }
                 }
                 Tok::Hex(body) => {
@@ -531,6 +561,7 @@ impl Parser<'_> {
                         patterns: hex::compile(&body, value_at.line, value_at.column)?,
                         flags: StringFlags::default(),
                         fixed_offset: None,
+                        keeps_offsets: false,
                     }
                 }
                 Tok::Regex => {
@@ -816,7 +847,11 @@ impl Parser<'_> {
                 Tok::Punct(p) => operators.iter().find(|(s, _)| s == p).copied(),
                 _ => None,
             };
-            let Some((symbol, op)) = op else {
+            let percent_of = matches!(
+                self.tokens.get(self.pos + 1).map(|t| &t.tok),
+                Some(Tok::Ident(w)) if w == "of"
+            );
+            let Some((symbol, op)) = op.filter(|(s, _)| *s != "%" || !percent_of) else {
                 return Ok(left);
             };
             let at = self.at().clone();
@@ -905,7 +940,9 @@ impl Parser<'_> {
                     Some(Tok::Ident(w)) if w == "of"
                 );
                 if self.is_punct("%") && percent_of {
-                    return Err(self.unsupported("percentage quantifiers"));
+                    self.advance();
+                    let quantity = self.percent(v, &token)?;
+                    return self.of(r, quantity);
                 }
                 Ok((Expr::Int(v), true))
             }
@@ -919,39 +956,68 @@ impl Parser<'_> {
                 if wildcard {
                     return Err(self.error("`$x*` is allowed only in string sets"));
                 }
-                let name = format!("${name}");
-                let index = self.string_index(r, &name)?;
+                let string = self.string_ref(r, &name)?;
                 self.advance();
                 if self.is_word("at") {
                     self.advance();
-                    let at = self.constant(r, "offset")?;
-                    if at < 0 {
-                        r.used(index, None);
-                        return Ok((Expr::Bool(false), false));
-                    }
-                    r.used(index, Some(at as u64));
-                    return Ok((self.probe(r, index, at, at), false));
+                    let at = self.int_operand(r, "offset")?;
+                    return Ok((self.found_at(r, string, at), false));
                 }
-                r.used(index, None);
+                if let StringRef::Named(i) = string {
+                    r.used(i as usize, None);
+                }
                 if self.is_word("in") {
                     self.advance();
                     let (lo, hi) = self.range(r)?;
-                    return Ok((self.probe(r, index, lo, hi), false));
+                    return Ok((self.found_in(r, string, lo, hi), false));
                 }
-                Ok((Expr::Found(index as u32), false))
+                Ok(match string {
+                    StringRef::Named(i) => (Expr::Found(i), false),
+                    StringRef::Current => (
+                        Expr::Compare(
+                            Comparison::Gt,
+                            Box::new(Expr::CurrentCount),
+                            Box::new(Expr::Int(0)),
+                        ),
+                        false,
+                    ),
+                })
             }
             Tok::CountId(name) => {
-                let name = format!("${name}");
-                let index = self.string_index(r, &name)?;
-                r.used(index, None);
+                let string = self.string_ref(r, &name)?;
                 self.advance();
                 if self.is_word("in") {
-                    return Err(self.unsupported("`#x in (..)` counts in a range"));
+                    self.advance();
+                    let (lo, hi) = self.range(r)?;
+                    Self::keep_offsets(r, string);
+                    return Ok((Expr::CountIn(string, Box::new(lo), Box::new(hi)), true));
                 }
-                Ok((Expr::Count(index as u32), true))
+                Ok(match string {
+                    StringRef::Named(i) => {
+                        r.used(i as usize, None);
+                        (Expr::Count(i), true)
+                    }
+                    StringRef::Current => (Expr::CurrentCount, true),
+                })
             }
-            Tok::OffsetId(_) => Err(self.unsupported("`@x` match offsets")),
-            Tok::LengthId(_) => Err(self.unsupported("`!x` match lengths")),
+            Tok::OffsetId(ref name) | Tok::LengthId(ref name) => {
+                let string = self.string_ref(r, name)?;
+                self.advance();
+                let index = if self.is_punct("[") {
+                    self.advance();
+                    let index = self.int_operand(r, "match index")?;
+                    self.expect_punct("]")?;
+                    index
+                } else {
+                    Expr::Int(1)
+                };
+                Self::keep_offsets(r, string);
+                let index = Box::new(index);
+                Ok(match token.tok {
+                    Tok::OffsetId(_) => (Expr::MatchOffset(string, index), true),
+                    _ => (Expr::MatchLength(string, index), true),
+                })
+            }
             Tok::Ident(word) => self.word_primary(r, &word),
             Tok::Text(_) => Err(self.unsupported("text values in conditions")),
             Tok::Regex | Tok::Hex(_) => Err(self.error("unexpected string literal in a condition")),
@@ -1014,11 +1080,19 @@ impl Parser<'_> {
                     true,
                 ))
             }
-            "for" => Err(self.unsupported("`for` loops")),
+            "for" => {
+                self.advance();
+                self.for_loop(r)
+            }
             "entrypoint" => Err(self.unsupported("`entrypoint`")),
             "them" => Err(self.error("`them` is allowed only after `of`")),
             _ if KEYWORDS.contains(&word) => {
                 Err(self.error(format!("unexpected keyword `{word}`")))
+            }
+            _ if r.loop_vars.iter().any(|v| v == word) => {
+                self.advance();
+                let depth = r.loop_vars.iter().rposition(|v| v == word).expect("found");
+                Ok((Expr::Var(depth as u32), true))
             }
             _ => {
                 let next = self.tokens.get(self.pos + 1).map(|t| &t.tok);
@@ -1041,17 +1115,204 @@ impl Parser<'_> {
         }
     }
 
-    fn range(&mut self, r: &mut RuleParse) -> Result<(i64, i64), Diagnostic> {
+    /// `(lo..hi)` with integer expressions.
+    fn range(&mut self, r: &mut RuleParse) -> Result<(Expr, Expr), Diagnostic> {
         self.expect_punct("(")?;
-        let lo = self.constant(r, "range bound")?;
+        let lo = self.int_operand(r, "range bound")?;
         self.expect_punct("..")?;
-        let hi = self.constant(r, "range bound")?;
+        let hi = self.int_operand(r, "range bound")?;
         self.expect_punct(")")?;
         Ok((lo, hi))
     }
 
+    /// `$x at e`: a probe when `x` is named and `e` constant (no offsets kept), else a lookup
+    /// in the kept matches.
+    fn found_at(&mut self, r: &mut RuleParse, string: StringRef, at: Expr) -> Expr {
+        match (string, at) {
+            (StringRef::Named(i), Expr::Int(at)) => {
+                if at < 0 {
+                    r.used(i as usize, None);
+                    return Expr::Bool(false);
+                }
+                r.used(i as usize, Some(at as u64));
+                self.probe(r, i as usize, at, at)
+            }
+            (string, at) => {
+                Self::keep_offsets(r, string);
+                Expr::FoundAt(string, Box::new(at))
+            }
+        }
+    }
+
+    /// `$x in (lo..hi)`: a probe when `x` is named and the bounds constant, else a lookup in
+    /// the kept matches.
+    fn found_in(&mut self, r: &mut RuleParse, string: StringRef, lo: Expr, hi: Expr) -> Expr {
+        match (string, lo, hi) {
+            (StringRef::Named(i), Expr::Int(lo), Expr::Int(hi)) => {
+                self.probe(r, i as usize, lo, hi)
+            }
+            (string, lo, hi) => {
+                Self::keep_offsets(r, string);
+                Expr::FoundIn(string, Box::new(lo), Box::new(hi))
+            }
+        }
+    }
+
+    /// The quantity `N%` (after the `%`), N from 1 to 100 as YARA requires.
+    fn percent(&self, n: i64, at: &Token) -> Result<Quantity, Diagnostic> {
+        if !(1..=100).contains(&n) {
+            return Err(Diagnostic::syntax(
+                at.line,
+                at.column,
+                "a percentage must be between 1 and 100",
+            ));
+        }
+        Ok(Quantity::Percent(n as u64))
+    }
+
+    /// The quantifier of a `for` loop: `any`, `all`, `none`, `N` or `N%`.
+    fn quantifier(&mut self, r: &mut RuleParse) -> Result<Quantity, Diagnostic> {
+        for (word, quantity) in [
+            ("any", Quantity::Any),
+            ("all", Quantity::All),
+            ("none", Quantity::None),
+        ] {
+            if self.is_word(word) {
+                self.advance();
+                return Ok(quantity);
+            }
+        }
+        let at = self.at().clone();
+        // `N of` and `N% of`: the number alone (as an operand, `N of ...` would parse as an
+        // `of` expression).
+        if let Tok::Int(n) = at.tok {
+            let next = |k: usize| self.tokens.get(self.pos + k).map(|t| &t.tok);
+            let of = |t: Option<&Tok>| matches!(t, Some(Tok::Ident(w)) if w == "of");
+            if of(next(1)) {
+                self.advance();
+                return Ok(Quantity::AtLeast(n.max(0) as u64));
+            }
+            if matches!(next(1), Some(Tok::Punct("%"))) && of(next(2)) {
+                self.advance();
+                self.advance();
+                return self.percent(n, &at);
+            }
+        }
+        let n = match self.int_operand(r, "quantifier")? {
+            Expr::Int(n) => n,
+            _ => {
+                return Err(Diagnostic::unsupported(
+                    at.line,
+                    at.column,
+                    "a non-constant `for` quantifier",
+                ))
+            }
+        };
+        if self.is_punct("%") {
+            self.advance();
+            return self.percent(n, &at);
+        }
+        Ok(Quantity::AtLeast(n.max(0) as u64))
+    }
+
+    /// `for Q of set : (body)` or `for Q name in (range or list) : (body)`, after `for`.
+    fn for_loop(&mut self, r: &mut RuleParse) -> Result<Typed, Diagnostic> {
+        let quantity = self.quantifier(r)?;
+        if self.is_word("of") {
+            self.advance();
+            let strings = self.string_set(r)?;
+            self.expect_punct(":")?;
+            self.expect_punct("(")?;
+            r.for_of_depth += 1;
+            let outer = std::mem::take(&mut r.current_offsets);
+            let body = self.nested(r, |p, r| p.expr(r));
+            r.for_of_depth -= 1;
+            let uses_offsets = std::mem::replace(&mut r.current_offsets, outer);
+            let (body, _) = body?;
+            self.expect_punct(")")?;
+            for &s in &strings {
+                r.used(s as usize, None);
+                if uses_offsets {
+                    r.strings[s as usize].keeps_offsets = true;
+                }
+            }
+            let body = Box::new(body);
+            return Ok((
+                Expr::ForOf {
+                    quantity,
+                    strings,
+                    body,
+                },
+                false,
+            ));
+        }
+        let name = match self.tok() {
+            Tok::Ident(w) if !KEYWORDS.contains(&w.as_str()) => w.clone(),
+            other => {
+                return Err(self.error(format!(
+                    "expected `of` or a loop variable after the quantifier, found {}",
+                    describe(other)
+                )))
+            }
+        };
+        if r.loop_vars.contains(&name) {
+            return Err(self.error(format!("duplicated loop identifier `{name}`")));
+        }
+        self.advance();
+        if self.is_punct(",") {
+            return Err(self.unsupported("`for` loops over several variables (modules)"));
+        }
+        self.expect_word("in")?;
+        if !self.is_punct("(") {
+            return Err(self.unsupported("`for` loops over module arrays and dictionaries"));
+        }
+        self.advance();
+        let first = self.int_operand(r, "loop value")?;
+        let iteration = if self.is_punct("..") {
+            self.advance();
+            let hi = self.int_operand(r, "range bound")?;
+            Iteration::Range(Box::new(first), Box::new(hi))
+        } else {
+            let mut items = vec![first];
+            while self.is_punct(",") {
+                self.advance();
+                items.push(self.int_operand(r, "loop value")?);
+            }
+            Iteration::List(items)
+        };
+        self.expect_punct(")")?;
+        self.expect_punct(":")?;
+        self.expect_punct("(")?;
+        r.loop_vars.push(name);
+        let body = self.nested(r, |p, r| p.expr(r));
+        r.loop_vars.pop();
+        let (body, _) = body?;
+        self.expect_punct(")")?;
+        let body = Box::new(body);
+        Ok((
+            Expr::ForIn {
+                quantity,
+                iteration,
+                body,
+            },
+            false,
+        ))
+    }
+
     fn of(&mut self, r: &mut RuleParse, quantity: Quantity) -> Result<Typed, Diagnostic> {
         self.expect_word("of")?;
+        let strings = self.string_set(r)?;
+        if self.is_word("in") || self.is_word("at") {
+            return Err(self.unsupported("`of ... in/at` ranges"));
+        }
+        for &s in &strings {
+            r.used(s as usize, None);
+        }
+        Ok((Expr::Of { quantity, strings }, false))
+    }
+
+    /// `them` or `($a, $b*, ...)`: string indices, each once, in declaration order of the set.
+    fn string_set(&mut self, r: &mut RuleParse) -> Result<Vec<u32>, Diagnostic> {
         let strings: Vec<u32> = if self.is_word("them") {
             self.advance();
             if r.strings.is_empty() {
@@ -1106,13 +1367,7 @@ impl Parser<'_> {
                 describe(self.tok())
             )));
         };
-        if self.is_word("in") || self.is_word("at") {
-            return Err(self.unsupported("`of ... in/at` ranges"));
-        }
-        for &s in &strings {
-            r.used(s as usize, None);
-        }
-        Ok((Expr::Of { quantity, strings }, false))
+        Ok(strings)
     }
 }
 

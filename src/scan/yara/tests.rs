@@ -76,9 +76,9 @@ fn errors_name_line_column_and_construct() {
             "regular-expression",
         ),
         (
-            "rule a {\n condition: for any i in (1..2) : (true) }",
-            "2:13",
-            "`for` loops",
+            "rule a {\n condition: for any s in pe.sections : (true) }",
+            "2:26",
+            "module arrays",
         ),
         ("import \"pe\"\nrule a { condition: true }", "1:1", "import"),
         (
@@ -88,19 +88,9 @@ fn errors_name_line_column_and_construct() {
         ),
         ("rule a { condition: pe.is_dll() }", "1:21", "modules"),
         (
-            "rule a { strings: $a = \"x\" condition: @a[1] == 0 }",
-            "1:39",
-            "offsets",
-        ),
-        (
-            "rule a { strings: $a = \"x\" condition: #a in (0..9) > 0 }",
-            "1:42",
-            "counts in a range",
-        ),
-        (
-            "rule a { strings: $a = \"x\" condition: $a at filesize - 1 }",
-            "1:45",
-            "non-constant offset",
+            "rule a { strings: $a = \"x\" condition: 1 of ($a) in (0..9) }",
+            "1:",
+            "in/at",
         ),
         (
             "rule a { strings: $a = { 41 [2-] 42 } condition: $a }",
@@ -138,6 +128,18 @@ fn errors_name_line_column_and_construct() {
             "`+` needs integers on both sides",
         ),
         ("rule a { condition: -true }", "`-` needs an integer"),
+        (
+            "rule a { condition: @ == 0 }",
+            "only in a `for ... of` body",
+        ),
+        (
+            "rule a { condition: for any i in (0..1) : (for all i in (0..1) : (true)) }",
+            "duplicated loop identifier",
+        ),
+        (
+            "rule a { strings: $a = \"x\" condition: 101% of them }",
+            "between 1 and 100",
+        ),
         (
             "rule a { strings: $a = \"x\" xor nocase condition: $a }",
             "invalid modifier combination",
