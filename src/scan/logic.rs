@@ -191,6 +191,15 @@ pub enum Expr {
     },
     /// A reference to an earlier rule.
     Rule(u32),
+    /// `Q of (rule, prefix*, ...)`: how many of these earlier rules are true.
+    RulesOf {
+        /// How many.
+        quantity: Quantity,
+        /// Indices of earlier rules.
+        rules: Vec<u32>,
+    },
+    /// `defined e`: whether `e` has a value.
+    Defined(Box<Expr>),
     /// `not e`.
     Not(Box<Expr>),
     /// `a and b and ...`.
@@ -260,6 +269,8 @@ pub struct LogicString {
     pub name: String,
     /// Whether it is a hex string (YARA prints hex strings' data as hex bytes).
     pub is_hex: bool,
+    /// `private`: its matches count for the condition but are not reported.
+    pub private: bool,
     /// Whether the condition needs its matches' offsets and lengths (`@x[i]`, `!x[i]`,
     /// `#x in`, `$x at e`, loops over it): the tally keeps them, up to the per-string cap.
     pub keeps_offsets: bool,
@@ -409,6 +420,12 @@ impl RuleLogic {
                 string.fixed_offset.is_none_or(|at| at == m.offset)
             })
             .collect()
+    }
+
+    /// `matches` without those of `private` strings (counted, never reported).
+    pub fn without_private(&self, mut matches: Vec<Match>) -> Vec<Match> {
+        matches.retain(|m| !self.rules[m.rule_id as usize].strings[m.string_id as usize].private);
+        matches
     }
 
     /// Counts `n` matches of scanner string `variant` of rule `rule` past the storage cap (no
@@ -622,6 +639,12 @@ impl Evaluation<'_> {
                 Value::Bool(quantity.holds(found, strings.len() as u64))
             }
             Expr::Rule(r) => Value::Bool(self.earlier.get(*r as usize).copied().unwrap_or(false)),
+            Expr::RulesOf { quantity, rules } => {
+                let earlier = |r: &&u32| self.earlier.get(**r as usize).copied().unwrap_or(false);
+                let true_rules = rules.iter().filter(earlier).count() as u64;
+                Value::Bool(quantity.holds(true_rules, rules.len() as u64))
+            }
+            Expr::Defined(inner) => Value::Bool(self.value(inner, env) != Value::Undefined),
             Expr::Not(inner) => match self.value(inner, env) {
                 Value::Undefined => Value::Undefined,
                 v => Value::Bool(!v.truthy()),
@@ -731,6 +754,7 @@ mod tests {
                     is_hex: false,
                     fixed_offset: None,
                     keeps_offsets: true,
+                    private: false,
                 })
                 .collect(),
             variants: (0..strings as u32).map(|i| (i, 0)).collect(),

@@ -100,6 +100,12 @@ enum Op {
         items: u32,
     },
     Var(u32),
+    RulesOf {
+        quantity: (u8, u64),
+        rules: Vec<u32>,
+    },
+    /// Pops the operand.
+    Defined,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -108,8 +114,8 @@ struct SavedRule {
     tags: Vec<String>,
     private: bool,
     global: bool,
-    /// (name, is_hex, fixed_offset, keeps_offsets)
-    strings: Vec<(String, bool, Option<u64>, bool)>,
+    /// (name, is_hex, fixed_offset, keeps_offsets, private)
+    strings: Vec<(String, bool, Option<u64>, bool, bool)>,
     variants: Vec<(u32, u32)>,
     first_string: u32,
     condition: Vec<Op>,
@@ -302,6 +308,14 @@ fn flatten(e: &Expr, out: &mut Vec<Op>) {
             }
         }
         Expr::Var(depth) => out.push(Op::Var(*depth)),
+        Expr::RulesOf { quantity, rules } => out.push(Op::RulesOf {
+            quantity: quantity_code(*quantity),
+            rules: rules.clone(),
+        }),
+        Expr::Defined(inner) => {
+            flatten(inner, out);
+            out.push(Op::Defined);
+        }
     }
 }
 
@@ -426,6 +440,18 @@ fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result
                 (e, dl.max(dh) + 1)
             }
             Op::CurrentCount => leaf(Expr::CurrentCount)?,
+            Op::RulesOf { quantity, rules } => {
+                let quantity =
+                    quantity_of(quantity).ok_or_else(|| bad(format!("quantity {}", quantity.0)))?;
+                if let Some(r) = rules.iter().find(|&&r| r >= rules_before) {
+                    return Err(bad(format!("rule {r} is not an earlier rule")));
+                }
+                leaf(Expr::RulesOf { quantity, rules })?
+            }
+            Op::Defined => {
+                let (inner, d) = pop(&mut stack, 1)?.pop().expect("one");
+                (Expr::Defined(Box::new(inner)), d + 1)
+            }
             Op::Var(depth) => leaf(Expr::Var(depth))?,
             Op::ForOf { quantity, strings } => {
                 let quantity =
@@ -524,7 +550,15 @@ impl RuleSet {
                         strings: r
                             .strings
                             .iter()
-                            .map(|s| (s.name.clone(), s.is_hex, s.fixed_offset, s.keeps_offsets))
+                            .map(|s| {
+                                (
+                                    s.name.clone(),
+                                    s.is_hex,
+                                    s.fixed_offset,
+                                    s.keeps_offsets,
+                                    s.private,
+                                )
+                            })
                             .collect(),
                         variants: r.variants.clone(),
                         first_string: r.first_string,
@@ -677,12 +711,15 @@ fn rebuild_logic(saved: SavedLogic, string_count: usize) -> Result<RuleLogic> {
             strings: r
                 .strings
                 .into_iter()
-                .map(|(name, is_hex, fixed_offset, keeps_offsets)| LogicString {
-                    name,
-                    is_hex,
-                    fixed_offset,
-                    keeps_offsets,
-                })
+                .map(
+                    |(name, is_hex, fixed_offset, keeps_offsets, private)| LogicString {
+                        name,
+                        is_hex,
+                        fixed_offset,
+                        keeps_offsets,
+                        private,
+                    },
+                )
                 .collect(),
             variants: r.variants,
             first_string: r.first_string,
@@ -765,7 +802,7 @@ mod tests {
                     tags: vec![],
                     private: false,
                     global: false,
-                    strings: vec![("$a".into(), false, None, false)],
+                    strings: vec![("$a".into(), false, None, false, false)],
                     variants: vec![(0, 0)],
                     first_string: 0,
                     condition,

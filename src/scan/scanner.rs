@@ -371,6 +371,7 @@ impl Scanner {
                 let resolved = logic.resolve(found);
                 let tally = result.tally.get_or_insert_with(|| logic.tally());
                 logic.count(tally, &resolved);
+                let resolved = logic.without_private(resolved);
                 let total = total.saturating_sub(raw - resolved.len() as u64);
                 (resolved, total)
             }

@@ -3452,3 +3452,56 @@ rule loop_undefined_bound
     condition:
         for any i in (0..uint32(filesize)) : (true)
 }
+
+// ======================================================================
+// defined, private strings, rule sets in `of`
+// ======================================================================
+rule def_read_in_file
+{
+    condition:
+        defined uint8(0) and not defined uint8(filesize) and defined (filesize \ 1)
+}
+
+rule def_undefined_offset
+{
+    strings:
+        $a = "GLIBC_2."
+    condition:
+        not defined @a[#a + 1] and defined @a[1]
+}
+
+rule priv_strings
+{
+    strings:
+        $shown = "GLIBC_2."
+        $hidden = "GCC: (" private
+        $hidden_hex = { 7F 45 4C 46 } private
+    condition:
+        $shown and $hidden and $hidden_hex at 0
+}
+
+rule priv_only
+{
+    strings:
+        $a = "usage" private nocase
+    condition:
+        #a > 1
+}
+
+rule set_any_of_rules
+{
+    condition:
+        any of (def_read_in_file, priv_only)
+}
+
+rule set_all_of_prefix
+{
+    condition:
+        all of (priv_*) and 1 of (def_*, set_any_of_rules)
+}
+
+rule set_none_of_rules
+{
+    condition:
+        none of (priv_strings, def_undefined_offset) and filesize > 0
+}

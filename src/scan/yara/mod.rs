@@ -162,6 +162,7 @@ fn build(parsed: parser::Parsed, origin: &str) -> Result<CompiledSource> {
                     is_hex: s.is_hex,
                     fixed_offset: s.fixed_offset,
                     keeps_offsets: s.keeps_offsets,
+                    private: s.private,
                 })
                 .collect(),
             variants,

@@ -88,6 +88,8 @@ pub struct ParsedString {
     pub fixed_offset: Option<u64>,
     /// The condition needs its matches' offsets (see `LogicString::keeps_offsets`).
     pub keeps_offsets: bool,
+    /// `private`: matches count but are not reported.
+    pub private: bool,
 }
 
 /// The modifiers of a text string.
@@ -100,6 +102,8 @@ struct TextModifiers {
     base64: Option<[u8; 64]>,
     /// `base64wide`'s alphabet.
     base64wide: Option<[u8; 64]>,
+    /// `private`.
+    private: bool,
 }
 
 impl TextModifiers {
@@ -544,16 +548,20 @@ impl Parser<'_> {
                         flags,
                         fixed_offset: None,
                         keeps_offsets: false,
+                        private: modifiers.private,
                     }
                 }
                 Tok::Hex(body) => {
                     self.advance();
-                    if let Some(m) = self.modifier_word() {
-                        return Err(if m == "private" {
-                            self.unsupported("the `private` string modifier")
-                        } else {
-                            self.error(format!("hex strings take no modifiers (`{m}`)"))
-                        });
+                    let mut private = false;
+                    while let Some(m) = self.modifier_word() {
+                        if m != "private" || private {
+                            return Err(self.error(format!(
+                                "hex strings take only the `private` modifier (`{m}`)"
+                            )));
+                        }
+                        private = true;
+                        self.advance();
                     }
                     ParsedString {
                         name,
@@ -562,6 +570,7 @@ impl Parser<'_> {
                         flags: StringFlags::default(),
                         fixed_offset: None,
                         keeps_offsets: false,
+                        private,
                     }
                 }
                 Tok::Regex => {
@@ -623,7 +632,7 @@ impl Parser<'_> {
                 "wide" => m.flags.wide = true,
                 "nocase" => m.flags.nocase = true,
                 "fullword" => m.flags.fullword = true,
-                "private" => return Err(self.unsupported("the `private` string modifier")),
+                "private" => m.private = true,
                 "xor" => m.xor = Some(self.xor_range()?),
                 _ => {
                     let alphabet = self.base64_alphabet()?;
@@ -778,7 +787,9 @@ impl Parser<'_> {
             return Ok((Expr::Not(Box::new(inner)), false));
         }
         if self.is_word("defined") {
-            return Err(self.unsupported("`defined`"));
+            self.advance();
+            let (inner, _) = self.nested(r, |p, r| p.not_expr(r))?;
+            return Ok((Expr::Defined(Box::new(inner)), false));
         }
         self.comparison(r)
     }
@@ -1301,6 +1312,11 @@ impl Parser<'_> {
 
     fn of(&mut self, r: &mut RuleParse, quantity: Quantity) -> Result<Typed, Diagnostic> {
         self.expect_word("of")?;
+        let next = self.tokens.get(self.pos + 1).map(|t| &t.tok);
+        if self.is_punct("(") && matches!(next, Some(Tok::Ident(_))) {
+            let rules = self.rule_set()?;
+            return Ok((Expr::RulesOf { quantity, rules }, false));
+        }
         let strings = self.string_set(r)?;
         if self.is_word("in") || self.is_word("at") {
             return Err(self.unsupported("`of ... in/at` ranges"));
@@ -1309,6 +1325,62 @@ impl Parser<'_> {
             r.used(s as usize, None);
         }
         Ok((Expr::Of { quantity, strings }, false))
+    }
+
+    /// `(rule, prefix*, ...)`: indices of earlier rules, each once, in order of definition.
+    fn rule_set(&mut self) -> Result<Vec<u32>, Diagnostic> {
+        self.expect_punct("(")?;
+        let mut set: Vec<u32> = Vec::new();
+        loop {
+            let Tok::Ident(name) = self.tok().clone() else {
+                return Err(self.error(format!(
+                    "expected a rule name in the set, found {}",
+                    describe(self.tok())
+                )));
+            };
+            self.advance();
+            let wildcard = self.is_punct("*");
+            if wildcard {
+                self.advance();
+                if self.skipped_names.iter().any(|s| s.starts_with(&name)) {
+                    return Err(
+                        self.unsupported(&format!("a reference to skipped rules `{name}*`"))
+                    );
+                }
+                let mut matching: Vec<u32> = self
+                    .rule_index
+                    .iter()
+                    .filter(|(n, _)| n.starts_with(&name))
+                    .map(|(_, &i)| i)
+                    .collect();
+                if matching.is_empty() {
+                    return Err(self.error(format!("no rule matches `{name}*`")));
+                }
+                matching.sort_unstable();
+                set.extend(
+                    matching
+                        .into_iter()
+                        .filter(|i| !set.contains(i))
+                        .collect::<Vec<_>>(),
+                );
+            } else if let Some(&i) = self.rule_index.get(&name) {
+                if !set.contains(&i) {
+                    set.push(i);
+                }
+            } else if self.skipped_names.contains(&name) {
+                return Err(self.unsupported(&format!("a reference to the skipped rule `{name}`")));
+            } else {
+                return Err(self.error(format!(
+                    "undefined identifier `{name}` (rules must be defined before they are used)"
+                )));
+            }
+            if self.is_punct(",") {
+                self.advance();
+                continue;
+            }
+            self.expect_punct(")")?;
+            return Ok(set);
+        }
     }
 
     /// `them` or `($a, $b*, ...)`: string indices, each once, in declaration order of the set.

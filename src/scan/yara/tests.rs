@@ -188,6 +188,9 @@ fn skip_option_lists_skipped_rules_and_their_dependents() {
         rule uses_regex { condition: regex or keep }
         rule module { condition: pe.number_of_sections > 1 }
         rule also_kept { condition: keep }
+        rule by_set { condition: any of (regex, keep) }
+        rule by_prefix { condition: any of (reg*) }
+        rule set_kept { condition: all of (keep, also*) }
     "#;
     let c = compile(
         src.as_bytes(),
@@ -198,12 +201,22 @@ fn skip_option_lists_skipped_rules_and_their_dependents() {
     )
     .unwrap();
     let names: Vec<&str> = c.skipped.iter().map(|s| s.rule.as_str()).collect();
-    assert_eq!(names, ["", "regex", "uses_regex", "module"]);
+    assert_eq!(
+        names,
+        ["", "regex", "uses_regex", "module", "by_set", "by_prefix"]
+    );
     assert_eq!((c.skipped[1].line, c.skipped[1].column), (4, 36));
     let logic = c.rules.logic().unwrap();
     let kept: Vec<&str> = logic.rules.iter().map(|r| r.name.as_str()).collect();
-    assert_eq!(kept, ["keep", "also_kept"]);
+    assert_eq!(kept, ["keep", "also_kept", "set_kept"]);
     assert_eq!(logic.rules[1].condition, crate::scan::logic::Expr::Rule(0));
+    assert_eq!(
+        logic.rules[2].condition,
+        crate::scan::logic::Expr::RulesOf {
+            quantity: crate::scan::logic::Quantity::All,
+            rules: vec![0, 1],
+        }
+    );
 }
 
 #[test]
