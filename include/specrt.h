@@ -1057,7 +1057,51 @@ typedef struct specrt_rule_info {
    * Declared `global`.
    */
   bool is_global;
+  /**
+   * Number of `meta:` entries (read with `specrt_scanner_rule_meta`).
+   */
+  uint32_t meta_count;
 } specrt_rule_info;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Kinds of `specrt_meta` values.
+ */
+typedef uint32_t specrt_meta_kind;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * A `meta:` entry of a YARA rule. The strings are valid while the scanner lives.
+ */
+typedef struct specrt_meta {
+  /**
+   * The key.
+   */
+  const char *key;
+  /**
+   * `SPECRT_META_*`.
+   */
+  specrt_meta_kind kind;
+  /**
+   * The value of an integer entry (0 otherwise).
+   */
+  int64_t integer;
+  /**
+   * The value of a boolean entry (false otherwise).
+   */
+  bool boolean;
+  /**
+   * The bytes of a text entry, NUL-terminated ("" otherwise); escapes such as `\x00` may
+   * put NUL bytes inside, so use `text_len`.
+   */
+  const char *text;
+  /**
+   * Bytes of `text` before its terminating NUL.
+   */
+  size_t text_len;
+} specrt_meta;
 #endif
 
 #if defined(SPECRT_GPU)
@@ -1420,6 +1464,27 @@ typedef struct specrt_string_info {
  * instead of failing the compilation.
  */
 #define SPECRT_COMPILE_SKIP_UNSUPPORTED 1
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * An integer (`specrt_meta.integer`).
+ */
+#define SPECRT_META_INTEGER 0
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * `true` or `false` (`specrt_meta.boolean`).
+ */
+#define SPECRT_META_BOOLEAN 1
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * A text string (`specrt_meta.text`, `text_len` bytes).
+ */
+#define SPECRT_META_TEXT 2
 #endif
 
 
@@ -2435,6 +2500,19 @@ size_t specrt_scanner_rule_count(const struct specrt_scanner *scanner);
 specrt_status specrt_scanner_rule_info(const struct specrt_scanner *scanner,
                                        uint32_t rule_id,
                                        struct specrt_rule_info *out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Entry `index` (0 to `meta_count - 1`, in source order) of rule `rule_id`'s `meta:`.
+ *
+ * # Safety
+ * `scanner` must be a specrt handle; `out` valid for a write.
+ */
+specrt_status specrt_scanner_rule_meta(const struct specrt_scanner *scanner,
+                                       uint32_t rule_id,
+                                       uint32_t index,
+                                       struct specrt_meta *out);
 #endif
 
 #if defined(SPECRT_GPU)

@@ -45,6 +45,7 @@ static const char HELP[] =
     "  -i, --identifier=NAME        print only rules named NAME (repeatable; wins over -t)\n"
     "  -t, --tag=TAG                print only rules tagged TAG (repeatable)\n"
     "  -g, --print-tags             print tags\n"
+    "  -m, --print-meta             print metadata\n"
     "  -e, --print-namespace        print rules' namespace\n"
     "  -r, --recursive              scan directories recursively\n"
     "  -C, --compiled-rules         RULES_FILE is a rule set saved with --save\n"
@@ -73,7 +74,7 @@ static const char HELP[] =
 #define MAX_FILTERS 64
 
 typedef struct cli {
-    int show_strings, show_lengths, count_only, negate, show_tags, show_namespace;
+    int show_strings, show_lengths, count_only, negate, show_tags, show_meta, show_namespace;
     int recursive, compiled, no_warnings, scan_list, skip_unsupported, stats;
     const char *identifiers[MAX_FILTERS], *tags[MAX_FILTERS], *save_to;
     int identifier_count, tag_count;
@@ -156,6 +157,7 @@ static int parse_args(int argc, char **argv, cli *c) {
                 case 'c': c->count_only = 1; break;
                 case 'n': c->negate = 1; break;
                 case 'g': c->show_tags = 1; break;
+                case 'm': c->show_meta = 1; break;
                 case 'e': c->show_namespace = 1; break;
                 case 'r': c->recursive = 1; break;
                 case 'C': c->compiled = 1; break;
@@ -178,6 +180,7 @@ static int parse_args(int argc, char **argv, cli *c) {
         FLAG("--count", count_only)
         FLAG("--negate", negate)
         FLAG("--print-tags", show_tags)
+        FLAG("--print-meta", show_meta)
         FLAG("--print-namespace", show_namespace)
         FLAG("--recursive", recursive)
         FLAG("--compiled-rules", compiled)
@@ -410,8 +413,47 @@ static int selected(const cli *c, const specrt_rule_info *info) {
     return show;
 }
 
-/* The rule's line: [namespace:]name [tags] path. */
-static void print_rule_line(const cli *c, const specrt_rule_info *info, const char *path, text *out) {
+/* A text meta value as yara prints it: up to its first NUL (yara keeps C strings), quotes,
+ * apostrophes and backslashes escaped, C's named escapes, other bytes outside printable ASCII
+ * in octal. */
+static void print_meta_text(const char *s, text *out) {
+    static const char named[] = "\a\b\f\n\r\t\v", names[] = "abfnrtv";
+    for (; *s; s++) {
+        unsigned char b = (unsigned char)*s;
+        const char *e = strchr(named, b);
+        if (b == '"' || b == '\'' || b == '\\') text_printf(out, "\\%c", b);
+        else if (e) text_printf(out, "\\%c", names[e - named]);
+        else if (b >= 32 && b <= 126) text_printf(out, "%c", b);
+        else text_printf(out, "\\%03o", b);
+    }
+}
+
+/* The rule's meta as yara's -m prints it: [key="text",key =integer,key=true]. */
+static int print_meta(const specrt_scanner *scanner, uint32_t rule, const specrt_rule_info *info,
+                      text *out) {
+    uint32_t k;
+    text_printf(out, " [");
+    for (k = 0; k < info->meta_count; k++) {
+        specrt_meta m;
+        if (specrt_scanner_rule_meta(scanner, rule, k, &m) != SPECRT_OK) return 0;
+        if (k) text_printf(out, ",");
+        if (m.kind == SPECRT_META_INTEGER) {
+            text_printf(out, "%s =%lld", m.key, (long long)m.integer);
+        } else if (m.kind == SPECRT_META_BOOLEAN) {
+            text_printf(out, "%s=%s", m.key, m.boolean ? "true" : "false");
+        } else {
+            text_printf(out, "%s=\"", m.key);
+            print_meta_text(m.text, out);
+            text_printf(out, "\"");
+        }
+    }
+    text_printf(out, "]");
+    return 1;
+}
+
+/* The rule's line: [namespace:]name [tags] [meta] path. */
+static int print_rule_line(const cli *c, const specrt_scanner *scanner, uint32_t rule,
+                           const specrt_rule_info *info, const char *path, text *out) {
     text_printf(out, "%s%s", c->show_namespace ? "default:" : "", info->name);
     if (c->show_tags) {
         const char *p;
@@ -419,7 +461,9 @@ static void print_rule_line(const cli *c, const specrt_rule_info *info, const ch
         for (p = info->tags; *p; p++) text_printf(out, "%c", *p == ' ' ? ',' : *p);
         text_printf(out, "]");
     }
+    if (c->show_meta && !print_meta(scanner, rule, info, out)) return 0;
     text_printf(out, " %s\n", path);
+    return 1;
 }
 
 /* The strings of a matching rule, in yara's -s/-L format. */
@@ -496,8 +540,8 @@ static int format_result(job *j, const char *path, const specrt_scan_result *res
         /* yara counts every matching rule, whatever -n, -i and -t select for printing. */
         counted += (size_t)hit;
         if (c->count_only || hit == c->negate || !selected(c, &info)) continue;
-        print_rule_line(c, &info, path, out);
-        if (strings) ok = print_strings(j, rule, matches, match_count, scratch, fd, out);
+        ok = print_rule_line(c, j->scanner, rule, &info, path, out);
+        if (ok && strings) ok = print_strings(j, rule, matches, match_count, scratch, fd, out);
     }
     if (c->count_only) {
         if (j->single_file) {

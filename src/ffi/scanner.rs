@@ -6,7 +6,7 @@ use super::context::specrt_context;
 use super::handle::{self, tags, Handle};
 use super::ruleset::{c_string, specrt_ruleset};
 use super::status::specrt_status;
-use crate::scan::logic::RuleLogic;
+use crate::scan::logic::{MetaValue, RuleLogic};
 use crate::scan::Scanner;
 use std::ffi::CString;
 use std::ops::Deref;
@@ -28,6 +28,9 @@ pub(crate) struct RuleNames {
     pub(crate) name: CString,
     pub(crate) tags: CString,
     pub(crate) strings: Vec<CString>,
+    /// Per `meta:` entry: the key, and the text value's bytes plus a NUL (just the NUL for
+    /// other values).
+    pub(crate) meta: Vec<(CString, Vec<u8>)>,
 }
 
 /// The Rust side of a scanner handle: the scanner, plus C copies of its rules' names.
@@ -51,6 +54,18 @@ impl ScannerInner {
                         name: c_string(&r.name),
                         tags: c_string(&r.tags.join(" ")),
                         strings: r.strings.iter().map(|s| c_string(&s.name)).collect(),
+                        meta: r
+                            .meta
+                            .iter()
+                            .map(|(key, value)| {
+                                let mut text = match value {
+                                    MetaValue::Text(t) => t.clone(),
+                                    _ => Vec::new(),
+                                };
+                                text.push(0);
+                                (c_string(key), text)
+                            })
+                            .collect(),
                     })
                     .collect()
             })

@@ -7,7 +7,7 @@ use super::handle;
 use super::ruleset::{specrt_ruleset, RuleSetInner, SkippedC};
 use super::scanner::{specrt_scanner, ScannerInner};
 use super::status::specrt_status;
-use crate::scan::logic::RuleLogic;
+use crate::scan::logic::{MetaValue, RuleLogic};
 use crate::scan::yara::{compile, CompileOptions};
 use crate::{Error, Result};
 use std::ffi::c_char;
@@ -69,6 +69,36 @@ pub struct specrt_rule_info {
     pub is_private: bool,
     /// Declared `global`.
     pub is_global: bool,
+    /// Number of `meta:` entries (read with `specrt_scanner_rule_meta`).
+    pub meta_count: u32,
+}
+
+/// Kinds of `specrt_meta` values.
+pub type specrt_meta_kind = u32;
+/// An integer (`specrt_meta.integer`).
+pub const SPECRT_META_INTEGER: specrt_meta_kind = 0;
+/// `true` or `false` (`specrt_meta.boolean`).
+pub const SPECRT_META_BOOLEAN: specrt_meta_kind = 1;
+/// A text string (`specrt_meta.text`, `text_len` bytes).
+pub const SPECRT_META_TEXT: specrt_meta_kind = 2;
+
+/// A `meta:` entry of a YARA rule. The strings are valid while the scanner lives.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct specrt_meta {
+    /// The key.
+    pub key: *const c_char,
+    /// `SPECRT_META_*`.
+    pub kind: specrt_meta_kind,
+    /// The value of an integer entry (0 otherwise).
+    pub integer: i64,
+    /// The value of a boolean entry (false otherwise).
+    pub boolean: bool,
+    /// The bytes of a text entry, NUL-terminated ("" otherwise); escapes such as `\x00` may
+    /// put NUL bytes inside, so use `text_len`.
+    pub text: *const c_char,
+    /// Bytes of `text` before its terminating NUL.
+    pub text_len: usize,
 }
 
 /// A string of a YARA rule. The name is valid while the scanner lives.
@@ -211,6 +241,41 @@ pub unsafe extern "C" fn specrt_scanner_rule_info(
             string_count: rule.strings.len() as u32,
             is_private: rule.private,
             is_global: rule.global,
+            meta_count: rule.meta.len() as u32,
+        };
+        Ok(())
+    })
+}
+
+/// Entry `index` (0 to `meta_count - 1`, in source order) of rule `rule_id`'s `meta:`.
+///
+/// # Safety
+/// `scanner` must be a specrt handle; `out` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_scanner_rule_meta(
+    scanner: *const specrt_scanner,
+    rule_id: u32,
+    index: u32,
+    out: *mut specrt_meta,
+) -> specrt_status {
+    status_call(|| {
+        let out = args::out(out, "out")?;
+        let inner = handle::borrow(scanner, "scanner")?;
+        let rule = args::element(&logic(inner)?.rules, rule_id as usize, "rule id")?;
+        let (_, value) = args::element(&rule.meta, index as usize, "meta index")?;
+        let (key, text) = &inner.names[rule_id as usize].meta[index as usize];
+        let (kind, integer, boolean) = match value {
+            MetaValue::Integer(i) => (SPECRT_META_INTEGER, *i, false),
+            MetaValue::Boolean(b) => (SPECRT_META_BOOLEAN, 0, *b),
+            MetaValue::Text(_) => (SPECRT_META_TEXT, 0, false),
+        };
+        *out = specrt_meta {
+            key: key.as_ptr(),
+            kind,
+            integer,
+            boolean,
+            text: text.as_ptr().cast(),
+            text_len: text.len() - 1,
         };
         Ok(())
     })

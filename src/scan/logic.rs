@@ -286,6 +286,8 @@ pub struct LogicRule {
     pub name: String,
     /// Its tags.
     pub tags: Vec<String>,
+    /// Its `meta:` entries, in source order (keys may repeat, as in YARA).
+    pub meta: Vec<(String, MetaValue)>,
     /// `private`: evaluated, never reported.
     pub private: bool,
     /// `global`: when it is false, no rule matches.
@@ -298,6 +300,17 @@ pub struct LogicRule {
     pub first_string: u32,
     /// Its condition.
     pub condition: Expr,
+}
+
+/// The value of a rule's `meta:` entry.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum MetaValue {
+    /// An integer (`version = 2`, `offset = -0x10`).
+    Integer(i64),
+    /// `true` or `false`.
+    Boolean(bool),
+    /// A text string, escapes decoded (it may hold any byte).
+    Text(Vec<u8>),
 }
 
 /// `$x at N` / `$x in (N..M)`: does string `string` (rule set numbering) match at an offset in
@@ -746,6 +759,7 @@ mod tests {
         LogicRule {
             name: "r".into(),
             tags: Vec::new(),
+            meta: Vec::new(),
             private: false,
             global: false,
             strings: (0..strings)

@@ -19,8 +19,8 @@
 
 use super::gpu::stable_hash;
 use super::logic::{
-    Arith, Comparison, Expr, Iteration, LogicRule, LogicString, Probe, Quantity, RuleLogic,
-    StringRef,
+    Arith, Comparison, Expr, Iteration, LogicRule, LogicString, MetaValue, Probe, Quantity,
+    RuleLogic, StringRef,
 };
 use super::rules::{RuleSet, StringFlags};
 use crate::{Error, Result};
@@ -112,6 +112,7 @@ enum Op {
 struct SavedRule {
     name: String,
     tags: Vec<String>,
+    meta: Vec<(String, MetaValue)>,
     private: bool,
     global: bool,
     /// (name, is_hex, fixed_offset, keeps_offsets, private)
@@ -545,6 +546,7 @@ impl RuleSet {
                     SavedRule {
                         name: r.name.clone(),
                         tags: r.tags.clone(),
+                        meta: r.meta.clone(),
                         private: r.private,
                         global: r.global,
                         strings: r
@@ -706,6 +708,7 @@ fn rebuild_logic(saved: SavedLogic, string_count: usize) -> Result<RuleLogic> {
         logic.rules.push(LogicRule {
             name: r.name,
             tags: r.tags,
+            meta: r.meta,
             private: r.private,
             global: r.global,
             strings: r
@@ -800,6 +803,7 @@ mod tests {
                 rules: vec![SavedRule {
                     name: "r".into(),
                     tags: vec![],
+                    meta: vec![],
                     private: false,
                     global: false,
                     strings: vec![("$a".into(), false, None, false, false)],

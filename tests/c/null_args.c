@@ -401,6 +401,9 @@ static void misuse_every_function(void) {
     CHECK_MISUSE_STATUS(specrt_scanner_rule_info(NULL, 0, (struct specrt_rule_info *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scanner_rule_info (NULL scanner)");
     CHECK_MISUSE_STATUS(specrt_scanner_rule_info((struct specrt_scanner *)(void *)h_speculator, 0, (struct specrt_rule_info *)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scanner_rule_info (wrong handle scanner)");
     CHECK_MISUSE_STATUS(specrt_scanner_rule_info(h_scanner, 0, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scanner_rule_info (NULL out)");
+    CHECK_MISUSE_STATUS(specrt_scanner_rule_meta(NULL, 0, 0, (struct specrt_meta *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scanner_rule_meta (NULL scanner)");
+    CHECK_MISUSE_STATUS(specrt_scanner_rule_meta((struct specrt_scanner *)(void *)h_speculator, 0, 0, (struct specrt_meta *)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scanner_rule_meta (wrong handle scanner)");
+    CHECK_MISUSE_STATUS(specrt_scanner_rule_meta(h_scanner, 0, 0, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scanner_rule_meta (NULL out)");
     CHECK_MISUSE_STATUS(specrt_scanner_string_info(NULL, 0, 0, (struct specrt_string_info *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scanner_string_info (NULL scanner)");
     CHECK_MISUSE_STATUS(specrt_scanner_string_info((struct specrt_scanner *)(void *)h_speculator, 0, 0, (struct specrt_string_info *)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scanner_string_info (wrong handle scanner)");
     CHECK_MISUSE_STATUS(specrt_scanner_string_info(h_scanner, 0, 0, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scanner_string_info (NULL out)");

@@ -152,6 +152,7 @@ fn build(parsed: parser::Parsed, origin: &str) -> Result<CompiledSource> {
         logic.rules.push(super::logic::LogicRule {
             name: rule.name,
             tags: rule.tags,
+            meta: rule.meta,
             private: rule.private,
             global: rule.global,
             strings: rule

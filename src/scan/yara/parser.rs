@@ -2,7 +2,9 @@
 
 use super::lexer::{Tok, Token};
 use super::{hex, modifiers, CompileOptions, Diagnostic, SkippedRule};
-use crate::scan::logic::{Arith, Comparison, Expr, Iteration, Probe, Quantity, StringRef};
+use crate::scan::logic::{
+    Arith, Comparison, Expr, Iteration, MetaValue, Probe, Quantity, StringRef,
+};
 use crate::scan::rules::{StringFlags, MAX_STRING_BYTES};
 use std::collections::{HashMap, HashSet};
 
@@ -140,6 +142,7 @@ impl TextModifiers {
 pub struct ParsedRule {
     pub name: String,
     pub tags: Vec<String>,
+    pub meta: Vec<(String, MetaValue)>,
     pub private: bool,
     pub global: bool,
     pub strings: Vec<ParsedString>,
@@ -233,6 +236,8 @@ struct RuleParse {
     probes: Vec<Probe>,
     reads_input: bool,
     depth: usize,
+    /// Its `meta:` entries.
+    meta: Vec<(String, MetaValue)>,
     /// The variables of the enclosing `for ... in` loops, outermost first.
     loop_vars: Vec<String>,
     /// How many `for ... of` loops enclose the expression being parsed.
@@ -447,7 +452,7 @@ impl Parser<'_> {
         if self.is_word("meta") {
             self.advance();
             self.expect_punct(":")?;
-            self.meta()?;
+            self.meta(r)?;
         }
         if self.is_word("strings") {
             self.advance();
@@ -475,6 +480,7 @@ impl Parser<'_> {
         Ok(ParsedRule {
             name: r.name.clone(),
             tags,
+            meta: std::mem::take(&mut r.meta),
             private,
             global,
             strings: std::mem::take(&mut r.strings),
@@ -482,27 +488,34 @@ impl Parser<'_> {
         })
     }
 
-    fn meta(&mut self) -> Result<(), Diagnostic> {
+    fn meta(&mut self, r: &mut RuleParse) -> Result<(), Diagnostic> {
         while let Tok::Ident(w) = self.tok() {
             if w == "strings" || w == "condition" {
                 return Ok(());
             }
+            let key = w.clone();
             self.advance();
             self.expect_punct("=")?;
-            if self.is_punct("-") {
+            let negative = self.is_punct("-");
+            if negative {
                 self.advance();
             }
-            match self.tok() {
-                Tok::Text(_) | Tok::Int(_) => {}
-                Tok::Ident(w) if w == "true" || w == "false" => {}
+            let value = match self.tok() {
+                Tok::Int(v) if negative => MetaValue::Integer(v.wrapping_neg()),
+                Tok::Int(v) => MetaValue::Integer(*v),
+                Tok::Text(t) if !negative => MetaValue::Text(t.clone()),
+                Tok::Ident(w) if !negative && (w == "true" || w == "false") => {
+                    MetaValue::Boolean(w == "true")
+                }
                 other => {
                     return Err(self.error(format!(
                         "expected a text, integer or boolean meta value, found {}",
                         describe(other)
                     )))
                 }
-            }
+            };
             self.advance();
+            r.meta.push((key, value));
         }
         Ok(())
     }

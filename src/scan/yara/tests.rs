@@ -31,6 +31,16 @@ fn compiles_rules_strings_and_conditions() {
     assert_eq!(logic.rules.len(), 2);
     assert!(logic.rules[0].private && logic.rules[1].global);
     assert_eq!(logic.rules[1].tags, ["tag1", "tag2"]);
+    use crate::scan::logic::MetaValue;
+    assert_eq!(
+        logic.rules[1].meta,
+        [
+            ("author".to_string(), MetaValue::Text(b"x".to_vec())),
+            ("version".to_string(), MetaValue::Integer(2)),
+            ("ok".to_string(), MetaValue::Boolean(true)),
+            ("neg".to_string(), MetaValue::Integer(-1)),
+        ]
+    );
     assert_eq!(logic.rules[1].strings.len(), 3);
     assert!(logic.rules[1].strings[1].is_hex);
     // "ab.." (1 pattern, both forms) + 4 hex variants + anon.
