@@ -48,6 +48,7 @@ fn compile_source(source: &[u8]) -> specrt::scan::yara::CompiledSource {
         "rules",
         CompileOptions {
             skip_unsupported: true,
+            ..Default::default()
         },
     )
     .expect("compiling the rule set")

@@ -993,6 +993,49 @@ typedef uint32_t specrt_compile_flags;
 
 #if defined(SPECRT_GPU)
 /**
+ * Kinds of `specrt_external` values.
+ */
+typedef uint32_t specrt_external_kind;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * An external variable: a name the conditions may use as a value.
+ */
+typedef struct specrt_external {
+  /**
+   * The identifier.
+   */
+  const char *name;
+  /**
+   * `SPECRT_EXTERNAL_*`.
+   */
+  specrt_external_kind kind;
+  /**
+   * The value of an integer.
+   */
+  int64_t integer;
+  /**
+   * The value of a float.
+   */
+  double number;
+  /**
+   * The value of a boolean.
+   */
+  bool boolean;
+  /**
+   * The bytes of a text (any bytes; NULL when `text_len` is 0).
+   */
+  const uint8_t *text;
+  /**
+   * Bytes of `text`.
+   */
+  size_t text_len;
+} specrt_external;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
  * How `specrt_ruleset_compile` compiles; zero-initialise it (or pass NULL) for the defaults.
  */
 typedef struct specrt_compile_options {
@@ -1004,6 +1047,15 @@ typedef struct specrt_compile_options {
    * Name of the source in error messages (e.g. its file name); NULL for "rules".
    */
   const char *origin;
+  /**
+   * External variables the conditions may use (`yara -d`), fixed at compile time; NULL when
+   * `external_count` is 0.
+   */
+  const struct specrt_external *externals;
+  /**
+   * Entries of `externals`.
+   */
+  size_t external_count;
 } specrt_compile_options;
 #endif
 
@@ -1464,6 +1516,34 @@ typedef struct specrt_string_info {
  * instead of failing the compilation.
  */
 #define SPECRT_COMPILE_SKIP_UNSUPPORTED 1
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * An integer (`specrt_external.integer`).
+ */
+#define SPECRT_EXTERNAL_INTEGER 0
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * A floating-point number (`specrt_external.number`).
+ */
+#define SPECRT_EXTERNAL_FLOAT 1
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * `true` or `false` (`specrt_external.boolean`).
+ */
+#define SPECRT_EXTERNAL_BOOLEAN 2
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * A text (`specrt_external.text`, `text_len` bytes).
+ */
+#define SPECRT_EXTERNAL_TEXT 3
 #endif
 
 #if defined(SPECRT_GPU)

@@ -474,11 +474,17 @@ public:
                                                 bytes.size(), flags));
     }
     /// Compiles YARA source text; `flags` are `SPECRT_COMPILE_*` bits, `origin` names the
-    /// source in error messages ("origin:line:column: ...").
+    /// source in error messages ("origin:line:column: ..."), `externals` are the external
+    /// variables the conditions may use (their names and texts must outlive the call).
     static RuleSet compile(std::string_view source, specrt_compile_flags flags = 0,
-                           const std::string &origin = "rules") {
+                           const std::string &origin = "rules",
+                           const std::vector<specrt_external> &externals = {}) {
         specrt_ruleset *r = nullptr;
-        specrt_compile_options options{flags, origin.c_str()};
+        specrt_compile_options options{};
+        options.flags = flags;
+        options.origin = origin.c_str();
+        options.externals = externals.empty() ? nullptr : externals.data();
+        options.external_count = externals.size();
         detail::check(specrt_ruleset_compile(source.data(), source.size(), &options, &r));
         return RuleSet(r);
     }
@@ -535,6 +541,14 @@ public:
         specrt_rule_info info;
         detail::check(specrt_scanner_rule_info(get(), rule_id, &info));
         return info;
+    }
+    /// The `meta:` entries of such a rule, in source order.
+    std::vector<specrt_meta> rule_meta(uint32_t rule_id) const {
+        std::vector<specrt_meta> out(rule_info(rule_id).meta_count);
+        for (uint32_t i = 0; i < out.size(); i++) {
+            detail::check(specrt_scanner_rule_meta(get(), rule_id, i, &out[i]));
+        }
+        return out;
     }
     /// Name and kind of a string of such a rule.
     specrt_string_info string_info(uint32_t rule_id, uint32_t string_id) const {

@@ -86,6 +86,7 @@ const VOCABULARY: &[&str] = &[
 fn assert_clean_outcome(source: &[u8], skip: bool) {
     let options = CompileOptions {
         skip_unsupported: skip,
+        ..Default::default()
     };
     match compile(source, "fuzz.yar", options) {
         Ok(compiled) => {

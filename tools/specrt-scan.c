@@ -11,6 +11,7 @@
  * all cores. Exit status: 0 when every target was scanned, 1 on any error (as yara).
  */
 #define _DEFAULT_SOURCE
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -44,6 +45,7 @@ static const char HELP[] =
     "  -n, --negate                 print only rules that are not satisfied\n"
     "  -i, --identifier=NAME        print only rules named NAME (repeatable; wins over -t)\n"
     "  -t, --tag=TAG                print only rules tagged TAG (repeatable)\n"
+    "  -d, --define=NAME=VALUE      define an external variable (repeatable)\n"
     "  -g, --print-tags             print tags\n"
     "  -m, --print-meta             print metadata\n"
     "  -e, --print-namespace        print rules' namespace\n"
@@ -78,10 +80,60 @@ typedef struct cli {
     int recursive, compiled, no_warnings, scan_list, skip_unsupported, stats;
     const char *identifiers[MAX_FILTERS], *tags[MAX_FILTERS], *save_to;
     int identifier_count, tag_count;
+    specrt_external externals[MAX_FILTERS];
+    int external_count;
     char **operands;
     int operand_count;
     specrt_scan_options scan;
 } cli;
+
+/* Whether `s` is an integer as yara's -d reads one: an optional '-', then digits. */
+static int is_integer_text(const char *s) {
+    if (*s == '-') s++;
+    if (!*s) return 0;
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s)) return 0;
+    return 1;
+}
+
+/* Whether `s` is a float as yara's -d reads one: an optional '-', then digits with exactly one
+ * '.', not first. */
+static int is_float_text(const char *s) {
+    int dots = 0;
+    if (*s == '-') s++;
+    if (*s == '.') return 0;
+    for (; *s; s++) {
+        if (*s == '.') dots++;
+        else if (!isdigit((unsigned char)*s)) return 0;
+    }
+    return dots == 1;
+}
+
+/* Adds `NAME=VALUE` (yara's -d): true/false a boolean, an integer, a float, else a text. */
+static int add_external(cli *c, char *definition) {
+    specrt_external *e;
+    char *eq = strchr(definition, '=');
+    if (!eq || eq == definition || c->external_count == MAX_FILTERS) return 0;
+    *eq = 0;
+    e = &c->externals[c->external_count++];
+    memset(e, 0, sizeof *e);
+    e->name = definition;
+    if (strcmp(eq + 1, "true") == 0 || strcmp(eq + 1, "false") == 0) {
+        e->kind = SPECRT_EXTERNAL_BOOLEAN;
+        e->boolean = eq[1] == 't';
+    } else if (is_integer_text(eq + 1)) {
+        e->kind = SPECRT_EXTERNAL_INTEGER;
+        e->integer = strtoll(eq + 1, NULL, 10);
+    } else if (is_float_text(eq + 1)) {
+        e->kind = SPECRT_EXTERNAL_FLOAT;
+        e->number = strtod(eq + 1, NULL);
+    } else {
+        e->kind = SPECRT_EXTERNAL_TEXT;
+        e->text = (const uint8_t *)(eq + 1);
+        e->text_len = strlen(eq + 1);
+    }
+    return 1;
+}
 
 /* A usage error: yara's message style, exit status 1. */
 static int usage_error(const char *fmt, ...) {
@@ -141,7 +193,7 @@ static int parse_args(int argc, char **argv, cli *c) {
             /* Short options, clustered ("-sL"); one taking a value ends the cluster. */
             const char *p;
             for (p = arg + 1; *p; p++) {
-                if (strchr("itp", *p)) {
+                if (strchr("itpd", *p)) {
                     const char *v = p[1] ? p + 1 : (a + 1 < argc ? argv[++a] : NULL);
                     if (!v) return usage_error("option `-%c` needs a value", *p), -2;
                     if ((*p == 'i' && !add_filter(c->identifiers, &c->identifier_count, v)) ||
@@ -149,6 +201,8 @@ static int parse_args(int argc, char **argv, cli *c) {
                         return usage_error("too many `-%c` options", *p), -2;
                     if (*p == 'p' && !parse_unsigned(v, &number))
                         return usage_error("invalid number of threads `%s`", v), -2;
+                    if (*p == 'd' && !add_external(c, (char *)v))
+                        return usage_error("invalid external definition `%s` (NAME=VALUE)", v), -2;
                     break; /* the value ends the cluster */
                 }
                 switch (*p) {
@@ -195,7 +249,10 @@ static int parse_args(int argc, char **argv, cli *c) {
             if (a + 1 >= argc) return usage_error("unknown option or missing value: `%s`", arg), -2;
             value = argv[++a];
         }
-        if (strcmp(name, "--identifier") == 0) {
+        if (strcmp(name, "--define") == 0) {
+            if (!add_external(c, (char *)value))
+                return usage_error("invalid external definition `%s` (NAME=VALUE)", value), -2;
+        } else if (strcmp(name, "--identifier") == 0) {
             if (!add_filter(c->identifiers, &c->identifier_count, value))
                 return usage_error("too many `--identifier` options"), -2;
         } else if (strcmp(name, "--tag") == 0) {
@@ -665,7 +722,7 @@ static void report_error(specrt_status st) {
 /* The rule set of RULES_FILE: loaded when saved compiled (-C), else compiled from its YARA
  * source (skipped rules listed on stderr unless -w). NULL after an error message. */
 static specrt_ruleset *load_rules(const cli *c, const char *path) {
-    specrt_compile_options copts = {0, NULL};
+    specrt_compile_options copts = {0};
     specrt_ruleset *rules = NULL;
     specrt_status st;
     size_t source_len, i;
@@ -682,6 +739,8 @@ static specrt_ruleset *load_rules(const cli *c, const char *path) {
     }
     copts.flags = c->skip_unsupported ? SPECRT_COMPILE_SKIP_UNSUPPORTED : 0;
     copts.origin = path;
+    copts.externals = c->externals;
+    copts.external_count = (size_t)c->external_count;
     st = specrt_ruleset_compile(source, source_len, &copts, &rules);
     free(source);
     if (st != SPECRT_OK) {

@@ -12,6 +12,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let options = CompileOptions {
         skip_unsupported: flags & 1 != 0,
+        ..Default::default()
     };
     match compile(source, "fuzz.yar", options) {
         Ok(compiled) => assert!(compiled.rules.logic().is_some()),

@@ -8,7 +8,7 @@ use super::ruleset::{specrt_ruleset, RuleSetInner, SkippedC};
 use super::scanner::{specrt_scanner, ScannerInner};
 use super::status::specrt_status;
 use crate::scan::logic::{MetaValue, RuleLogic};
-use crate::scan::yara::{compile, CompileOptions};
+use crate::scan::yara::{compile, CompileOptions, External};
 use crate::{Error, Result};
 use std::ffi::c_char;
 
@@ -38,6 +38,84 @@ pub struct specrt_compile_options {
     pub flags: specrt_compile_flags,
     /// Name of the source in error messages (e.g. its file name); NULL for "rules".
     pub origin: *const c_char,
+    /// External variables the conditions may use (`yara -d`), fixed at compile time; NULL when
+    /// `external_count` is 0.
+    pub externals: *const specrt_external,
+    /// Entries of `externals`.
+    pub external_count: usize,
+}
+
+/// Kinds of `specrt_external` values.
+pub type specrt_external_kind = u32;
+/// An integer (`specrt_external.integer`).
+pub const SPECRT_EXTERNAL_INTEGER: specrt_external_kind = 0;
+/// A floating-point number (`specrt_external.number`).
+pub const SPECRT_EXTERNAL_FLOAT: specrt_external_kind = 1;
+/// `true` or `false` (`specrt_external.boolean`).
+pub const SPECRT_EXTERNAL_BOOLEAN: specrt_external_kind = 2;
+/// A text (`specrt_external.text`, `text_len` bytes).
+pub const SPECRT_EXTERNAL_TEXT: specrt_external_kind = 3;
+
+/// An external variable: a name the conditions may use as a value.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct specrt_external {
+    /// The identifier.
+    pub name: *const c_char,
+    /// `SPECRT_EXTERNAL_*`.
+    pub kind: specrt_external_kind,
+    /// The value of an integer.
+    pub integer: i64,
+    /// The value of a float.
+    pub number: f64,
+    /// The value of a boolean.
+    pub boolean: bool,
+    /// The bytes of a text (any bytes; NULL when `text_len` is 0).
+    pub text: *const u8,
+    /// Bytes of `text`.
+    pub text_len: usize,
+}
+
+/// The externals of `options`, checked.
+///
+/// # Safety
+/// `options.externals` must be NULL or point at `external_count` entries, each with a valid
+/// name and text.
+unsafe fn externals_of(options: &specrt_compile_options) -> Result<Vec<(String, External)>> {
+    if options.external_count == 0 {
+        return Ok(Vec::new());
+    }
+    if options.externals.is_null() {
+        return Err(Error::NullPointer("options->externals"));
+    }
+    let entries = std::slice::from_raw_parts(options.externals, options.external_count);
+    entries
+        .iter()
+        .map(|e| {
+            let name = args::c_str(e.name, "options->externals[].name")?;
+            let valid_identifier = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid_identifier {
+                return Err(Error::invalid(format!(
+                    "external variable name `{name}` is not an identifier"
+                )));
+            }
+            let value = match e.kind {
+                SPECRT_EXTERNAL_INTEGER => External::Integer(e.integer),
+                SPECRT_EXTERNAL_FLOAT => External::Float(e.number),
+                SPECRT_EXTERNAL_BOOLEAN => External::Boolean(e.boolean),
+                SPECRT_EXTERNAL_TEXT => External::Text(
+                    args::bytes(e.text, e.text_len, "options->externals[].text")?.to_vec(),
+                ),
+                other => {
+                    return Err(Error::invalid(format!(
+                        "external `{name}` has unknown kind {other} (SPECRT_EXTERNAL_*)"
+                    )))
+                }
+            };
+            Ok((name.to_string(), value))
+        })
+        .collect()
 }
 
 /// A rule that `specrt_ruleset_compile` left out, and why. The strings are valid while the
@@ -136,7 +214,7 @@ pub unsafe extern "C" fn specrt_ruleset_compile(
             )));
         }
         let source = args::bytes(source.cast(), len, "source")?;
-        let (flags, origin) = match options.as_ref() {
+        let (flags, origin, externals) = match options.as_ref() {
             Some(o) => (
                 o.flags,
                 if o.origin.is_null() {
@@ -144,8 +222,9 @@ pub unsafe extern "C" fn specrt_ruleset_compile(
                 } else {
                     args::c_str(o.origin, "options->origin")?
                 },
+                externals_of(o)?,
             ),
-            None => (0, "rules"),
+            None => (0, "rules", Vec::new()),
         };
         if flags & !SPECRT_COMPILE_SKIP_UNSUPPORTED != 0 {
             return Err(Error::invalid(format!(
@@ -157,6 +236,7 @@ pub unsafe extern "C" fn specrt_ruleset_compile(
             origin,
             CompileOptions {
                 skip_unsupported: flags & SPECRT_COMPILE_SKIP_UNSUPPORTED != 0,
+                externals,
             },
         )?;
         let skipped = compiled.skipped.into_iter().map(SkippedC::from).collect();

@@ -85,6 +85,29 @@ pub enum Comparison {
 }
 
 impl Comparison {
+    fn ordering_holds(self, o: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            Comparison::Eq => o == Equal,
+            Comparison::Ne => o != Equal,
+            Comparison::Lt => o == Less,
+            Comparison::Le => o != Greater,
+            Comparison::Gt => o == Greater,
+            Comparison::Ge => o != Less,
+        }
+    }
+
+    fn holds_float(self, a: f64, b: f64) -> bool {
+        match self {
+            Comparison::Eq => a == b,
+            Comparison::Ne => a != b,
+            Comparison::Lt => a < b,
+            Comparison::Le => a <= b,
+            Comparison::Gt => a > b,
+            Comparison::Ge => a >= b,
+        }
+    }
+
     fn holds(self, a: i64, b: i64) -> bool {
         match self {
             Comparison::Eq => a == b,
@@ -126,6 +149,18 @@ pub enum Arith {
 }
 
 impl Arith {
+    /// `a OP b` on floats (`+ - * \\` only; IEEE results, so a zero divisor gives an
+    /// infinity, as in YARA); `None` for the integer-only operators.
+    pub fn apply_float(self, a: f64, b: f64) -> Option<f64> {
+        match self {
+            Arith::Add => Some(a + b),
+            Arith::Sub => Some(a - b),
+            Arith::Mul => Some(a * b),
+            Arith::Div => Some(a / b),
+            _ => None,
+        }
+    }
+
     /// `a OP b`, or `None` where YARA's result is undefined.
     pub fn apply(self, a: i64, b: i64) -> Option<i64> {
         let shift = |f: fn(i64, u32) -> i64| match b {
@@ -155,6 +190,12 @@ pub enum Expr {
     Bool(bool),
     /// An integer literal.
     Int(i64),
+    /// A floating-point literal or external, as the bits of its `f64`.
+    Float(u64),
+    /// A text literal or external.
+    Text(Vec<u8>),
+    /// `a OP b` on texts.
+    TextOp(TextOp, Box<Expr>, Box<Expr>),
     /// `filesize`: the input's length.
     Filesize,
     /// `$x`: the string matched at least once.
@@ -243,21 +284,85 @@ pub enum Expr {
     Var(u32),
 }
 
-/// A value during evaluation: YARA's booleans, integers, and undefined (a read past the end).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Value {
+/// A value during evaluation: YARA's booleans, integers, floats, texts, and undefined (a read
+/// past the end).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Value<'e> {
     Bool(bool),
     Int(i64),
+    Float(f64),
+    Text(&'e [u8]),
     Undefined,
 }
 
-impl Value {
-    /// Truth in `and` / `or` / rule results: undefined is false.
+impl Value<'_> {
+    /// Truth in `and` / `or` / rule results: undefined is false, a text is true when not empty.
     fn truthy(self) -> bool {
         match self {
             Value::Bool(b) => b,
             Value::Int(i) => i != 0,
+            Value::Float(f) => f != 0.0,
+            Value::Text(t) => !t.is_empty(),
             Value::Undefined => false,
+        }
+    }
+
+    /// The number as a float, for arithmetic and comparisons that mix integers and floats.
+    fn as_float(self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(i as f64),
+            Value::Float(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+/// Operators on texts: `contains`, `startswith`, `endswith`, `iequals` and their
+/// case-insensitive (ASCII) forms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextOp {
+    /// `contains`
+    Contains,
+    /// `icontains`
+    IContains,
+    /// `startswith`
+    StartsWith,
+    /// `istartswith`
+    IStartsWith,
+    /// `endswith`
+    EndsWith,
+    /// `iendswith`
+    IEndsWith,
+    /// `iequals`
+    IEquals,
+}
+
+impl TextOp {
+    /// The operator named `word`, if it is one.
+    pub fn named(word: &str) -> Option<Self> {
+        Some(match word {
+            "contains" => TextOp::Contains,
+            "icontains" => TextOp::IContains,
+            "startswith" => TextOp::StartsWith,
+            "istartswith" => TextOp::IStartsWith,
+            "endswith" => TextOp::EndsWith,
+            "iendswith" => TextOp::IEndsWith,
+            "iequals" => TextOp::IEquals,
+            _ => return None,
+        })
+    }
+
+    /// `a OP b`.
+    pub fn holds(self, a: &[u8], b: &[u8]) -> bool {
+        let fold = |t: &[u8]| t.to_ascii_lowercase();
+        match self {
+            TextOp::Contains => b.is_empty() || a.windows(b.len()).any(|w| w == b),
+            TextOp::IContains => TextOp::Contains.holds(&fold(a), &fold(b)),
+            TextOp::StartsWith => a.starts_with(b),
+            TextOp::IStartsWith => fold(a).starts_with(&fold(b)),
+            TextOp::EndsWith => a.ends_with(b),
+            TextOp::IEndsWith => fold(a).ends_with(&fold(b)),
+            TextOp::IEquals => a.eq_ignore_ascii_case(b),
         }
     }
 }
@@ -582,7 +687,7 @@ impl Evaluation<'_> {
         total: u64,
         env: &mut Env,
         mut item: impl FnMut(&Self, u64, &mut Env) -> bool,
-    ) -> Value {
+    ) -> Value<'static> {
         let mut satisfied = 0;
         for seen in 1..=total {
             if item(self, seen - 1, env) {
@@ -595,10 +700,16 @@ impl Evaluation<'_> {
         Value::Bool(quantity.holds(satisfied, total))
     }
 
-    fn value(&self, e: &Expr, env: &mut Env) -> Value {
+    fn value<'e>(&self, e: &'e Expr, env: &mut Env) -> Value<'e> {
         match e {
             Expr::Bool(b) => Value::Bool(*b),
             Expr::Int(i) => Value::Int(*i),
+            Expr::Float(bits) => Value::Float(f64::from_bits(*bits)),
+            Expr::Text(t) => Value::Text(t),
+            Expr::TextOp(op, a, b) => match (self.value(a, env), self.value(b, env)) {
+                (Value::Text(x), Value::Text(y)) => Value::Bool(op.holds(x, y)),
+                _ => Value::Undefined,
+            },
             Expr::Filesize => Value::Int(i64::try_from(self.size).unwrap_or(i64::MAX)),
             Expr::Found(s) => Value::Bool(self.count(*s) > 0),
             Expr::Probe(p) => Value::Bool(self.tally.probes[*p as usize]),
@@ -637,10 +748,16 @@ impl Evaluation<'_> {
                 (Value::Int(x), Value::Int(y)) => {
                     op.apply(x, y).map_or(Value::Undefined, Value::Int)
                 }
-                _ => Value::Undefined,
+                (x, y) => match (x.as_float(), y.as_float()) {
+                    (Some(x), Some(y)) => {
+                        op.apply_float(x, y).map_or(Value::Undefined, Value::Float)
+                    }
+                    _ => Value::Undefined,
+                },
             },
             Expr::Neg(inner) => match self.value(inner, env) {
                 Value::Int(x) => Value::Int(x.wrapping_neg()),
+                Value::Float(x) => Value::Float(-x),
                 _ => Value::Undefined,
             },
             Expr::BitNot(inner) => match self.value(inner, env) {
@@ -667,7 +784,11 @@ impl Evaluation<'_> {
             Expr::Compare(op, a, b) => match (self.value(a, env), self.value(b, env)) {
                 (Value::Int(x), Value::Int(y)) => Value::Bool(op.holds(x, y)),
                 (Value::Bool(x), Value::Bool(y)) => Value::Bool(op.holds(x as i64, y as i64)),
-                _ => Value::Undefined,
+                (Value::Text(x), Value::Text(y)) => Value::Bool(op.ordering_holds(x.cmp(y))),
+                (x, y) => match (x.as_float(), y.as_float()) {
+                    (Some(x), Some(y)) => Value::Bool(op.holds_float(x, y)),
+                    _ => Value::Undefined,
+                },
             },
             Expr::MatchOffset(r, index) => match self.nth(*r, index, env) {
                 Some((offset, _)) => Value::Int(i64::try_from(offset).unwrap_or(i64::MAX)),

@@ -20,7 +20,7 @@
 use super::gpu::stable_hash;
 use super::logic::{
     Arith, Comparison, Expr, Iteration, LogicRule, LogicString, MetaValue, Probe, Quantity,
-    RuleLogic, StringRef,
+    RuleLogic, StringRef, TextOp,
 };
 use super::rules::{RuleSet, StringFlags};
 use crate::{Error, Result};
@@ -106,6 +106,10 @@ enum Op {
     },
     /// Pops the operand.
     Defined,
+    Float(u64),
+    Text(Vec<u8>),
+    /// Pops two operands; the code indexes `TEXT_OPS`.
+    TextOperator(u8),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -143,6 +147,17 @@ const COMPARISONS: [Comparison; 6] = [
     Comparison::Le,
     Comparison::Gt,
     Comparison::Ge,
+];
+
+/// Text operators by their code in saved files.
+const TEXT_OPS: [TextOp; 7] = [
+    TextOp::Contains,
+    TextOp::IContains,
+    TextOp::StartsWith,
+    TextOp::IStartsWith,
+    TextOp::EndsWith,
+    TextOp::IEndsWith,
+    TextOp::IEquals,
 ];
 
 /// Integer operators by their code in saved files.
@@ -192,6 +207,14 @@ fn flatten(e: &Expr, out: &mut Vec<Op>) {
     match e {
         Expr::Bool(b) => out.push(Op::Bool(*b)),
         Expr::Int(i) => out.push(Op::Int(*i)),
+        Expr::Float(bits) => out.push(Op::Float(*bits)),
+        Expr::Text(t) => out.push(Op::Text(t.clone())),
+        Expr::TextOp(op, a, b) => {
+            flatten(a, out);
+            flatten(b, out);
+            let code = TEXT_OPS.iter().position(|c| c == op).expect("listed") as u8;
+            out.push(Op::TextOperator(code));
+        }
         Expr::Filesize => out.push(Op::Filesize),
         Expr::Found(s) => out.push(Op::Found(*s)),
         Expr::Probe(p) => out.push(Op::Probe(*p)),
@@ -348,6 +371,17 @@ fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result
         let (e, depth) = match op {
             Op::Bool(b) => leaf(Expr::Bool(b))?,
             Op::Int(i) => leaf(Expr::Int(i))?,
+            Op::Float(bits) => leaf(Expr::Float(bits))?,
+            Op::Text(t) => leaf(Expr::Text(t))?,
+            Op::TextOperator(code) => {
+                let op = *TEXT_OPS
+                    .get(code as usize)
+                    .ok_or_else(|| bad(format!("text operator {code}")))?;
+                let mut ab = pop(&mut stack, 2)?;
+                let (b, db) = ab.pop().expect("two");
+                let (a, da) = ab.pop().expect("two");
+                (Expr::TextOp(op, Box::new(a), Box::new(b)), da.max(db) + 1)
+            }
             Op::Filesize => leaf(Expr::Filesize)?,
             Op::Found(s) => leaf(Expr::Found(string(s)?))?,
             Op::Count(s) => leaf(Expr::Count(string(s)?))?,
@@ -753,6 +787,7 @@ mod tests {
                 and for all i in (1..#h) : (@h[i] > 0 and !h[i] < 9 and $h at @h[i])
                 and for any of them : (# > 0 and $ in (0..filesize) and #h in (0..@ + 1) > 0)
                 and 50% of them and for 1 v in (1, 2, filesize) : (v == 2)
+                and "abc" icontains "B" and filesize * 1.5 > -2.5 and defined (1 \ (filesize - 1))
         }"#;
 
     fn compiled() -> RuleSet {

@@ -76,7 +76,7 @@ static specrt_dispatch_plan fx_plan;
 static specrt_dispatch_config fx_config = {SPECRT_SPECULATION_AUTO};
 static specrt_variant_race fx_race;
 static specrt_scan_options fx_scan_options;
-static specrt_compile_options fx_compile_options = {0, NULL};
+static specrt_compile_options fx_compile_options; /* zero: static storage */
 
 static specrt_speculator *h_speculator;
 static specrt_autotune_store *h_autotune_store;

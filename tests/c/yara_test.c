@@ -36,9 +36,11 @@ static void errors(void) {
     const char *bad = "rule a {\n  strings: $a = \"x\"\n  condition: $a and\n}";
     const char *regex = "rule a { strings: $r = /ab+/ condition: $r }\nrule b { condition: a }\n"
                         "rule c { condition: true }";
-    specrt_compile_options o = {0, "my.yar"};
+    specrt_compile_options o;
     specrt_skipped_rule s;
 
+    memset(&o, 0, sizeof o);
+    o.origin = "my.yar";
     CHECK_STATUS(specrt_ruleset_compile(bad, strlen(bad), &o, &rs), SPECRT_ERROR_PARSE);
     CHECK_ERROR_MENTIONS("my.yar:4:1");
     CHECK(rs == (specrt_ruleset *)0x1); /* outputs are written only on success */
@@ -299,6 +301,79 @@ static void save_and_load(specrt_context *ctx, const char *scratch) {
     specrt_ruleset_free(rs);
 }
 
+/* External variables of every kind, and rule metadata read back. */
+static void externals_and_meta(void) {
+    static const char source[] =
+        "rule ext : t { meta: who = \"a\\x00b\" n = -3 ok = true\n"
+        "  condition: name == \"sample.exe\" and name iendswith \".EXE\" and size > 4 and\n"
+        "             ratio * 2 > 2.5 and strict }";
+    static const uint8_t text[] = "sample.exe";
+    static const uint8_t data[] = "x";
+    specrt_external ext[4];
+    specrt_compile_options o;
+    specrt_ruleset *rs = NULL;
+    specrt_scanner *scanner = NULL;
+    specrt_scan_result *r = NULL;
+    specrt_scan_options so = specrt_scan_options_default();
+    specrt_rule_info info;
+    specrt_meta m;
+    const uint32_t want[] = {0};
+
+    memset(ext, 0, sizeof ext);
+    memset(&o, 0, sizeof o);
+    ext[0].name = "name";
+    ext[0].kind = SPECRT_EXTERNAL_TEXT;
+    ext[0].text = text;
+    ext[0].text_len = sizeof text - 1;
+    ext[1].name = "size";
+    ext[1].kind = SPECRT_EXTERNAL_INTEGER;
+    ext[1].integer = 5;
+    ext[2].name = "ratio";
+    ext[2].kind = SPECRT_EXTERNAL_FLOAT;
+    ext[2].number = 1.5;
+    ext[3].name = "strict";
+    ext[3].kind = SPECRT_EXTERNAL_BOOLEAN;
+    ext[3].boolean = true;
+    o.externals = ext;
+    o.external_count = 4;
+    CHECK_OK(specrt_ruleset_compile(source, strlen(source), &o, &rs));
+    CHECK_OK(specrt_scanner_new(NULL, rs, &scanner));
+    so.backend = SPECRT_SCAN_BACKEND_CPU;
+    CHECK_OK(specrt_scan(scanner, data, 1, &so, NULL, NULL, &r));
+    check_rules(r, want, 1);
+    specrt_scan_result_free(r);
+
+    CHECK_OK(specrt_scanner_rule_info(scanner, 0, &info));
+    CHECK(info.meta_count == 3);
+    CHECK_OK(specrt_scanner_rule_meta(scanner, 0, 0, &m));
+    CHECK(strcmp(m.key, "who") == 0 && m.kind == SPECRT_META_TEXT && m.text_len == 3 &&
+          memcmp(m.text, "a\0b", 4) == 0);
+    CHECK_OK(specrt_scanner_rule_meta(scanner, 0, 1, &m));
+    CHECK(m.kind == SPECRT_META_INTEGER && m.integer == -3);
+    CHECK_OK(specrt_scanner_rule_meta(scanner, 0, 2, &m));
+    CHECK(m.kind == SPECRT_META_BOOLEAN && m.boolean);
+    CHECK_STATUS(specrt_scanner_rule_meta(scanner, 0, 3, &m), SPECRT_ERROR_INVALID_ARGUMENT);
+    specrt_scanner_free(scanner);
+    specrt_ruleset_free(rs);
+
+    /* Without the externals the names are undefined; bad definitions are refused. */
+    memset(&o, 0, sizeof o);
+    CHECK_STATUS(specrt_ruleset_compile(source, strlen(source), &o, &rs), SPECRT_ERROR_PARSE);
+    CHECK_ERROR_MENTIONS("undefined identifier `name`");
+    o.externals = ext;
+    o.external_count = 1;
+    ext[0].kind = 9;
+    CHECK_STATUS(specrt_ruleset_compile(source, strlen(source), &o, &rs),
+                 SPECRT_ERROR_INVALID_ARGUMENT);
+    ext[0].kind = SPECRT_EXTERNAL_TEXT;
+    ext[0].name = "not an identifier";
+    CHECK_STATUS(specrt_ruleset_compile(source, strlen(source), &o, &rs),
+                 SPECRT_ERROR_INVALID_ARGUMENT);
+    o.externals = NULL;
+    CHECK_STATUS(specrt_ruleset_compile(source, strlen(source), &o, &rs),
+                 SPECRT_ERROR_NULL_POINTER);
+}
+
 int main(int argc, char **argv) {
     specrt_context_options copts = specrt_context_options_default();
     specrt_context *ctx = NULL;
@@ -311,6 +386,7 @@ int main(int argc, char **argv) {
     programmatic_sets(ctx);
     many_files(ctx, argv[1]);
     save_and_load(ctx, argv[1]);
+    externals_and_meta();
     specrt_context_free(ctx);
     return check_report("yara_test");
 }

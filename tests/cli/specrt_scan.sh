@@ -29,6 +29,12 @@ rule uses_hidden : beta { condition: hidden }
 rule absent : gamma { strings: $z = "zzz" nocase condition: $z }
 YARA
 printf 'rule broken { condition: nosuch }\n' > broken.yar
+cat > externals.yar <<'YARA'
+rule by_name { condition: name iendswith ".TXT" and not (name contains "sub") }
+rule by_size { condition: limit > 3 and filesize < limit * 2 }
+rule by_ratio { condition: ratio * filesize > 10.5 }
+rule by_flag { condition: strict and filesize > 0 }
+YARA
 
 failures=0
 compared=0
@@ -53,6 +59,13 @@ for target in tree tree/a.txt tree/sub/c.txt; do
   done
 done
 same --scan-list rules.yar list.txt
+for defs in "-d name=a.txt -d limit=8 -d ratio=1.5 -d strict=true" \
+            "-d name=sub.TXT -d limit=-2 -d ratio=.5 -d strict=false" \
+            "--define=name=x --define=limit=0x10 --define ratio=2. -dstrict=1"; do
+  # shellcheck disable=SC2086
+  same $defs externals.yar tree/a.txt
+done
+same externals.yar tree/a.txt      # externals not defined: exit 1
 same -c --scan-list rules.yar list.txt
 same rules.yar tree -g -r         # options after the operands
 # `--` ends the options (yara has no `--`: compare with the plain command).

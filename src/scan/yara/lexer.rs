@@ -27,6 +27,8 @@ pub enum Tok {
     LengthId(String),
     /// An integer literal, suffixes applied.
     Int(i64),
+    /// A floating-point literal (`1.5`), as the bits of its `f64`.
+    Float(u64),
     /// A double-quoted text string, escapes resolved.
     Text(Vec<u8>),
     /// The inside of a hex string `{ ... }` (after `=`).
@@ -168,6 +170,21 @@ impl Lexer<'_> {
     fn number(&mut self) -> Result<Tok, Diagnostic> {
         let (line, column) = (self.line, self.column);
         let word = self.word();
+        // `1.5` is a float; `0..5` is a range.
+        if word.bytes().all(|b| b.is_ascii_digit())
+            && self.peek() == Some(b'.')
+            && self.peek_at(1).is_some_and(|b| b.is_ascii_digit())
+        {
+            self.bump();
+            let fraction = self.word();
+            let text = format!("{word}.{fraction}");
+            return text
+                .parse::<f64>()
+                .map(|v| Tok::Float(v.to_bits()))
+                .map_err(|_| {
+                    Diagnostic::syntax(line, column, format!("`{text}` is not a number"))
+                });
+        }
         let overflow = || Diagnostic::syntax(line, column, format!("integer `{word}` overflows"));
         let (digits, radix) =
             if let Some(hex) = word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {

@@ -28,11 +28,27 @@ pub const MAX_SOURCE_BYTES: usize = 16 << 20;
 /// Most pattern bytes a compiled rule set may hold after hex expansion.
 pub const MAX_PATTERN_BYTES: usize = 256 << 20;
 
+/// The value of an external variable (`yara -d NAME=VALUE`). Externals are fixed when the
+/// rules are compiled: a condition sees the value given here.
+#[derive(Clone, Debug, PartialEq)]
+pub enum External {
+    /// An integer.
+    Integer(i64),
+    /// A floating-point number.
+    Float(f64),
+    /// `true` or `false`.
+    Boolean(bool),
+    /// A text string (any bytes).
+    Text(Vec<u8>),
+}
+
 /// How to compile.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompileOptions {
     /// Skip (and list) rules that use unsupported constructs instead of failing.
     pub skip_unsupported: bool,
+    /// External variables by name.
+    pub externals: Vec<(String, External)>,
 }
 
 /// A rule left out because it uses an unsupported construct.

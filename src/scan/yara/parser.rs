@@ -1,9 +1,9 @@
 //! Rules and conditions from YARA tokens.
 
 use super::lexer::{Tok, Token};
-use super::{hex, modifiers, CompileOptions, Diagnostic, SkippedRule};
+use super::{hex, modifiers, CompileOptions, Diagnostic, External, SkippedRule};
 use crate::scan::logic::{
-    Arith, Comparison, Expr, Iteration, MetaValue, Probe, Quantity, StringRef,
+    Arith, Comparison, Expr, Iteration, MetaValue, Probe, Quantity, StringRef, TextOp,
 };
 use crate::scan::rules::{StringFlags, MAX_STRING_BYTES};
 use std::collections::{HashMap, HashSet};
@@ -165,6 +165,7 @@ pub fn parse(tokens: &[Token], options: CompileOptions) -> Result<Parsed, Failur
     let mut p = Parser {
         tokens,
         pos: 0,
+        externals: options.externals.iter().cloned().collect(),
         rule_index: HashMap::new(),
         skipped_names: HashSet::new(),
         out: Parsed {
@@ -224,6 +225,8 @@ struct Parser<'a> {
     skipped_names: HashSet<String>,
     out: Parsed,
     string_base: u32,
+    /// External variables by name (constants of the conditions).
+    externals: HashMap<String, External>,
 }
 
 /// State of the rule being parsed.
@@ -270,7 +273,22 @@ impl RuleParse {
 }
 
 /// An expression and whether it is an integer (else a boolean).
-type Typed = (Expr, bool);
+/// The type of an expression, as YARA checks it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ty {
+    Bool,
+    Int,
+    Float,
+    Text,
+}
+
+impl Ty {
+    fn is_number(self) -> bool {
+        matches!(self, Ty::Int | Ty::Float)
+    }
+}
+
+type Typed = (Expr, Ty);
 
 impl Parser<'_> {
     fn tok(&self) -> &Tok {
@@ -342,8 +360,8 @@ impl Parser<'_> {
     fn int_operand(&mut self, r: &mut RuleParse, what: &str) -> Result<Expr, Diagnostic> {
         let at = self.at().clone();
         match self.nested(r, |p, r| p.operand(r))? {
-            (e, true) => Ok(e),
-            (_, false) => Err(Diagnostic::syntax(
+            (e, Ty::Int) => Ok(e),
+            _ => Err(Diagnostic::syntax(
                 at.line,
                 at.column,
                 format!("expected an integer {what}"),
@@ -776,7 +794,7 @@ impl Parser<'_> {
                 p.advance();
                 items.push(p.and_expr(r)?.0);
             }
-            Ok((Expr::Or(items), false))
+            Ok((Expr::Or(items), Ty::Bool))
         })
     }
 
@@ -790,19 +808,19 @@ impl Parser<'_> {
             self.advance();
             items.push(self.not_expr(r)?.0);
         }
-        Ok((Expr::And(items), false))
+        Ok((Expr::And(items), Ty::Bool))
     }
 
     fn not_expr(&mut self, r: &mut RuleParse) -> Result<Typed, Diagnostic> {
         if self.is_word("not") {
             self.advance();
             let (inner, _) = self.nested(r, |p, r| p.not_expr(r))?;
-            return Ok((Expr::Not(Box::new(inner)), false));
+            return Ok((Expr::Not(Box::new(inner)), Ty::Bool));
         }
         if self.is_word("defined") {
             self.advance();
             let (inner, _) = self.nested(r, |p, r| p.not_expr(r))?;
-            return Ok((Expr::Defined(Box::new(inner)), false));
+            return Ok((Expr::Defined(Box::new(inner)), Ty::Bool));
         }
         self.comparison(r)
     }
@@ -816,37 +834,42 @@ impl Parser<'_> {
             Tok::Punct("<=") => Comparison::Le,
             Tok::Punct(">") => Comparison::Gt,
             Tok::Punct(">=") => Comparison::Ge,
-            Tok::Ident(w)
-                if [
-                    "contains",
-                    "icontains",
-                    "startswith",
-                    "istartswith",
-                    "endswith",
-                    "iendswith",
-                    "iequals",
-                    "matches",
-                ]
-                .contains(&w.as_str()) =>
-            {
-                return Err(self.unsupported(&format!("the `{w}` operator")))
+            Tok::Ident(w) if w == "matches" => {
+                return Err(self.unsupported("the `matches` operator"))
+            }
+            Tok::Ident(w) if TextOp::named(w).is_some() => {
+                let op = TextOp::named(w).expect("named");
+                let op_at = self.at().clone();
+                self.advance();
+                let right = self.operand(r)?;
+                if left.1 != Ty::Text || right.1 != Ty::Text {
+                    return Err(Diagnostic::syntax(
+                        op_at.line,
+                        op_at.column,
+                        "text operators need texts on both sides",
+                    ));
+                }
+                let e = Expr::TextOp(op, Box::new(left.0), Box::new(right.0));
+                return Ok((e, Ty::Bool));
             }
             _ => return Ok(left),
         };
         let op_at = self.at().clone();
         self.advance();
         let right = self.operand(r)?;
-        if !left.1 || !right.1 {
+        let comparable = (left.1.is_number() && right.1.is_number())
+            || (left.1 == Ty::Text && right.1 == Ty::Text);
+        if !comparable {
             return Err(Diagnostic::syntax(
                 op_at.line,
                 op_at.column,
                 "a comparison needs integers on both sides (`#x`, `filesize`, `uintN(..)` or \
-                 a number)",
+                 a number; floats mix with integers), or texts on both sides",
             ));
         }
         Ok((
             Expr::Compare(op, Box::new(left.0), Box::new(right.0)),
-            false,
+            Ty::Bool,
         ))
     }
 
@@ -881,12 +904,23 @@ impl Parser<'_> {
             let at = self.at().clone();
             self.advance();
             let right = self.nested(r, |p, r| p.arith(r, level + 1))?;
-            if !left.1 || !right.1 {
+            let floats_allowed = matches!(op, Arith::Add | Arith::Sub | Arith::Mul | Arith::Div);
+            let both_int = left.1 == Ty::Int && right.1 == Ty::Int;
+            let numbers = left.1.is_number() && right.1.is_number();
+            if !(both_int || floats_allowed && numbers) {
                 return Err(Diagnostic::syntax(
                     at.line,
                     at.column,
-                    format!("`{symbol}` needs integers on both sides"),
+                    format!(
+                        "`{symbol}` needs integers on both sides{}",
+                        if floats_allowed { " (or floats)" } else { "" }
+                    ),
                 ));
+            }
+            if !both_int {
+                let e = Expr::Arith(op, Box::new(left.0), Box::new(right.0));
+                left = (e, Ty::Float);
+                continue;
             }
             let folded = match (&left.0, &right.0) {
                 (Expr::Int(_), Expr::Int(0)) if matches!(op, Arith::Div | Arith::Mod) => {
@@ -896,7 +930,7 @@ impl Parser<'_> {
                 _ => None,
             };
             let e = folded.unwrap_or_else(|| Expr::Arith(op, Box::new(left.0), Box::new(right.0)));
-            left = (e, true);
+            left = (e, Ty::Int);
         }
     }
 
@@ -909,8 +943,15 @@ impl Parser<'_> {
         };
         let at = self.at().clone();
         self.advance();
-        let (inner, is_int) = self.nested(r, |p, r| p.unary(r))?;
-        if !is_int {
+        let (inner, ty) = self.nested(r, |p, r| p.unary(r))?;
+        if negate && ty == Ty::Float {
+            let e = match inner {
+                Expr::Float(bits) => Expr::Float((-f64::from_bits(bits)).to_bits()),
+                e => Expr::Neg(Box::new(e)),
+            };
+            return Ok((e, Ty::Float));
+        }
+        if ty != Ty::Int {
             return Err(Diagnostic::syntax(
                 at.line,
                 at.column,
@@ -923,7 +964,7 @@ impl Parser<'_> {
             (true, e) => Expr::Neg(Box::new(e)),
             (false, e) => Expr::BitNot(Box::new(e)),
         };
-        Ok((e, true))
+        Ok((e, Ty::Int))
     }
 
     fn string_index(&self, r: &RuleParse, name: &str) -> Result<usize, Diagnostic> {
@@ -968,7 +1009,7 @@ impl Parser<'_> {
                     let quantity = self.percent(v, &token)?;
                     return self.of(r, quantity);
                 }
-                Ok((Expr::Int(v), true))
+                Ok((Expr::Int(v), Ty::Int))
             }
             Tok::Punct("(") => {
                 self.advance();
@@ -985,7 +1026,7 @@ impl Parser<'_> {
                 if self.is_word("at") {
                     self.advance();
                     let at = self.int_operand(r, "offset")?;
-                    return Ok((self.found_at(r, string, at), false));
+                    return Ok((self.found_at(r, string, at), Ty::Bool));
                 }
                 if let StringRef::Named(i) = string {
                     r.used(i as usize, None);
@@ -993,17 +1034,17 @@ impl Parser<'_> {
                 if self.is_word("in") {
                     self.advance();
                     let (lo, hi) = self.range(r)?;
-                    return Ok((self.found_in(r, string, lo, hi), false));
+                    return Ok((self.found_in(r, string, lo, hi), Ty::Bool));
                 }
                 Ok(match string {
-                    StringRef::Named(i) => (Expr::Found(i), false),
+                    StringRef::Named(i) => (Expr::Found(i), Ty::Bool),
                     StringRef::Current => (
                         Expr::Compare(
                             Comparison::Gt,
                             Box::new(Expr::CurrentCount),
                             Box::new(Expr::Int(0)),
                         ),
-                        false,
+                        Ty::Bool,
                     ),
                 })
             }
@@ -1014,14 +1055,14 @@ impl Parser<'_> {
                     self.advance();
                     let (lo, hi) = self.range(r)?;
                     Self::keep_offsets(r, string);
-                    return Ok((Expr::CountIn(string, Box::new(lo), Box::new(hi)), true));
+                    return Ok((Expr::CountIn(string, Box::new(lo), Box::new(hi)), Ty::Int));
                 }
                 Ok(match string {
                     StringRef::Named(i) => {
                         r.used(i as usize, None);
-                        (Expr::Count(i), true)
+                        (Expr::Count(i), Ty::Int)
                     }
-                    StringRef::Current => (Expr::CurrentCount, true),
+                    StringRef::Current => (Expr::CurrentCount, Ty::Int),
                 })
             }
             Tok::OffsetId(ref name) | Tok::LengthId(ref name) => {
@@ -1038,12 +1079,19 @@ impl Parser<'_> {
                 Self::keep_offsets(r, string);
                 let index = Box::new(index);
                 Ok(match token.tok {
-                    Tok::OffsetId(_) => (Expr::MatchOffset(string, index), true),
-                    _ => (Expr::MatchLength(string, index), true),
+                    Tok::OffsetId(_) => (Expr::MatchOffset(string, index), Ty::Int),
+                    _ => (Expr::MatchLength(string, index), Ty::Int),
                 })
             }
             Tok::Ident(word) => self.word_primary(r, &word),
-            Tok::Text(_) => Err(self.unsupported("text values in conditions")),
+            Tok::Text(text) => {
+                self.advance();
+                Ok((Expr::Text(text), Ty::Text))
+            }
+            Tok::Float(bits) => {
+                self.advance();
+                Ok((Expr::Float(bits), Ty::Float))
+            }
             Tok::Regex | Tok::Hex(_) => Err(self.error("unexpected string literal in a condition")),
             other => Err(self.error(format!(
                 "expected an expression, found {}",
@@ -1056,11 +1104,11 @@ impl Parser<'_> {
         match word {
             "true" | "false" => {
                 self.advance();
-                Ok((Expr::Bool(word == "true"), false))
+                Ok((Expr::Bool(word == "true"), Ty::Bool))
             }
             "filesize" => {
                 self.advance();
-                Ok((Expr::Filesize, true))
+                Ok((Expr::Filesize, Ty::Int))
             }
             "any" | "all" | "none" => {
                 self.advance();
@@ -1076,8 +1124,8 @@ impl Parser<'_> {
                 self.advance();
                 self.expect_punct("(")?;
                 let at = self.at().clone();
-                let (offset, is_int) = self.nested(r, |p, r| p.operand(r))?;
-                if !is_int {
+                let (offset, ty) = self.nested(r, |p, r| p.operand(r))?;
+                if ty != Ty::Int {
                     return Err(Diagnostic::syntax(
                         at.line,
                         at.column,
@@ -1101,7 +1149,7 @@ impl Parser<'_> {
                         big_endian: word.ends_with("be"),
                         signed,
                     },
-                    true,
+                    Ty::Int,
                 ))
             }
             "for" => {
@@ -1113,10 +1161,19 @@ impl Parser<'_> {
             _ if KEYWORDS.contains(&word) => {
                 Err(self.error(format!("unexpected keyword `{word}`")))
             }
+            _ if self.externals.contains_key(word) && !r.loop_vars.iter().any(|v| v == word) => {
+                self.advance();
+                Ok(match &self.externals[word] {
+                    External::Integer(i) => (Expr::Int(*i), Ty::Int),
+                    External::Float(f) => (Expr::Float(f.to_bits()), Ty::Float),
+                    External::Boolean(b) => (Expr::Bool(*b), Ty::Bool),
+                    External::Text(t) => (Expr::Text(t.clone()), Ty::Text),
+                })
+            }
             _ if r.loop_vars.iter().any(|v| v == word) => {
                 self.advance();
                 let depth = r.loop_vars.iter().rposition(|v| v == word).expect("found");
-                Ok((Expr::Var(depth as u32), true))
+                Ok((Expr::Var(depth as u32), Ty::Int))
             }
             _ => {
                 let next = self.tokens.get(self.pos + 1).map(|t| &t.tok);
@@ -1125,7 +1182,7 @@ impl Parser<'_> {
                 }
                 if let Some(&index) = self.rule_index.get(word) {
                     self.advance();
-                    return Ok((Expr::Rule(index), false));
+                    return Ok((Expr::Rule(index), Ty::Bool));
                 }
                 if self.skipped_names.contains(word) {
                     return Err(
@@ -1267,7 +1324,7 @@ impl Parser<'_> {
                     strings,
                     body,
                 },
-                false,
+                Ty::Bool,
             ));
         }
         let name = match self.tok() {
@@ -1319,7 +1376,7 @@ impl Parser<'_> {
                 iteration,
                 body,
             },
-            false,
+            Ty::Bool,
         ))
     }
 
@@ -1328,7 +1385,7 @@ impl Parser<'_> {
         let next = self.tokens.get(self.pos + 1).map(|t| &t.tok);
         if self.is_punct("(") && matches!(next, Some(Tok::Ident(_))) {
             let rules = self.rule_set()?;
-            return Ok((Expr::RulesOf { quantity, rules }, false));
+            return Ok((Expr::RulesOf { quantity, rules }, Ty::Bool));
         }
         let strings = self.string_set(r)?;
         if self.is_word("in") || self.is_word("at") {
@@ -1337,7 +1394,7 @@ impl Parser<'_> {
         for &s in &strings {
             r.used(s as usize, None);
         }
-        Ok((Expr::Of { quantity, strings }, false))
+        Ok((Expr::Of { quantity, strings }, Ty::Bool))
     }
 
     /// `(rule, prefix*, ...)`: indices of earlier rules, each once, in order of definition.
@@ -1465,6 +1522,7 @@ fn describe(tok: &Tok) -> String {
         Tok::OffsetId(n) => format!("`@{n}`"),
         Tok::LengthId(n) => format!("`!{n}`"),
         Tok::Int(v) => format!("`{v}`"),
+        Tok::Float(bits) => format!("`{}`", f64::from_bits(*bits)),
         Tok::Text(_) => "a text string".into(),
         Tok::Hex(_) => "a hex string".into(),
         Tok::Regex => "a regular expression".into(),

@@ -78,6 +78,47 @@ fn integer_expressions_fold_constants_and_keep_the_rest() {
 }
 
 #[test]
+fn externals_are_constants_of_their_type() {
+    use crate::scan::logic::{Expr, TextOp};
+    let options = CompileOptions {
+        externals: vec![
+            ("name".into(), External::Text(b"a.exe".to_vec())),
+            ("size".into(), External::Integer(7)),
+            ("ratio".into(), External::Float(0.5)),
+            ("strict".into(), External::Boolean(true)),
+        ],
+        ..Default::default()
+    };
+    let source = "rule a { condition: name endswith \".exe\" and size + 1 == 8 and ratio < 1 \
+                  and strict }";
+    let c = compile(source.as_bytes(), "t.yar", options.clone()).unwrap();
+    let crate::scan::logic::Expr::And(items) = &c.rules.logic().unwrap().rules[0].condition else {
+        panic!()
+    };
+    assert_eq!(
+        items[0],
+        Expr::TextOp(
+            TextOp::EndsWith,
+            Box::new(Expr::Text(b"a.exe".to_vec())),
+            Box::new(Expr::Text(b".exe".to_vec()))
+        )
+    );
+    assert_eq!(items[3], Expr::Bool(true));
+    for (src, what) in [
+        ("rule a { condition: name + 1 == 2 }", "`+` needs integers"),
+        ("rule a { condition: ratio % 2 == 1 }", "`%` needs integers"),
+        ("rule a { condition: name == 1 }", "integers on both sides"),
+        (
+            "rule a { condition: size contains \"x\" }",
+            "texts on both sides",
+        ),
+    ] {
+        let e = compile(src.as_bytes(), "t.yar", options.clone()).unwrap_err();
+        assert!(e.to_string().contains(what), "{src}: {e}");
+    }
+}
+
+#[test]
 fn errors_name_line_column_and_construct() {
     let cases = [
         (
@@ -207,6 +248,7 @@ fn skip_option_lists_skipped_rules_and_their_dependents() {
         "t.yar",
         CompileOptions {
             skip_unsupported: true,
+            ..Default::default()
         },
     )
     .unwrap();
