@@ -5,6 +5,17 @@
 //! and alternative of a hex string). At each offset a YARA string reports one match, the first
 //! variant in priority order that matches there (alternatives in source order, shorter jumps
 //! first), as YARA does. After a scan the conditions are evaluated on the per-string tallies.
+//!
+//! The tally of an input holds, per string, its match count (every match, also past the storage
+//! cap), the hits of constant `$x at N` / `$x in (N..M)` probes (checked as matches are counted,
+//! so such strings keep no offsets), and, for strings whose offsets a condition inspects
+//! (`@x[i]`, `!x[i]`, `#x in`, `$x at e`, loops over them), their (offset, length) pairs up to
+//! YARA's per-string limit. Evaluation is a tree walk with YARA's value model: booleans,
+//! integers, floats, texts and *undefined* (a read past the end, `@x[i]` past the last match,
+//! a division by zero); undefined spreads through arithmetic and comparisons, `not undefined`
+//! stays undefined, and a rule whose condition is undefined is false. Loops bind the current
+//! string (`for ... of`) or a variable (`for ... in`) in an environment and stop as soon as
+//! their quantifier is settled.
 
 use super::bounded::MAX_STRING_MATCHES;
 use super::results::Match;

@@ -6,9 +6,11 @@
 //! with bytes, `??`, nibble wildcards, bounded jumps and alternatives; conditions with
 //! `any`/`all`/`none`/`N of`/`N% of` them or a string set, `$x`, `#x`, `@x[i]`, `!x[i]`,
 //! `#x in (a..b)`, `$x at e`, `$x in (a..b)`, `for ... of` and `for ... in` loops over string
-//! sets, integer ranges and lists, integer expressions with YARA's operators, `uint8/16/32[be](e)` and
-//! `int8/16/32[be](e)` at any integer expression, `filesize` (with `KB` / `MB` literals),
-//! comparisons, `and`, `or`, `not`, parentheses and references to earlier rules. Anything else
+//! sets, integer ranges and lists, `defined`, rule sets in `of`, integer and float expressions
+//! with YARA's operators, `uint8/16/32[be](e)` and `int8/16/32[be](e)` at any integer
+//! expression, `filesize` (with `KB` / `MB` literals), text literals and operators, external
+//! variables ([`CompileOptions::externals`]), comparisons, `and`, `or`, `not`, parentheses and
+//! references to earlier rules; `meta:` entries are kept, typed. Anything else
 //! is an error naming its line, column and construct, or, with
 //! [`CompileOptions::skip_unsupported`], skips the rule using it.
 
