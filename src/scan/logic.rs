@@ -638,12 +638,29 @@ struct Evaluation<'a> {
     earlier: &'a [bool],
 }
 
+/// Loop iterations one rule's condition may run, all its loops together. A loop that would
+/// go past it is undefined (false), so a hostile rule such as `for all i in (0..0x7fff...) :
+/// (true)` cannot stall a scan; rules over match counts (at most 1,000,000 per string) or file
+/// offsets of ordinary files stay far below it.
+pub(crate) const MAX_LOOP_ITERATIONS: u64 = 1 << 26;
+
 /// The bindings of the loops around an expression: the current string of the innermost
-/// `for ... of`, and the values of the `for ... in` variables, outermost first.
-#[derive(Default)]
+/// `for ... of`, the values of the `for ... in` variables, outermost first, and the iterations
+/// left to the condition's loops.
 struct Env {
     current: Option<u32>,
     vars: Vec<i64>,
+    iterations_left: u64,
+}
+
+impl Default for Env {
+    fn default() -> Self {
+        Self {
+            current: None,
+            vars: Vec::new(),
+            iterations_left: MAX_LOOP_ITERATIONS,
+        }
+    }
 }
 
 impl Evaluation<'_> {
@@ -701,6 +718,10 @@ impl Evaluation<'_> {
     ) -> Value<'static> {
         let mut satisfied = 0;
         for seen in 1..=total {
+            if env.iterations_left == 0 {
+                return Value::Undefined;
+            }
+            env.iterations_left -= 1;
             if item(self, seen - 1, env) {
                 satisfied += 1;
             }
@@ -1016,6 +1037,17 @@ mod tests {
         // A range of 2^63 values: `any` stops at the first hit, `all` at the first miss.
         assert!(truth(for_in(Quantity::Any, range(0, i64::MAX), var_is(3))));
         assert!(!truth(for_in(Quantity::All, range(0, i64::MAX), var_is(0))));
+        // A loop that never settles stops at the iteration budget: undefined, not a stall.
+        let settled_late = for_in(Quantity::All, range(0, i64::MAX), Expr::Bool(true));
+        assert!(!truth(settled_late));
+        let nested = for_in(
+            Quantity::Any,
+            range(0, 1 << 20),
+            for_in(Quantity::All, range(0, 1 << 27), Expr::Bool(true)),
+        );
+        assert!(!truth(nested));
+        let within = for_in(Quantity::All, range(1, 1000), Expr::Bool(true));
+        assert!(truth(within));
         // An empty range is undefined, whatever the quantity.
         assert!(!truth(for_in(
             Quantity::None,

@@ -729,9 +729,18 @@ fn rebuild_logic(saved: SavedLogic, string_count: usize) -> Result<RuleLogic> {
         logic.probes.push(Probe { string, lo, hi });
     }
     let mut variant_total = 0usize;
+    // Rules number their strings consecutively, as the compiler does, so the total (which sizes
+    // every tally) is exactly the strings the rules declare.
+    let mut next_string = 0u64;
     for (index, r) in saved.rules.into_iter().enumerate() {
         let strings = r.strings.len() as u32;
-        if r.first_string as u64 + strings as u64 > saved.string_total as u64 {
+        if r.first_string as u64 != next_string {
+            return Err(bad(format!(
+                "rule {index} does not number its strings in order"
+            )));
+        }
+        next_string += strings as u64;
+        if next_string > saved.string_total as u64 {
             return Err(bad(format!("rule {index} has strings past the total")));
         }
         if r.variants.iter().any(|&(s, _)| s >= strings) {
@@ -762,6 +771,12 @@ fn rebuild_logic(saved: SavedLogic, string_count: usize) -> Result<RuleLogic> {
             first_string: r.first_string,
             condition,
         });
+    }
+    if next_string != saved.string_total as u64 {
+        return Err(bad(format!(
+            "{} strings declared for {next_string} in the rules",
+            saved.string_total
+        )));
     }
     if variant_total != string_count {
         return Err(bad(format!(
@@ -833,7 +848,10 @@ mod tests {
 
     #[test]
     fn crafted_files_with_valid_checksums_are_checked() {
-        let saved = |strings: Vec<SavedString>, condition: Vec<Op>| {
+        let saved_numbered = |strings: Vec<SavedString>,
+                              condition: Vec<Op>,
+                              first_string: u32,
+                              string_total: u32| {
             let logic = SavedLogic {
                 rules: vec![SavedRule {
                     name: "r".into(),
@@ -843,11 +861,11 @@ mod tests {
                     global: false,
                     strings: vec![("$a".into(), false, None, false, false)],
                     variants: vec![(0, 0)],
-                    first_string: 0,
+                    first_string,
                     condition,
                 }],
                 probes: vec![],
-                string_total: 1,
+                string_total,
                 reads_input: false,
             };
             let payload = postcard::to_stdvec(&Saved {
@@ -862,6 +880,7 @@ mod tests {
             out.extend_from_slice(&payload);
             RuleSet::from_bytes(&out)
         };
+        let saved = |strings, condition| saved_numbered(strings, condition, 0, 1);
         let one = || {
             vec![SavedString {
                 rule_id: 0,
@@ -905,6 +924,14 @@ mod tests {
             too_deep,
         ] {
             assert!(matches!(saved(one(), bad), Err(Error::Format(_))));
+        }
+        // A string total that is not the strings the rules declare (it sizes every tally), and
+        // strings numbered out of order.
+        for (first, total) in [(0, 1 << 28), (1, 2), (0, 0)] {
+            assert!(matches!(
+                saved_numbered(one(), vec![Op::Found(0)], first, total),
+                Err(Error::Format(_))
+            ));
         }
         // A string that the logic does not account for.
         let mut two = one();
