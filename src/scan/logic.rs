@@ -96,30 +96,9 @@ pub enum Comparison {
 }
 
 impl Comparison {
-    fn ordering_holds(self, o: std::cmp::Ordering) -> bool {
-        use std::cmp::Ordering::*;
-        match self {
-            Comparison::Eq => o == Equal,
-            Comparison::Ne => o != Equal,
-            Comparison::Lt => o == Less,
-            Comparison::Le => o != Greater,
-            Comparison::Gt => o == Greater,
-            Comparison::Ge => o != Less,
-        }
-    }
-
-    fn holds_float(self, a: f64, b: f64) -> bool {
-        match self {
-            Comparison::Eq => a == b,
-            Comparison::Ne => a != b,
-            Comparison::Lt => a < b,
-            Comparison::Le => a <= b,
-            Comparison::Gt => a > b,
-            Comparison::Ge => a >= b,
-        }
-    }
-
-    fn holds(self, a: i64, b: i64) -> bool {
+    /// `a OP b` for any ordered values: integers, floats (IEEE: every comparison but `!=` with
+    /// NaN is false) and texts (byte order).
+    fn holds<T: PartialOrd + ?Sized>(self, a: &T, b: &T) -> bool {
         match self {
             Comparison::Eq => a == b,
             Comparison::Ne => a != b,
@@ -814,11 +793,11 @@ impl Evaluation<'_> {
             Expr::And(items) => Value::Bool(items.iter().all(|i| self.value(i, env).truthy())),
             Expr::Or(items) => Value::Bool(items.iter().any(|i| self.value(i, env).truthy())),
             Expr::Compare(op, a, b) => match (self.value(a, env), self.value(b, env)) {
-                (Value::Int(x), Value::Int(y)) => Value::Bool(op.holds(x, y)),
-                (Value::Bool(x), Value::Bool(y)) => Value::Bool(op.holds(x as i64, y as i64)),
-                (Value::Text(x), Value::Text(y)) => Value::Bool(op.ordering_holds(x.cmp(y))),
+                (Value::Int(x), Value::Int(y)) => Value::Bool(op.holds(&x, &y)),
+                (Value::Bool(x), Value::Bool(y)) => Value::Bool(op.holds(&x, &y)),
+                (Value::Text(x), Value::Text(y)) => Value::Bool(op.holds(x, y)),
                 (x, y) => match (x.as_float(), y.as_float()) {
-                    (Some(x), Some(y)) => Value::Bool(op.holds_float(x, y)),
+                    (Some(x), Some(y)) => Value::Bool(op.holds(&x, &y)),
                     _ => Value::Undefined,
                 },
             },

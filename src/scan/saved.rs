@@ -366,6 +366,21 @@ fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result
         }
         Ok(stack.split_off(stack.len() - n))
     };
+    // The operand of a unary node, and the node's depth.
+    let unary = |stack: &mut Vec<(Expr, usize)>| {
+        let (e, d) = pop(stack, 1)?.pop().expect("one");
+        Ok::<_, Error>((Box::new(e), d + 1))
+    };
+    // The two operands of a binary node, and the node's depth.
+    let binary = |stack: &mut Vec<(Expr, usize)>| {
+        let mut ab = pop(stack, 2)?;
+        let (b, db) = ab.pop().expect("two");
+        let (a, da) = ab.pop().expect("two");
+        Ok::<_, Error>((Box::new(a), Box::new(b), da.max(db) + 1))
+    };
+    let quantity =
+        |code: (u8, u64)| quantity_of(code).ok_or_else(|| bad(format!("quantity {}", code.0)));
+    let string_set = |set: Vec<u32>| set.into_iter().map(string).collect::<Result<Vec<_>>>();
     for op in ops {
         let leaf = |e| Ok::<_, Error>((e, 1));
         let (e, depth) = match op {
@@ -377,10 +392,8 @@ fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result
                 let op = *TEXT_OPS
                     .get(code as usize)
                     .ok_or_else(|| bad(format!("text operator {code}")))?;
-                let mut ab = pop(&mut stack, 2)?;
-                let (b, db) = ab.pop().expect("two");
-                let (a, da) = ab.pop().expect("two");
-                (Expr::TextOp(op, Box::new(a), Box::new(b)), da.max(db) + 1)
+                let (a, b, depth) = binary(&mut stack)?;
+                (Expr::TextOp(op, a, b), depth)
             }
             Op::Filesize => leaf(Expr::Filesize)?,
             Op::Found(s) => leaf(Expr::Found(string(s)?))?,
@@ -392,51 +405,44 @@ fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result
                 big_endian,
                 signed,
             } if matches!(width, 1 | 2 | 4) => {
-                let (offset, d) = pop(&mut stack, 1)?.pop().expect("one");
-                let offset = Box::new(offset);
+                let (offset, depth) = unary(&mut stack)?;
                 let read = Expr::Read {
                     offset,
                     width,
                     big_endian,
                     signed,
                 };
-                (read, d + 1)
+                (read, depth)
             }
             Op::Read { width, .. } => return Err(bad(format!("a read of {width} bytes"))),
             Op::Arith(code) => {
                 let op = *OPERATORS
                     .get(code as usize)
                     .ok_or_else(|| bad(format!("operator {code}")))?;
-                let mut ab = pop(&mut stack, 2)?;
-                let (b, db) = ab.pop().expect("two");
-                let (a, da) = ab.pop().expect("two");
-                (Expr::Arith(op, Box::new(a), Box::new(b)), da.max(db) + 1)
+                let (a, b, depth) = binary(&mut stack)?;
+                (Expr::Arith(op, a, b), depth)
             }
             Op::Neg | Op::BitNot => {
-                let (inner, d) = pop(&mut stack, 1)?.pop().expect("one");
-                let inner = Box::new(inner);
+                let (inner, depth) = unary(&mut stack)?;
                 let e = if matches!(op, Op::Neg) {
                     Expr::Neg(inner)
                 } else {
                     Expr::BitNot(inner)
                 };
-                (e, d + 1)
+                (e, depth)
             }
-            Op::Of { quantity, strings } => {
-                let quantity =
-                    quantity_of(quantity).ok_or_else(|| bad(format!("quantity {}", quantity.0)))?;
-                let strings = strings
-                    .into_iter()
-                    .map(string)
-                    .collect::<Result<Vec<_>>>()?;
-                leaf(Expr::Of { quantity, strings })?
-            }
+            Op::Of {
+                quantity: q,
+                strings,
+            } => leaf(Expr::Of {
+                quantity: quantity(q)?,
+                strings: string_set(strings)?,
+            })?,
             Op::Rule(r) if r < rules_before => leaf(Expr::Rule(r))?,
             Op::Rule(r) => return Err(bad(format!("rule {r} is not an earlier rule"))),
             Op::Not => {
-                let mut a = pop(&mut stack, 1)?;
-                let (inner, d) = a.pop().expect("one");
-                (Expr::Not(Box::new(inner)), d + 1)
+                let (inner, depth) = unary(&mut stack)?;
+                (Expr::Not(inner), depth)
             }
             Op::And(n) | Op::Or(n) => {
                 let is_and = matches!(op, Op::And(_));
@@ -452,61 +458,54 @@ fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result
             }
             Op::MatchOffset(r) | Op::MatchLength(r) | Op::FoundAt(r) => {
                 let r = string_ref(r)?;
-                let (operand, d) = pop(&mut stack, 1)?.pop().expect("one");
-                let operand = Box::new(operand);
+                let (operand, depth) = unary(&mut stack)?;
                 let e = match op {
                     Op::MatchOffset(_) => Expr::MatchOffset(r, operand),
                     Op::MatchLength(_) => Expr::MatchLength(r, operand),
                     _ => Expr::FoundAt(r, operand),
                 };
-                (e, d + 1)
+                (e, depth)
             }
             Op::CountIn(r) | Op::FoundIn(r) => {
                 let r = string_ref(r)?;
-                let mut bounds = pop(&mut stack, 2)?;
-                let (hi, dh) = bounds.pop().expect("two");
-                let (lo, dl) = bounds.pop().expect("two");
-                let (lo, hi) = (Box::new(lo), Box::new(hi));
+                let (lo, hi, depth) = binary(&mut stack)?;
                 let e = if matches!(op, Op::CountIn(_)) {
                     Expr::CountIn(r, lo, hi)
                 } else {
                     Expr::FoundIn(r, lo, hi)
                 };
-                (e, dl.max(dh) + 1)
+                (e, depth)
             }
             Op::CurrentCount => leaf(Expr::CurrentCount)?,
-            Op::RulesOf { quantity, rules } => {
-                let quantity =
-                    quantity_of(quantity).ok_or_else(|| bad(format!("quantity {}", quantity.0)))?;
+            Op::RulesOf { quantity: q, rules } => {
                 if let Some(r) = rules.iter().find(|&&r| r >= rules_before) {
                     return Err(bad(format!("rule {r} is not an earlier rule")));
                 }
-                leaf(Expr::RulesOf { quantity, rules })?
+                leaf(Expr::RulesOf {
+                    quantity: quantity(q)?,
+                    rules,
+                })?
             }
             Op::Defined => {
-                let (inner, d) = pop(&mut stack, 1)?.pop().expect("one");
-                (Expr::Defined(Box::new(inner)), d + 1)
+                let (inner, depth) = unary(&mut stack)?;
+                (Expr::Defined(inner), depth)
             }
             Op::Var(depth) => leaf(Expr::Var(depth))?,
-            Op::ForOf { quantity, strings } => {
-                let quantity =
-                    quantity_of(quantity).ok_or_else(|| bad(format!("quantity {}", quantity.0)))?;
-                let strings = strings
-                    .into_iter()
-                    .map(string)
-                    .collect::<Result<Vec<_>>>()?;
-                let (body, d) = pop(&mut stack, 1)?.pop().expect("one");
-                let body = Box::new(body);
+            Op::ForOf {
+                quantity: q,
+                strings,
+            } => {
+                let (quantity, strings) = (quantity(q)?, string_set(strings)?);
+                let (body, depth) = unary(&mut stack)?;
                 let e = Expr::ForOf {
                     quantity,
                     strings,
                     body,
                 };
-                (e, d + 1)
+                (e, depth)
             }
-            Op::ForInRange(quantity) | Op::ForInList { quantity, .. } => {
-                let quantity =
-                    quantity_of(quantity).ok_or_else(|| bad(format!("quantity {}", quantity.0)))?;
+            Op::ForInRange(q) | Op::ForInList { quantity: q, .. } => {
+                let quantity = quantity(q)?;
                 let n = match op {
                     Op::ForInList { items, .. } => items as usize,
                     _ => 2,
@@ -534,10 +533,8 @@ fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result
                 let op = *COMPARISONS
                     .get(code as usize)
                     .ok_or_else(|| bad(format!("comparison {code}")))?;
-                let mut ab = pop(&mut stack, 2)?;
-                let (b, db) = ab.pop().expect("two");
-                let (a, da) = ab.pop().expect("two");
-                (Expr::Compare(op, Box::new(a), Box::new(b)), da.max(db) + 1)
+                let (a, b, depth) = binary(&mut stack)?;
+                (Expr::Compare(op, a, b), depth)
             }
         };
         if depth > MAX_DEPTH {

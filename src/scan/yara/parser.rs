@@ -321,6 +321,16 @@ impl Parser<'_> {
         matches!(self.tok(), Tok::Ident(w) if w == word)
     }
 
+    /// The token `k` places after the current one.
+    fn ahead(&self, k: usize) -> Option<&Tok> {
+        self.tokens.get(self.pos + k).map(|t| &t.tok)
+    }
+
+    /// Whether the token `k` places ahead is the word `word`.
+    fn word_ahead(&self, k: usize, word: &str) -> bool {
+        matches!(self.ahead(k), Some(Tok::Ident(w)) if w == word)
+    }
+
     fn is_punct(&self, punct: &str) -> bool {
         matches!(self.tok(), Tok::Punct(p) if *p == punct)
     }
@@ -894,10 +904,7 @@ impl Parser<'_> {
                 Tok::Punct(p) => operators.iter().find(|(s, _)| s == p).copied(),
                 _ => None,
             };
-            let percent_of = matches!(
-                self.tokens.get(self.pos + 1).map(|t| &t.tok),
-                Some(Tok::Ident(w)) if w == "of"
-            );
+            let percent_of = self.word_ahead(1, "of");
             let Some((symbol, op)) = op.filter(|(s, _)| *s != "%" || !percent_of) else {
                 return Ok(left);
             };
@@ -1000,11 +1007,7 @@ impl Parser<'_> {
                     let quantity = Quantity::AtLeast(v.max(0) as u64);
                     return self.of(r, quantity);
                 }
-                let percent_of = matches!(
-                    self.tokens.get(self.pos + 1).map(|t| &t.tok),
-                    Some(Tok::Ident(w)) if w == "of"
-                );
-                if self.is_punct("%") && percent_of {
+                if self.is_punct("%") && self.word_ahead(1, "of") {
                     self.advance();
                     let quantity = self.percent(v, &token)?;
                     return self.of(r, quantity);
@@ -1176,8 +1179,7 @@ impl Parser<'_> {
                 Ok((Expr::Var(depth as u32), Ty::Int))
             }
             _ => {
-                let next = self.tokens.get(self.pos + 1).map(|t| &t.tok);
-                if matches!(next, Some(Tok::Punct("." | "(" | "["))) {
+                if matches!(self.ahead(1), Some(Tok::Punct("." | "(" | "["))) {
                     return Err(self.unsupported(&format!("modules (`{word}`)")));
                 }
                 if let Some(&index) = self.rule_index.get(word) {
@@ -1267,13 +1269,11 @@ impl Parser<'_> {
         // `N of` and `N% of`: the number alone (as an operand, `N of ...` would parse as an
         // `of` expression).
         if let Tok::Int(n) = at.tok {
-            let next = |k: usize| self.tokens.get(self.pos + k).map(|t| &t.tok);
-            let of = |t: Option<&Tok>| matches!(t, Some(Tok::Ident(w)) if w == "of");
-            if of(next(1)) {
+            if self.word_ahead(1, "of") {
                 self.advance();
                 return Ok(Quantity::AtLeast(n.max(0) as u64));
             }
-            if matches!(next(1), Some(Tok::Punct("%"))) && of(next(2)) {
+            if matches!(self.ahead(1), Some(Tok::Punct("%"))) && self.word_ahead(2, "of") {
                 self.advance();
                 self.advance();
                 return self.percent(n, &at);
@@ -1382,8 +1382,7 @@ impl Parser<'_> {
 
     fn of(&mut self, r: &mut RuleParse, quantity: Quantity) -> Result<Typed, Diagnostic> {
         self.expect_word("of")?;
-        let next = self.tokens.get(self.pos + 1).map(|t| &t.tok);
-        if self.is_punct("(") && matches!(next, Some(Tok::Ident(_))) {
+        if self.is_punct("(") && matches!(self.ahead(1), Some(Tok::Ident(_))) {
             let rules = self.rule_set()?;
             return Ok((Expr::RulesOf { quantity, rules }, Ty::Bool));
         }
