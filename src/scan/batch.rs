@@ -3,7 +3,7 @@
 //! says given this context's measured launch overheads.
 
 use super::results::{ChunkPath, ChunkReport, Match, ScanResult};
-use super::scanner::{reader, ScanOptions, Scanner};
+use super::scanner::{slice_reader, ScanOptions, Scanner};
 use crate::gpu::LaunchOverheads;
 use crate::policy::{
     decide_persistent_kernel, PersistentDecision, PersistentInputs, SpeculationMode,
@@ -130,7 +130,7 @@ impl Scanner {
     }
 
     /// The result of one packed item from its raw matches.
-    fn item_result(&self, found: Vec<Match>, item: &[u8], limit: usize) -> ItemResult {
+    fn item_result(&self, found: Vec<Match>, item: &[u8], limit: usize) -> Result<ItemResult> {
         let mut result = ScanResult::default();
         let total = found.len() as u64;
         let report = ChunkReport {
@@ -143,8 +143,9 @@ impl Scanner {
             raced: false,
         };
         self.add_found(&mut result, found, total, limit, report);
-        self.finish_rules(&mut result, item.len() as u64, &reader(item));
-        result.into()
+        let read = slice_reader(item);
+        self.finish_rules(&mut result, item.len() as u64, &read, limit)?;
+        Ok(result.into())
     }
 
     fn persistent_batch(&self, items: &[&[u8]], options: &ScanOptions) -> Result<Vec<ItemResult>> {
@@ -177,7 +178,8 @@ impl Scanner {
                     found[item as usize].push(self.to_match(pattern, start as u64));
                 }
                 for (&index, f) in group.iter().zip(found) {
-                    results[index] = Some(self.item_result(f, items[index], options.max_matches));
+                    results[index] =
+                        Some(self.item_result(f, items[index], options.max_matches)?);
                 }
             }
             group.clear();

@@ -7,6 +7,7 @@
 
 use super::atoms;
 use super::logic::RuleLogic;
+use super::regex::RegexString;
 use super::rules::RuleSet;
 use crate::{Error, Result};
 use std::collections::BTreeMap;
@@ -38,6 +39,29 @@ pub struct Pattern {
     pub anchor_len: u32,
     /// The case-folded anchor bytes, little-endian in a u32.
     pub anchor: u32,
+    /// For the anchor pattern of a regular-expression string: which expression, form and
+    /// atom (its hits are candidates to verify, not matches).
+    pub regex: Option<RegexAnchor>,
+}
+
+/// What an anchor pattern of a regular-expression string stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegexAnchor {
+    /// Index in [`CompiledRules::regexes`].
+    pub regex: u32,
+    /// Form (plain or wide) of the expression.
+    pub form: u16,
+    /// Atom of the form.
+    pub split: u16,
+}
+
+/// A regular-expression string of a compiled rule set.
+#[derive(Clone, Debug)]
+pub struct CompiledRegex {
+    /// Index of its string in [`CompiledRules::strings`].
+    pub string: u32,
+    /// The expression.
+    pub regex: Arc<RegexString>,
 }
 
 /// What a compiled string reports.
@@ -58,6 +82,10 @@ pub struct CompiledRules {
     pub strings: Vec<StringInfo>,
     /// Caller's rule ids, in rule order.
     pub rule_ids: Vec<u32>,
+    /// The regular-expression strings (their anchors are among the patterns).
+    pub regexes: Vec<CompiledRegex>,
+    /// Indices (in `regexes`) of the expressions without atoms, matched at every position.
+    pub unanchored: Vec<u32>,
     /// Longest pattern, bytes.
     pub max_len: usize,
     /// The rule logic of a YARA rule set (None: programmatic rules).
@@ -113,6 +141,8 @@ impl CompiledRules {
         let mut patterns = Vec::new();
         let mut strings = Vec::new();
         let mut rule_ids = Vec::new();
+        let mut regexes = Vec::new();
+        let mut unanchored = Vec::new();
         for (rule_index, rule) in rules.rules().iter().enumerate() {
             rule_ids.push(rule.id);
             for s in &rule.strings {
@@ -121,6 +151,18 @@ impl CompiledRules {
                     rule_id: rule.id,
                     string_id: s.id,
                 });
+                if let Some(regex) = &s.regex {
+                    let index = regexes.len() as u32;
+                    if !regex.anchored {
+                        unanchored.push(index);
+                    }
+                    patterns.extend(regex_anchors(regex, rule_index as u32, string, index));
+                    regexes.push(CompiledRegex {
+                        string,
+                        regex: regex.clone(),
+                    });
+                    continue;
+                }
                 let f = s.flags;
                 for (bytes, mask, wide) in forms(&s.bytes, &s.mask, f.nocase, f.wide, f.ascii) {
                     let (anchor_offset, anchor_len, anchor) = atoms::choose(&bytes, &mask)
@@ -136,6 +178,7 @@ impl CompiledRules {
                         anchor_offset,
                         anchor_len,
                         anchor,
+                        regex: None,
                     });
                 }
             }
@@ -145,6 +188,8 @@ impl CompiledRules {
             patterns,
             strings,
             rule_ids,
+            regexes,
+            unanchored,
             max_len,
             logic: rules.logic().cloned(),
         })
@@ -162,6 +207,49 @@ impl CompiledRules {
         }
         groups
     }
+}
+
+/// The anchor patterns of regular expression `index` (of rule `rule`, string `string`): one
+/// per atom of each form, the atom's letters in either case when the expression is `nocase`.
+fn regex_anchors(
+    regex: &RegexString,
+    rule: u32,
+    string: u32,
+    index: u32,
+) -> impl Iterator<Item = Pattern> + '_ {
+    let nocase = regex.flags().nocase;
+    regex.forms.iter().enumerate().flat_map(move |(f, form)| {
+        form.splits.iter().enumerate().map(move |(s, split)| {
+            let mask: Vec<u8> = split
+                .literal
+                .iter()
+                .map(|&b| if nocase && is_letter(b) { 0xdf } else { 0xff })
+                .collect();
+            let bytes: Vec<u8> = split
+                .literal
+                .iter()
+                .zip(&mask)
+                .map(|(b, m)| b & m)
+                .collect();
+            let (anchor_offset, anchor_len, anchor) =
+                atoms::choose(&bytes, &mask).map_or((0, 0, 0), |a| (a.offset, a.len, a.value));
+            Pattern {
+                rule,
+                string,
+                bytes,
+                mask,
+                flags: 0,
+                anchor_offset,
+                anchor_len,
+                anchor,
+                regex: Some(RegexAnchor {
+                    regex: index,
+                    form: f as u16,
+                    split: s as u16,
+                }),
+            }
+        })
+    })
 }
 
 /// Whether pattern `p` matches `data` at `start` (bytes, masks and fullword boundaries).

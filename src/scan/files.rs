@@ -27,13 +27,14 @@
 //! all threads.
 
 use super::results::{ChunkPath, ChunkReport, Match, ScanResult, ScanTimings};
-use super::scanner::{reader, ScanOptions, Scanner};
+use super::scanner::{slice_reader, ScanOptions, Scanner};
 use super::stream::Chunk;
 use crate::gpu::capture::capture;
 use crate::gpu::dispatch::choose_path;
 use crate::gpu::staging::Staging;
 use crate::gpu::DispatchPath;
 use crate::{Error, Result};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -546,17 +547,17 @@ impl Scanner {
                     let started = Instant::now();
                     let file = std::fs::File::open(&paths[index]).ok();
                     let len = slot.piece.file_len;
-                    let read = |offset: u64, width: usize| -> Option<Vec<u8>> {
-                        let end = offset.checked_add(width as u64)?;
-                        let mut buf = vec![0; width];
-                        (end <= len).then_some(())?;
-                        file.as_ref()?.read_exact_at(&mut buf, offset).ok()?;
-                        Some(buf)
+                    let read = |start: u64, end: u64| -> Option<Cow<[u8]>> {
+                        (start <= end && end <= len).then_some(())?;
+                        let mut buf = vec![0; (end - start) as usize];
+                        file.as_ref()?.read_exact_at(&mut buf, start).ok()?;
+                        Some(Cow::Owned(buf))
                     };
-                    self.finish_rules(&mut r, len, &read);
+                    self.finish_rules(&mut r, len, &read, options.max_matches)?;
                     r.timings.total_ns += started.elapsed().as_nanos() as u64;
-                    r
+                    Ok(r)
                 });
+                let result = result.and_then(|r| r);
                 let _ = done.send((index, result));
             }
         }
@@ -583,14 +584,22 @@ impl Scanner {
                             let mut result = piece_result(&slot, found);
                             let bytes = &data
                                 [slot.offset as usize..(slot.offset + slot.piece.len()) as usize];
-                            self.finish_rules(&mut result, slot.piece.len(), &reader(bytes));
-                            let t = &mut result.timings;
-                            t.total_ns = t.read_ns
-                                + t.upload_ns
-                                + t.kernel_ns
-                                + t.readback_ns
-                                + started.elapsed().as_nanos() as u64;
-                            Ok(result)
+                            let read = slice_reader(bytes);
+                            self.finish_rules(
+                                &mut result,
+                                slot.piece.len(),
+                                &read,
+                                options.max_matches,
+                            )
+                            .map(|_| {
+                                let t = &mut result.timings;
+                                t.total_ns = t.read_ns
+                                    + t.upload_ns
+                                    + t.kernel_ns
+                                    + t.readback_ns
+                                    + started.elapsed().as_nanos() as u64;
+                                result
+                            })
                         }
                     };
                     if done.send((slot.piece.index, result)).is_err() {
@@ -613,9 +622,11 @@ fn merge(whole: &mut ScanResult, piece: ScanResult, limit: usize) {
         tally,
         seen_rules,
         capped,
+        regex_candidates,
         ..
     } = piece;
     whole.seen_rules.extend(seen_rules);
+    whole.regex_candidates.extend(regex_candidates);
     for c in capped {
         if !whole.capped.contains(&c) {
             whole.capped.push(c);

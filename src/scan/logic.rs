@@ -530,6 +530,11 @@ impl RuleLogic {
             .collect()
     }
 
+    /// The index in its rule of scanner string `variant` of rule `rule`.
+    pub fn string_of(&self, rule: u32, variant: u32) -> u32 {
+        self.rules[rule as usize].variants[variant as usize].0
+    }
+
     /// `matches` without those of `private` strings (counted, never reported).
     pub fn without_private(&self, mut matches: Vec<Match>) -> Vec<Match> {
         matches.retain(|m| !self.rules[m.rule_id as usize].strings[m.string_id as usize].private);

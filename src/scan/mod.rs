@@ -26,6 +26,7 @@ pub mod files;
 
 pub mod gpu;
 pub mod logic;
+pub mod regex;
 pub mod results;
 pub mod rules;
 pub mod saved;

@@ -1,6 +1,7 @@
 //! Scan results: matches, truncation, and what each chunk did.
 
 use super::logic::Tally;
+use super::regex::verify::Candidate;
 use super::scanner::{Backend, BackendReason};
 use crate::gpu::DispatchPath;
 use crate::policy::SpeculationReport;
@@ -82,6 +83,8 @@ pub struct ScanTimings {
     pub prefilter_gpu_ns: u64,
     /// GPU time of the compaction and confirm passes of the serial path, from GPU timestamps.
     pub confirm_gpu_ns: u64,
+    /// Verifying the candidates of regular-expression strings on the CPU.
+    pub regex_ns: u64,
     /// Evaluating the rules' conditions.
     pub evaluate_ns: u64,
     /// The whole scan.
@@ -97,6 +100,7 @@ impl ScanTimings {
         self.readback_ns += other.readback_ns;
         self.prefilter_gpu_ns += other.prefilter_gpu_ns;
         self.confirm_gpu_ns += other.confirm_gpu_ns;
+        self.regex_ns += other.regex_ns;
         self.evaluate_ns += other.evaluate_ns;
         self.total_ns += other.total_ns;
     }
@@ -138,6 +142,8 @@ pub struct ScanResult {
     pub(crate) tally: Option<Tally>,
     /// Rules with a match, for a programmatic rule set.
     pub(crate) seen_rules: BTreeSet<u32>,
+    /// Anchor hits of regular-expression strings, verified when the input is complete.
+    pub(crate) regex_candidates: Vec<Candidate>,
 }
 
 impl ScanResult {
@@ -172,11 +178,18 @@ impl ScanResult {
     /// report.
     pub fn add_chunk(
         &mut self,
-        mut found: Vec<Match>,
+        found: Vec<Match>,
         total_found: u64,
         limit: usize,
         report: ChunkReport,
     ) {
+        self.add_matches(found, total_found, limit);
+        self.bytes += report.bytes;
+        self.chunks.push(report);
+    }
+
+    /// Adds matches (the per-string cap and the limit applied), keeping them sorted.
+    pub(crate) fn add_matches(&mut self, mut found: Vec<Match>, total_found: u64, limit: usize) {
         found.sort_unstable();
         self.keep_under_cap(&mut found);
         let room = limit.saturating_sub(self.matches.len());
@@ -184,8 +197,13 @@ impl ScanResult {
         self.dropped += total_found - kept as u64;
         self.truncated |= total_found > kept as u64;
         found.truncate(kept);
+        let sorted = self
+            .matches
+            .last()
+            .is_none_or(|last| found.first().is_none_or(|f| last <= f));
         self.matches.extend(found);
-        self.bytes += report.bytes;
-        self.chunks.push(report);
+        if !sorted {
+            self.matches.sort_unstable();
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! and flags.
 
 use super::logic::RuleLogic;
+use super::regex::RegexString;
 use crate::{Error, Result};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -36,6 +37,8 @@ pub struct RuleString {
     pub mask: Vec<u8>,
     /// Flags.
     pub flags: StringFlags,
+    /// A regular-expression string (then `bytes` and `mask` are empty).
+    pub regex: Option<Arc<RegexString>>,
 }
 
 /// A rule: an id and its strings. A programmatic rule (no YARA condition) matches when any of
@@ -92,11 +95,6 @@ impl RuleSet {
                 bytes.len()
             )));
         }
-        if self.string_ids.len() >= MAX_STRINGS {
-            return Err(Error::TooLarge(format!(
-                "a rule set holds at most {MAX_STRINGS} strings"
-            )));
-        }
         let mask = if mask.is_empty() {
             vec![0xff; bytes.len()]
         } else {
@@ -107,7 +105,35 @@ impl RuleSet {
             bytes: bytes.iter().zip(&mask).map(|(b, m)| b & m).collect(),
             mask,
             flags,
+            regex: None,
         };
+        self.push_string(rule_id, string)
+    }
+
+    /// Adds the regular-expression string `regex` to rule `rule_id` (YARA rule sets).
+    pub(crate) fn add_regex(
+        &mut self,
+        rule_id: u32,
+        string_id: u32,
+        regex: Arc<RegexString>,
+    ) -> Result<()> {
+        let string = RuleString {
+            id: string_id,
+            bytes: Vec::new(),
+            mask: Vec::new(),
+            flags: StringFlags::default(),
+            regex: Some(regex),
+        };
+        self.push_string(rule_id, string)
+    }
+
+    fn push_string(&mut self, rule_id: u32, string: RuleString) -> Result<()> {
+        let string_id = string.id;
+        if self.string_ids.len() >= MAX_STRINGS {
+            return Err(Error::TooLarge(format!(
+                "a rule set holds at most {MAX_STRINGS} strings"
+            )));
+        }
         if !self.string_ids.insert((rule_id, string_id)) {
             return Err(Error::invalid(format!(
                 "rule {rule_id} already has a string {string_id}"

@@ -7,6 +7,8 @@ use super::compile::CompiledRules;
 use super::cpu::CpuSearcher;
 use super::gpu::{ChunkData, ChunkOutput, GpuScanner, KernelShape, DEFAULT_SHAPE};
 use super::logic::Tally;
+use super::regex::verify::{verify, Candidate, ReadRange};
+use super::regex::RegexString;
 use super::results::{ChunkPath, ChunkReport, Match, ScanResult};
 use super::rules::RuleSet;
 use super::stream::{plan, Chunk};
@@ -17,6 +19,7 @@ use crate::gpu::staging::Staging;
 use crate::gpu::{DispatchPath, GpuContext};
 use crate::policy::{AdaptiveSpeculator, SpeculationMode};
 use crate::{Error, Result};
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -32,6 +35,12 @@ pub const DEFAULT_MAX_MATCHES: usize = 1 << 20;
 /// searched again on the CPU; on a GPU-resident scan the kept subset is then unspecified
 /// (counts stay exact).
 pub(crate) const MAX_CHUNK_CAPACITY: u32 = 1 << 22;
+/// `Match::rule_id` of an anchor hit of a regular-expression string (its `string_id` is the
+/// pattern): a candidate, not a match.
+const ANCHOR_HIT: u32 = u32::MAX;
+/// Most anchor hits of regular-expression strings one scan keeps for verification; past it,
+/// the strings concerned are marked capped (see [`super::bounded`]).
+pub const MAX_REGEX_CANDIDATES: usize = 1 << 24;
 
 /// Which backend scans.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -233,15 +242,21 @@ impl Scanner {
     ) -> Result<ScanResult> {
         let started = Instant::now();
         let (gpu, reason) = self.choose_backend(options)?;
+        let mut on_match = on_match;
         let mut result = if gpu {
-            self.scan_gpu_host(input, options, on_match, progress)?
+            self.scan_gpu_host(input, options, &mut on_match, progress)?
         } else {
-            self.scan_cpu(input, options, on_match, progress)?
+            self.scan_cpu(input, options, &mut on_match, progress)?
         };
         result.set_backend(gpu, reason);
-        self.finish_rules(&mut result, input.len(), &|offset, width| {
-            input.probe(offset, width)
-        });
+        let read = |start: u64, end: u64| input.read(start, end).ok();
+        let late = self.finish_rules(&mut result, input.len(), &read, options.max_matches)?;
+        if let Some(sink) = on_match
+            .as_mut()
+            .filter(|_| !result.stopped && !late.is_empty())
+        {
+            result.stopped = !sink(&late);
+        }
         result.timings.total_ns = started.elapsed().as_nanos() as u64;
         Ok(result)
     }
@@ -260,9 +275,17 @@ impl Scanner {
                     .into(),
             ));
         }
+        if !self.rules.regexes.is_empty() {
+            return Err(Error::Unsupported(
+                "regular-expression strings on a GPU-resident scan (their candidates are \
+                 verified against host bytes); scan from host memory or a file, or use the \
+                 matches-only resident scan"
+                    .into(),
+            ));
+        }
         let started = Instant::now();
         let mut result = self.scan_resident_matches(buffer, len, options)?;
-        self.finish_rules(&mut result, len, &|_, _| None);
+        self.finish_rules(&mut result, len, &|_, _| None, options.max_matches)?;
         result.timings.total_ns = started.elapsed().as_nanos() as u64;
         Ok(result)
     }
@@ -292,6 +315,8 @@ impl Scanner {
             let run = self.run_chunk(ctx, gpu, data, chunk, path, options, || Ok(()))?;
             self.take_gpu_chunk(&mut result, chunk, path, run, options, None)?;
         }
+        // Anchor hits of regular-expression strings need host bytes to become matches.
+        result.regex_candidates = Vec::new();
         result.timings.total_ns = started.elapsed().as_nanos() as u64;
         Ok(result)
     }
@@ -365,6 +390,20 @@ impl Scanner {
         limit: usize,
         report: ChunkReport,
     ) {
+        let (found, total, excess) = self.take_anchor_hits(result, found, total, excess);
+        self.add_resolved(result, found, &excess, total, limit, Some(report));
+    }
+
+    /// Adds matches of strings (no anchor hits) to `result`, with the chunk's report if any.
+    fn add_resolved(
+        &self,
+        result: &mut ScanResult,
+        found: Vec<Match>,
+        excess: &[(u32, u64)],
+        total: u64,
+        limit: usize,
+        report: Option<ChunkReport>,
+    ) {
         let (found, total) = match &self.rules.logic {
             Some(logic) => {
                 let raw = found.len() as u64;
@@ -396,7 +435,126 @@ impl Scanner {
                 result.capped.push((m.rule_id, string));
             }
         }
-        result.add_chunk(found, total, limit, report);
+        match report {
+            Some(report) => result.add_chunk(found, total, limit, report),
+            None => result.add_matches(found, total, limit),
+        }
+    }
+
+    /// Moves the anchor hits of regular-expression strings out of `found` (and their counts
+    /// past the cap out of `excess`) into the result's candidates.
+    fn take_anchor_hits(
+        &self,
+        result: &mut ScanResult,
+        found: Vec<Match>,
+        total: u64,
+        excess: &[(u32, u64)],
+    ) -> (Vec<Match>, u64, Vec<(u32, u64)>) {
+        if self.rules.regexes.is_empty() {
+            return (found, total, excess.to_vec());
+        }
+        let mut kept = Vec::with_capacity(found.len());
+        let mut hits = 0u64;
+        for m in found {
+            let anchor = (m.rule_id == ANCHOR_HIT)
+                .then(|| self.rules.patterns.get(m.string_id as usize))
+                .flatten()
+                .and_then(|p| p.regex);
+            match anchor {
+                Some(a) => {
+                    hits += 1;
+                    if result.regex_candidates.len() < MAX_REGEX_CANDIDATES {
+                        result.regex_candidates.push(Candidate {
+                            offset: m.offset,
+                            regex: a.regex,
+                            form: a.form,
+                            split: a.split,
+                        });
+                    } else {
+                        self.mark_regex_capped(result, a.regex);
+                    }
+                }
+                None => kept.push(m),
+            }
+        }
+        let mut rest = Vec::new();
+        for &(pattern, n) in excess {
+            match self.rules.patterns[pattern as usize].regex {
+                Some(a) => {
+                    hits += n;
+                    self.mark_regex_capped(result, a.regex);
+                }
+                None => rest.push((pattern, n)),
+            }
+        }
+        (kept, total.saturating_sub(hits), rest)
+    }
+
+    /// Records that regular expression `regex` lost candidates or matches to a cap.
+    fn mark_regex_capped(&self, result: &mut ScanResult, regex: u32) {
+        let string = self.rules.regexes[regex as usize].string;
+        let info = &self.rules.strings[string as usize];
+        let key = match &self.rules.logic {
+            Some(logic) => (info.rule_id, logic.string_of(info.rule_id, info.string_id)),
+            None => (info.rule_id, info.string_id),
+        };
+        if !result.capped.contains(&key) {
+            result.capped.push(key);
+        }
+    }
+
+    /// Verifies the anchor hits a scan of `total` bytes collected (and matches the expressions
+    /// without atoms), reading the input through `read`; adds the matches to `result` and
+    /// returns those it stored.
+    pub(crate) fn complete_regex(
+        &self,
+        result: &mut ScanResult,
+        total: u64,
+        read: &ReadRange,
+        limit: usize,
+    ) -> Result<Vec<Match>> {
+        if self.rules.regexes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let started = Instant::now();
+        let candidates = std::mem::take(&mut result.regex_candidates);
+        let regexes: Vec<&RegexString> = self.rules.regexes.iter().map(|r| &*r.regex).collect();
+        let verified = verify(&regexes, &self.rules.unanchored, candidates, total, read)?;
+        for &regex in &verified.capped {
+            self.mark_regex_capped(result, regex);
+        }
+        let mut found = Vec::new();
+        for (regex, list) in verified.matches {
+            let info = &self.rules.strings[self.rules.regexes[regex as usize].string as usize];
+            found.extend(list.into_iter().map(|(offset, length)| Match {
+                offset,
+                rule_id: info.rule_id,
+                string_id: info.string_id,
+                length,
+            }));
+        }
+        let total_found = found.len() as u64;
+        self.add_resolved(result, found, &[], total_found, limit, None);
+        let regex_strings: std::collections::HashSet<(u32, u32)> = self
+            .rules
+            .regexes
+            .iter()
+            .map(|r| {
+                let info = &self.rules.strings[r.string as usize];
+                match &self.rules.logic {
+                    Some(logic) => (info.rule_id, logic.string_of(info.rule_id, info.string_id)),
+                    None => (info.rule_id, info.string_id),
+                }
+            })
+            .collect();
+        let added = result
+            .matches
+            .iter()
+            .filter(|m| regex_strings.contains(&(m.rule_id, m.string_id)))
+            .copied()
+            .collect();
+        result.timings.regex_ns += started.elapsed().as_nanos() as u64;
+        Ok(added)
     }
 
     /// Adds a chunk searched on the CPU.
@@ -412,27 +570,45 @@ impl Scanner {
         self.add_bounded(result, found.stored, &excess, total, limit, report)
     }
 
-    /// Sets `result.rules` once a scan of `size` bytes is complete; `read(offset, width)` gives
-    /// input bytes for conditions that read them.
+    /// Completes a scan of `size` bytes: verifies the regular-expression candidates, then sets
+    /// `result.rules`. `read(start, end)` gives input bytes (for the verification and for
+    /// conditions that read them). Returns the regular-expression matches it stored, which
+    /// come after the chunks' matches.
     pub(crate) fn finish_rules(
         &self,
         result: &mut ScanResult,
         size: u64,
-        read: &dyn Fn(u64, usize) -> Option<Vec<u8>>,
-    ) {
+        read: &ReadRange,
+        limit: usize,
+    ) -> Result<Vec<Match>> {
+        let added = self.complete_regex(result, size, read, limit)?;
         let started = Instant::now();
+        let probe = |offset: u64, width: usize| -> Option<Vec<u8>> {
+            let end = offset.checked_add(width as u64)?;
+            (end <= size).then_some(())?;
+            read(offset, end).map(std::borrow::Cow::into_owned)
+        };
         result.rules = match &self.rules.logic {
             Some(logic) => {
                 let tally: Tally = result.tally.take().unwrap_or_else(|| logic.tally());
-                logic.evaluate(&tally, size, read)
+                logic.evaluate(&tally, size, &probe)
             }
             None => std::mem::take(&mut result.seen_rules).into_iter().collect(),
         };
         result.timings.evaluate_ns += started.elapsed().as_nanos() as u64;
+        Ok(added)
     }
 
     pub(crate) fn to_match(&self, pattern: u32, start: u64) -> Match {
         let p = &self.rules.patterns[pattern as usize];
+        if p.regex.is_some() {
+            return Match {
+                offset: start,
+                rule_id: ANCHOR_HIT,
+                string_id: pattern,
+                length: 0,
+            };
+        }
         let s = &self.rules.strings[p.string as usize];
         Match {
             offset: start,
@@ -547,7 +723,7 @@ impl Scanner {
         &self,
         input: Input,
         options: &ScanOptions,
-        mut on_match: Option<&mut MatchSink>,
+        on_match: &mut Option<&mut MatchSink>,
         mut progress: Option<&mut Progress>,
     ) -> Result<ScanResult> {
         let (gpu, ctx) = self.gpu.as_ref().expect("checked by use_gpu");
@@ -604,7 +780,7 @@ impl Scanner {
             if !deliver(
                 &mut result,
                 before,
-                &mut on_match,
+                on_match,
                 &mut progress,
                 chunk.owned_end,
                 input.len(),
@@ -625,7 +801,7 @@ impl Scanner {
         &self,
         input: Input,
         options: &ScanOptions,
-        mut on_match: Option<&mut MatchSink>,
+        on_match: &mut Option<&mut MatchSink>,
         mut progress: Option<&mut Progress>,
     ) -> Result<ScanResult> {
         let limit = if options.max_chunk_bytes > 0 {
@@ -669,7 +845,7 @@ impl Scanner {
                 if !deliver(
                     &mut result,
                     before,
-                    &mut on_match,
+                    on_match,
                     &mut progress,
                     chunk.owned_end,
                     input.len(),
@@ -735,23 +911,13 @@ impl<'a> Input<'a> {
             }
         }
     }
-
-    /// A reader for conditions: `width` bytes at an offset, None past the end or on an error.
-    fn probe(&self, offset: u64, width: usize) -> Option<Vec<u8>> {
-        let end = offset.checked_add(width as u64)?;
-        if end > self.len() {
-            return None;
-        }
-        self.read(offset, end).ok().map(|b| b.into_owned())
-    }
 }
 
-/// Reads `width` bytes of `data` at an offset, for conditions (None past the end).
-pub(crate) fn reader(data: &[u8]) -> impl Fn(u64, usize) -> Option<Vec<u8>> + '_ {
-    move |offset, width| {
-        let start = usize::try_from(offset).ok()?;
-        data.get(start..start.checked_add(width)?)
-            .map(<[u8]>::to_vec)
+/// Reads bytes `start..end` of `data` (None past its end).
+pub(crate) fn slice_reader<'a>(data: &'a [u8]) -> impl Fn(u64, u64) -> Option<Cow<'a, [u8]>> + 'a {
+    move |start, end| {
+        data.get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)
+            .map(Cow::Borrowed)
     }
 }
 

@@ -33,8 +33,15 @@ pub enum Tok {
     Text(Vec<u8>),
     /// The inside of a hex string `{ ... }` (after `=`).
     Hex(String),
-    /// A regular expression `/.../flags` (after `=`); kept only to name it in errors.
-    Regex,
+    /// A regular expression `/.../flags` (after `=` or `matches`).
+    Regex {
+        /// The text between the slashes, as written.
+        text: Vec<u8>,
+        /// The `i` flag.
+        nocase: bool,
+        /// The `s` flag.
+        dot_all: bool,
+    },
     /// Punctuation or an operator.
     Punct(&'static str),
     /// End of input.
@@ -72,10 +79,14 @@ pub fn tokenize(source: &[u8]) -> Result<Vec<Token>, Diagnostic> {
                 ..
             })
         );
+        let after_matches = matches!(
+            tokens.last(),
+            Some(Token { tok: Tok::Ident(w), .. }) if w == "matches"
+        );
         let tok = match lexer.peek() {
             None => Tok::End,
             Some(b'{') if after_assign => lexer.hex()?,
-            Some(b'/') if after_assign => lexer.regex()?,
+            Some(b'/') if after_assign || after_matches => lexer.regex()?,
             Some(_) => lexer.token()?,
         };
         let end = tok == Tok::End;
@@ -311,6 +322,7 @@ impl Lexer<'_> {
     fn regex(&mut self) -> Result<Tok, Diagnostic> {
         let (line, column) = (self.line, self.column);
         self.bump();
+        let start = self.pos;
         loop {
             match self.bump() {
                 None | Some(b'\n') => {
@@ -327,10 +339,24 @@ impl Lexer<'_> {
                 Some(_) => {}
             }
         }
-        while self.peek().is_some_and(|c| c == b'i' || c == b's') {
+        let text = self.src[start..self.pos - 1].to_vec();
+        if text.is_empty() {
+            return Err(Diagnostic::syntax(line, column, "empty regular expression"));
+        }
+        let (mut nocase, mut dot_all) = (false, false);
+        while let Some(c) = self.peek().filter(|&c| c == b'i' || c == b's') {
+            if c == b'i' {
+                nocase = true;
+            } else {
+                dot_all = true;
+            }
             self.bump();
         }
-        Ok(Tok::Regex)
+        Ok(Tok::Regex {
+            text,
+            nocase,
+            dot_all,
+        })
     }
 }
 
@@ -403,7 +429,11 @@ mod tests {
             kinds("= /a\\/b/is x"),
             vec![
                 Tok::Punct("="),
-                Tok::Regex,
+                Tok::Regex {
+                    text: b"a\\/b".to_vec(),
+                    nocase: true,
+                    dot_all: true
+                },
                 Tok::Ident("x".into()),
                 Tok::End
             ]

@@ -154,6 +154,11 @@ fn build(parsed: parser::Parsed, origin: &str) -> Result<CompiledSource> {
         let rule_id = index as u32;
         let mut variants = Vec::new();
         for (string_index, string) in rule.strings.iter().enumerate() {
+            if let Some(regex) = &string.regex {
+                let variant = variants.len() as u32;
+                rules.add_regex(rule_id, variant, regex.clone())?;
+                variants.push((string_index as u32, 0));
+            }
             for (priority, (bytes, mask)) in string.patterns.iter().enumerate() {
                 pattern_bytes += bytes.len();
                 if pattern_bytes > MAX_PATTERN_BYTES {

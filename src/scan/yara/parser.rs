@@ -5,8 +5,10 @@ use super::{hex, modifiers, CompileOptions, Diagnostic, External, SkippedRule};
 use crate::scan::logic::{
     Arith, Comparison, Expr, Iteration, MetaValue, Probe, Quantity, StringRef, TextOp,
 };
+use crate::scan::regex::{RegexFlags, RegexString};
 use crate::scan::rules::{StringFlags, MAX_STRING_BYTES};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// Deepest nesting of condition expressions.
 const MAX_EXPR_DEPTH: usize = 128;
@@ -92,6 +94,8 @@ pub struct ParsedString {
     pub keeps_offsets: bool,
     /// `private`: matches count but are not reported.
     pub private: bool,
+    /// A regular-expression string (then `patterns` is empty).
+    pub regex: Option<Arc<RegexString>>,
 }
 
 /// The modifiers of a text string.
@@ -590,6 +594,7 @@ impl Parser<'_> {
                         fixed_offset: None,
                         keeps_offsets: false,
                         private: modifiers.private,
+                        regex: None,
                     }
                 }
                 Tok::Hex(body) => {
@@ -612,14 +617,57 @@ impl Parser<'_> {
                         fixed_offset: None,
                         keeps_offsets: false,
                         private,
+                        regex: None,
                     }
                 }
-                Tok::Regex => {
-                    return Err(Diagnostic::unsupported(
-                        value_at.line,
-                        value_at.column,
-                        "regular-expression strings",
-                    ))
+                Tok::Regex {
+                    text,
+                    nocase,
+                    dot_all,
+                } => {
+                    self.advance();
+                    let modifiers = self.text_modifiers()?;
+                    if modifiers.xor.is_some()
+                        || modifiers.base64.is_some()
+                        || modifiers.base64wide.is_some()
+                    {
+                        return Err(Diagnostic::syntax(
+                            value_at.line,
+                            value_at.column,
+                            "regular expressions take only the nocase, ascii, wide, fullword and \
+                             private modifiers",
+                        ));
+                    }
+                    let f = modifiers.flags;
+                    let flags = RegexFlags {
+                        nocase: nocase || f.nocase,
+                        dot_all,
+                        ascii: f.ascii || !f.wide,
+                        wide: f.wide,
+                        fullword: f.fullword,
+                    };
+                    let regex = RegexString::compile(&text, flags).map_err(|e| {
+                        let column = value_at.column + 1 + e.offset;
+                        if e.unsupported {
+                            Diagnostic::unsupported(value_at.line, column, &e.message)
+                        } else {
+                            Diagnostic::syntax(
+                                value_at.line,
+                                column,
+                                format!("invalid regular expression: {}", e.message),
+                            )
+                        }
+                    })?;
+                    ParsedString {
+                        name,
+                        is_hex: false,
+                        patterns: Vec::new(),
+                        flags: StringFlags::default(),
+                        fixed_offset: None,
+                        keeps_offsets: false,
+                        private: modifiers.private,
+                        regex: Some(Arc::new(regex)),
+                    }
                 }
                 other => {
                     return Err(self.error(format!(
@@ -1095,7 +1143,9 @@ impl Parser<'_> {
                 self.advance();
                 Ok((Expr::Float(bits), Ty::Float))
             }
-            Tok::Regex | Tok::Hex(_) => Err(self.error("unexpected string literal in a condition")),
+            Tok::Regex { .. } | Tok::Hex(_) => {
+                Err(self.error("unexpected string literal in a condition"))
+            }
             other => Err(self.error(format!(
                 "expected an expression, found {}",
                 describe(&other)
@@ -1524,7 +1574,7 @@ fn describe(tok: &Tok) -> String {
         Tok::Float(bits) => format!("`{}`", f64::from_bits(*bits)),
         Tok::Text(_) => "a text string".into(),
         Tok::Hex(_) => "a hex string".into(),
-        Tok::Regex => "a regular expression".into(),
+        Tok::Regex { .. } => "a regular expression".into(),
         Tok::Punct(p) => format!("`{p}`"),
         Tok::End => "the end of the source".into(),
     }

@@ -1,0 +1,244 @@
+//! The automata of one regular-expression string, and its verification at a candidate.
+//!
+//! yara matches a regular expression from each occurrence of one of its atoms (see
+//! [`super::split`]), in two directions:
+//! 1. **forward**, the suffix (atom included) is matched from the atom's position with
+//!    leftmost-first priority (the first alternative and the greedy or lazy choice of each
+//!    repeat decide, as in Perl), which gives one length `F`;
+//! 2. **backward**, the prefix is matched in reverse from the atom's position *exhaustively*:
+//!    every `k` such that the `k` bytes before the atom match the whole prefix gives a match
+//!    starting `k` bytes before the atom, of length `k + F`.
+//!
+//! Each direction reads at most [`SCAN_LIMIT`] bytes (yara's `YR_RE_SCAN_LIMIT`), so a match
+//! is at most twice that long. `^`, `$` and `\b` see the real data around the window. Both
+//! directions run on lazy DFAs (`regex-automata`'s hybrid DFA, its cache per thread): the
+//! forward one reports the leftmost-first end, the backward one is stepped byte by byte and
+//! every match state it passes is a start. An expression without an atom is matched forward
+//! from every position.
+
+use super::hir::{translate, Mode};
+use super::split::{self, Split};
+use super::syntax::Node;
+use crate::scan::compile::is_fullword;
+use crate::{Error, Result};
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::nfa::thompson;
+use regex_automata::util::start::Config as StartConfig;
+use regex_automata::{Anchored, Input, MatchKind};
+
+/// Most bytes one direction of a match reads (yara's `YR_RE_SCAN_LIMIT`).
+pub const SCAN_LIMIT: usize = 4096;
+/// Bytes of context a verification window needs on each side of a candidate (the scan limit,
+/// the anchor, and the bytes the fullword and look-around tests read).
+pub const WINDOW_CONTEXT: u64 = SCAN_LIMIT as u64 + super::split::MAX_LITERAL as u64 * 2 + 4;
+/// Memory a lazy DFA may use for its states, per cache.
+const CACHE_CAPACITY: usize = 4 << 20;
+
+/// A direction's automaton.
+#[derive(Debug)]
+pub(crate) struct Automaton {
+    dfa: DFA,
+}
+
+impl Automaton {
+    fn build(node: &Node, mode: Mode, reverse: bool) -> Result<Self> {
+        let hir = translate(node, mode);
+        let nfa = thompson::Compiler::new()
+            .configure(
+                thompson::Config::new()
+                    .reverse(reverse)
+                    .utf8(false)
+                    .which_captures(thompson::WhichCaptures::None),
+            )
+            .build_from_hir(&hir)
+            .map_err(|e| Error::invalid(format!("regular expression too large: {e}")))?;
+        let kind = if reverse {
+            MatchKind::All
+        } else {
+            MatchKind::LeftmostFirst
+        };
+        let dfa = DFA::builder()
+            .configure(
+                DFA::config()
+                    .match_kind(kind)
+                    .cache_capacity(CACHE_CAPACITY)
+                    .skip_cache_capacity_check(true),
+            )
+            .build_from_nfa(nfa)
+            .map_err(|e| Error::invalid(format!("regular expression: {e}")))?;
+        Ok(Self { dfa })
+    }
+
+    /// A fresh cache for this automaton.
+    pub fn cache(&self) -> Cache {
+        self.dfa.create_cache()
+    }
+}
+
+/// One atom's anchor and the automata of the expression cut there.
+#[derive(Debug)]
+pub(crate) struct SplitProgram {
+    /// The anchor's bytes in this form (wide: each followed by a zero).
+    pub literal: Vec<u8>,
+    /// The suffix, forward.
+    pub forward: Automaton,
+    /// The prefix, reversed (None: the atom starts the expression).
+    pub backward: Option<Automaton>,
+}
+
+/// The automata of one form (plain or wide) of an expression.
+#[derive(Debug)]
+pub(crate) struct Form {
+    /// Wide form.
+    pub wide: bool,
+    /// Matches must be whole words (yara's `fullword`).
+    pub fullword: bool,
+    /// One program per atom; empty when the expression has no atom.
+    pub splits: Vec<SplitProgram>,
+    /// The whole expression, forward (used when it has no atom).
+    pub whole: Automaton,
+}
+
+/// The two caches of one split (or of a form's whole expression).
+pub(crate) struct SplitCaches {
+    forward: Cache,
+    backward: Option<Cache>,
+}
+
+/// Where a verification reads: `bytes` are the data from offset `base`, of `total` bytes.
+#[derive(Clone, Copy)]
+pub(crate) struct Window<'a> {
+    /// The bytes.
+    pub bytes: &'a [u8],
+    /// Data offset of `bytes[0]`.
+    pub base: u64,
+    /// Length of the whole data.
+    pub total: u64,
+}
+
+impl Form {
+    /// Builds the form's automata.
+    pub fn build(root: &Node, splits: &[Split], mode: Mode, fullword: bool) -> Result<Self> {
+        let widen = |bytes: &[u8]| -> Vec<u8> {
+            if mode.wide {
+                bytes.iter().flat_map(|&b| [b, 0]).collect()
+            } else {
+                bytes.to_vec()
+            }
+        };
+        let splits = splits
+            .iter()
+            .map(|s| {
+                Ok(SplitProgram {
+                    literal: widen(&s.literal),
+                    forward: Automaton::build(&s.suffix, mode, false)?,
+                    backward: match s.prefix {
+                        Node::Empty => None,
+                        ref prefix => Some(Automaton::build(prefix, mode, true)?),
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            wide: mode.wide,
+            fullword,
+            whole: Automaton::build(root, mode, false)?,
+            splits,
+        })
+    }
+
+    /// Caches for split `split` (None: the whole expression).
+    pub fn caches(&self, split: Option<usize>) -> SplitCaches {
+        match split {
+            Some(i) => SplitCaches {
+                forward: self.splits[i].forward.cache(),
+                backward: self.splits[i].backward.as_ref().map(Automaton::cache),
+            },
+            None => SplitCaches {
+                forward: self.whole.cache(),
+                backward: None,
+            },
+        }
+    }
+
+    /// Verifies the candidate at data offset `at` of split `split` (None: the whole
+    /// expression from `at`): calls `found(start, length)` for each match.
+    pub fn verify(
+        &self,
+        split: Option<usize>,
+        window: Window,
+        at: u64,
+        caches: &mut SplitCaches,
+        found: &mut dyn FnMut(u64, u32),
+    ) -> Result<()> {
+        let step = if self.wide { 2 } else { 1 };
+        let local = |offset: u64| (offset - window.base) as usize;
+        let mut found = |start: u64, len: u32| {
+            if !self.fullword || is_fullword(window.bytes, local(start), len as usize, self.wide) {
+                found(start, len)
+            }
+        };
+        let round = |n: u64| n - n % step;
+        let forward_len = round((window.total - at).min(SCAN_LIMIT as u64));
+        let (forward, backward) = match split {
+            Some(i) => (&self.splits[i].forward, self.splits[i].backward.as_ref()),
+            None => (&self.whole, None),
+        };
+        let input = Input::new(window.bytes)
+            .span(local(at)..local(at + forward_len))
+            .anchored(Anchored::Yes);
+        let end = forward
+            .dfa
+            .try_search_fwd(&mut caches.forward, &input)
+            .map_err(|e| Error::invalid(format!("regular expression search: {e}")))?;
+        let Some(end) = end else {
+            return Ok(());
+        };
+        let forward_matched = (end.offset() - local(at)) as u32;
+        let (Some(backward), Some(cache)) = (backward, caches.backward.as_mut()) else {
+            found(at, forward_matched);
+            return Ok(());
+        };
+        let lo = at - round(at.min(SCAN_LIMIT as u64));
+        let fail = |e: regex_automata::hybrid::CacheError| {
+            Error::invalid(format!("regular expression search: {e}"))
+        };
+        let dfa = &backward.dfa;
+        let config = StartConfig::new()
+            .anchored(Anchored::Yes)
+            .look_behind(window.bytes.get(local(at)).copied());
+        let mut sid = dfa
+            .start_state(cache, &config)
+            .map_err(|e| Error::invalid(format!("regular expression search: {e}")))?;
+        let mut pos = at;
+        loop {
+            if pos == lo {
+                sid = if lo == 0 {
+                    dfa.next_eoi_state(cache, sid).map_err(fail)?
+                } else {
+                    dfa.next_state(cache, sid, window.bytes[local(lo) - 1])
+                        .map_err(fail)?
+                };
+                if sid.is_match() {
+                    found(lo, (at - lo) as u32 + forward_matched);
+                }
+                return Ok(());
+            }
+            sid = dfa
+                .next_state(cache, sid, window.bytes[local(pos) - 1])
+                .map_err(fail)?;
+            if sid.is_match() {
+                found(pos, (at - pos) as u32 + forward_matched);
+            }
+            if sid.is_dead() || sid.is_quit() {
+                return Ok(());
+            }
+            pos -= 1;
+        }
+    }
+}
+
+/// The splits of `root`, one per atom (None when it has no usable atom).
+pub(crate) fn splits_of(root: &Node, nocase: bool) -> Option<Vec<Split>> {
+    split::splits(root, nocase)
+}

@@ -1,0 +1,221 @@
+//! Regular-expression strings (`$r = /.../is`) and the `matches` operator, with yara's
+//! dialect and match semantics.
+//!
+//! - [`syntax`]: yara's regular-expression dialect, parsed into a small tree;
+//! - [`hir`]: that tree as `regex-syntax`'s HIR under a string's modifiers (`nocase`, dot-all,
+//!   `wide`);
+//! - [`split`]: the atoms of an expression and its cut at each;
+//! - [`matcher`]: the forward and backward automata and the verification at a candidate.
+//!
+//! A regular-expression string takes part in the scan through its atoms: each atom is an
+//! anchor pattern searched by the same prefilter as text and hex strings, on the GPU or the
+//! CPU. Anchor hits are not matches: once the scan of an input has found them, each is verified
+//! on the CPU against the data around it ([`matcher`]), which yields yara's matches (offset
+//! and length). Where several anchor hits give a match at the same offset, the first length
+//! found stays, except for an expression with greedy repeats, where the last one wins: yara's
+//! rule, since its greedy expressions are matched from every atom occurrence.
+
+pub(crate) mod hir;
+pub(crate) mod matcher;
+pub(crate) mod split;
+pub(crate) mod syntax;
+pub mod verify;
+
+use hir::Mode;
+use matcher::Form;
+pub use matcher::{SCAN_LIMIT, WINDOW_CONTEXT};
+
+/// How a regular-expression string matches (its trailing flags and its modifiers).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RegexFlags {
+    /// `i` flag or `nocase`: ASCII letters match either case.
+    pub nocase: bool,
+    /// `s` flag: `.` matches `\n` too.
+    pub dot_all: bool,
+    /// Match the plain form (default, or `ascii` with `wide`).
+    pub ascii: bool,
+    /// Match the UTF-16LE form.
+    pub wide: bool,
+    /// Match only between non-alphanumeric characters.
+    pub fullword: bool,
+}
+
+/// A compiled regular-expression string.
+#[derive(Debug)]
+pub struct RegexString {
+    /// The expression's text (between the slashes).
+    pub(crate) text: Vec<u8>,
+    /// Its flags.
+    pub(crate) flags: RegexFlags,
+    /// Whether it has greedy repeats (a later length replaces an earlier one at one offset).
+    pub(crate) greedy: bool,
+    /// Whether it has atoms (otherwise it is matched at every position).
+    pub(crate) anchored: bool,
+    /// Plain and/or wide forms.
+    pub(crate) forms: Vec<Form>,
+}
+
+/// A problem with an expression: its offset in the text and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegexError {
+    /// Byte offset in the expression's text.
+    pub offset: usize,
+    /// What is wrong.
+    pub message: String,
+    /// Whether the expression is valid yara but not supported here.
+    pub unsupported: bool,
+}
+
+impl RegexString {
+    /// Compiles the text between the slashes of a regular-expression string.
+    pub fn compile(text: &[u8], flags: RegexFlags) -> std::result::Result<Self, RegexError> {
+        let parsed = syntax::parse(text).map_err(|e| RegexError {
+            offset: e.offset,
+            message: e.message,
+            unsupported: false,
+        })?;
+        if parsed.greedy && parsed.lazy {
+            return Err(RegexError {
+                offset: 0,
+                message: "greedy and ungreedy quantifiers can't be mixed in a regular expression"
+                    .into(),
+                unsupported: false,
+            });
+        }
+        if flags.wide && has_word_boundary(&parsed.root) {
+            return Err(RegexError {
+                offset: 0,
+                message: "`\\b` or `\\B` in a wide regular expression".into(),
+                unsupported: true,
+            });
+        }
+        let splits = matcher::splits_of(&parsed.root, flags.nocase);
+        let mut forms = Vec::new();
+        for wide in [false, true] {
+            if (wide && !flags.wide) || (!wide && flags.wide && !flags.ascii) {
+                continue;
+            }
+            let mode = Mode {
+                nocase: flags.nocase,
+                dot_all: flags.dot_all,
+                wide,
+            };
+            let form = Form::build(
+                &parsed.root,
+                splits.as_deref().unwrap_or(&[]),
+                mode,
+                flags.fullword,
+            )
+            .map_err(|e| RegexError {
+                offset: 0,
+                message: e.to_string(),
+                unsupported: false,
+            })?;
+            forms.push(form);
+        }
+        Ok(Self {
+            text: text.to_vec(),
+            flags,
+            greedy: parsed.greedy,
+            anchored: splits.is_some(),
+            forms,
+        })
+    }
+
+    /// The expression's text.
+    pub fn text(&self) -> &[u8] {
+        &self.text
+    }
+
+    /// Its flags.
+    pub fn flags(&self) -> RegexFlags {
+        self.flags
+    }
+}
+
+impl PartialEq for RegexString {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text && self.flags == other.flags
+    }
+}
+
+impl Eq for RegexString {}
+
+fn has_word_boundary(node: &syntax::Node) -> bool {
+    use syntax::Node;
+    match node {
+        Node::WordBoundary | Node::NotWordBoundary => true,
+        Node::Concat(items) | Node::Alt(items) => items.iter().any(has_word_boundary),
+        Node::Repeat { node, .. } => has_word_boundary(node),
+        _ => false,
+    }
+}
+
+/// A regular expression for the `matches` operator: found anywhere in a text.
+#[derive(Debug)]
+pub struct TextRegex {
+    text: Vec<u8>,
+    flags: RegexFlags,
+    regex: regex_automata::meta::Regex,
+}
+
+impl TextRegex {
+    /// Compiles the text between the slashes, with the `i` (nocase) and `s` (dot-all) flags.
+    pub fn compile(
+        text: &[u8],
+        nocase: bool,
+        dot_all: bool,
+    ) -> std::result::Result<Self, RegexError> {
+        let parsed = syntax::parse(text).map_err(|e| RegexError {
+            offset: e.offset,
+            message: e.message,
+            unsupported: false,
+        })?;
+        let mode = Mode {
+            nocase,
+            dot_all,
+            wide: false,
+        };
+        let hir = hir::translate(&parsed.root, mode);
+        let regex = regex_automata::meta::Regex::builder()
+            .configure(
+                regex_automata::meta::Regex::config()
+                    .utf8_empty(false)
+                    .which_captures(regex_automata::nfa::thompson::WhichCaptures::None),
+            )
+            .build_from_hir(&hir)
+            .map_err(|e| RegexError {
+                offset: 0,
+                message: format!("regular expression too large: {e}"),
+                unsupported: false,
+            })?;
+        Ok(Self {
+            text: text.to_vec(),
+            flags: RegexFlags {
+                nocase,
+                dot_all,
+                ..Default::default()
+            },
+            regex,
+        })
+    }
+
+    /// Whether the expression occurs in `haystack`.
+    pub fn is_match(&self, haystack: &[u8]) -> bool {
+        self.regex.is_match(haystack)
+    }
+
+    /// The expression's text and its (nocase, dot-all) flags.
+    pub fn source(&self) -> (&[u8], bool, bool) {
+        (&self.text, self.flags.nocase, self.flags.dot_all)
+    }
+}
+
+impl PartialEq for TextRegex {
+    fn eq(&self, other: &Self) -> bool {
+        self.source() == other.source()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,124 @@
+//! Verification against hand-worked yara results.
+
+use super::verify::{verify, Candidate};
+use super::*;
+use std::borrow::Cow;
+
+/// Matches of `text` with `flags` over `data`, every anchor occurrence found naively.
+fn matches(text: &[u8], flags: RegexFlags, data: &[u8]) -> Vec<(u64, u32)> {
+    let r = RegexString::compile(text, flags).unwrap();
+    let mut candidates = Vec::new();
+    for (f, form) in r.forms.iter().enumerate() {
+        for (s, split) in form.splits.iter().enumerate() {
+            let lit = &split.literal;
+            for at in 0..data.len() {
+                let hit = data[at..].len() >= lit.len()
+                    && data[at..at + lit.len()].iter().zip(lit).all(|(d, l)| {
+                        if flags.nocase {
+                            d.eq_ignore_ascii_case(l)
+                        } else {
+                            d == l
+                        }
+                    });
+                if hit {
+                    candidates.push(Candidate {
+                        offset: at as u64,
+                        regex: 0,
+                        form: f as u16,
+                        split: s as u16,
+                    });
+                }
+            }
+        }
+    }
+    let unanchored: Vec<u32> = if r.anchored { vec![] } else { vec![0] };
+    let read = |s: u64, e: u64| Some(Cow::Borrowed(&data[s as usize..e as usize]));
+    let v = verify(&[&r], &unanchored, candidates, data.len() as u64, &read).unwrap();
+    v.matches.get(&0).cloned().unwrap_or_default()
+}
+
+fn plain() -> RegexFlags {
+    RegexFlags {
+        ascii: true,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn forward_is_leftmost_first_and_backward_exhaustive() {
+    assert_eq!(matches(b"ab+c", plain(), b"xabbbc"), [(1, 5)]);
+    assert_eq!(
+        matches(b"[a-z]+123", plain(), b"xyz123"),
+        [(0, 6), (1, 5), (2, 4)]
+    );
+    assert_eq!(matches(b"abc.*d", plain(), b"abcdxd\nd"), [(0, 6)]);
+    assert_eq!(matches(b"abc.*?d", plain(), b"abcdxd"), [(0, 4)]);
+    let dot_all = RegexFlags {
+        dot_all: true,
+        ..plain()
+    };
+    assert_eq!(matches(b"abc.*d", dot_all, b"abcdxd\nd"), [(0, 8)]);
+}
+
+#[test]
+fn anchors_and_boundaries_see_the_real_data() {
+    assert_eq!(matches(b"^abc", plain(), b"abcabc"), [(0, 3)]);
+    assert_eq!(matches(b"abc$", plain(), b"abcabc"), [(3, 3)]);
+    assert_eq!(
+        matches(br"\bfoo\b", plain(), b"foo xfoo foo"),
+        [(0, 3), (9, 3)]
+    );
+}
+
+#[test]
+fn nocase_wide_and_fullword() {
+    let f = RegexFlags {
+        nocase: true,
+        ..plain()
+    };
+    assert_eq!(matches(b"qux[0-9]", f, b"QuX1 qux2"), [(0, 4), (5, 4)]);
+    let wide = RegexFlags {
+        wide: true,
+        ..Default::default()
+    };
+    assert_eq!(matches(b"ab[0-9]", wide, b"a\0b\x007\0 ab7"), [(0, 6)]);
+    let both = RegexFlags {
+        wide: true,
+        ascii: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        matches(b"ab[0-9]", both, b"a\0b\x007\0 ab7"),
+        [(0, 6), (7, 3)]
+    );
+    let fullword = RegexFlags {
+        fullword: true,
+        ..plain()
+    };
+    assert_eq!(
+        matches(b"ab[0-9]", fullword, b"ab1 xab2 ab3"),
+        [(0, 3), (9, 3)]
+    );
+}
+
+#[test]
+fn expressions_without_atoms_match_everywhere() {
+    assert_eq!(matches(br"\d\d", plain(), b"a123"), [(1, 2), (2, 2)]);
+}
+
+#[test]
+fn mixed_greed_and_bad_syntax_are_errors() {
+    assert!(RegexString::compile(b"a.*b.*?c", plain()).is_err());
+    let e = RegexString::compile(b"ab[", plain()).unwrap_err();
+    assert!(!e.unsupported && e.offset == 3, "{e:?}");
+}
+
+#[test]
+fn text_regex_finds_anywhere() {
+    let r = TextRegex::compile(b"^ab+c", false, false).unwrap();
+    assert!(r.is_match(b"abbbc..."));
+    assert!(!r.is_match(b"xabc"));
+    assert!(TextRegex::compile(b"AB", true, false)
+        .unwrap()
+        .is_match(b"xxab"));
+}

@@ -1,0 +1,140 @@
+//! Verification of a scan's anchor hits: from candidates (which expression, which form and
+//! atom, where) to yara's matches, reading the data around each candidate.
+//!
+//! Candidates are verified in data order, so that the rule for several lengths at one offset
+//! (the first stays; the last for greedy expressions) follows yara's order of atom
+//! occurrences. The data is read in windows of at least [`READ_BLOCK`] bytes that cover the
+//! context of every candidate in them, so a file is read about once whatever the number of
+//! candidates. Expressions without atoms are matched at every position, block by block.
+
+use super::matcher::{SplitCaches, Window, WINDOW_CONTEXT};
+use super::RegexString;
+use crate::Result;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+
+/// Smallest window read for verification, bytes.
+pub const READ_BLOCK: u64 = 1 << 20;
+/// Most matches stored per expression (yara's per-string limit).
+pub const MAX_MATCHES: usize = 1_000_000;
+
+/// One anchor hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Candidate {
+    /// Data offset of the anchor.
+    pub offset: u64,
+    /// Index of the expression.
+    pub regex: u32,
+    /// Its form (plain or wide).
+    pub form: u16,
+    /// Its atom.
+    pub split: u16,
+}
+
+/// Reads data bytes `start..end` (None on failure).
+pub type ReadRange<'a> = dyn Fn(u64, u64) -> Option<Cow<'a, [u8]>> + 'a;
+
+/// The matches of the expressions: per expression, (offset, length) ascending, and whether it
+/// reached [`MAX_MATCHES`].
+#[derive(Debug, Default)]
+pub struct Verified {
+    /// Matches per expression index.
+    pub matches: BTreeMap<u32, Vec<(u64, u32)>>,
+    /// Expressions that reached the cap.
+    pub capped: Vec<u32>,
+}
+
+/// Verifies `candidates` of `regexes` (and matches the expressions without atoms, listed in
+/// `unanchored`, everywhere) over data of `total` bytes read through `read`.
+pub fn verify(
+    regexes: &[&RegexString],
+    unanchored: &[u32],
+    mut candidates: Vec<Candidate>,
+    total: u64,
+    read: &ReadRange,
+) -> Result<Verified> {
+    candidates.sort_unstable();
+    candidates.dedup();
+    let mut found: HashMap<u32, BTreeMap<u64, u32>> = HashMap::new();
+    let mut capped = Vec::new();
+    let mut caches: HashMap<(u32, u16, Option<u16>), SplitCaches> = HashMap::new();
+    let mut record = |regex: u32, start: u64, len: u32| {
+        let greedy = regexes[regex as usize].greedy;
+        let map = found.entry(regex).or_default();
+        if let Some(existing) = map.get_mut(&start) {
+            if greedy {
+                *existing = len;
+            }
+        } else if map.len() < MAX_MATCHES {
+            map.insert(start, len);
+        } else if !capped.contains(&regex) {
+            capped.push(regex);
+        }
+    };
+    let mut window: Option<(u64, Cow<[u8]>)> = None;
+    for c in candidates {
+        let need_start = c.offset.saturating_sub(WINDOW_CONTEXT);
+        let need_end = (c.offset + WINDOW_CONTEXT).min(total);
+        let covered = window.as_ref().is_some_and(|(base, bytes)| {
+            *base <= need_start && base + bytes.len() as u64 >= need_end
+        });
+        if !covered {
+            let end = (need_end.max(c.offset + READ_BLOCK)).min(total);
+            let Some(bytes) = read(need_start, end) else {
+                continue;
+            };
+            window = Some((need_start, bytes));
+        }
+        let (base, bytes) = window.as_ref().expect("window read");
+        let regex = regexes[c.regex as usize];
+        let form = &regex.forms[c.form as usize];
+        let caches = caches
+            .entry((c.regex, c.form, Some(c.split)))
+            .or_insert_with(|| form.caches(Some(c.split as usize)));
+        let view = Window {
+            bytes,
+            base: *base,
+            total,
+        };
+        form.verify(
+            Some(c.split as usize),
+            view,
+            c.offset,
+            caches,
+            &mut |s, l| record(c.regex, s, l),
+        )?;
+    }
+    for &regex in unanchored {
+        let r = regexes[regex as usize];
+        let mut start = 0;
+        while start < total {
+            let end = (start + READ_BLOCK).min(total);
+            let read_start = start.saturating_sub(WINDOW_CONTEXT);
+            let read_end = (end + WINDOW_CONTEXT).min(total);
+            let Some(bytes) = read(read_start, read_end) else {
+                break;
+            };
+            for (f, form) in r.forms.iter().enumerate() {
+                let caches = caches
+                    .entry((regex, f as u16, None))
+                    .or_insert_with(|| form.caches(None));
+                let view = Window {
+                    bytes: &bytes,
+                    base: read_start,
+                    total,
+                };
+                for at in start..end {
+                    form.verify(None, view, at, caches, &mut |s, l| record(regex, s, l))?;
+                }
+            }
+            start = end;
+        }
+    }
+    Ok(Verified {
+        matches: found
+            .into_iter()
+            .map(|(regex, map)| (regex, map.into_iter().collect()))
+            .collect(),
+        capped,
+    })
+}
