@@ -433,6 +433,33 @@ pub struct RuleLogic {
     pub reads_input: bool,
     /// Probe indices per string (rule set numbering), built on first use.
     pub(crate) probes_of: std::sync::OnceLock<Vec<Vec<u32>>>,
+    /// Per rule, whether its condition is false when none of its strings matched (see
+    /// [`needs_a_match`]), built on first use.
+    pub(crate) needs_match: std::sync::OnceLock<Vec<bool>>,
+}
+
+/// Whether `e` is false whenever none of its rule's strings matched, whatever the input's
+/// size, bytes and the other rules: then a rule without a match need not be evaluated, as
+/// yara skips such rules. Conservative: false when unsure.
+fn needs_a_match(e: &Expr) -> bool {
+    let zero_fails = |op: Comparison, count_left: bool, k: i64| {
+        let (a, b): (i64, i64) = if count_left { (0, k) } else { (k, 0) };
+        !op.holds(&a, &b)
+    };
+    match e {
+        Expr::Found(_) | Expr::Probe(_) | Expr::FoundAt(..) | Expr::FoundIn(..) => true,
+        Expr::Of { quantity, strings } => {
+            !strings.is_empty() && !quantity.holds(0, strings.len() as u64)
+        }
+        Expr::Compare(op, a, b) => match (a.as_ref(), b.as_ref()) {
+            (Expr::Count(_), Expr::Int(k)) => zero_fails(*op, true, *k),
+            (Expr::Int(k), Expr::Count(_)) => zero_fails(*op, false, *k),
+            _ => false,
+        },
+        Expr::And(items) => items.iter().any(needs_a_match),
+        Expr::Or(items) => !items.is_empty() && items.iter().all(needs_a_match),
+        _ => false,
+    }
 }
 
 /// What a scan saw of each string: counts and probe hits, collected before the match limit.
@@ -582,7 +609,16 @@ impl RuleLogic {
     ) -> Vec<u32> {
         let mut results: Vec<bool> = Vec::with_capacity(self.rules.len());
         let lists = MatchLists::new(tally);
-        for rule in &self.rules {
+        let needs_match = self
+            .needs_match
+            .get_or_init(|| self.rules.iter().map(|r| needs_a_match(&r.condition)).collect());
+        for (rule, &needs_match) in self.rules.iter().zip(needs_match) {
+            let first = rule.first_string as usize;
+            let strings = first..first + rule.strings.len();
+            if needs_match && tally.counts.get(strings).is_none_or(|c| c.iter().all(|&n| n == 0)) {
+                results.push(false);
+                continue;
+            }
             let eval = Evaluation {
                 rule,
                 tally,
