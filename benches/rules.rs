@@ -112,6 +112,7 @@ impl Stages {
             "gpu_prefilter_or_fused_ms": ms(s.prefilter_gpu_ns),
             "gpu_confirm_ms": ms(s.confirm_gpu_ns),
             "readback_ms": ms(s.readback_ns),
+            "regex_verification_ms": ms(s.regex_ns),
             "condition_evaluation_ms": ms(s.evaluate_ns),
             "scan_total_ms": ms(s.total_ns),
         })

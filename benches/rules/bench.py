@@ -18,6 +18,7 @@ Usage: bench.py --bench-bin PATH --rules DIR [--rules DIR...] --corpus DIR [--co
 """
 import argparse
 import json
+import re
 import multiprocessing
 import os
 import subprocess
@@ -133,6 +134,20 @@ def yarax(rules_path, compiled_path, files, threads, repeat):
     return {"compile_s": round(compile_s, 3), "wall_s": round(wall, 3), "lines": lines}
 
 
+def rules_with_regex(path):
+    """Names of the rules of a collected source that declare a regular-expression string."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    heads = list(re.finditer(r"^\s*(?:private\s+|global\s+)*rule\s+(\w+)", text, re.M))
+    names = []
+    for i, h in enumerate(heads):
+        body = text[h.end(): heads[i + 1].start() if i + 1 < len(heads) else len(text)]
+        strings = body.split("condition:")[0]
+        if re.search(r"\$\w*\s*=\s*/", strings):
+            names.append(h.group(1))
+    return names
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bench-bin", required=True, help="the `rules` bench binary")
@@ -214,6 +229,19 @@ def main():
 
     specrt = specrt_run(out("rules.yar"))
 
+    # The same scan without the rules that have regular-expression strings, for their cost.
+    regex_rules = rules_with_regex(out("rules.yar"))
+    with open(out("regex-rules.txt"), "w") as f:
+        f.write("".join(r + "\n" for r in regex_rules))
+    subprocess.run(
+        [sys.executable, os.path.join(HERE, "collect.py"), "--drop", out("rules-skipped.txt"),
+         "--drop", out("regex-rules.txt"), out("noregex.yar")] + args.rules,
+        check=True,
+    )
+    without_regex = specrt_run(
+        out("noregex.yar"), SPECRT_BENCH_RESIDENT_BYTES="0", SPECRT_BENCH_BACKENDS="gpu_auto,cpu"
+    )
+
     # 5: outputs compared, targets.
     identical = {name: lines_of(name) == yara_out for name in specrt["backends"]}
     if yrx:
@@ -281,6 +309,15 @@ def main():
         "outputs_identical_to_yara": identical,
         "rule_lines": len(yara_out),
         "check_pass": check,
+        "regex_rules": {
+            "rules": len(regex_rules),
+            "gbps_end_to_end_with": {
+                n: backends[n]["gbps_end_to_end"] for n in ("gpu_auto", "cpu") if n in backends
+            },
+            "gbps_end_to_end_without": {
+                n: b["gbps_end_to_end"] for n, b in without_regex["backends"].items()
+            },
+        },
         "stages_thread_ms": {n: b["stages_thread_ms"] for n, b in backends.items()},
         "atoms": specrt["atoms"],
         "targets": {

@@ -51,15 +51,17 @@ def compiles(yarac, path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--yarac", help="keep only files that this yarac compiles")
-    ap.add_argument("--drop", help="file of rule names to drop, one per line")
+    ap.add_argument(
+        "--drop", action="append", default=[], help="file of rule names to drop, one per line"
+    )
     ap.add_argument("out")
     ap.add_argument("dirs", nargs="+")
     args = ap.parse_args()
 
     dropped = set()
-    if args.drop:
-        with open(args.drop) as f:
-            dropped = {line.strip() for line in f if line.strip()}
+    for path in args.drop:
+        with open(path) as f:
+            dropped |= {line.strip() for line in f if line.strip()}
     imports, blocks, seen = [], [], set()
     files = rejected = 0
     for path in rule_files(args.dirs):

@@ -186,6 +186,8 @@ pub enum Expr {
     Text(Vec<u8>),
     /// `a OP b` on texts.
     TextOp(TextOp, Box<Expr>, Box<Expr>),
+    /// `text matches /regex/`: the expression occurs in the text.
+    Matches(Box<Expr>, std::sync::Arc<crate::scan::regex::TextRegex>),
     /// `filesize`: the input's length.
     Filesize,
     /// `$x`: the string matched at least once.
@@ -760,6 +762,10 @@ impl Evaluation<'_> {
             Expr::Text(t) => Value::Text(t),
             Expr::TextOp(op, a, b) => match (self.value(a, env), self.value(b, env)) {
                 (Value::Text(x), Value::Text(y)) => Value::Bool(op.holds(x, y)),
+                _ => Value::Undefined,
+            },
+            Expr::Matches(text, regex) => match self.value(text, env) {
+                Value::Text(t) => Value::Bool(regex.is_match(t)),
                 _ => Value::Undefined,
             },
             Expr::Filesize => Value::Int(i64::try_from(self.size).unwrap_or(i64::MAX)),

@@ -15,6 +15,7 @@
 //! - [`tune`]: racing kernel variants per shape bucket and remembering the winners;
 //! - [`logic`]: rule names and conditions of YARA rule sets, evaluated after a scan;
 //! - [`yara`]: the compiler from YARA source text;
+//! - [`regex`]: regular-expression strings, their atoms and their verification;
 //! - [`saved`]: compiled rule sets saved to a file and loaded back.
 
 pub mod atoms;

@@ -24,13 +24,14 @@ use super::logic::{
 };
 use super::rules::{RuleSet, StringFlags};
 use crate::{Error, Result};
+use crate::scan::regex::{RegexFlags, RegexString, TextRegex};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The magic bytes that open a saved rule set.
 pub const MAGIC: &[u8; 8] = b"SPECRTRS";
 /// Version of the file format; files of other versions are refused.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// Deepest condition accepted on load (as the compiler's limit).
 const MAX_DEPTH: usize = 128;
 const HEADER: usize = 8 + 4 + 8 + 8;
@@ -46,6 +47,8 @@ struct SavedString {
     wide: bool,
     ascii: bool,
     fullword: bool,
+    /// A regular-expression string: its text and `s` flag (the others are above).
+    regex: Option<(Vec<u8>, bool)>,
 }
 
 /// One step of a condition in postfix order.
@@ -110,6 +113,8 @@ enum Op {
     Text(Vec<u8>),
     /// Pops two operands; the code indexes `TEXT_OPS`.
     TextOperator(u8),
+    /// Pops the text: `matches` with this expression, `i` and `s` flags.
+    Matches(Vec<u8>, bool, bool),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -214,6 +219,11 @@ fn flatten(e: &Expr, out: &mut Vec<Op>) {
             flatten(b, out);
             let code = TEXT_OPS.iter().position(|c| c == op).expect("listed") as u8;
             out.push(Op::TextOperator(code));
+        }
+        Expr::Matches(text, regex) => {
+            flatten(text, out);
+            let (source, nocase, dot_all) = regex.source();
+            out.push(Op::Matches(source.to_vec(), nocase, dot_all));
         }
         Expr::Filesize => out.push(Op::Filesize),
         Expr::Found(s) => out.push(Op::Found(*s)),
@@ -490,6 +500,12 @@ fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result
                 let (inner, depth) = unary(&mut stack)?;
                 (Expr::Defined(inner), depth)
             }
+            Op::Matches(source, nocase, dot_all) => {
+                let regex = TextRegex::compile(&source, nocase, dot_all)
+                    .map_err(|e| bad(format!("regular expression: {}", e.message)))?;
+                let (inner, depth) = unary(&mut stack)?;
+                (Expr::Matches(inner, std::sync::Arc::new(regex)), depth)
+            }
             Op::Var(depth) => leaf(Expr::Var(depth))?,
             Op::ForOf {
                 quantity: q,
@@ -555,15 +571,32 @@ impl RuleSet {
             .rules()
             .iter()
             .flat_map(|r| {
-                r.strings.iter().map(|s| SavedString {
-                    rule_id: r.id,
-                    string_id: s.id,
-                    bytes: s.bytes.clone(),
-                    mask: s.mask.clone(),
-                    nocase: s.flags.nocase,
-                    wide: s.flags.wide,
-                    ascii: s.flags.ascii,
-                    fullword: s.flags.fullword,
+                r.strings.iter().map(|s| match &s.regex {
+                    Some(regex) => {
+                        let f = regex.flags();
+                        SavedString {
+                            rule_id: r.id,
+                            string_id: s.id,
+                            bytes: Vec::new(),
+                            mask: Vec::new(),
+                            nocase: f.nocase,
+                            wide: f.wide,
+                            ascii: f.ascii,
+                            fullword: f.fullword,
+                            regex: Some((regex.text().to_vec(), f.dot_all)),
+                        }
+                    }
+                    None => SavedString {
+                        rule_id: r.id,
+                        string_id: s.id,
+                        bytes: s.bytes.clone(),
+                        mask: s.mask.clone(),
+                        nocase: s.flags.nocase,
+                        wide: s.flags.wide,
+                        ascii: s.flags.ascii,
+                        fullword: s.flags.fullword,
+                        regex: None,
+                    },
                 })
             })
             .collect();
@@ -648,15 +681,34 @@ impl RuleSet {
             .map_err(|e| Error::Format(format!("corrupt compiled rule set: {e}")))?;
         let mut rules = RuleSet::new();
         for s in saved.strings {
-            let flags = StringFlags {
-                nocase: s.nocase,
-                wide: s.wide,
-                ascii: s.ascii,
-                fullword: s.fullword,
+            let added = match s.regex {
+                Some((text, dot_all)) => {
+                    let flags = RegexFlags {
+                        nocase: s.nocase,
+                        dot_all,
+                        ascii: s.ascii,
+                        wide: s.wide,
+                        fullword: s.fullword,
+                    };
+                    let regex = RegexString::compile(&text, flags).map_err(|e| {
+                        Error::Format(format!(
+                            "corrupt compiled rule set: regular expression: {}",
+                            e.message
+                        ))
+                    })?;
+                    rules.add_regex(s.rule_id, s.string_id, std::sync::Arc::new(regex))
+                }
+                None => {
+                    let flags = StringFlags {
+                        nocase: s.nocase,
+                        wide: s.wide,
+                        ascii: s.ascii,
+                        fullword: s.fullword,
+                    };
+                    rules.add_string(s.rule_id, s.string_id, &s.bytes, &s.mask, flags)
+                }
             };
-            rules
-                .add_string(s.rule_id, s.string_id, &s.bytes, &s.mask, flags)
-                .map_err(|e| Error::Format(format!("corrupt compiled rule set: {e}")))?;
+            added.map_err(|e| Error::Format(format!("corrupt compiled rule set: {e}")))?;
         }
         if let Some(logic) = saved.logic {
             let logic = rebuild_logic(logic, rules.string_count())?;

@@ -3505,3 +3505,33 @@ rule set_none_of_rules
     condition:
         none of (priv_strings, def_undefined_offset) and filesize > 0
 }
+
+// ======================================================================
+// Regular-expression strings and `matches` (corpus: 14_regex.txt)
+// ======================================================================
+rule re_url { strings: $a = /https?:\/\/[a-z0-9.\-]+\.(com|org|net)(\/[a-z0-9.\/?=_]*)?/ condition: $a }
+rule re_url_nocase { strings: $a = /HTTP:\/\/[A-Z.]+/ nocase condition: #a > 2 }
+rule re_email { strings: $a = /[a-z0-9._]+@[a-z0-9.]+\.[a-z]{2,4}/ nocase condition: any of them }
+rule re_registry { strings: $a = /Software\\Microsoft\\Windows\\CurrentVersion\\Run(Once)?/ nocase condition: $a }
+rule re_powershell { strings: $a = /powershell(\.exe)?\s+-(nop|w|enc|EncodedCommand)/ nocase ascii wide condition: $a }
+rule re_version { strings: $a = /v(er(sion)?)? ?[0-9]+\.[0-9]+(\.[0-9]+)?/ $b = /build-\d{4}-\d\d-\d\d/ condition: any of them }
+rule re_lazy { strings: $a = /cmd\.exe.{1,30}?admin/ $b = /net user \w+ \S+/ condition: all of them }
+rule re_greedy_dot { strings: $a = /id=7.*7/ condition: $a }
+rule re_counts { strings: $a = /\d{4}-\d{4}/ $b = /[0-9]{10,}/ condition: #a >= 3 and #b > 0 and @a[1] < @b[1] + 1000000 }
+rule re_repeat_group { strings: $a = /(abc){2,3}/ $b = /x(abc)+x/ condition: any of them }
+rule re_alternation { strings: $a = /<(script|SCRIPT)[^>]*>/ condition: $a }
+rule re_fullword { strings: $a = /id=\d+/ fullword condition: $a }
+rule re_anchor_start { strings: $a = /^MZ[a-z]+/ condition: $a at 0 }
+rule re_anchor_end { strings: $a = /END\.$/ condition: $a }
+rule re_wide_only { strings: $a = /wide\.example\.(org|com)/ wide condition: $a }
+rule re_long_run { strings: $a = /[a-z]+1234 tail/ condition: !a[1] > 4000 }
+rule re_escapes { strings: $a = /foo\\[nr]bar/ $b = /foo.bar/ $c = /foo\x2ebar/ condition: any of them }
+rule re_dot_all { strings: $a = /whoami.{1,200}net user/s condition: $a }
+rule re_no_literal { strings: $a = /[0-9]{3}\x2d[0-9]{4}/ $b = /[A-Z][a-z]+[A-Z][a-z]+/ condition: any of them }
+rule re_private { strings: $a = /evil\.example\.com/ private $b = /cut\.example/ condition: $a and $b }
+rule re_cut { strings: $a = /http:\/\/cut\.example\.com\/q/ $b = /v7\.7\.7/ condition: #a == 7 and #b == 7 }
+rule re_bounded_jump { strings: $a = /GET [^ ]{1,40} HTTP/ condition: $a }
+rule re_class_shorthand { strings: $a = /[\w.]+@[\w]+/ condition: #a > 1 }
+rule re_braces_literal { strings: $a = /a{b|id=7{1,2};/ condition: $a }
+rule re_matches_op { condition: "abc123" matches /[a-z]+\d+/ and not ("ABC" matches /abc/) and "ABC" matches /abc/i }
+rule re_in_range { strings: $a = /Admin\.Root@[a-z.]+/ nocase condition: $a in (0..4096) and for any i in (1..#a) : (!a[i] >= 20) }

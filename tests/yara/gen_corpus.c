@@ -892,6 +892,58 @@ static void make_encoded(buf *b)
     write_file("14_encoded.bin", b);
 }
 
+/* Text for regular-expression strings: URLs, e-mail addresses, registry paths, version
+ * strings, digits runs, wide and mixed-case forms, matches across the 64 KiB chunk
+ * boundaries of the differential runs (65536, 70000, 100000), long runs that reach yara's
+ * 4096-byte scan limit, and anchors at the file's start and end. */
+static void make_regex(buf *b)
+{
+    static const char *const lines[] = {
+        "GET http://evil.example.com/a/b.php?id=42 HTTP/1.1\r\n",
+        "contact: Admin.Root@Example.ORG, backup bob_99@mail.example.net;",
+        "HKEY_LOCAL_MACHINE\\Software\\Microsoft\\Windows\\CurrentVersion\\Run",
+        "hklm\\software\\microsoft\\windows\\currentversion\\runonce",
+        "powershell.exe -nop -w hidden -enc SQBFAFgA ; PowerShell -EncodedCommand ab12",
+        "version 1.2.3 v10.20.30 build-2024-11-30 ver 4.5",
+        "cmd.exe /c whoami && net user admin P@ssw0rd /add",
+        "aaaa-bbbb-cccc-dddd 1234-5678-9012-3456 12345678901234567890",
+        "xxabcabcabcxx abcab abc",
+        "<script>eval(atob('ZXZpbA=='))</script> <SCRIPT src=x.js>",
+        "id=7;id=77;id=777;idx=7777",
+        "foo\nbar foo\rbar foo.bar",
+    };
+    reset(b);
+    seed(0x0E2E0000000011ULL);
+    puts_(b, "MZheader GET /start 200 ");
+    for (int round = 0; round < 40; round++) {
+        for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+            puts_(b, lines[(i + round) % (sizeof lines / sizeof lines[0])]);
+            putb(b, round % 3 == 0 ? '\n' : ' ');
+        }
+        putw(b, "http://wide.example.org/x ");
+        putw(b, "PowerShell -enc QQBB ");
+        putw(b, "version 9.8.7 ");
+        putrand(b, 1500 + 97 * (size_t)round);
+    }
+    /* Matches across the chunk boundaries of the differential runs. */
+    static const size_t cuts[] = {65536, 70000, 100000, 131072, 140000, 196608, 200000};
+    for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+        size_t at = cuts[c] - 9;
+        while (b->len < at + 64)
+            putrand(b, 4096);
+        plant(b, at, "http://cut.example.com/q", 24);
+        plant(b, at + 30, "v7.7.7", 6);
+    }
+    /* A word run longer than the scan limit, then a literal after it. */
+    puts_(b, " ");
+    for (int i = 0; i < 5000; i++)
+        putb(b, (unsigned char)('a' + i % 26));
+    puts_(b, "1234 tail");
+    putrand(b, 300);
+    puts_(b, " END.");
+    write_file("14_regex.txt", b);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -916,6 +968,7 @@ int main(int argc, char **argv)
     make_elf(&b);
     make_zeros(&b);
     make_encoded(&b);
+    make_regex(&b);
     free(b.p);
     return 0;
 }

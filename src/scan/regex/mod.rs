@@ -217,5 +217,7 @@ impl PartialEq for TextRegex {
     }
 }
 
+impl Eq for TextRegex {}
+
 #[cfg(test)]
 mod tests;

@@ -3,7 +3,9 @@
 //! Supported: `rule NAME [: tags] { meta: strings: condition: }`, comments, the `private` and
 //! `global` rule modifiers; text strings with escapes and `ascii`, `wide`, `nocase`, `fullword`,
 //! `xor` and `base64`/`base64wide` (expanded into fixed patterns by `modifiers`); hex strings
-//! with bytes, `??`, nibble wildcards, bounded jumps and alternatives; conditions with
+//! with bytes, `??`, nibble wildcards, bounded jumps and alternatives; regular-expression
+//! strings (`/.../is` with `nocase`, `ascii`, `wide`, `fullword`, `private`; see
+//! [`crate::scan::regex`]) and the `matches` operator; conditions with
 //! `any`/`all`/`none`/`N of`/`N% of` them or a string set, `$x`, `#x`, `@x[i]`, `!x[i]`,
 //! `#x in (a..b)`, `$x at e`, `$x in (a..b)`, `for ... of` and `for ... in` loops over string
 //! sets, integer ranges and lists, `defined`, rule sets in `of`, integer and float expressions

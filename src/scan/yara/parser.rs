@@ -5,7 +5,7 @@ use super::{hex, modifiers, CompileOptions, Diagnostic, External, SkippedRule};
 use crate::scan::logic::{
     Arith, Comparison, Expr, Iteration, MetaValue, Probe, Quantity, StringRef, TextOp,
 };
-use crate::scan::regex::{RegexFlags, RegexString};
+use crate::scan::regex::{RegexFlags, RegexString, TextRegex};
 use crate::scan::rules::{StringFlags, MAX_STRING_BYTES};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -893,7 +893,34 @@ impl Parser<'_> {
             Tok::Punct(">") => Comparison::Gt,
             Tok::Punct(">=") => Comparison::Ge,
             Tok::Ident(w) if w == "matches" => {
-                return Err(self.unsupported("the `matches` operator"))
+                let op_at = self.at().clone();
+                self.advance();
+                let regex_at = self.at().clone();
+                let Tok::Regex {
+                    text,
+                    nocase,
+                    dot_all,
+                } = regex_at.tok
+                else {
+                    return Err(self.error("`matches` needs a regular expression `/.../`"));
+                };
+                self.advance();
+                if left.1 != Ty::Text {
+                    return Err(Diagnostic::syntax(
+                        op_at.line,
+                        op_at.column,
+                        "`matches` needs a text on its left",
+                    ));
+                }
+                let regex = TextRegex::compile(&text, nocase, dot_all).map_err(|e| {
+                    Diagnostic::syntax(
+                        regex_at.line,
+                        regex_at.column + 1 + e.offset,
+                        format!("invalid regular expression: {}", e.message),
+                    )
+                })?;
+                let e = Expr::Matches(Box::new(left.0), Arc::new(regex));
+                return Ok((e, Ty::Bool));
             }
             Tok::Ident(w) if TextOp::named(w).is_some() => {
                 let op = TextOp::named(w).expect("named");
