@@ -243,7 +243,10 @@ fn regex_sample() -> Vec<u8> {
     put(100, b"see http://evil.example.com/payload now");
     // Across the 4096- and 8192-byte chunk boundaries of the runs below.
     put(8180, b"xyZ123 abc456");
-    let wide: Vec<u8> = "c:\\windows\\Svchost.EXE".bytes().flat_map(|b| [b, 0]).collect();
+    let wide: Vec<u8> = "c:\\windows\\Svchost.EXE"
+        .bytes()
+        .flat_map(|b| [b, 0])
+        .collect();
     put(16_380, &wide);
     put(30_000, b"order 1234567");
     data
@@ -268,21 +271,42 @@ fn regular_expressions_match_identically_on_every_path() {
     };
     assert_eq!(of(0), [(104, 31)]);
     // Every start of `[a-z]+` before the digits is a match (yara's backward search).
-    assert_eq!(of(1), [(8180, 6), (8181, 5), (8182, 4), (8187, 6), (8188, 5), (8189, 4)]);
+    assert_eq!(
+        of(1),
+        [
+            (8180, 6),
+            (8181, 5),
+            (8182, 4),
+            (8187, 6),
+            (8188, 5),
+            (8189, 4)
+        ]
+    );
     assert_eq!(of(2), [(16_380, 44)]);
     assert_eq!(of(3), [(30_006, 6), (30_007, 6)]);
     // Batches and files see the same.
     let items: Vec<&[u8]> = vec![&data, b"abc123 def456", b""];
     let batch = scanner
-        .scan_batch(&items, &options(common::gpu_backend(&scanner), SpeculationMode::Auto, 0))
+        .scan_batch(
+            &items,
+            &options(common::gpu_backend(&scanner), SpeculationMode::Auto, 0),
+        )
         .unwrap();
     assert_eq!(batch.items[0].matches, result.matches);
-    assert_eq!(names(&scanner, &batch.items[1].rules), ["digits", "text_matches"]);
+    assert_eq!(
+        names(&scanner, &batch.items[1].rules),
+        ["digits", "text_matches"]
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sample.bin");
     std::fs::write(&path, &data).unwrap();
     let from_file = scanner
-        .scan_file(&path, &options(Backend::Cpu, SpeculationMode::Auto, 4096), None, None)
+        .scan_file(
+            &path,
+            &options(Backend::Cpu, SpeculationMode::Auto, 4096),
+            None,
+            None,
+        )
         .unwrap();
     assert_eq!(from_file.matches, result.matches);
 }
@@ -297,7 +321,12 @@ fn regular_expression_matches_reach_the_callback_once() {
         true
     };
     let result = scanner
-        .scan(&data, &options(Backend::Cpu, SpeculationMode::Auto, 4096), Some(&mut sink), None)
+        .scan(
+            &data,
+            &options(Backend::Cpu, SpeculationMode::Auto, 4096),
+            Some(&mut sink),
+            None,
+        )
         .unwrap();
     seen.sort_unstable();
     assert_eq!(seen, result.matches);
@@ -305,13 +334,21 @@ fn regular_expression_matches_reach_the_callback_once() {
 
 #[test]
 fn regular_expressions_survive_saving() {
-    let compiled = compile(REGEX_RULES.as_bytes(), "test.yar", CompileOptions::default()).unwrap();
+    let compiled = compile(
+        REGEX_RULES.as_bytes(),
+        "test.yar",
+        CompileOptions::default(),
+    )
+    .unwrap();
     let loaded = specrt::scan::RuleSet::from_bytes(&compiled.rules.to_bytes().unwrap()).unwrap();
     let a = Scanner::new(None, &compiled.rules).unwrap();
     let b = Scanner::new(None, &loaded).unwrap();
     let o = options(Backend::Cpu, SpeculationMode::Auto, 0);
     let data = regex_sample();
-    let (ra, rb) = (a.scan(&data, &o, None, None).unwrap(), b.scan(&data, &o, None, None).unwrap());
+    let (ra, rb) = (
+        a.scan(&data, &o, None, None).unwrap(),
+        b.scan(&data, &o, None, None).unwrap(),
+    );
     assert_eq!(ra.matches, rb.matches);
     assert_eq!(ra.rules, rb.rules);
 }
@@ -323,7 +360,12 @@ fn hostile_inputs_keep_regular_expressions_bounded() {
     let scanner = scanner(r#"rule zeros { strings: $z = /\x00\x00[\x00-\x01]/ condition: $z }"#);
     let data = vec![0u8; 1_200_000];
     let r = scanner
-        .scan(&data, &options(Backend::Cpu, SpeculationMode::Auto, 0), None, None)
+        .scan(
+            &data,
+            &options(Backend::Cpu, SpeculationMode::Auto, 0),
+            None,
+            None,
+        )
         .unwrap();
     assert_eq!(r.matches.len(), 1_000_000);
     assert_eq!(r.capped, [(0, 0)]);

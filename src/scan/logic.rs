@@ -611,13 +611,25 @@ impl RuleLogic {
     ) -> Vec<u32> {
         let mut results: Vec<bool> = Vec::with_capacity(self.rules.len());
         let lists = MatchLists::new(tally);
-        let needs_match = self
-            .needs_match
-            .get_or_init(|| self.rules.iter().map(|r| needs_a_match(&r.condition)).collect());
-        for (rule, &needs_match) in self.rules.iter().zip(needs_match) {
+        let compute = || -> Vec<bool> {
+            self.rules
+                .iter()
+                .map(|r| needs_a_match(&r.condition))
+                .collect()
+        };
+        let mut needs_match = std::borrow::Cow::Borrowed(self.needs_match.get_or_init(compute));
+        if needs_match.len() != self.rules.len() {
+            needs_match = std::borrow::Cow::Owned(compute());
+        }
+        for (rule, &needs_match) in self.rules.iter().zip(needs_match.iter()) {
             let first = rule.first_string as usize;
             let strings = first..first + rule.strings.len();
-            if needs_match && tally.counts.get(strings).is_none_or(|c| c.iter().all(|&n| n == 0)) {
+            if needs_match
+                && tally
+                    .counts
+                    .get(strings)
+                    .is_none_or(|c| c.iter().all(|&n| n == 0))
+            {
                 results.push(false);
                 continue;
             }

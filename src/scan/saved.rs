@@ -23,8 +23,8 @@ use super::logic::{
     RuleLogic, StringRef, TextOp,
 };
 use super::rules::{RuleSet, StringFlags};
-use crate::{Error, Result};
 use crate::scan::regex::{RegexFlags, RegexString, TextRegex};
+use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -940,9 +940,21 @@ mod tests {
                 wide: false,
                 ascii: false,
                 fullword: false,
+                regex: None,
             }]
         };
         assert!(saved(one(), vec![Op::Found(0)]).is_ok());
+        // A regular expression that does not compile is a corrupt file.
+        let bad_regex = vec![SavedString {
+            bytes: Vec::new(),
+            mask: Vec::new(),
+            regex: Some((b"a(".to_vec(), false)),
+            ..one().remove(0)
+        }];
+        assert!(matches!(
+            saved(bad_regex, vec![Op::Found(0)]),
+            Err(Error::Format(_))
+        ));
         let too_deep: Vec<Op> = std::iter::once(Op::Found(0))
             .chain((0..200).map(|_| Op::Not))
             .collect();

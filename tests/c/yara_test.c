@@ -34,8 +34,8 @@ static void check_rules(const specrt_scan_result *r, const uint32_t *want, size_
 static void errors(void) {
     specrt_ruleset *rs = (specrt_ruleset *)0x1;
     const char *bad = "rule a {\n  strings: $a = \"x\"\n  condition: $a and\n}";
-    const char *regex = "rule a { strings: $r = /ab+/ condition: $r }\nrule b { condition: a }\n"
-                        "rule c { condition: true }";
+    const char *regex = "rule a { strings: $r = \"ab\" xor wide fullword condition: $r }\n"
+                        "rule b { condition: a }\nrule c { condition: true }";
     specrt_compile_options o;
     specrt_skipped_rule s;
 
@@ -45,15 +45,15 @@ static void errors(void) {
     CHECK_ERROR_MENTIONS("my.yar:4:1");
     CHECK(rs == (specrt_ruleset *)0x1); /* outputs are written only on success */
     CHECK_STATUS(specrt_ruleset_compile(regex, strlen(regex), &o, &rs), SPECRT_ERROR_UNSUPPORTED);
-    CHECK_ERROR_MENTIONS("my.yar:1:24");
-    CHECK_ERROR_MENTIONS("regular-expression");
+    CHECK_ERROR_MENTIONS("my.yar:1:29");
+    CHECK_ERROR_MENTIONS("`xor` with `wide` and `fullword`");
 
     o.flags = SPECRT_COMPILE_SKIP_UNSUPPORTED;
     CHECK_OK(specrt_ruleset_compile(regex, strlen(regex), &o, &rs));
     CHECK(specrt_ruleset_skipped_count(rs) == 2);
     CHECK_OK(specrt_ruleset_skipped(rs, 0, &s));
-    CHECK(strcmp(s.rule, "a") == 0 && s.line == 1 && s.column == 24);
-    CHECK(strstr(s.construct, "regular-expression") != NULL);
+    CHECK(strcmp(s.rule, "a") == 0 && s.line == 1 && s.column == 29);
+    CHECK(strstr(s.construct, "xor") != NULL);
     CHECK_OK(specrt_ruleset_skipped(rs, 1, &s));
     CHECK(strcmp(s.rule, "b") == 0 && strstr(s.construct, "skipped rule `a`") != NULL);
     CHECK_STATUS(specrt_ruleset_skipped(rs, 2, &s), SPECRT_ERROR_INVALID_ARGUMENT);
@@ -374,6 +374,49 @@ static void externals_and_meta(void) {
                  SPECRT_ERROR_NULL_POINTER);
 }
 
+/* Regular-expression strings and `matches`: compiled, scanned on the CPU and on the context's
+ * backend, with yara's offsets and lengths; a bad expression is a parse error at its place. */
+static void regular_expressions(specrt_context *ctx) {
+    static const char source[] =
+        "rule url { strings: $u = /https?:\\/\\/[a-z.]+\\/[a-z]*/ nocase condition: $u }\n"
+        "rule runs { strings: $r = /[a-z]+42/ condition: #r == 3 }\n"
+        "rule text { condition: \"v1.2\" matches /^v\\d\\.\\d$/ }\n";
+    static const uint8_t data[] = "..HTTP://Example.COM/Index ..abc42..";
+    const uint32_t want[] = {0, 1, 2};
+    specrt_scan_backend backends[] = {SPECRT_SCAN_BACKEND_CPU, SPECRT_SCAN_BACKEND_AUTO};
+    specrt_ruleset *rs = compile_ok(source);
+    specrt_scanner *scanner = NULL;
+    specrt_scan_options so = specrt_scan_options_default();
+    size_t b;
+
+    CHECK_OK(specrt_scanner_new(ctx, rs, &scanner));
+    specrt_ruleset_free(rs);
+    for (b = 0; b < 2; b++) {
+        specrt_scan_result *r = NULL;
+        const specrt_match *m;
+        so.backend = backends[b];
+        CHECK_OK(specrt_scan(scanner, data, sizeof data - 1, &so, NULL, NULL, &r));
+        check_rules(r, want, 3);
+        /* The URL, then every start of `[a-z]+` before "42". */
+        CHECK(specrt_scan_result_match_count(r) == 4);
+        m = specrt_scan_result_matches(r);
+        if (specrt_scan_result_match_count(r) == 4) {
+            CHECK(m[0].offset == 2 && m[0].length == 24 && m[0].rule_id == 0);
+            CHECK(m[1].offset == 29 && m[1].length == 5 && m[1].rule_id == 1);
+            CHECK(m[3].offset == 31 && m[3].length == 3);
+        }
+        specrt_scan_result_free(r);
+    }
+    specrt_scanner_free(scanner);
+
+    rs = (specrt_ruleset *)0x1;
+    CHECK_STATUS(specrt_ruleset_compile("rule a { strings: $a = /a(b/ condition: $a }", 44, NULL,
+                                        &rs),
+                 SPECRT_ERROR_PARSE);
+    CHECK_ERROR_MENTIONS("invalid regular expression");
+    CHECK(rs == (specrt_ruleset *)0x1);
+}
+
 int main(int argc, char **argv) {
     specrt_context_options copts = specrt_context_options_default();
     specrt_context *ctx = NULL;
@@ -387,6 +430,7 @@ int main(int argc, char **argv) {
     many_files(ctx, argv[1]);
     save_and_load(ctx, argv[1]);
     externals_and_meta();
+    regular_expressions(ctx);
     specrt_context_free(ctx);
     return check_report("yara_test");
 }

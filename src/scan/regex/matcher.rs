@@ -33,6 +33,9 @@ pub const SCAN_LIMIT: usize = 4096;
 pub const WINDOW_CONTEXT: u64 = SCAN_LIMIT as u64 + super::split::MAX_LITERAL as u64 * 2 + 4;
 /// Memory a lazy DFA may use for its states, per cache.
 const CACHE_CAPACITY: usize = 4 << 20;
+/// Largest automaton (NFA) one direction of an expression may compile to, bytes: nested
+/// counted repeats (`((a{999}){999}){999}`) are refused instead of exhausting memory.
+pub(crate) const MAX_AUTOMATON_BYTES: usize = 8 << 20;
 
 /// A direction's automaton.
 #[derive(Debug)]
@@ -46,6 +49,7 @@ impl Automaton {
         let nfa = thompson::Compiler::new()
             .configure(
                 thompson::Config::new()
+                    .nfa_size_limit(Some(MAX_AUTOMATON_BYTES))
                     .reverse(reverse)
                     .utf8(false)
                     .which_captures(thompson::WhichCaptures::None),

@@ -180,6 +180,7 @@ impl TextRegex {
         let regex = regex_automata::meta::Regex::builder()
             .configure(
                 regex_automata::meta::Regex::config()
+                    .nfa_size_limit(Some(matcher::MAX_AUTOMATON_BYTES))
                     .utf8_empty(false)
                     .which_captures(regex_automata::nfa::thompson::WhichCaptures::None),
             )

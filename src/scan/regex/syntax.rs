@@ -186,7 +186,12 @@ impl Parser<'_> {
             items.push(self.repeat()?);
         }
         if items.is_empty() {
-            return Err(self.error("empty expression"));
+            let what = if self.depth > 0 && self.pos == self.text.len() {
+                "missing `)`"
+            } else {
+                "empty expression"
+            };
+            return Err(self.error(what));
         }
         Ok(if items.len() == 1 {
             items.pop().expect("one item")

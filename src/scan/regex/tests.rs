@@ -122,3 +122,10 @@ fn text_regex_finds_anywhere() {
         .unwrap()
         .is_match(b"xxab"));
 }
+
+#[test]
+fn huge_repeats_are_refused_not_built() {
+    let e = RegexString::compile(b"((ab{999}){999}){99}", plain()).unwrap_err();
+    assert!(e.message.contains("too large"), "{e:?}");
+    assert!(TextRegex::compile(b"((ab{999}){999}){99}", false, false).is_err());
+}

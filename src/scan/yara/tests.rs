@@ -122,9 +122,9 @@ fn externals_are_constants_of_their_type() {
 fn errors_name_line_column_and_construct() {
     let cases = [
         (
-            "rule a { strings: $a = /re/ condition: $a }",
-            "1:24",
-            "regular-expression",
+            "rule a { strings: $a = \"ab\" xor wide fullword condition: $a }",
+            "1:29",
+            "`xor` with `wide` and `fullword`",
         ),
         (
             "rule a {\n condition: for any s in pe.sections : (true) }",
@@ -235,7 +235,7 @@ fn skip_option_lists_skipped_rules_and_their_dependents() {
     let src = r#"
         import "pe"
         rule keep { strings: $a = "x" condition: $a }
-        rule regex { strings: $r = /a+b/ condition: $r }
+        rule regex { strings: $r = "ab" xor wide fullword condition: $r }
         rule uses_regex { condition: regex or keep }
         rule module { condition: pe.number_of_sections > 1 }
         rule also_kept { condition: keep }
@@ -257,7 +257,7 @@ fn skip_option_lists_skipped_rules_and_their_dependents() {
         names,
         ["", "regex", "uses_regex", "module", "by_set", "by_prefix"]
     );
-    assert_eq!((c.skipped[1].line, c.skipped[1].column), (4, 36));
+    assert_eq!((c.skipped[1].line, c.skipped[1].column), (4, 41));
     let logic = c.rules.logic().unwrap();
     let kept: Vec<&str> = logic.rules.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(kept, ["keep", "also_kept", "set_kept"]);
@@ -286,4 +286,75 @@ fn limits_are_enforced() {
         compile(&big, "t", CompileOptions::default()),
         Err(Error::TooLarge(_))
     ));
+}
+
+#[test]
+fn regular_expressions_compile_or_fail_with_their_place() {
+    let c = ok(r#"rule r {
+        strings:
+            $a = /ab+c/ nocase wide ascii fullword private
+            $b = /x{,3}?[\w.]+?y/is
+        condition: $a and $b and "abc" matches /^a.c$/ }"#);
+    let strings = &c.rules.rules()[0].strings;
+    let flags = strings[0].regex.as_ref().unwrap().flags();
+    assert!(flags.nocase && flags.wide && flags.ascii && flags.fullword);
+    let b = strings[1].regex.as_ref().unwrap().flags();
+    assert!(b.nocase && b.dot_all && !b.wide && b.ascii);
+    assert!(c.rules.logic().unwrap().rules[0].strings[0].private);
+    for (src, place, what) in [
+        (
+            "rule a { strings: $a = /ab(/ condition: $a }",
+            "1:28",
+            "missing `)`",
+        ),
+        (
+            "rule a { strings: $a = /a.*b.*?c/ condition: $a }",
+            "1:25",
+            "can't be mixed",
+        ),
+        (
+            "rule a { strings: $a = /a\\1/ condition: $a }",
+            "1:26",
+            "backreferences",
+        ),
+        (
+            "rule a { strings: $a = /a{9,2}/ condition: $a }",
+            "1:26",
+            "bad repeat interval",
+        ),
+        (
+            "rule a { strings: $a = /a/ xor condition: $a }",
+            "1:24",
+            "take only the nocase",
+        ),
+        (
+            "rule a { condition: \"x\" matches /[/ }",
+            "1:35",
+            "missing terminating ]",
+        ),
+        (
+            "rule a { condition: 1 matches /a/ }",
+            "1:23",
+            "text on its left",
+        ),
+    ] {
+        let e = err(src);
+        assert!(matches!(e, Error::Parse { .. }), "{src}: {e}");
+        let text = e.to_string();
+        assert!(text.contains(place) && text.contains(what), "{src}: {text}");
+    }
+    // `\b` in a wide expression is valid yara that specrt does not run: skipped cleanly.
+    let src = r#"rule w { strings: $a = /\bab/ wide condition: $a } rule k { condition: true }"#;
+    assert!(matches!(err(src), Error::Unsupported(_)));
+    let c = compile(
+        src.as_bytes(),
+        "t.yar",
+        CompileOptions {
+            skip_unsupported: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(c.skipped.len(), 1);
+    assert_eq!(c.skipped[0].rule, "w");
 }
