@@ -375,6 +375,10 @@ fn run(rules_path: &str, list: &str, out_dir: &str) {
         "backends": results,
         "resident": resident,
         "atoms": atoms_json(&atoms),
+        "regex_strings": {
+            "strings": scanner.rules().regexes.len(),
+            "without_atoms": scanner.rules().unanchored.len(),
+        },
     });
     println!("{report}");
 }

@@ -22,6 +22,7 @@ use super::syntax::Node;
 use crate::scan::compile::is_fullword;
 use crate::{Error, Result};
 use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::hybrid::LazyStateID;
 use regex_automata::nfa::thompson;
 use regex_automata::util::start::Config as StartConfig;
 use regex_automata::{Anchored, Input, MatchKind};
@@ -101,6 +102,9 @@ pub(crate) struct Form {
     pub splits: Vec<SplitProgram>,
     /// The whole expression, forward (used when it has no atom).
     pub whole: Automaton,
+    /// The whole expression reversed, unanchored (when it has no atom): a backward scan of the
+    /// data passes a match state exactly where some match starts.
+    pub starts: Option<Automaton>,
 }
 
 /// The two caches of one split (or of a form's whole expression).
@@ -143,10 +147,16 @@ impl Form {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let starts = if splits.is_empty() {
+            Some(Automaton::build(root, mode, true)?)
+        } else {
+            None
+        };
         Ok(Self {
             wide: mode.wide,
             fullword,
             whole: Automaton::build(root, mode, false)?,
+            starts,
             splits,
         })
     }
@@ -160,7 +170,7 @@ impl Form {
             },
             None => SplitCaches {
                 forward: self.whole.cache(),
-                backward: None,
+                backward: self.starts.as_ref().map(Automaton::cache),
             },
         }
     }
@@ -239,6 +249,57 @@ impl Form {
             }
             pos -= 1;
         }
+    }
+}
+
+impl Form {
+    /// For an expression without atoms: scans `lo..hi` of the data backwards and calls
+    /// `found(offset)` (descending) where a match may start. `state` carries the scan from one
+    /// window to the one before it (None: `hi` is where the scan begins).
+    pub fn match_starts(
+        &self,
+        window: Window,
+        lo: u64,
+        hi: u64,
+        state: &mut Option<LazyStateID>,
+        caches: &mut SplitCaches,
+        found: &mut dyn FnMut(u64),
+    ) -> Result<()> {
+        let (Some(starts), Some(cache)) = (self.starts.as_ref(), caches.backward.as_mut()) else {
+            return Ok(());
+        };
+        let fail = |e: String| Error::invalid(format!("regular expression search: {e}"));
+        let dfa = &starts.dfa;
+        let local = |offset: u64| (offset - window.base) as usize;
+        let mut sid = match *state {
+            Some(sid) => sid,
+            None => {
+                let after = (hi < window.total).then(|| window.bytes[local(hi)]);
+                let config = StartConfig::new().anchored(Anchored::No).look_behind(after);
+                dfa.start_state(cache, &config)
+                    .map_err(|e| fail(e.to_string()))?
+            }
+        };
+        let mut pos = hi;
+        while pos > lo {
+            sid = dfa
+                .next_state(cache, sid, window.bytes[local(pos) - 1])
+                .map_err(|e| fail(e.to_string()))?;
+            if sid.is_match() {
+                found(pos);
+            }
+            pos -= 1;
+        }
+        if lo == 0 {
+            let end = dfa
+                .next_eoi_state(cache, sid)
+                .map_err(|e| fail(e.to_string()))?;
+            if end.is_match() {
+                found(0);
+            }
+        }
+        *state = Some(sid);
+        Ok(())
     }
 }
 

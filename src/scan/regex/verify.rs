@@ -106,28 +106,35 @@ pub fn verify(
     }
     for &regex in unanchored {
         let r = regexes[regex as usize];
-        let mut start = 0;
-        while start < total {
-            let end = (start + READ_BLOCK).min(total);
-            let read_start = start.saturating_sub(WINDOW_CONTEXT);
-            let read_end = (end + WINDOW_CONTEXT).min(total);
-            let Some(bytes) = read(read_start, read_end) else {
-                break;
-            };
-            for (f, form) in r.forms.iter().enumerate() {
-                let caches = caches
-                    .entry((regex, f as u16, None))
-                    .or_insert_with(|| form.caches(None));
+        for (f, form) in r.forms.iter().enumerate() {
+            let caches = caches
+                .entry((regex, f as u16, None))
+                .or_insert_with(|| form.caches(None));
+            // Blocks from the end of the data to its start: the backward scan of the starts
+            // carries its state from each block to the one before.
+            let mut state = None;
+            let mut end = total;
+            while end > 0 {
+                let start = end.saturating_sub(READ_BLOCK);
+                let read_start = start.saturating_sub(WINDOW_CONTEXT);
+                let read_end = (end + WINDOW_CONTEXT).min(total);
+                let Some(bytes) = read(read_start, read_end) else {
+                    break;
+                };
                 let view = Window {
                     bytes: &bytes,
                     base: read_start,
                     total,
                 };
-                for at in start..end {
+                let mut starts = Vec::new();
+                form.match_starts(view, start, end, &mut state, caches, &mut |at| {
+                    starts.push(at)
+                })?;
+                for &at in starts.iter().rev() {
                     form.verify(None, view, at, caches, &mut |s, l| record(regex, s, l))?;
                 }
+                end = start;
             }
-            start = end;
         }
     }
     Ok(Verified {
