@@ -383,6 +383,34 @@ fn run(rules_path: &str, list: &str, out_dir: &str) {
     println!("{report}");
 }
 
+/// Writes to `out` data that the rules' regular-expression strings match: ten samples of each
+/// (see `RegexString::sample`), between random bytes and text, for differential tests of
+/// regular expressions against yara where real files match none.
+fn samples(rules: &str, out: &str) {
+    let source = std::fs::read(rules).expect("reading the rules");
+    let options = CompileOptions {
+        skip_unsupported: true,
+        ..Default::default()
+    };
+    let compiled = compile(&source, rules, options).expect("compiling the rules");
+    let mut data = Vec::new();
+    let mut seed = 1u64;
+    for rule in compiled.rules.rules() {
+        for regex in rule.strings.iter().filter_map(|s| s.regex.as_ref()) {
+            for _ in 0..10 {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let filler = [&b" "[..], b"\n", b"\x00\x00", b"..", b"A1", b"\r\n\t"];
+                data.extend_from_slice(filler[(seed >> 33) as usize % filler.len()]);
+                data.extend_from_slice(&regex.sample(seed));
+            }
+        }
+    }
+    std::fs::write(out, &data).expect("writing the samples");
+    eprintln!("{} bytes of samples", data.len());
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -391,8 +419,12 @@ fn main() {
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["skipped", rules] => skipped(rules),
         ["run", rules, list, out] => run(rules, list, out),
+        ["samples", rules, out] => samples(rules, out),
         _ => {
-            eprintln!("usage: rules skipped RULES.yar | rules run RULES.yar LIST OUT_DIR");
+            eprintln!(
+                "usage: rules skipped RULES.yar | rules run RULES.yar LIST OUT_DIR | \
+                 rules samples RULES.yar OUT.bin"
+            );
             std::process::exit(2);
         }
     }

@@ -122,6 +122,27 @@ impl RegexString {
         })
     }
 
+    /// A byte string the expression matches (in its first form), drawn from `seed`: each
+    /// alternative, class member and repeat count chosen at random (repeats at most three
+    /// times past their minimum). For building test data; anchors and `\b` are not arranged
+    /// for, so an expression using them may not match its sample in every context.
+    pub fn sample(&self, seed: u64) -> Vec<u8> {
+        let mut state = seed ^ 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n.max(1)
+        };
+        let parsed = syntax::parse(&self.text).expect("compiled, so it parses");
+        let mut out = Vec::new();
+        sample_node(&parsed.root, self.flags, &mut next, &mut out);
+        if self.flags.wide && !self.flags.ascii {
+            out = out.iter().flat_map(|&b| [b, 0]).collect();
+        }
+        out
+    }
+
     /// The expression's text.
     pub fn text(&self) -> &[u8] {
         &self.text
@@ -140,6 +161,49 @@ impl PartialEq for RegexString {
 }
 
 impl Eq for RegexString {}
+
+fn sample_node(
+    node: &syntax::Node,
+    flags: RegexFlags,
+    next: &mut dyn FnMut(u64) -> u64,
+    out: &mut Vec<u8>,
+) {
+    use syntax::Node;
+    let mut member = |set: &syntax::ByteSet, next: &mut dyn FnMut(u64) -> u64| {
+        let members: Vec<u8> = (0..=255u8).filter(|&b| set.contains(b)).collect();
+        if !members.is_empty() {
+            out.push(members[next(members.len() as u64) as usize]);
+        }
+    };
+    match node {
+        Node::Literal(b) if flags.nocase && next(2) == 1 => member(
+            &syntax::ByteSet::from_fn(|c| c.eq_ignore_ascii_case(b)),
+            next,
+        ),
+        Node::Literal(b) => out.push(*b),
+        Node::Class(set) => member(set, next),
+        Node::Any => member(
+            &syntax::ByteSet::from_fn(|c| flags.dot_all || c != b'\n'),
+            next,
+        ),
+        Node::Concat(items) => {
+            for item in items {
+                sample_node(item, flags, next, out);
+            }
+        }
+        Node::Alt(branches) => {
+            let pick = next(branches.len() as u64) as usize;
+            sample_node(&branches[pick], flags, next, out);
+        }
+        Node::Repeat { node, min, max, .. } => {
+            let extra = max.map_or(3, |m| (m - min).min(3));
+            for _ in 0..min + next(u64::from(extra) + 1) as u32 {
+                sample_node(node, flags, next, out);
+            }
+        }
+        Node::Empty | Node::Start | Node::End | Node::WordBoundary | Node::NotWordBoundary => {}
+    }
+}
 
 fn has_word_boundary(node: &syntax::Node) -> bool {
     use syntax::Node;

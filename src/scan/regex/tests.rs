@@ -129,3 +129,44 @@ fn huge_repeats_are_refused_not_built() {
     assert!(e.message.contains("too large"), "{e:?}");
     assert!(TextRegex::compile(b"((ab{999}){999}){99}", false, false).is_err());
 }
+
+#[test]
+fn samples_match_their_expression_from_their_first_byte() {
+    let texts: [&[u8]; 10] = [
+        b"ab+c",
+        br"[a-z]{2,5}\.(exe|dll|sys)",
+        br"https?:\/\/[\w.\-]{3,20}\/[^ ]*",
+        br"(GetProc|LoadLib)[A-Za-z]+\x00",
+        br"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}",
+        br"x(ab|cd(ef)*?)+?y",
+        br"[^\s]{4}=[A-Z]?",
+        br"\W\S\D\w\s\d",
+        b"(a|b|)c{,3}d",
+        b".{0,5}?secret",
+    ];
+    for text in texts {
+        for flags in [
+            plain(),
+            RegexFlags {
+                nocase: true,
+                dot_all: true,
+                ..plain()
+            },
+            RegexFlags {
+                wide: true,
+                ..Default::default()
+            },
+        ] {
+            let r = RegexString::compile(text, flags).unwrap();
+            for seed in 0..25 {
+                let sample = r.sample(seed);
+                let found = matches(text, flags, &sample);
+                assert!(
+                    found.iter().any(|&(start, _)| start == 0),
+                    "{} {flags:?} seed {seed}: {sample:?} gave {found:?}",
+                    String::from_utf8_lossy(text)
+                );
+            }
+        }
+    }
+}
