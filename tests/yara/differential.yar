@@ -3537,3 +3537,9 @@ rule re_class_shorthand { strings: $a = /[\w.]+@[\w]+/ condition: #a > 1 }
 rule re_braces_literal { strings: $a = /a{b|id=7{1,2};/ condition: $a }
 rule re_matches_op { condition: "abc123" matches /[a-z]+\d+/ and not ("ABC" matches /abc/) and "ABC" matches /abc/i }
 rule re_in_range { strings: $a = /Admin\.Root@[a-z.]+/ nocase condition: $a in (0..4096) and for any i in (1..#a) : (!a[i] >= 20) }
+
+// Hex strings whose jumps and alternatives multiply past 1,024 fixed patterns: matched as
+// expressions (alternatives in order, shortest jumps first), as yara does.
+rule hex_many_jumps { strings: $h = { 68 74 74 70 [0-20] 63 75 74 [0-20] 63 6F 6D [0-5] 2F } condition: #h == 7 }
+rule hex_many_alternatives { strings: $h = { 48 8B ( 45 | 4D | 55 | 5D ) [0-8] ( E8 | FF ) [1-6] ( 48 | 4C ) 8B [0-4] C3 } condition: $h }
+rule hex_many_nibbles { strings: $h = { 7F 45 4C 46 [0-30] 0? [0-30] ( 3E | B7 | F3 ) [0-12] 01 } condition: $h at 0 }

@@ -143,6 +143,19 @@ impl RegexString {
         out
     }
 
+    /// A hex string's expression (see `yara::hex`), matched with its jumps lazy and `.` any
+    /// byte; its text is the equivalent yara regular expression, so it saves like any other.
+    pub(crate) fn from_hex(root: &syntax::Node) -> std::result::Result<Self, RegexError> {
+        let mut text = Vec::new();
+        render(root, &mut text);
+        let flags = RegexFlags {
+            dot_all: true,
+            ascii: true,
+            ..Default::default()
+        };
+        Self::compile(&text, flags)
+    }
+
     /// The expression's text.
     pub fn text(&self) -> &[u8] {
         &self.text
@@ -161,6 +174,82 @@ impl PartialEq for RegexString {
 }
 
 impl Eq for RegexString {}
+
+/// Appends `node` as yara regular-expression text (bytes as `\xHH`, sets as classes, `.`
+/// for every byte under the dot-all flag).
+fn render(node: &syntax::Node, out: &mut Vec<u8>) {
+    use syntax::Node;
+    let hex = |b: u8, out: &mut Vec<u8>| out.extend_from_slice(format!("\\x{b:02X}").as_bytes());
+    let grouped = |node: &Node, out: &mut Vec<u8>| {
+        out.push(b'(');
+        render(node, out);
+        out.push(b')');
+    };
+    match node {
+        Node::Empty => {}
+        Node::Literal(b) => hex(*b, out),
+        Node::Class(set) if set.0 == [u64::MAX; 4] => out.push(b'.'),
+        Node::Class(set) => {
+            out.push(b'[');
+            let mut b = 0usize;
+            while b < 256 {
+                if set.contains(b as u8) {
+                    let start = b;
+                    while b + 1 < 256 && set.contains((b + 1) as u8) {
+                        b += 1;
+                    }
+                    hex(start as u8, out);
+                    if b > start {
+                        out.push(b'-');
+                        hex(b as u8, out);
+                    }
+                }
+                b += 1;
+            }
+            out.push(b']');
+        }
+        Node::Any => out.push(b'.'),
+        Node::Start => out.push(b'^'),
+        Node::End => out.push(b'$'),
+        Node::WordBoundary => out.extend_from_slice(b"\\b"),
+        Node::NotWordBoundary => out.extend_from_slice(b"\\B"),
+        Node::Concat(items) => {
+            for item in items {
+                match item {
+                    Node::Alt(_) | Node::Concat(_) => grouped(item, out),
+                    _ => render(item, out),
+                }
+            }
+        }
+        Node::Alt(branches) => {
+            for (i, branch) in branches.iter().enumerate() {
+                if i > 0 {
+                    out.push(b'|');
+                }
+                render(branch, out);
+            }
+        }
+        Node::Repeat {
+            node,
+            min,
+            max,
+            greedy,
+        } => {
+            match node.as_ref() {
+                Node::Literal(_) | Node::Class(_) | Node::Any => render(node, out),
+                other => grouped(other, out),
+            }
+            let bounds = match max {
+                Some(max) => format!("{{{min},{max}}}"),
+                None => format!("{{{min},}}"),
+            };
+            out.extend_from_slice(bounds.as_bytes());
+            if !greedy {
+                out.push(b'?');
+            }
+        }
+    }
+}
 
 fn sample_node(
     node: &syntax::Node,

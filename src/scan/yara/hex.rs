@@ -3,6 +3,7 @@
 
 use super::cursor::Cursor;
 use super::Diagnostic;
+use crate::scan::regex::syntax::{ByteSet, Node};
 use crate::scan::rules::MAX_STRING_BYTES;
 use std::ops::{Deref, DerefMut};
 
@@ -26,10 +27,21 @@ enum Piece {
 /// A fixed pattern: bytes and per-byte masks.
 pub type Variant = (Vec<u8>, Vec<u8>);
 
+/// A compiled hex string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HexString {
+    /// Its fixed patterns, highest priority first.
+    Fixed(Vec<Variant>),
+    /// Too many fixed patterns (its jumps and alternatives multiply past [`MAX_VARIANTS`]): the
+    /// string as a regular expression, matched as yara matches hex strings (alternatives in
+    /// order, jumps lazy: the first alternative and the shortest jump that fit).
+    Expression(Node),
+}
+
 /// Parses the inside of a hex string that starts at (`line`, `column`) (the `{`), and expands it
 /// into its fixed patterns, highest priority first: alternatives in source order, shorter jumps
 /// first, earlier choices before later ones.
-pub fn compile(body: &str, line: usize, column: usize) -> Result<Vec<Variant>, Diagnostic> {
+pub fn compile(body: &str, line: usize, column: usize) -> Result<HexString, Diagnostic> {
     let mut parser = HexParser(Cursor::new(body.as_bytes(), line, column + 1));
     let pieces = parser.sequence(0)?;
     if parser.pos < parser.src.len() {
@@ -47,9 +59,11 @@ pub fn compile(body: &str, line: usize, column: usize) -> Result<Vec<Variant>, D
             ));
         }
     }
-    // Valid YARA that this compiler cannot expand yet: an unsupported construct, so the rule can
-    // be skipped rather than failing the whole source.
-    let variants = expand(&pieces).map_err(|m| Diagnostic::unsupported(line, column, &m))?;
+    let variants = match expand(&pieces) {
+        Ok(variants) => variants,
+        Err(Expansion::TooMany) => return Ok(HexString::Expression(expression(&pieces))),
+        Err(Expansion::TooLong(m)) => return Err(Diagnostic::syntax(line, column, m)),
+    };
     if let Some((bytes, _)) = variants.iter().find(|(b, _)| b.len() > MAX_STRING_BYTES) {
         return Err(Diagnostic::syntax(
             line,
@@ -60,7 +74,29 @@ pub fn compile(body: &str, line: usize, column: usize) -> Result<Vec<Variant>, D
             ),
         ));
     }
-    Ok(variants)
+    Ok(HexString::Fixed(variants))
+}
+
+/// `pieces` as a regular-expression tree: `??` and jumps any byte (jumps lazy), nibbles the
+/// bytes they allow.
+fn expression(pieces: &[Piece]) -> Node {
+    let items = pieces
+        .iter()
+        .map(|piece| match piece {
+            Piece::Byte { value, mask: 0xff } => Node::Literal(*value),
+            Piece::Byte { value, mask } => {
+                Node::Class(ByteSet::from_fn(|b| b & mask == value & mask))
+            }
+            Piece::Jump { lo, hi } => Node::Repeat {
+                node: Box::new(Node::Class(ByteSet::from_fn(|_| true))),
+                min: *lo as u32,
+                max: Some(*hi as u32),
+                greedy: false,
+            },
+            Piece::Alt(options) => Node::Alt(options.iter().map(|o| expression(o)).collect()),
+        })
+        .collect();
+    Node::Concat(items)
 }
 
 /// The hex-string parser: a cursor with the hex rules.
@@ -200,8 +236,16 @@ impl HexParser<'_> {
     }
 }
 
+/// Why a hex string has no fixed patterns.
+enum Expansion {
+    /// More than [`MAX_VARIANTS`].
+    TooMany,
+    /// Longer than a string may be.
+    TooLong(String),
+}
+
 /// Every fixed pattern of `pieces`, in priority order.
-fn expand(pieces: &[Piece]) -> Result<Vec<Variant>, String> {
+fn expand(pieces: &[Piece]) -> Result<Vec<Variant>, Expansion> {
     let mut variants: Vec<Variant> = vec![(Vec::new(), Vec::new())];
     for piece in pieces {
         let options: Vec<Variant> = match piece {
@@ -238,20 +282,17 @@ fn expand(pieces: &[Piece]) -> Result<Vec<Variant>, String> {
                 .collect();
         }
         if variants.iter().any(|(b, _)| b.len() > MAX_STRING_BYTES) {
-            return Err(format!(
+            return Err(Expansion::TooLong(format!(
                 "hex string spans more than {MAX_STRING_BYTES} bytes"
-            ));
+            )));
         }
     }
     Ok(variants)
 }
 
-fn check_count(n: usize) -> Result<(), String> {
+fn check_count(n: usize) -> Result<(), Expansion> {
     if n > MAX_VARIANTS {
-        return Err(format!(
-            "hex string expands to more than {MAX_VARIANTS} fixed patterns (its jump ranges and \
-             alternatives multiply); narrow the jumps or split the string"
-        ));
+        return Err(Expansion::TooMany);
     }
     Ok(())
 }
@@ -261,7 +302,34 @@ mod tests {
     use super::*;
 
     fn variants(body: &str) -> Vec<Variant> {
-        compile(body, 1, 1).unwrap()
+        match compile(body, 1, 1).unwrap() {
+            HexString::Fixed(v) => v,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn strings_past_the_variant_limit_become_expressions() {
+        let any = || Box::new(Node::Class(ByteSet::from_fn(|_| true)));
+        let jump = |min, max| Node::Repeat {
+            node: any(),
+            min,
+            max: Some(max),
+            greedy: false,
+        };
+        assert_eq!(
+            compile("41 [0-40] 4? [0-40] ( 42 | ?? )", 1, 1).unwrap(),
+            HexString::Expression(Node::Concat(vec![
+                Node::Literal(0x41),
+                jump(0, 40),
+                Node::Class(ByteSet::from_fn(|b| b >> 4 == 4)),
+                jump(0, 40),
+                Node::Alt(vec![
+                    Node::Concat(vec![Node::Literal(0x42)]),
+                    Node::Concat(vec![Node::Class(ByteSet::from_fn(|_| true))]),
+                ]),
+            ]))
+        );
     }
 
     #[test]
@@ -302,7 +370,6 @@ mod tests {
             ("4", "two digits"),
             ("41 zz", "unexpected `z`"),
             ("41 ~42", "`~`"),
-            ("41 [0-40] [0-40] 42", "more than 1024"),
             ("41 [4096] 42", "more than 4096"),
             ("", "empty"),
         ] {

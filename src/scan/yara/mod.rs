@@ -3,7 +3,8 @@
 //! Supported: `rule NAME [: tags] { meta: strings: condition: }`, comments, the `private` and
 //! `global` rule modifiers; text strings with escapes and `ascii`, `wide`, `nocase`, `fullword`,
 //! `xor` and `base64`/`base64wide` (expanded into fixed patterns by `modifiers`); hex strings
-//! with bytes, `??`, nibble wildcards, bounded jumps and alternatives; regular-expression
+//! with bytes, `??`, nibble wildcards, bounded jumps and alternatives (past
+//! [`MAX_VARIANTS`] fixed patterns, matched as an expression); regular-expression
 //! strings (`/.../is` with `nocase`, `ascii`, `wide`, `fullword`, `private`; see
 //! [`crate::scan::regex`]) and the `matches` operator; conditions with
 //! `any`/`all`/`none`/`N of`/`N% of` them or a string set, `$x`, `#x`, `@x[i]`, `!x[i]`,

@@ -609,15 +609,25 @@ impl Parser<'_> {
                         private = true;
                         self.advance();
                     }
+                    let (patterns, regex) =
+                        match hex::compile(&body, value_at.line, value_at.column)? {
+                            hex::HexString::Fixed(patterns) => (patterns, None),
+                            hex::HexString::Expression(node) => {
+                                let regex = RegexString::from_hex(&node).map_err(|e| {
+                                    Diagnostic::syntax(value_at.line, value_at.column, e.message)
+                                })?;
+                                (Vec::new(), Some(Arc::new(regex)))
+                            }
+                        };
                     ParsedString {
                         name,
                         is_hex: true,
-                        patterns: hex::compile(&body, value_at.line, value_at.column)?,
+                        patterns,
                         flags: StringFlags::default(),
                         fixed_offset: None,
                         keeps_offsets: false,
                         private,
-                        regex: None,
+                        regex,
                     }
                 }
                 Tok::Regex {
