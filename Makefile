@@ -67,9 +67,10 @@ test: test-rust test-loom test-asan test-header test-c test-yara test-policy-onl
 
 # cargo-fuzz targets (nightly toolchain): the counter tail parser, the store loader, the YARA
 # compiler, the scanner (random rules x random data, GPU against CPU), and the loader of saved
-# rule sets. `make test` runs each for FUZZ_SECONDS=60; `make fuzz` for 10 minutes each. Crashes
+# rule sets, and regular-expression strings (whole against windowed verification). `make test`
+# runs each for FUZZ_SECONDS=60; `make fuzz` for 10 minutes each. Crashes
 # land in fuzz/artifacts/.
-FUZZ_TARGETS := counter_tail store_loader yara_compiler scanner saved_rules
+FUZZ_TARGETS := counter_tail store_loader yara_compiler scanner saved_rules regex
 FUZZ_SECONDS ?= 60
 
 test-fuzz:

@@ -27,12 +27,14 @@ rule planet { strings: $w = "world" $h = { 77 6F ?? 6C 64 } condition: any of th
 private rule hidden { strings: $a = "again" condition: $a }
 rule uses_hidden : beta { condition: hidden }
 rule absent : gamma { strings: $z = "zzz" nocase condition: $z }
+rule pattern { strings: $r = /h[a-z]+o\b/ nocase $s = /[a-z]{5}$/ condition: any of them }
 YARA
 printf 'rule broken { condition: nosuch }\n' > broken.yar
 cat > externals.yar <<'YARA'
 rule by_name { condition: name iendswith ".TXT" and not (name contains "sub") }
 rule by_size { condition: limit > 3 and filesize < limit * 2 }
 rule by_ratio { condition: ratio * filesize > 10.5 }
+rule by_pattern { condition: name matches /^tree\/[a-z]+\.txt$/i }
 rule by_flag { condition: strict and filesize > 0 }
 YARA
 

@@ -156,6 +156,61 @@ impl RegexString {
         Self::compile(&text, flags)
     }
 
+    /// Every match of the expression in `data`, as yara reports them: (offset, length),
+    /// ascending. Anchors are searched naively (the scanner searches them with its
+    /// prefilter); for checking and tests.
+    pub fn find_all(&self, data: &[u8]) -> crate::Result<Vec<(u64, u32)>> {
+        let read = |start: u64, end: u64| {
+            data.get(start as usize..end as usize)
+                .map(std::borrow::Cow::Borrowed)
+        };
+        self.find_all_through(data, &read)
+    }
+
+    /// [`RegexString::find_all`], the verification reading copies of just the windows it
+    /// asks for, as from a file: the same matches (tests of the window logic).
+    #[doc(hidden)]
+    pub fn find_all_windowed(&self, data: &[u8]) -> crate::Result<Vec<(u64, u32)>> {
+        let read = |start: u64, end: u64| {
+            data.get(start as usize..end as usize)
+                .map(|w| std::borrow::Cow::Owned(w.to_vec()))
+        };
+        self.find_all_through(data, &read)
+    }
+
+    fn find_all_through(
+        &self,
+        data: &[u8],
+        read: &verify::ReadRange,
+    ) -> crate::Result<Vec<(u64, u32)>> {
+        let nocase = self.flags.nocase;
+        let mut candidates = Vec::new();
+        for (f, form) in self.forms.iter().enumerate() {
+            for (s, split) in form.splits.iter().enumerate() {
+                let lit = &split.literal;
+                for at in 0..data.len().saturating_sub(lit.len() - 1) {
+                    let window = &data[at..at + lit.len()];
+                    let hit = if nocase {
+                        window.eq_ignore_ascii_case(lit)
+                    } else {
+                        window == lit.as_slice()
+                    };
+                    if hit {
+                        candidates.push(verify::Candidate {
+                            offset: at as u64,
+                            regex: 0,
+                            form: f as u16,
+                            split: s as u16,
+                        });
+                    }
+                }
+            }
+        }
+        let unanchored: &[u32] = if self.anchored { &[] } else { &[0] };
+        let found = verify::verify(&[self], unanchored, candidates, data.len() as u64, read)?;
+        Ok(found.matches.get(&0).cloned().unwrap_or_default())
+    }
+
     /// The expression's text.
     pub fn text(&self) -> &[u8] {
         &self.text

@@ -1,40 +1,13 @@
 //! Verification against hand-worked yara results.
 
-use super::verify::{verify, Candidate};
 use super::*;
-use std::borrow::Cow;
 
-/// Matches of `text` with `flags` over `data`, every anchor occurrence found naively.
+/// Matches of `text` with `flags` over `data`, checked the same through copied windows.
 fn matches(text: &[u8], flags: RegexFlags, data: &[u8]) -> Vec<(u64, u32)> {
     let r = RegexString::compile(text, flags).unwrap();
-    let mut candidates = Vec::new();
-    for (f, form) in r.forms.iter().enumerate() {
-        for (s, split) in form.splits.iter().enumerate() {
-            let lit = &split.literal;
-            for at in 0..data.len() {
-                let hit = data[at..].len() >= lit.len()
-                    && data[at..at + lit.len()].iter().zip(lit).all(|(d, l)| {
-                        if flags.nocase {
-                            d.eq_ignore_ascii_case(l)
-                        } else {
-                            d == l
-                        }
-                    });
-                if hit {
-                    candidates.push(Candidate {
-                        offset: at as u64,
-                        regex: 0,
-                        form: f as u16,
-                        split: s as u16,
-                    });
-                }
-            }
-        }
-    }
-    let unanchored: Vec<u32> = if r.anchored { vec![] } else { vec![0] };
-    let read = |s: u64, e: u64| Some(Cow::Borrowed(&data[s as usize..e as usize]));
-    let v = verify(&[&r], &unanchored, candidates, data.len() as u64, &read).unwrap();
-    v.matches.get(&0).cloned().unwrap_or_default()
+    let found = r.find_all(data).unwrap();
+    assert_eq!(found, r.find_all_windowed(data).unwrap());
+    found
 }
 
 fn plain() -> RegexFlags {
@@ -169,4 +142,27 @@ fn samples_match_their_expression_from_their_first_byte() {
             }
         }
     }
+}
+
+#[test]
+fn windows_across_read_blocks_give_the_same_matches() {
+    // Letters with digits here and there, past two read blocks; runs of letters longer than
+    // the scan limit sit across the block boundaries.
+    let mut data = Vec::with_capacity(2_600_000);
+    let mut x = 7u64;
+    while data.len() < 2_600_000 {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+        let long_run = data.len() % (1 << 20) > (1 << 20) - 6000;
+        data.push(match (x >> 59, long_run) {
+            (_, true) => b'q',
+            (0, _) => b'4',
+            (1, _) => b'2',
+            (2, _) => b' ',
+            _ => b'a' + (x >> 40) as u8 % 26,
+        });
+    }
+    let found = matches(b"[a-z]+42", plain(), &data);
+    assert!(found.len() > 1000);
+    assert!(found.iter().all(|&(_, len)| len as usize <= SCAN_LIMIT + 2));
+    assert!(!matches(br"[0-9]{3}[a-z ]", plain(), &data).is_empty());
 }
