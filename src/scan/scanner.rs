@@ -464,7 +464,11 @@ impl Scanner {
                 Some(a) => {
                     hits += 1;
                     if result.regex_candidates.len() < MAX_REGEX_CANDIDATES {
+                        let split = &self.rules.regexes[a.regex as usize].regex.forms
+                            [a.form as usize]
+                            .splits[a.split as usize];
                         result.regex_candidates.push(Candidate {
+                            atom_end: m.offset + u64::from(split.atom_end),
                             offset: m.offset,
                             regex: a.regex,
                             form: a.form,

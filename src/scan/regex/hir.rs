@@ -34,19 +34,8 @@ pub(crate) fn translate(node: &Node, mode: Mode) -> Hir {
             };
             character(class(set), mode)
         }
-        Node::Class(set) => {
-            let mut set = *set;
-            if mode.nocase {
-                for b in b'a'..=b'z' {
-                    let upper = b.to_ascii_uppercase();
-                    if set.contains(b) || set.contains(upper) {
-                        set.insert(b);
-                        set.insert(upper);
-                    }
-                }
-            }
-            character(class(set), mode)
-        }
+        Node::Class(set) => character(class(folded(*set, mode)), mode),
+        Node::NegatedClass(set) => character(class(folded(*set, mode).negated()), mode),
         Node::Any => {
             let set = ByteSet::from_fn(|b| mode.dot_all || b != b'\n');
             character(class(set), mode)
@@ -71,6 +60,20 @@ pub(crate) fn translate(node: &Node, mode: Mode) -> Hir {
             sub: Box::new(translate(node, mode)),
         }),
     }
+}
+
+/// `set` with, under `nocase`, each letter's other case.
+fn folded(mut set: ByteSet, mode: Mode) -> ByteSet {
+    if mode.nocase {
+        for b in b'a'..=b'z' {
+            let upper = b.to_ascii_uppercase();
+            if set.contains(b) || set.contains(upper) {
+                set.insert(b);
+                set.insert(upper);
+            }
+        }
+    }
+    set
 }
 
 /// One consumed character: the byte matcher, followed by a zero byte in wide mode.

@@ -85,6 +85,9 @@ impl Automaton {
 pub(crate) struct SplitProgram {
     /// The anchor's bytes in this form (wide: each followed by a zero).
     pub literal: Vec<u8>,
+    /// Where its atom (the anchor's best window, as the prefilter picks it) ends in the
+    /// literal: yara verifies candidates in the order their atoms end in the data.
+    pub atom_end: u32,
     /// The suffix, forward.
     pub forward: Automaton,
     /// The prefix, reversed (None: the atom starts the expression).
@@ -137,8 +140,23 @@ impl Form {
         let splits = splits
             .iter()
             .map(|s| {
+                let literal = widen(&s.literal);
+                let mask: Vec<u8> = literal
+                    .iter()
+                    .map(|b| {
+                        if mode.nocase && b.is_ascii_alphabetic() {
+                            0xdf
+                        } else {
+                            0xff
+                        }
+                    })
+                    .collect();
+                let values: Vec<u8> = literal.iter().zip(&mask).map(|(b, m)| b & m).collect();
+                let atom_end = crate::scan::atoms::choose(&values, &mask)
+                    .map_or(literal.len() as u32, |a| a.offset + a.len);
                 Ok(SplitProgram {
-                    literal: widen(&s.literal),
+                    atom_end,
+                    literal,
                     forward: Automaton::build(&s.suffix, mode, false)?,
                     backward: match s.prefix {
                         Node::Empty => None,
@@ -147,15 +165,16 @@ impl Form {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let entered = entered_as_yara_does(root);
         let starts = if splits.is_empty() {
-            Some(Automaton::build(root, mode, true)?)
+            Some(Automaton::build(&entered, mode, true)?)
         } else {
             None
         };
         Ok(Self {
             wide: mode.wide,
             fullword,
-            whole: Automaton::build(root, mode, false)?,
+            whole: Automaton::build(&entered, mode, false)?,
             starts,
             splits,
         })
@@ -300,6 +319,27 @@ impl Form {
         }
         *state = Some(sid);
         Ok(())
+    }
+}
+
+/// `root` as yara runs it from a position when it has no atom. yara enters the expression at
+/// the code of its first element, and for a first element `e?` or `e{0,1}` (`e` not `.`) its
+/// emitter points that code past the optional's split, into `e`: so `e` is required there
+/// (`/[a-z]?[0-9]/` does not match a lone digit in yara 4). Matched the same way here.
+pub(crate) fn entered_as_yara_does(root: &Node) -> Node {
+    match root {
+        Node::Concat(items) if !items.is_empty() => {
+            let mut items = items.clone();
+            items[0] = entered_as_yara_does(&items[0]);
+            Node::Concat(items)
+        }
+        Node::Repeat {
+            node,
+            min: 0,
+            max: Some(1),
+            ..
+        } if **node != Node::Any => entered_as_yara_does(node),
+        other => other.clone(),
     }
 }
 

@@ -197,6 +197,7 @@ impl RegexString {
                     };
                     if hit {
                         candidates.push(verify::Candidate {
+                            atom_end: (at + split.atom_end as usize) as u64,
                             offset: at as u64,
                             regex: 0,
                             form: f as u16,
@@ -244,8 +245,11 @@ fn render(node: &syntax::Node, out: &mut Vec<u8>) {
         Node::Empty => {}
         Node::Literal(b) => hex(*b, out),
         Node::Class(set) if set.0 == [u64::MAX; 4] => out.push(b'.'),
-        Node::Class(set) => {
+        Node::Class(set) | Node::NegatedClass(set) => {
             out.push(b'[');
+            if matches!(node, Node::NegatedClass(_)) {
+                out.push(b'^');
+            }
             let mut b = 0usize;
             while b < 256 {
                 if set.contains(b as u8) {
@@ -291,7 +295,9 @@ fn render(node: &syntax::Node, out: &mut Vec<u8>) {
             greedy,
         } => {
             match node.as_ref() {
-                Node::Literal(_) | Node::Class(_) | Node::Any => render(node, out),
+                Node::Literal(_) | Node::Class(_) | Node::NegatedClass(_) | Node::Any => {
+                    render(node, out)
+                }
                 other => grouped(other, out),
             }
             let bounds = match max {
@@ -326,6 +332,14 @@ fn sample_node(
         ),
         Node::Literal(b) => out.push(*b),
         Node::Class(set) => member(set, next),
+        Node::NegatedClass(set) => {
+            let folded = syntax::ByteSet::from_fn(|c| {
+                set.contains(c)
+                    || (flags.nocase && set.contains(c.to_ascii_lowercase()))
+                    || (flags.nocase && set.contains(c.to_ascii_uppercase()))
+            });
+            member(&folded.negated(), next)
+        }
         Node::Any => member(
             &syntax::ByteSet::from_fn(|c| flags.dot_all || c != b'\n'),
             next,

@@ -70,6 +70,9 @@ pub(crate) enum Node {
     Literal(u8),
     /// One byte of a set (classes, `\w` and the like).
     Class(ByteSet),
+    /// One byte outside a set (`[^...]`): with `nocase`, yara folds the set's letters before
+    /// negating it, so `[^a-z]` matches no letter of either case.
+    NegatedClass(ByteSet),
     /// `.`: any byte but `\n` (any byte with the `s` flag).
     Any,
     /// `^`: the start of the data.
@@ -450,7 +453,11 @@ impl Parser<'_> {
             set.insert(c);
             self.pos += 1;
         }
-        Ok(Node::Class(if negated { set.negated() } else { set }))
+        Ok(if negated {
+            Node::NegatedClass(set)
+        } else {
+            Node::Class(set)
+        })
     }
 
     /// A range `a-z` at `pos` inside a class (its start is `\xHH`, any escaped character or a
@@ -554,6 +561,7 @@ mod tests {
     fn classes() {
         let set = |text: &[u8]| match parse(text).unwrap().root {
             Node::Class(s) => s,
+            Node::NegatedClass(s) => s.negated(),
             other => panic!("{other:?}"),
         };
         let s = set(b"[]a-c]");

@@ -166,3 +166,23 @@ fn windows_across_read_blocks_give_the_same_matches() {
     assert!(found.iter().all(|&(_, len)| len as usize <= SCAN_LIMIT + 2));
     assert!(!matches(br"[0-9]{3}[a-z ]", plain(), &data).is_empty());
 }
+
+#[test]
+fn yaras_corner_cases() {
+    let nocase = RegexFlags {
+        nocase: true,
+        ..plain()
+    };
+    // A negated class is negated after case folding.
+    assert_eq!(matches(b"x[^a-z]", nocase, b"xq xQ x1"), [(6, 2)]);
+    // Atoms are verified in the order they end: `ab` before `abca`, and the first length stays.
+    assert_eq!(matches(b"x(abca|ab)", plain(), b"xabca"), [(0, 3)]);
+    // No empty match is reported.
+    assert_eq!(matches(b"(abc)?", plain(), b"xyabc"), [(2, 3)]);
+    // Without atoms, a leading `e?` is required (yara's entry into the expression), a
+    // leading `e{0,2}` or `.?` is not.
+    assert_eq!(matches(b"[a-z]?[0-9]", plain(), b" 5 q6"), [(3, 2)]);
+    assert_eq!(matches(b"(ab)?(cd)?", plain(), b"cd abcd"), [(3, 4)]);
+    assert_eq!(matches(b"[a-z]{0,2}[0-9]", plain(), b" 5"), [(1, 1)]);
+    assert_eq!(matches(b".?[0-9]", plain(), b"5"), [(0, 1)]);
+}

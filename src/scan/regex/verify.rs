@@ -21,6 +21,9 @@ pub const MAX_MATCHES: usize = 1_000_000;
 /// One anchor hit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Candidate {
+    /// Data offset where its atom ends (candidates are verified in this order, as yara's
+    /// automaton reports atoms where they end).
+    pub atom_end: u64,
     /// Data offset of the anchor.
     pub offset: u64,
     /// Index of the expression.
@@ -58,18 +61,31 @@ pub fn verify(
     let mut found: HashMap<u32, BTreeMap<u64, u32>> = HashMap::new();
     let mut capped = Vec::new();
     let mut caches: HashMap<(u32, u16, Option<u16>), SplitCaches> = HashMap::new();
+    // yara reports no empty match; past the cap, the matches that start first are kept.
     let mut record = |regex: u32, start: u64, len: u32| {
+        if len == 0 {
+            return;
+        }
         let greedy = regexes[regex as usize].greedy;
         let map = found.entry(regex).or_default();
         if let Some(existing) = map.get_mut(&start) {
             if greedy {
                 *existing = len;
             }
-        } else if map.len() < MAX_MATCHES {
-            map.insert(start, len);
-        } else if !capped.contains(&regex) {
-            capped.push(regex);
+            return;
         }
+        if map.len() >= MAX_MATCHES {
+            if !capped.contains(&regex) {
+                capped.push(regex);
+            }
+            match map.last_key_value() {
+                Some((&last, _)) if last > start => {
+                    map.pop_last();
+                }
+                _ => return,
+            }
+        }
+        map.insert(start, len);
     };
     let mut window: Option<(u64, Cow<[u8]>)> = None;
     for c in candidates {
