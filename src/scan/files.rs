@@ -623,10 +623,16 @@ fn merge(whole: &mut ScanResult, piece: ScanResult, limit: usize) {
         seen_rules,
         capped,
         regex_candidates,
+        regex_candidates_dropped,
         ..
     } = piece;
     whole.seen_rules.extend(seen_rules);
-    whole.regex_candidates.extend(regex_candidates);
+    for candidate in regex_candidates {
+        whole.keep_candidate(candidate);
+    }
+    whole
+        .regex_candidates_dropped
+        .extend(regex_candidates_dropped);
     for c in capped {
         if !whole.capped.contains(&c) {
             whole.capped.push(c);

@@ -142,11 +142,23 @@ pub struct ScanResult {
     pub(crate) tally: Option<Tally>,
     /// Rules with a match, for a programmatic rule set.
     pub(crate) seen_rules: BTreeSet<u32>,
-    /// Anchor hits of regular-expression strings, verified when the input is complete.
+    /// Anchor hits of regular-expression strings, verified when the input is complete (at
+    /// most [`super::scanner::MAX_REGEX_CANDIDATES`]).
     pub(crate) regex_candidates: Vec<Candidate>,
+    /// Regular expressions that lost candidates to that cap (reported capped).
+    pub(crate) regex_candidates_dropped: BTreeSet<u32>,
 }
 
 impl ScanResult {
+    /// Keeps `candidate` unless the scan holds [`super::scanner::MAX_REGEX_CANDIDATES`].
+    pub(crate) fn keep_candidate(&mut self, candidate: Candidate) {
+        if self.regex_candidates.len() < super::scanner::MAX_REGEX_CANDIDATES {
+            self.regex_candidates.push(candidate);
+        } else {
+            self.regex_candidates_dropped.insert(candidate.regex);
+        }
+    }
+
     /// Records the backend the scan ran on (`gpu` or the CPU) and why.
     pub(crate) fn set_backend(&mut self, gpu: bool, reason: BackendReason) {
         self.backend = if gpu { Backend::Gpu } else { Backend::Cpu };

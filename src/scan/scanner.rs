@@ -463,20 +463,15 @@ impl Scanner {
             match anchor {
                 Some(a) => {
                     hits += 1;
-                    if result.regex_candidates.len() < MAX_REGEX_CANDIDATES {
-                        let split = &self.rules.regexes[a.regex as usize].regex.forms
-                            [a.form as usize]
-                            .splits[a.split as usize];
-                        result.regex_candidates.push(Candidate {
-                            atom_end: m.offset + u64::from(split.atom_end),
-                            offset: m.offset,
-                            regex: a.regex,
-                            form: a.form,
-                            split: a.split,
-                        });
-                    } else {
-                        self.mark_regex_capped(result, a.regex);
-                    }
+                    let split = &self.rules.regexes[a.regex as usize].regex.forms[a.form as usize]
+                        .splits[a.split as usize];
+                    result.keep_candidate(Candidate {
+                        atom_end: m.offset + u64::from(split.atom_end),
+                        offset: m.offset,
+                        regex: a.regex,
+                        form: a.form,
+                        split: a.split,
+                    });
                 }
                 None => kept.push(m),
             }
@@ -522,6 +517,9 @@ impl Scanner {
         }
         let started = Instant::now();
         let candidates = std::mem::take(&mut result.regex_candidates);
+        for regex in std::mem::take(&mut result.regex_candidates_dropped) {
+            self.mark_regex_capped(result, regex);
+        }
         let regexes: Vec<&RegexString> = self.rules.regexes.iter().map(|r| &*r.regex).collect();
         let verified = verify(&regexes, &self.rules.unanchored, candidates, total, read)?;
         for &regex in &verified.capped {
