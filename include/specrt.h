@@ -126,35 +126,6 @@
 #define SPECRT_MAX_PATTERN_BYTES (256 << 20)
 #endif
 
-#if defined(SPECRT_GPU)
-/**
- * Most bytes one direction of a match reads (yara's `YR_RE_SCAN_LIMIT`).
- */
-#define SCAN_LIMIT 4096
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Smallest window read for verification, bytes.
- */
-#define READ_BLOCK (1 << 20)
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Most matches stored per expression (yara's per-string limit).
- */
-#define MAX_MATCHES 1000000
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Most anchor hits of regular-expression strings one scan keeps for verification; past it,
- * the strings concerned are marked capped (see [`super::bounded`]).
- */
-#define MAX_REGEX_CANDIDATES (1 << 24)
-#endif
-
 /**
  * Map from (kernel key, adapter id) to tuned record, persisted as a schema-1 TOML file.
  *

@@ -40,7 +40,7 @@ pub(crate) const MAX_CHUNK_CAPACITY: u32 = 1 << 22;
 const ANCHOR_HIT: u32 = u32::MAX;
 /// Most anchor hits of regular-expression strings one scan keeps for verification; past it,
 /// the strings concerned are marked capped (see [`super::bounded`]).
-pub const MAX_REGEX_CANDIDATES: usize = 1 << 24;
+pub(crate) const MAX_REGEX_CANDIDATES: usize = 1 << 24;
 
 /// Which backend scans.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -28,10 +28,10 @@ use regex_automata::util::start::Config as StartConfig;
 use regex_automata::{Anchored, Input, MatchKind};
 
 /// Most bytes one direction of a match reads (yara's `YR_RE_SCAN_LIMIT`).
-pub const SCAN_LIMIT: usize = 4096;
+pub(crate) const SCAN_LIMIT: usize = 4096;
 /// Bytes of context a verification window needs on each side of a candidate (the scan limit,
 /// the anchor, and the bytes the fullword and look-around tests read).
-pub const WINDOW_CONTEXT: u64 = SCAN_LIMIT as u64 + super::split::MAX_LITERAL as u64 * 2 + 4;
+pub(crate) const WINDOW_CONTEXT: u64 = SCAN_LIMIT as u64 + super::split::MAX_LITERAL as u64 * 2 + 4;
 /// Memory a lazy DFA may use for its states, per cache.
 const CACHE_CAPACITY: usize = 4 << 20;
 /// Largest automaton (NFA) one direction of an expression may compile to, bytes: nested

@@ -23,7 +23,6 @@ pub mod verify;
 
 use hir::Mode;
 use matcher::Form;
-pub use matcher::{SCAN_LIMIT, WINDOW_CONTEXT};
 
 /// How a regular-expression string matches (its trailing flags and its modifiers).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

@@ -14,9 +14,9 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 /// Smallest window read for verification, bytes.
-pub const READ_BLOCK: u64 = 1 << 20;
+pub(crate) const READ_BLOCK: u64 = 1 << 20;
 /// Most matches stored per expression (yara's per-string limit).
-pub const MAX_MATCHES: usize = 1_000_000;
+pub(crate) const MAX_MATCHES: usize = 1_000_000;
 
 /// One anchor hit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
