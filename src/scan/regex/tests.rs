@@ -163,7 +163,9 @@ fn windows_across_read_blocks_give_the_same_matches() {
     }
     let found = matches(b"[a-z]+42", plain(), &data);
     assert!(found.len() > 1000);
-    assert!(found.iter().all(|&(_, len)| len as usize <= matcher::SCAN_LIMIT + 2));
+    assert!(found
+        .iter()
+        .all(|&(_, len)| len as usize <= matcher::SCAN_LIMIT + 2));
     assert!(!matches(br"[0-9]{3}[a-z ]", plain(), &data).is_empty());
 }
 
