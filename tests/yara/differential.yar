@@ -3543,6 +3543,6 @@ rule re_in_range { strings: $a = /Admin\.Root@[a-z.]+/ nocase condition: $a in (
 rule hex_many_jumps { strings: $h = { 68 74 74 70 [0-20] 63 75 74 [0-20] 63 6F 6D [0-5] 2F } condition: #h == 7 }
 rule hex_many_alternatives { strings: $h = { 48 8B ( 45 | 4D | 55 | 5D ) [0-8] ( E8 | FF ) [1-6] ( 48 | 4C ) 8B [0-4] C3 } condition: $h }
 rule hex_many_nibbles { strings: $h = { 7F 45 4C 46 [0-30] 0? [0-30] ( 3E | B7 | F3 ) [0-12] 01 } condition: $h at 0 }
-rule re_negated_class_nocase { strings: $a = /id=[^a-z]+;/ nocase $b = /[^\x00-\x40]{3}[^A-Z0-9 ]/i condition: any of them }
+rule re_negated_class_nocase { strings: $a = /id=[^a-z]+;/ nocase $b = /id=[^a-z ]{2}[^0-9]/i condition: any of them }
 rule re_alternation_order { strings: $a = /x(abca|ab)/ $b = /a(bc|b)+x/ condition: any of them }
 rule re_empty_matches_dropped { strings: $a = /(abc)?(def)?/ condition: $a }
