@@ -86,17 +86,9 @@ fn character(byte: Hir, mode: Mode) -> Hir {
 }
 
 fn class(set: ByteSet) -> Hir {
-    let mut ranges = Vec::new();
-    let mut b = 0usize;
-    while b < 256 {
-        if set.contains(b as u8) {
-            let start = b;
-            while b + 1 < 256 && set.contains((b + 1) as u8) {
-                b += 1;
-            }
-            ranges.push(ClassBytesRange::new(start as u8, b as u8));
-        }
-        b += 1;
-    }
+    let ranges = set
+        .ranges()
+        .into_iter()
+        .map(|(a, b)| ClassBytesRange::new(a, b));
     Hir::class(Class::Bytes(ClassBytes::new(ranges)))
 }

@@ -249,20 +249,12 @@ fn render(node: &syntax::Node, out: &mut Vec<u8>) {
             if matches!(node, Node::NegatedClass(_)) {
                 out.push(b'^');
             }
-            let mut b = 0usize;
-            while b < 256 {
-                if set.contains(b as u8) {
-                    let start = b;
-                    while b + 1 < 256 && set.contains((b + 1) as u8) {
-                        b += 1;
-                    }
-                    hex(start as u8, out);
-                    if b > start {
-                        out.push(b'-');
-                        hex(b as u8, out);
-                    }
+            for (first, last) in set.ranges() {
+                hex(first, out);
+                if last > first {
+                    out.push(b'-');
+                    hex(last, out);
                 }
-                b += 1;
             }
             out.push(b']');
         }

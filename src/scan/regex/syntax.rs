@@ -41,6 +41,23 @@ impl ByteSet {
         Self(self.0.map(|w| !w))
     }
 
+    /// The set's runs of consecutive bytes, as (first, last), ascending.
+    pub fn ranges(&self) -> Vec<(u8, u8)> {
+        let mut out = Vec::new();
+        let mut b = 0usize;
+        while b < 256 {
+            if self.contains(b as u8) {
+                let start = b;
+                while b + 1 < 256 && self.contains((b + 1) as u8) {
+                    b += 1;
+                }
+                out.push((start as u8, b as u8));
+            }
+            b += 1;
+        }
+        out
+    }
+
     /// The union.
     pub fn union(self, other: Self) -> Self {
         let mut out = self;
@@ -54,6 +71,20 @@ impl ByteSet {
 /// yara's word characters (`\w`): ASCII letters, digits and `_`.
 pub(crate) fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// The set of a class shorthand `\w \W \s \S \d \D` (`letter` is what follows the `\`).
+fn shorthand(letter: Option<&u8>) -> Option<ByteSet> {
+    let digit = |b: u8| b.is_ascii_digit();
+    Some(match letter? {
+        b'w' => ByteSet::from_fn(is_word),
+        b'W' => ByteSet::from_fn(is_word).negated(),
+        b's' => ByteSet::from_fn(is_space),
+        b'S' => ByteSet::from_fn(is_space).negated(),
+        b'd' => ByteSet::from_fn(digit),
+        b'D' => ByteSet::from_fn(digit).negated(),
+        _ => return None,
+    })
 }
 
 /// yara's space characters (`\s`): space, `\t \n \v \f \r`.
@@ -357,18 +388,11 @@ impl Parser<'_> {
     }
 
     fn escape(&mut self) -> Result<Node, SyntaxError> {
-        let class = match self.text.get(self.pos + 1) {
-            Some(b'w') => Some(ByteSet::from_fn(is_word)),
-            Some(b'W') => Some(ByteSet::from_fn(is_word).negated()),
-            Some(b's') => Some(ByteSet::from_fn(is_space)),
-            Some(b'S') => Some(ByteSet::from_fn(is_space).negated()),
-            Some(b'd') => Some(ByteSet::from_fn(|b| b.is_ascii_digit())),
-            Some(b'D') => Some(ByteSet::from_fn(|b| b.is_ascii_digit()).negated()),
-            Some(c) if c.is_ascii_digit() => {
-                return Err(self.error("backreferences are not allowed"))
-            }
-            _ => None,
-        };
+        let next = self.text.get(self.pos + 1);
+        if next.is_some_and(u8::is_ascii_digit) {
+            return Err(self.error("backreferences are not allowed"));
+        }
+        let class = shorthand(next);
         if let Some(set) = class {
             self.pos += 2;
             return Ok(Node::Class(set));
@@ -429,16 +453,7 @@ impl Parser<'_> {
                 continue;
             }
             if c == b'\\' {
-                let shorthand = match self.text.get(self.pos + 1) {
-                    Some(b'w') => Some(ByteSet::from_fn(is_word)),
-                    Some(b'W') => Some(ByteSet::from_fn(is_word).negated()),
-                    Some(b's') => Some(ByteSet::from_fn(is_space)),
-                    Some(b'S') => Some(ByteSet::from_fn(is_space).negated()),
-                    Some(b'd') => Some(ByteSet::from_fn(|b| b.is_ascii_digit())),
-                    Some(b'D') => Some(ByteSet::from_fn(|b| !b.is_ascii_digit())),
-                    _ => None,
-                };
-                match shorthand {
+                match shorthand(self.text.get(self.pos + 1)) {
                     Some(s) => {
                         set = set.union(s);
                         self.pos += 2;
