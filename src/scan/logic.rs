@@ -18,7 +18,12 @@
 //! their quantifier is settled.
 
 use super::bounded::MAX_STRING_MATCHES;
+use super::modules::{
+    schema, ArgValue, CallArgs, Input, Kind, Loaded, ModuleExpr, Object, Returned, Step,
+};
+use super::regex::verify::ReadRange;
 use super::results::Match;
+use std::borrow::Cow;
 
 /// How many strings of a set an `of` expression asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -274,36 +279,38 @@ pub enum Expr {
     },
     /// A `for ... in` loop's variable, by nesting depth (0: the outermost loop).
     Var(u32),
+    /// A module's value or function result (`pe.entry_point`, `hash.md5(0, 64)`).
+    Module(Box<ModuleExpr>),
 }
 
 /// A value during evaluation: YARA's booleans, integers, floats, texts, and undefined (a read
 /// past the end).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 enum Value<'e> {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Text(&'e [u8]),
+    Text(Cow<'e, [u8]>),
     Undefined,
 }
 
 impl Value<'_> {
     /// Truth in `and` / `or` / rule results: undefined is false, a text is true when not empty.
-    fn truthy(self) -> bool {
+    fn truthy(&self) -> bool {
         match self {
-            Value::Bool(b) => b,
-            Value::Int(i) => i != 0,
-            Value::Float(f) => f != 0.0,
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
             Value::Text(t) => !t.is_empty(),
             Value::Undefined => false,
         }
     }
 
     /// The number as a float, for arithmetic and comparisons that mix integers and floats.
-    fn as_float(self) -> Option<f64> {
+    fn as_float(&self) -> Option<f64> {
         match self {
-            Value::Int(i) => Some(i as f64),
-            Value::Float(f) => Some(f),
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
             _ => None,
         }
     }
@@ -600,17 +607,17 @@ impl RuleLogic {
         }
     }
 
-    /// The reported rules that match an input of `size` bytes: `read(offset, width)` gives
-    /// input bytes for `uintW` (None past the end). Private rules are left out, and when a
-    /// global rule is false no rule matches.
-    pub fn evaluate(
-        &self,
-        tally: &Tally,
-        size: u64,
-        read: &dyn Fn(u64, usize) -> Option<Vec<u8>>,
-    ) -> Vec<u32> {
+    /// The reported rules that match an input of `size` bytes: `read(start, end)` gives
+    /// input bytes for `uintW` and modules (None when they cannot be read). Private rules are
+    /// left out, and when a global rule is false no rule matches.
+    pub fn evaluate(&self, tally: &Tally, size: u64, read: &ReadRange<'_>) -> Vec<u32> {
         let mut results: Vec<bool> = Vec::with_capacity(self.rules.len());
         let lists = MatchLists::new(tally);
+        let reader = |start: u64, end: u64| read(start, end).map(Cow::into_owned);
+        let modules = Loaded::new(Input {
+            size,
+            read: &reader,
+        });
         let compute = || -> Vec<bool> {
             self.rules
                 .iter()
@@ -637,8 +644,7 @@ impl RuleLogic {
                 rule,
                 tally,
                 lists: &lists,
-                size,
-                read,
+                modules: &modules,
                 earlier: &results,
             };
             let value = eval.value(&rule.condition, &mut Env::default()).truthy();
@@ -663,12 +669,12 @@ impl RuleLogic {
 }
 
 /// One rule's condition being evaluated.
-struct Evaluation<'a> {
+struct Evaluation<'a, 'm> {
     rule: &'a LogicRule,
     tally: &'a Tally,
     lists: &'a MatchLists,
-    size: u64,
-    read: &'a dyn Fn(u64, usize) -> Option<Vec<u8>>,
+    /// The input's size and bytes, and its module values.
+    modules: &'a Loaded<'m>,
     earlier: &'a [bool],
 }
 
@@ -697,7 +703,11 @@ impl Default for Env {
     }
 }
 
-impl Evaluation<'_> {
+impl<'a> Evaluation<'a, '_> {
+    fn size(&self) -> u64 {
+        self.modules.input().size
+    }
+
     fn count(&self, string: u32) -> u64 {
         self.tally.counts[(self.rule.first_string + string) as usize]
     }
@@ -719,7 +729,7 @@ impl Evaluation<'_> {
         }
     }
 
-    fn int(&self, e: &Expr, env: &mut Env) -> Option<i64> {
+    fn int(&self, e: &'a Expr, env: &mut Env) -> Option<i64> {
         match self.value(e, env) {
             Value::Int(i) => Some(i),
             _ => None,
@@ -727,19 +737,104 @@ impl Evaluation<'_> {
     }
 
     /// The i-th match (from 1) of `r`, where `index` evaluates to a valid i.
-    fn nth(&self, r: StringRef, index: &Expr, env: &mut Env) -> Option<(u64, u32)> {
+    fn nth(&self, r: StringRef, index: &'a Expr, env: &mut Env) -> Option<(u64, u32)> {
         let i = self.int(index, env)?;
         let at = usize::try_from(i).ok()?.checked_sub(1)?;
         self.matches(r, env).get(at).map(|m| (m.1, m.2))
     }
 
     /// The kept matches of `r` with offsets in `lo..=hi` (None when a bound is undefined).
-    fn in_range(&self, r: StringRef, lo: &Expr, hi: &Expr, env: &mut Env) -> Option<usize> {
+    fn in_range(&self, r: StringRef, lo: &'a Expr, hi: &'a Expr, env: &mut Env) -> Option<usize> {
         let (lo, hi) = (self.int(lo, env)?, self.int(hi, env)?);
         let all = self.matches(r, env);
         let from = all.partition_point(|m| (m.1 as i128) < lo as i128);
         let to = all.partition_point(|m| (m.1 as i128) <= hi as i128);
         Some(to.saturating_sub(from))
+    }
+
+    /// A module value: the steps walked over the module's declarations and its values for
+    /// this input together; undefined where the input defines nothing.
+    fn module_value(&self, m: &'a ModuleExpr, env: &mut Env) -> Value<'a> {
+        let root = self.modules.root(m.module);
+        let (mut object, mut owner) = (root, root);
+        let mut kind: Option<Kind> = None;
+        for step in &m.steps {
+            match step {
+                Step::Field(name) => {
+                    let member = match kind {
+                        None => m.module.member(name),
+                        Some(Kind::Struct(members)) => schema::find(members, name),
+                        _ => None,
+                    };
+                    let Some(member) = member else {
+                        return Value::Undefined;
+                    };
+                    if let Kind::Constant(value) = member.kind {
+                        return Value::Int(value);
+                    }
+                    kind = Some(member.kind);
+                    owner = object;
+                    object = object.member(name);
+                }
+                Step::Index(index) => {
+                    let (Some(Kind::Array(item)), Some(i)) = (kind, self.int(index, env)) else {
+                        return Value::Undefined;
+                    };
+                    kind = Some(*item);
+                    object = object.item(i);
+                }
+                Step::Key(key) => {
+                    let Some(Kind::Dict(item)) = kind else {
+                        return Value::Undefined;
+                    };
+                    let Value::Text(key) = self.value(key, env) else {
+                        return Value::Undefined;
+                    };
+                    kind = Some(*item);
+                    object = object.entry(&key);
+                }
+                Step::Call { overload, args } => {
+                    let Some(Kind::Function(overloads)) = kind else {
+                        return Value::Undefined;
+                    };
+                    let Some(overload) = overloads.get(*overload as usize) else {
+                        return Value::Undefined;
+                    };
+                    let values: Vec<Value<'a>> = args.iter().map(|a| self.value(a, env)).collect();
+                    let mut passed = Vec::with_capacity(values.len());
+                    for v in &values {
+                        passed.push(match v {
+                            Value::Int(i) => ArgValue::Int(*i),
+                            Value::Bool(b) => ArgValue::Int(*b as i64),
+                            Value::Float(f) => ArgValue::Float(*f),
+                            Value::Text(t) => ArgValue::Text(t),
+                            // An undefined argument makes the call undefined, as in YARA.
+                            Value::Undefined => return Value::Undefined,
+                        });
+                    }
+                    let call = CallArgs {
+                        module: root,
+                        owner,
+                        input: self.modules.input(),
+                        args: &passed,
+                    };
+                    return match (overload.call)(&call) {
+                        Some(Returned::Int(i)) => Value::Int(i),
+                        // A NaN float is YARA's undefined.
+                        Some(Returned::Float(f)) if !f.is_nan() => Value::Float(f),
+                        Some(Returned::Text(t)) => Value::Text(Cow::Owned(t)),
+                        Some(Returned::Bool(b)) => Value::Bool(b),
+                        Some(Returned::Float(_)) | None => Value::Undefined,
+                    };
+                }
+            }
+        }
+        match object {
+            Object::Int(i) => Value::Int(*i),
+            Object::Float(f) if !f.is_nan() => Value::Float(*f),
+            Object::Text(t) => Value::Text(Cow::Borrowed(t)),
+            _ => Value::Undefined,
+        }
     }
 
     /// Counts the items for which `body` holds, stopping once `quantity` is settled.
@@ -766,21 +861,22 @@ impl Evaluation<'_> {
         Value::Bool(quantity.holds(satisfied, total))
     }
 
-    fn value<'e>(&self, e: &'e Expr, env: &mut Env) -> Value<'e> {
+    fn value(&self, e: &'a Expr, env: &mut Env) -> Value<'a> {
         match e {
             Expr::Bool(b) => Value::Bool(*b),
             Expr::Int(i) => Value::Int(*i),
             Expr::Float(bits) => Value::Float(f64::from_bits(*bits)),
-            Expr::Text(t) => Value::Text(t),
+            Expr::Text(t) => Value::Text(Cow::Borrowed(t)),
+            Expr::Module(m) => self.module_value(m, env),
             Expr::TextOp(op, a, b) => match (self.value(a, env), self.value(b, env)) {
-                (Value::Text(x), Value::Text(y)) => Value::Bool(op.holds(x, y)),
+                (Value::Text(x), Value::Text(y)) => Value::Bool(op.holds(&x, &y)),
                 _ => Value::Undefined,
             },
             Expr::Matches(text, regex) => match self.value(text, env) {
-                Value::Text(t) => Value::Bool(regex.is_match(t)),
+                Value::Text(t) => Value::Bool(regex.is_match(&t)),
                 _ => Value::Undefined,
             },
-            Expr::Filesize => Value::Int(i64::try_from(self.size).unwrap_or(i64::MAX)),
+            Expr::Filesize => Value::Int(i64::try_from(self.size()).unwrap_or(i64::MAX)),
             Expr::Found(s) => Value::Bool(self.count(*s) > 0),
             Expr::Probe(p) => Value::Bool(self.tally.probes[*p as usize]),
             Expr::Count(s) => Value::Int(i64::try_from(self.count(*s)).unwrap_or(i64::MAX)),
@@ -796,8 +892,8 @@ impl Evaluation<'_> {
                 let Ok(at) = u64::try_from(at) else {
                     return Value::Undefined;
                 };
-                match (self.read)(at, *width as usize) {
-                    Some(bytes) if bytes.len() == *width as usize => {
+                match self.modules.input().bytes(at, *width as u64) {
+                    Some(bytes) => {
                         let fold = |acc: u64, b: &u8| acc << 8 | *b as u64;
                         let v = if *big_endian {
                             bytes.iter().fold(0, fold)
@@ -811,7 +907,7 @@ impl Evaluation<'_> {
                             v as i64
                         })
                     }
-                    _ => Value::Undefined,
+                    None => Value::Undefined,
                 }
             }
             Expr::Arith(op, a, b) => match (self.value(a, env), self.value(b, env)) {
@@ -854,7 +950,7 @@ impl Evaluation<'_> {
             Expr::Compare(op, a, b) => match (self.value(a, env), self.value(b, env)) {
                 (Value::Int(x), Value::Int(y)) => Value::Bool(op.holds(&x, &y)),
                 (Value::Bool(x), Value::Bool(y)) => Value::Bool(op.holds(&x, &y)),
-                (Value::Text(x), Value::Text(y)) => Value::Bool(op.holds(x, y)),
+                (Value::Text(x), Value::Text(y)) => Value::Bool(op.holds(&*x, &*y)),
                 (x, y) => match (x.as_float(), y.as_float()) {
                     (Some(x), Some(y)) => Value::Bool(op.holds(&x, &y)),
                     _ => Value::Undefined,
@@ -1004,6 +1100,11 @@ mod tests {
         }
     }
 
+    /// A range reader over `data`.
+    fn reader<'d>(data: &'d [u8]) -> impl Fn(u64, u64) -> Option<Cow<'d, [u8]>> + 'd {
+        move |start, end| data.get(start as usize..end as usize).map(Cow::Borrowed)
+    }
+
     /// The value of `e` on `data` (no strings), through a rule `e == expected`.
     fn holds(e: Expr, expected: i64, data: &[u8]) -> bool {
         let condition = Expr::Compare(Comparison::Eq, Box::new(e), Box::new(Expr::Int(expected)));
@@ -1011,11 +1112,7 @@ mod tests {
             rules: vec![rule(condition, 0)],
             ..Default::default()
         };
-        let read = |o: u64, w: usize| {
-            let o = usize::try_from(o).ok()?;
-            data.get(o..o.checked_add(w)?).map(<[u8]>::to_vec)
-        };
-        logic.evaluate(&logic.tally(), data.len() as u64, &read) == vec![0]
+        logic.evaluate(&logic.tally(), data.len() as u64, &reader(data)) == vec![0]
     }
 
     fn arith(op: Arith, a: Expr, b: Expr) -> Expr {
@@ -1164,8 +1261,7 @@ mod tests {
             ..Default::default()
         };
         let data = b"MZ\x90\x00";
-        let read = |o: u64, w: usize| data.get(o as usize..o as usize + w).map(<[u8]>::to_vec);
-        assert_eq!(logic.evaluate(&logic.tally(), 4, &read), vec![2]);
+        assert_eq!(logic.evaluate(&logic.tally(), 4, &reader(data)), vec![2]);
     }
 
     #[test]
@@ -1199,7 +1295,7 @@ mod tests {
         };
         let mut tally = logic.tally();
         logic.count(&mut tally, &[m(3, 0, 0, 1), m(15, 0, 0, 1)]);
-        let none = |_: u64, _: usize| None;
+        let none = |_: u64, _: u64| None;
         assert_eq!(logic.evaluate(&tally, 30, &none), vec![1]);
         let mut global = rule(
             Expr::Compare(

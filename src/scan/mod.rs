@@ -16,6 +16,7 @@
 //! - [`logic`]: rule names and conditions of YARA rule sets, evaluated after a scan;
 //! - [`yara`]: the compiler from YARA source text;
 //! - [`regex`]: regular-expression strings, their atoms and their verification;
+//! - [`modules`]: YARA's modules (`pe`, `elf`, `math`, `hash`, `time`, `string`);
 //! - [`saved`]: compiled rule sets saved to a file and loaded back.
 
 pub mod atoms;
@@ -27,6 +28,7 @@ pub mod files;
 
 pub mod gpu;
 pub mod logic;
+pub mod modules;
 pub mod regex;
 pub mod results;
 pub mod rules;

@@ -22,6 +22,7 @@ use super::logic::{
     Arith, Comparison, Expr, Iteration, LogicRule, LogicString, MetaValue, Probe, Quantity,
     RuleLogic, StringRef, TextOp,
 };
+use super::modules::{self, Module, ModuleExpr, Step, StepShape};
 use super::rules::{RuleSet, StringFlags};
 use crate::scan::regex::{RegexFlags, RegexString, TextRegex};
 use crate::{Error, Result};
@@ -31,7 +32,7 @@ use std::path::Path;
 /// The magic bytes that open a saved rule set.
 pub const MAGIC: &[u8; 8] = b"SPECRTRS";
 /// Version of the file format; files of other versions are refused.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// Deepest condition accepted on load (as the compiler's limit).
 const MAX_DEPTH: usize = 128;
 const HEADER: usize = 8 + 4 + 8 + 8;
@@ -115,6 +116,26 @@ enum Op {
     TextOperator(u8),
     /// Pops the text: `matches` with this expression, `i` and `s` flags.
     Matches(Vec<u8>, bool, bool),
+    /// Pops the operands of the steps (indexes, keys, arguments, in order): a module value.
+    Module {
+        module: String,
+        steps: Vec<SavedStep>,
+    },
+}
+
+/// One step of a saved module expression.
+#[derive(Serialize, Deserialize)]
+enum SavedStep {
+    Field(String),
+    /// Takes one operand.
+    Index,
+    /// Takes one operand.
+    Key,
+    /// Takes `args` operands.
+    Call {
+        overload: u32,
+        args: u32,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -224,6 +245,35 @@ fn flatten(e: &Expr, out: &mut Vec<Op>) {
             flatten(text, out);
             let (source, nocase, dot_all) = regex.source();
             out.push(Op::Matches(source.to_vec(), nocase, dot_all));
+        }
+        Expr::Module(m) => {
+            let mut steps = Vec::with_capacity(m.steps.len());
+            for step in &m.steps {
+                steps.push(match step {
+                    Step::Field(name) => SavedStep::Field(name.clone()),
+                    Step::Index(e) => {
+                        flatten(e, out);
+                        SavedStep::Index
+                    }
+                    Step::Key(e) => {
+                        flatten(e, out);
+                        SavedStep::Key
+                    }
+                    Step::Call { overload, args } => {
+                        for a in args {
+                            flatten(a, out);
+                        }
+                        SavedStep::Call {
+                            overload: *overload,
+                            args: args.len() as u32,
+                        }
+                    }
+                });
+            }
+            out.push(Op::Module {
+                module: m.module.name().to_string(),
+                steps,
+            });
         }
         Expr::Filesize => out.push(Op::Filesize),
         Expr::Found(s) => out.push(Op::Found(*s)),
@@ -507,6 +557,60 @@ fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result
                 (Expr::Matches(inner, std::sync::Arc::new(regex)), depth)
             }
             Op::Var(depth) => leaf(Expr::Var(depth))?,
+            Op::Module { module, steps } => {
+                let module = Module::named(&module)
+                    .ok_or_else(|| bad(format!("unknown module `{module}`")))?;
+                let shapes = steps.iter().map(|s| match s {
+                    SavedStep::Field(name) => StepShape::Field(name),
+                    SavedStep::Index => StepShape::Index,
+                    SavedStep::Key => StepShape::Key,
+                    SavedStep::Call { overload, .. } => StepShape::Call(*overload),
+                });
+                let reached = modules::reach(module, shapes).map_err(|e| bad(e.message))?;
+                if reached.leaf().is_none() {
+                    return Err(bad(format!(
+                        "a module expression ends at {}",
+                        reached.describe()
+                    )));
+                }
+                let operands: usize = steps
+                    .iter()
+                    .map(|s| match s {
+                        SavedStep::Field(_) => 0,
+                        SavedStep::Index | SavedStep::Key => 1,
+                        SavedStep::Call { args, .. } => *args as usize,
+                    })
+                    .sum();
+                let popped = if operands == 0 {
+                    Vec::new()
+                } else {
+                    pop(&mut stack, operands)?
+                };
+                let depth = popped.iter().map(|(_, d)| *d).max().unwrap_or(0) + 1;
+                let mut operands = popped.into_iter().map(|(e, _)| e);
+                let mut next = || {
+                    operands
+                        .next()
+                        .ok_or_else(|| bad("a missing operand".into()))
+                };
+                let mut rebuilt = Vec::with_capacity(steps.len());
+                for step in steps {
+                    rebuilt.push(match step {
+                        SavedStep::Field(name) => Step::Field(name),
+                        SavedStep::Index => Step::Index(next()?),
+                        SavedStep::Key => Step::Key(next()?),
+                        SavedStep::Call { overload, args } => Step::Call {
+                            overload,
+                            args: (0..args).map(|_| next()).collect::<Result<_>>()?,
+                        },
+                    });
+                }
+                let e = Expr::Module(Box::new(ModuleExpr {
+                    module,
+                    steps: rebuilt,
+                }));
+                (e, depth)
+            }
             Op::ForOf {
                 quantity: q,
                 strings,

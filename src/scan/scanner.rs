@@ -270,8 +270,8 @@ impl Scanner {
     ) -> Result<ScanResult> {
         if self.rules.logic.as_ref().is_some_and(|l| l.reads_input) {
             return Err(Error::Unsupported(
-                "conditions that read input bytes (uintN) on a GPU-resident scan; scan from \
-                 host memory or a file, or use the matches-only resident scan"
+                "conditions that read input bytes (uintN, modules) on a GPU-resident scan; scan \
+                 from host memory or a file, or use the matches-only resident scan"
                     .into(),
             ));
         }
@@ -585,15 +585,10 @@ impl Scanner {
     ) -> Result<Vec<Match>> {
         let added = self.complete_regex(result, size, read, limit)?;
         let started = Instant::now();
-        let probe = |offset: u64, width: usize| -> Option<Vec<u8>> {
-            let end = offset.checked_add(width as u64)?;
-            (end <= size).then_some(())?;
-            read(offset, end).map(std::borrow::Cow::into_owned)
-        };
         result.rules = match &self.rules.logic {
             Some(logic) => {
                 let tally: Tally = result.tally.take().unwrap_or_else(|| logic.tally());
-                logic.evaluate(&tally, size, &probe)
+                logic.evaluate(&tally, size, read)
             }
             None => std::mem::take(&mut result.seen_rules).into_iter().collect(),
         };

@@ -5,6 +5,7 @@ use super::{hex, modifiers, CompileOptions, Diagnostic, External, SkippedRule};
 use crate::scan::logic::{
     Arith, Comparison, Expr, Iteration, MetaValue, Probe, Quantity, StringRef, TextOp,
 };
+use crate::scan::modules::{self, Leaf, Module, ModuleExpr, Reached, Step, StepShape};
 use crate::scan::regex::{RegexFlags, RegexString, TextRegex};
 use crate::scan::rules::{StringFlags, MAX_STRING_BYTES};
 use std::collections::{HashMap, HashSet};
@@ -172,6 +173,8 @@ pub fn parse(tokens: &[Token], options: CompileOptions) -> Result<Parsed, Failur
         externals: options.externals.iter().cloned().collect(),
         rule_index: HashMap::new(),
         skipped_names: HashSet::new(),
+        imported: HashSet::new(),
+        unavailable: HashSet::new(),
         out: Parsed {
             rules: Vec::new(),
             probes: Vec::new(),
@@ -182,6 +185,10 @@ pub fn parse(tokens: &[Token], options: CompileOptions) -> Result<Parsed, Failur
     };
     while p.tok() != &Tok::End {
         let start = p.pos;
+        if p.is_word("import") {
+            p.import(options.skip_unsupported).map_err(|d| (d, None))?;
+            continue;
+        }
         if let Some(d) = p.top_level_unsupported() {
             if !options.skip_unsupported {
                 return Err((d, None));
@@ -227,6 +234,10 @@ struct Parser<'a> {
     pos: usize,
     rule_index: HashMap<String, u32>,
     skipped_names: HashSet<String>,
+    /// Modules the source imports.
+    imported: HashSet<Module>,
+    /// Imported modules this build does not provide (rules using them are unsupported).
+    unavailable: HashSet<String>,
     out: Parsed,
     string_base: u32,
     /// External variables by name (constants of the conditions).
@@ -289,6 +300,16 @@ enum Ty {
 impl Ty {
     fn is_number(self) -> bool {
         matches!(self, Ty::Int | Ty::Float)
+    }
+
+    /// The type in words.
+    fn name(self) -> &'static str {
+        match self {
+            Ty::Bool => "boolean",
+            Ty::Int => "integer",
+            Ty::Float => "float",
+            Ty::Text => "string",
+        }
     }
 }
 
@@ -409,15 +430,157 @@ impl Parser<'_> {
         }
     }
 
-    /// `import` and `include` at the top level.
+    /// `include` at the top level.
     fn top_level_unsupported(&self) -> Option<Diagnostic> {
-        if self.is_word("import") {
-            Some(self.unsupported("`import` (modules)"))
-        } else if self.is_word("include") {
-            Some(self.unsupported("`include`"))
-        } else {
-            None
+        self.is_word("include")
+            .then(|| self.unsupported("`include`"))
+    }
+
+    /// `import "name"`. A module this build does not provide is an error, or, when skipping
+    /// unsupported constructs, makes only the rules that use it skip.
+    fn import(&mut self, skip_unsupported: bool) -> Result<(), Diagnostic> {
+        self.advance();
+        let Tok::Text(name) = self.tok().clone() else {
+            return Err(self.error(format!(
+                "expected a module name in quotes after `import`, found {}",
+                describe(self.tok())
+            )));
+        };
+        let name = String::from_utf8_lossy(&name).into_owned();
+        match Module::named(&name) {
+            Some(module) => {
+                self.imported.insert(module);
+            }
+            None if skip_unsupported => {
+                self.unavailable.insert(name);
+            }
+            None => return Err(self.unsupported(&format!("the module `{name}`"))),
         }
+        self.advance();
+        Ok(())
+    }
+
+    /// A module expression starting at the module's name: members, indexes, keys and calls,
+    /// each checked against the module's declarations.
+    fn module_expr(&mut self, r: &mut RuleParse, module: Module) -> Result<Typed, Diagnostic> {
+        self.advance();
+        let mut steps = Vec::new();
+        let mut at = Reached::Root;
+        loop {
+            let shape_error = |p: &Self, e: modules::StepError| {
+                if e.not_provided {
+                    p.unsupported(&e.message)
+                } else {
+                    p.error(e.message)
+                }
+            };
+            if self.is_punct(".") {
+                self.advance();
+                let Tok::Ident(name) = self.tok().clone() else {
+                    return Err(self.error(format!(
+                        "expected a member name after `.`, found {}",
+                        describe(self.tok())
+                    )));
+                };
+                at = modules::follow(module, at, StepShape::Field(&name))
+                    .map_err(|e| shape_error(self, e))?;
+                self.advance();
+                steps.push(Step::Field(name));
+            } else if self.is_punct("[") {
+                let is_dict = matches!(at, Reached::Kind(modules::Kind::Dict(_)));
+                let shape = if is_dict {
+                    StepShape::Key
+                } else {
+                    StepShape::Index
+                };
+                at = modules::follow(module, at, shape).map_err(|e| shape_error(self, e))?;
+                self.advance();
+                let index_at = self.at().clone();
+                let (index, ty) = self.nested(r, |p, r| p.expr(r))?;
+                let wanted = if is_dict { Ty::Text } else { Ty::Int };
+                if ty != wanted {
+                    return Err(Diagnostic::syntax(
+                        index_at.line,
+                        index_at.column,
+                        if is_dict {
+                            "a dictionary key must be a string"
+                        } else {
+                            "an array index must be an integer"
+                        },
+                    ));
+                }
+                self.expect_punct("]")?;
+                steps.push(if is_dict {
+                    Step::Key(index)
+                } else {
+                    Step::Index(index)
+                });
+            } else if self.is_punct("(") {
+                let Reached::Kind(modules::Kind::Function(overloads)) = at else {
+                    return Err(self.error(format!("{} cannot be called", at.describe())));
+                };
+                let call_at = self.at().clone();
+                self.advance();
+                let mut args = Vec::new();
+                let mut types = Vec::new();
+                while !self.is_punct(")") {
+                    if !args.is_empty() {
+                        self.expect_punct(",")?;
+                    }
+                    let (arg, ty) = self.nested(r, |p, r| p.expr(r))?;
+                    args.push(arg);
+                    types.push(ty);
+                }
+                self.advance();
+                let fits = |o: &modules::Overload| {
+                    o.args.len() == types.len()
+                        && o.args.iter().zip(&types).all(|(a, t)| match a {
+                            modules::Arg::Int => matches!(t, Ty::Int | Ty::Bool),
+                            modules::Arg::Float => *t == Ty::Float,
+                            modules::Arg::Text => *t == Ty::Text,
+                        })
+                };
+                let Some(overload) = overloads.iter().position(fits) else {
+                    return Err(Diagnostic::syntax(
+                        call_at.line,
+                        call_at.column,
+                        format!(
+                            "wrong arguments for a function of module `{}`: none of its forms \
+                             takes ({})",
+                            module.name(),
+                            types
+                                .iter()
+                                .map(|t| t.name())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                };
+                at = modules::follow(module, at, StepShape::Call(overload as u32))
+                    .map_err(|e| shape_error(self, e))?;
+                steps.push(Step::Call {
+                    overload: overload as u32,
+                    args,
+                });
+            } else {
+                break;
+            }
+        }
+        let ty = match at.leaf() {
+            Some(Leaf::Int) => Ty::Int,
+            Some(Leaf::Float) => Ty::Float,
+            Some(Leaf::Text) => Ty::Text,
+            Some(Leaf::Bool) => Ty::Bool,
+            None => {
+                return Err(self.error(format!(
+                    "{} of module `{}` is not a value (use a member, an item or a call)",
+                    at.describe(),
+                    module.name()
+                )))
+            }
+        };
+        r.reads_input = true;
+        Ok((Expr::Module(Box::new(ModuleExpr { module, steps })), ty))
     }
 
     fn skip_statement(&mut self) {
@@ -1265,10 +1428,14 @@ impl Parser<'_> {
                 let depth = r.loop_vars.iter().rposition(|v| v == word).expect("found");
                 Ok((Expr::Var(depth as u32), Ty::Int))
             }
+            _ if Module::named(word).is_some_and(|m| self.imported.contains(&m)) => {
+                let module = Module::named(word).expect("checked");
+                self.module_expr(r, module)
+            }
+            _ if self.unavailable.contains(word) => {
+                Err(self.unsupported(&format!("the module `{word}`")))
+            }
             _ => {
-                if matches!(self.ahead(1), Some(Tok::Punct("." | "(" | "["))) {
-                    return Err(self.unsupported(&format!("modules (`{word}`)")));
-                }
                 if let Some(&index) = self.rule_index.get(word) {
                     self.advance();
                     return Ok((Expr::Rule(index), Ty::Bool));
