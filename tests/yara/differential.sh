@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Differential test against yara: the rules of differential.yar over generated files and a fixed
-# list of this machine's binaries, scanned by `yara -s -L` and by specrt-scan (CPU backend,
-# GPU fused, GPU serial and GPU adaptive with small chunks). Rule-level and string-level output
-# must be identical after sorting.
+# Differential test against yara: the rules of differential.yar and modules.yar over generated
+# files, a fixed list of this machine's binaries and the PE fixtures, scanned by `yara -s -L`
+# and by specrt-scan (CPU backend, GPU fused, GPU serial and GPU adaptive with small chunks).
+# Rule-level and string-level output must be identical after sorting. Then every value of the
+# pe and elf modules on those files is compared with yara's (module_fields.py).
 #
 # Usage: tests/yara/differential.sh SCAN_BINARY WORK_DIR  (GEN_CORPUS: a prebuilt generator)
 set -euo pipefail
 scan=$1
 work=$2
 here=$(cd "$(dirname "$0")" && pwd)
-rules=$here/differential.yar
 
 command -v yara >/dev/null || { echo "differential: yara is not installed (apt-get install yara)" >&2; exit 1; }
 mkdir -p "$work/corpus"
@@ -21,7 +21,7 @@ fi
 "$gen" "$work/corpus"
 
 files=()
-for f in "$work"/corpus/*; do files+=("$f"); done
+for f in "$work"/corpus/* "$here"/pe/fixtures/*; do files+=("$f"); done
 present=0
 while read -r bin; do
   [ -z "$bin" ] && continue
@@ -32,32 +32,36 @@ if [ "$present" -lt 8 ]; then
   exit 1
 fi
 bytes=$(cat "${files[@]}" | wc -c)
-echo "differential: $(grep -c '^ *\(private \|global \)*rule ' "$rules") rules, ${#files[@]} files, $bytes bytes"
-
-# The oracle, one file at a time (yara takes one target).
-: > "$work/yara.out"
-for f in "${files[@]}"; do
-  yara -w -s -L "$rules" "$f" >> "$work/yara.out"
-done
-LC_ALL=C sort "$work/yara.out" > "$work/yara.sorted"
-echo "differential: yara printed $(wc -l < "$work/yara.sorted") lines"
-
 status=0
-run() {
-  local name=$1; shift
-  "$scan" -s -L -p 2 "$@" "$rules" "${files[@]}" > "$work/$name.out"
-  LC_ALL=C sort "$work/$name.out" > "$work/$name.sorted"
-  if cmp -s "$work/yara.sorted" "$work/$name.sorted"; then
-    echo "differential: $name: identical to yara"
-  else
-    echo "differential: $name differs from yara (< yara, > specrt):" >&2
-    diff "$work/yara.sorted" "$work/$name.sorted" | head -40 >&2 || true
-    status=1
-  fi
-}
-run cpu --backend cpu
-run cpu-small-chunks --backend cpu --chunk 70000
-run gpu-fused --backend gpu --mode fused
-run gpu-serial --backend gpu --mode serial --chunk 65536
-run gpu-adaptive --backend gpu --chunk 100000
+for rules in "$here/differential.yar" "$here/modules.yar"; do
+  set_name=$(basename "$rules" .yar)
+  echo "differential: $set_name: $(grep -c '^ *\(private \|global \)*rule ' "$rules") rules, ${#files[@]} files, $bytes bytes"
+
+  # The oracle, one file at a time (yara takes one target).
+  : > "$work/yara.out"
+  for f in "${files[@]}"; do
+    yara -w -s -L "$rules" "$f" >> "$work/yara.out"
+  done
+  LC_ALL=C sort "$work/yara.out" > "$work/yara.sorted"
+  echo "differential: $set_name: yara printed $(wc -l < "$work/yara.sorted") lines"
+
+  run() {
+    local name=$1; shift
+    "$scan" -s -L -p 2 "$@" "$rules" "${files[@]}" > "$work/$name.out"
+    LC_ALL=C sort "$work/$name.out" > "$work/$name.sorted"
+    if cmp -s "$work/yara.sorted" "$work/$name.sorted"; then
+      echo "differential: $set_name: $name: identical to yara"
+    else
+      echo "differential: $set_name: $name differs from yara (< yara, > specrt):" >&2
+      diff "$work/yara.sorted" "$work/$name.sorted" | head -40 >&2 || true
+      status=1
+    fi
+  }
+  run cpu --backend cpu
+  run cpu-small-chunks --backend cpu --chunk 70000
+  run gpu-fused --backend gpu --mode fused
+  run gpu-serial --backend gpu --mode serial --chunk 65536
+  run gpu-adaptive --backend gpu --chunk 100000
+done
+python3 "$here/module_fields.py" "$scan" "$work" "${files[@]}" || status=1
 exit $status
