@@ -371,3 +371,170 @@ fn hostile_inputs_keep_regular_expressions_bounded() {
     assert_eq!(r.capped, [(0, 0)]);
     assert_eq!(names(&scanner, &r.rules), ["zeros"]);
 }
+
+/// Module rules over the PE fixtures of the differential test.
+const MODULE_RULES: &str = r#"
+import "pe"
+import "hash"
+import "math"
+rule pe32 { condition: pe.is_pe == 1 and pe.is_32bit() and pe.machine == pe.MACHINE_I386 }
+rule dll64 { condition: pe.is_dll() and pe.is_64bit() and pe.number_of_sections == 4 }
+rule entry { strings: $p = { 55 8B EC 83 EC 10 } condition: $p at pe.entry_point }
+rule rdata { condition: pe.sections[pe.section_index(".rdata")].virtual_address == 0x2000 }
+rule signed_twice {
+  condition:
+    pe.number_of_signatures == 2 and
+    for any i in (0..pe.number_of_signatures - 1): (
+      pe.signatures[i].subject contains "AND LLC" and
+      pe.signatures[i].serial == "77:01:9a:08:23:85:e4:b7:3f:56:95:69:c9:f8:7b:b8" and
+      pe.signatures[i].valid_on(pe.signatures[i].not_before + 1)
+    )
+}
+rule head_digest { condition: hash.md5(0, 2) == hash.md5("MZ") and math.entropy(0, 2) == 1.0 }
+rule not_a_pe { condition: pe.is_pe == 0 and not defined pe.entry_point }
+"#;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/yara/pe/fixtures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn module_rules_match_identically_on_every_path() {
+    let scanner = scanner(MODULE_RULES);
+    let cases: [(&str, &[&str]); 5] = [
+        ("pe32_basic.exe", &["pe32", "rdata", "head_digest"]),
+        ("pe32_overlay.exe", &["pe32", "entry", "rdata", "head_digest"]),
+        ("pe64_dll.dll", &["dll64", "rdata", "head_digest"]),
+        (
+            "signed_dual.dll",
+            &["dll64", "rdata", "signed_twice", "head_digest"],
+        ),
+        ("pe32_bad_signature.exe", &["head_digest", "not_a_pe"]),
+    ];
+    for (name, want) in cases {
+        let data = fixture(name);
+        let result = scan_everywhere(&scanner, &data);
+        assert_eq!(names(&scanner, &result.rules), want, "{name}");
+        // A file read in small chunks: modules see the whole file at the end.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, &data).unwrap();
+        let from_file = scanner
+            .scan_file(
+                &path,
+                &options(Backend::Cpu, SpeculationMode::Auto, 1024),
+                None,
+                None,
+            )
+            .unwrap();
+        assert_eq!(from_file.rules, result.rules, "{name} from a file");
+    }
+}
+
+#[test]
+fn module_rules_survive_saving() {
+    let compiled = compile(
+        MODULE_RULES.as_bytes(),
+        "test.yar",
+        CompileOptions::default(),
+    )
+    .unwrap();
+    let loaded = specrt::scan::RuleSet::from_bytes(&compiled.rules.to_bytes().unwrap()).unwrap();
+    assert_eq!(loaded.logic(), compiled.rules.logic());
+    let a = Scanner::new(None, &compiled.rules).unwrap();
+    let b = Scanner::new(None, &loaded).unwrap();
+    let o = options(Backend::Cpu, SpeculationMode::Auto, 0);
+    let data = fixture("signed_dual.dll");
+    assert_eq!(
+        a.scan(&data, &o, None, None).unwrap().rules,
+        b.scan(&data, &o, None, None).unwrap().rules
+    );
+}
+
+/// The error compiling `source`, as text.
+fn compile_error(source: &str, skip_unsupported: bool) -> String {
+    let options = CompileOptions {
+        skip_unsupported,
+        ..Default::default()
+    };
+    match compile(source.as_bytes(), "test.yar", options) {
+        Ok(_) => panic!("compiled: {source}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn module_expressions_are_checked_against_the_declarations() {
+    for (source, position, message) in [
+        (
+            "import \"pe\"\nrule r { condition: pe.no_such_field == 1 }",
+            "test.yar:2:24",
+            "`no_such_field` is not a member of module `pe`",
+        ),
+        (
+            "import \"pe\"\nrule r { condition: pe.sections == 1 }",
+            "test.yar:2:33",
+            "an array of module `pe` is not a value",
+        ),
+        (
+            "import \"hash\"\nrule r { condition: hash.md5(1) == \"\" }",
+            "test.yar:2:29",
+            "none of its forms takes (integer)",
+        ),
+        (
+            "import \"pe\"\nrule r { condition: pe.sections[\"a\"].name == \"\" }",
+            "test.yar:2:33",
+            "an array index must be an integer",
+        ),
+        (
+            "rule r { condition: pe.is_pe == 1 }",
+            "test.yar:1:21",
+            "undefined identifier `pe`",
+        ),
+        (
+            "import \"dotnet\"\nrule r { condition: true }",
+            "test.yar:1:8",
+            "the module `dotnet`",
+        ),
+        (
+            "import \"pe\"\nrule r { condition: pe.imphash() == \"\" }",
+            "test.yar:2:24",
+            "`pe.imphash` (not provided yet)",
+        ),
+    ] {
+        let error = compile_error(source, false);
+        assert!(
+            error.contains(position) && error.contains(message),
+            "{source}: {error}"
+        );
+    }
+}
+
+#[test]
+fn rules_on_missing_modules_or_members_skip_alone() {
+    let source = r#"
+import "pe"
+import "dotnet"
+rule uses_dotnet { condition: dotnet.number_of_streams > 0 }
+rule uses_imports { condition: pe.number_of_imports > 0 }
+rule depends { condition: uses_imports }
+rule plain { condition: pe.is_pe == 1 }
+"#;
+    let compiled = compile(
+        source.as_bytes(),
+        "test.yar",
+        CompileOptions {
+            skip_unsupported: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let skipped: Vec<&str> = compiled.skipped.iter().map(|s| s.rule.as_str()).collect();
+    assert_eq!(skipped, ["uses_dotnet", "uses_imports", "depends"]);
+    let logic = compiled.rules.logic().unwrap();
+    assert_eq!(logic.rules.len(), 1);
+    assert_eq!(logic.rules[0].name, "plain");
+}
