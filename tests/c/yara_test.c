@@ -1,5 +1,6 @@
 /* YARA rule sets through the C ABI: compilation, errors with line and column, skipped rules,
- * rule and string names, rule results of scans and batches on every backend, and misuse.
+ * rule and string names, rule results of scans and batches on every backend, modules, and
+ * misuse. Run from the repository root (it reads tests/yara/pe/fixtures).
  * Usage: yara_test SCRATCH_DIR KERNEL_DIR (the kernel dir is unused). */
 #include <stdint.h>
 #include <stdio.h>
@@ -417,6 +418,47 @@ static void regular_expressions(specrt_context *ctx) {
     CHECK(rs == (specrt_ruleset *)0x1);
 }
 
+/* Modules: pe values of a signed fixture read from a file, hash and math on a buffer, and a
+ * member not provided yet, which is an unsupported-construct error naming it. */
+static void modules(specrt_context *ctx) {
+    static const char source[] =
+        "import \"pe\"\n"
+        "import \"hash\"\n"
+        "import \"math\"\n"
+        "rule signed { condition: pe.number_of_signatures == 2 and\n"
+        "  pe.signatures[1].serial == \"77:01:9a:08:23:85:e4:b7:3f:56:95:69:c9:f8:7b:b8\" }\n"
+        "rule dll { condition: pe.is_dll() and pe.machine == pe.MACHINE_AMD64 }\n"
+        "rule digest { condition: hash.md5(0, filesize) == \"900150983cd24fb0d6963f7d28e17f72\" }\n"
+        "rule spread { condition: math.entropy(0, filesize) > 1.5 and not defined pe.entry_point }\n";
+    static const uint8_t abc[] = "abc";
+    const uint32_t on_file[] = {0, 1};
+    const uint32_t on_buffer[] = {2, 3};
+    specrt_ruleset *rs = compile_ok(source);
+    specrt_scanner *scanner = NULL;
+    specrt_scan_result *r = NULL;
+    specrt_scan_options so = specrt_scan_options_default();
+
+    CHECK_OK(specrt_scanner_new(ctx, rs, &scanner));
+    specrt_ruleset_free(rs);
+    so.max_chunk_bytes = 4096;
+    CHECK_OK(specrt_scan_file(scanner, "tests/yara/pe/fixtures/signed_dual.dll", &so, NULL, NULL,
+                              NULL, &r));
+    check_rules(r, on_file, 2);
+    specrt_scan_result_free(r);
+    r = NULL;
+    CHECK_OK(specrt_scan(scanner, abc, 3, &so, NULL, NULL, &r));
+    check_rules(r, on_buffer, 2);
+    specrt_scan_result_free(r);
+    specrt_scanner_free(scanner);
+
+    rs = (specrt_ruleset *)0x1;
+    CHECK_STATUS(specrt_ruleset_compile("import \"pe\" rule a { condition: pe.imphash() == \"\" }",
+                                        52, NULL, &rs),
+                 SPECRT_ERROR_UNSUPPORTED);
+    CHECK_ERROR_MENTIONS("pe.imphash");
+    CHECK(rs == (specrt_ruleset *)0x1);
+}
+
 int main(int argc, char **argv) {
     specrt_context_options copts = specrt_context_options_default();
     specrt_context *ctx = NULL;
@@ -431,6 +473,7 @@ int main(int argc, char **argv) {
     save_and_load(ctx, argv[1]);
     externals_and_meta();
     regular_expressions(ctx);
+    modules(ctx);
     specrt_context_free(ctx);
     return check_report("yara_test");
 }
