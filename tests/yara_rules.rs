@@ -406,7 +406,10 @@ fn module_rules_match_identically_on_every_path() {
     let scanner = scanner(MODULE_RULES);
     let cases: [(&str, &[&str]); 5] = [
         ("pe32_basic.exe", &["pe32", "rdata", "head_digest"]),
-        ("pe32_overlay.exe", &["pe32", "entry", "rdata", "head_digest"]),
+        (
+            "pe32_overlay.exe",
+            &["pe32", "entry", "rdata", "head_digest"],
+        ),
         ("pe64_dll.dll", &["dll64", "rdata", "head_digest"]),
         (
             "signed_dual.dll",

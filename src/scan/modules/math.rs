@@ -57,7 +57,7 @@ use crate::scan::modules::{CallArgs, Input, Object, Returned};
 use std::f64::consts::PI;
 
 /// The mean of uniformly random bytes: the value of `math.MEAN_BYTES`.
-pub const MEAN_BYTES: f64 = 127.5;
+pub(crate) const MEAN_BYTES: f64 = 127.5;
 
 /// The arguments of the range overloads: offset and size.
 const RANGE: &[Arg] = &[Arg::Int, Arg::Int];

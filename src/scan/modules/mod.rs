@@ -45,7 +45,7 @@ use crate::scan::logic::Expr;
 use std::cell::OnceCell;
 
 /// Most bytes of one input a module reads (64 MiB).
-pub const MAX_MODULE_INPUT: u64 = 64 << 20;
+pub(crate) const MAX_MODULE_INPUT: u64 = 64 << 20;
 
 /// A module a source can import.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -65,7 +65,7 @@ pub enum Module {
 }
 
 /// Every module, in the order of [`Module`]'s variants.
-pub const MODULES: [Module; 6] = [
+const MODULES: [Module; 6] = [
     Module::Pe,
     Module::Elf,
     Module::Math,

@@ -36,7 +36,7 @@ use super::{CallArgs, Input, Object, Returned};
 pub use headers::rva_to_offset;
 
 /// Most sections YARA reads.
-pub const MAX_SECTIONS: usize = 96;
+pub(crate) const MAX_SECTIONS: usize = 96;
 
 const VERSION: Kind = Kind::Struct(&[member("major", Kind::Int), member("minor", Kind::Int)]);
 

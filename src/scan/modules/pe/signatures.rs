@@ -39,7 +39,7 @@ use x509_cert::name::Name;
 use x509_cert::Certificate;
 
 /// Most signatures YARA lists.
-pub const MAX_SIGNATURES: usize = 16;
+pub(crate) const MAX_SIGNATURES: usize = 16;
 /// `IMAGE_DIRECTORY_ENTRY_SECURITY`.
 const SECURITY_DIRECTORY: usize = 4;
 /// Size of a `WIN_CERTIFICATE` header: length (4), revision (2), type (2).
