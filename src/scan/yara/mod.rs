@@ -13,7 +13,9 @@
 //! with YARA's operators, `uint8/16/32[be](e)` and `int8/16/32[be](e)` at any integer
 //! expression, `filesize` (with `KB` / `MB` literals), text literals and operators, external
 //! variables ([`CompileOptions::externals`]), comparisons, `and`, `or`, `not`, parentheses and
-//! references to earlier rules; `meta:` entries are kept, typed. Anything else
+//! references to earlier rules; `import` and module expressions (members, array items,
+//! dictionary keys and function calls, typed against the declarations of
+//! [`crate::scan::modules`]); `meta:` entries are kept, typed. Anything else
 //! is an error naming its line, column and construct, or, with
 //! [`CompileOptions::skip_unsupported`], skips the rule using it.
 
