@@ -2360,6 +2360,32 @@ const uint32_t *specrt_scan_result_rules(const struct specrt_scan_result *result
 
 #if defined(SPECRT_GPU)
 /**
+ * Number of messages the `console` module wrote while the result's conditions ran (0 with a
+ * last error on a bad handle).
+ *
+ * # Safety
+ * `result` must be NULL or a specrt handle.
+ */
+size_t specrt_scan_result_console_count(const struct specrt_scan_result *result);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * `console` message `index` (0 to `specrt_scan_result_console_count() - 1`, in the order the
+ * conditions wrote them): `*message` points at its `*length` bytes (not NUL-terminated),
+ * valid until the result is freed. yara prints each message on its own line.
+ *
+ * # Safety
+ * `result` must be NULL or a specrt handle; `message` and `length` valid pointers or NULL.
+ */
+specrt_status specrt_scan_result_console_message(const struct specrt_scan_result *result,
+                                                 size_t index,
+                                                 const uint8_t **message,
+                                                 size_t *length);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
  * Compiles `ruleset` into a scanner. With a `context` that has a GPU, the rule tables and
  * kernels go to that GPU (the scanner keeps the context alive); with NULL or a CPU-fallback
  * context, the scanner uses the CPU backend.

@@ -520,6 +520,18 @@ public:
         detail::check(specrt_scan_result_summary(get(), &s));
         return s;
     }
+    /// The messages the `console` module wrote while the conditions ran, in order; each
+    /// view is valid while this result lives.
+    std::vector<std::string_view> console() const {
+        std::vector<std::string_view> out;
+        for (size_t i = 0; i < specrt_scan_result_console_count(get()); i++) {
+            const uint8_t *message = nullptr;
+            size_t length = 0;
+            detail::check(specrt_scan_result_console_message(get(), i, &message, &length));
+            out.emplace_back(reinterpret_cast<const char *>(message), length);
+        }
+        return out;
+    }
     specrt_scan_result *get() const noexcept { return handle_.get(); }
 
 private:

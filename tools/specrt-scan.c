@@ -574,6 +574,14 @@ static int format_result(job *j, const char *path, const specrt_scan_result *res
     int fd = strings && c->show_strings ? open(path, O_RDONLY) : -1;
     size_t k, walked = c->negate ? rule_count : matched_count, counted = 0;
     int ok = 1;
+    /* The console module's messages, one per line, before the file's rules (yara prints them
+     * while the conditions run). */
+    for (k = 0; k < specrt_scan_result_console_count(result); k++) {
+        const uint8_t *message;
+        size_t length;
+        if (specrt_scan_result_console_message(result, k, &message, &length) != SPECRT_OK) break;
+        text_printf(out, "%.*s\n", (int)length, (const char *)message);
+    }
     if (c->negate) {
         is_matched = (unsigned char *)calloc(rule_count ? rule_count : 1, 1);
         if (!is_matched) abort();

@@ -282,3 +282,40 @@ pub unsafe extern "C" fn specrt_scan_result_rules(result: *const specrt_scan_res
         Ok(handle::borrow(result, "result")?.result.rules.as_ptr())
     })
 }
+
+/// Number of messages the `console` module wrote while the result's conditions ran (0 with a
+/// last error on a bad handle).
+///
+/// # Safety
+/// `result` must be NULL or a specrt handle.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_scan_result_console_count(
+    result: *const specrt_scan_result,
+) -> usize {
+    value_call(0, || {
+        Ok(handle::borrow(result, "result")?.result.console.len())
+    })
+}
+
+/// `console` message `index` (0 to `specrt_scan_result_console_count() - 1`, in the order the
+/// conditions wrote them): `*message` points at its `*length` bytes (not NUL-terminated),
+/// valid until the result is freed. yara prints each message on its own line.
+///
+/// # Safety
+/// `result` must be NULL or a specrt handle; `message` and `length` valid pointers or NULL.
+#[no_mangle]
+pub unsafe extern "C" fn specrt_scan_result_console_message(
+    result: *const specrt_scan_result,
+    index: usize,
+    message: *mut *const u8,
+    length: *mut usize,
+) -> specrt_status {
+    status_call(|| {
+        let (message, length) = (args::out(message, "message")?, args::out(length, "length")?);
+        let messages = &handle::borrow(result, "result")?.result.console;
+        let m = args::element(messages, index, "message index")?;
+        *message = m.as_ptr();
+        *length = m.len();
+        Ok(())
+    })
+}

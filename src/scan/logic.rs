@@ -281,6 +281,9 @@ pub enum Expr {
     Var(u32),
     /// A module's value or function result (`pe.entry_point`, `hash.md5(0, 64)`).
     Module(Box<ModuleExpr>),
+    /// A regular expression literal passed to a module function (`pe.exports(/^Dll/)`); it
+    /// has no value of its own.
+    Regex(std::sync::Arc<crate::scan::regex::TextRegex>),
 }
 
 /// A value during evaluation: YARA's booleans, integers, floats, texts, and undefined (a read
@@ -611,6 +614,16 @@ impl RuleLogic {
     /// input bytes for `uintW` and modules (None when they cannot be read). Private rules are
     /// left out, and when a global rule is false no rule matches.
     pub fn evaluate(&self, tally: &Tally, size: u64, read: &ReadRange<'_>) -> Vec<u32> {
+        self.evaluate_logged(tally, size, read).0
+    }
+
+    /// [`RuleLogic::evaluate`], and the messages the `console` module wrote, in order.
+    pub fn evaluate_logged(
+        &self,
+        tally: &Tally,
+        size: u64,
+        read: &ReadRange<'_>,
+    ) -> (Vec<u32>, Vec<Vec<u8>>) {
         let mut results: Vec<bool> = Vec::with_capacity(self.rules.len());
         let lists = MatchLists::new(tally);
         let reader = |start: u64, end: u64| read(start, end).map(Cow::into_owned);
@@ -655,16 +668,19 @@ impl RuleLogic {
             .iter()
             .zip(&results)
             .all(|(rule, &hit)| !rule.global || hit);
+        let console = modules.into_console();
         if !globals_hold {
-            return Vec::new();
+            return (Vec::new(), console);
         }
-        self.rules
+        let matching = self
+            .rules
             .iter()
             .zip(&results)
             .enumerate()
             .filter(|(_, (rule, &hit))| hit && !rule.private)
             .map(|(i, _)| i as u32)
-            .collect()
+            .collect();
+        (matching, console)
     }
 }
 
@@ -802,7 +818,11 @@ impl<'a> Evaluation<'a, '_> {
                     };
                     let values: Vec<Value<'a>> = args.iter().map(|a| self.value(a, env)).collect();
                     let mut passed = Vec::with_capacity(values.len());
-                    for v in &values {
+                    for (arg, v) in args.iter().zip(&values) {
+                        if let Expr::Regex(regex) = arg {
+                            passed.push(ArgValue::Regex(regex));
+                            continue;
+                        }
                         passed.push(match v {
                             Value::Int(i) => ArgValue::Int(*i),
                             Value::Bool(b) => ArgValue::Int(*b as i64),
@@ -824,6 +844,10 @@ impl<'a> Evaluation<'a, '_> {
                         Some(Returned::Float(f)) if !f.is_nan() => Value::Float(f),
                         Some(Returned::Text(t)) => Value::Text(Cow::Owned(t)),
                         Some(Returned::Bool(b)) => Value::Bool(b),
+                        Some(Returned::Logged(message)) => {
+                            self.modules.log(message);
+                            Value::Int(1)
+                        }
                         Some(Returned::Float(_)) | None => Value::Undefined,
                     };
                 }
@@ -868,6 +892,7 @@ impl<'a> Evaluation<'a, '_> {
             Expr::Float(bits) => Value::Float(f64::from_bits(*bits)),
             Expr::Text(t) => Value::Text(Cow::Borrowed(t)),
             Expr::Module(m) => self.module_value(m, env),
+            Expr::Regex(_) => Value::Undefined,
             Expr::TextOp(op, a, b) => match (self.value(a, env), self.value(b, env)) {
                 (Value::Text(x), Value::Text(y)) => Value::Bool(op.holds(&x, &y)),
                 _ => Value::Undefined,

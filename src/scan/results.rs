@@ -132,6 +132,9 @@ pub struct ScanResult {
     /// cap ([`super::bounded::MAX_STRING_MATCHES`]): their matches past the cap are counted,
     /// not stored. The string id of a YARA rule set is the string's index in its rule.
     pub capped: Vec<(u32, u32)>,
+    /// Messages the `console` module wrote while the conditions ran, in order (yara hands
+    /// them to its callback; `specrt-scan` prints them).
+    pub console: Vec<Vec<u8>>,
     /// The backend the scan ran on: `Gpu` or `Cpu` (`Auto` only in a result built by hand).
     pub backend: Backend,
     /// Why it ran there.

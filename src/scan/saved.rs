@@ -116,6 +116,8 @@ enum Op {
     TextOperator(u8),
     /// Pops the text: `matches` with this expression, `i` and `s` flags.
     Matches(Vec<u8>, bool, bool),
+    /// A regular expression argument of a module function: source, `i` and `s` flags.
+    Regex(Vec<u8>, bool, bool),
     /// Pops the operands of the steps (indexes, keys, arguments, in order): a module value.
     Module {
         module: String,
@@ -245,6 +247,10 @@ fn flatten(e: &Expr, out: &mut Vec<Op>) {
             flatten(text, out);
             let (source, nocase, dot_all) = regex.source();
             out.push(Op::Matches(source.to_vec(), nocase, dot_all));
+        }
+        Expr::Regex(regex) => {
+            let (source, nocase, dot_all) = regex.source();
+            out.push(Op::Regex(source.to_vec(), nocase, dot_all));
         }
         Expr::Module(m) => {
             let mut steps = Vec::with_capacity(m.steps.len());
@@ -557,6 +563,11 @@ fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result
                 (Expr::Matches(inner, std::sync::Arc::new(regex)), depth)
             }
             Op::Var(depth) => leaf(Expr::Var(depth))?,
+            Op::Regex(source, nocase, dot_all) => {
+                let regex = TextRegex::compile(&source, nocase, dot_all)
+                    .map_err(|e| bad(format!("regular expression: {}", e.message)))?;
+                leaf(Expr::Regex(std::sync::Arc::new(regex)))?
+            }
             Op::Module { module, steps } => {
                 let module = Module::named(&module)
                     .ok_or_else(|| bad(format!("unknown module `{module}`")))?;

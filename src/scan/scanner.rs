@@ -588,7 +588,9 @@ impl Scanner {
         result.rules = match &self.rules.logic {
             Some(logic) => {
                 let tally: Tally = result.tally.take().unwrap_or_else(|| logic.tally());
-                logic.evaluate(&tally, size, read)
+                let (rules, console) = logic.evaluate_logged(&tally, size, read);
+                result.console = console;
+                rules
             }
             None => std::mem::take(&mut result.seen_rules).into_iter().collect(),
         };

@@ -451,6 +451,35 @@ static void modules(specrt_context *ctx) {
     specrt_scan_result_free(r);
     specrt_scanner_free(scanner);
 
+    /* console messages, in evaluation order, in the result. */
+    {
+        static const char logs[] = "import \"console\"\n"
+                                   "rule logs { condition: console.log(\"n=\", filesize) and "
+                                   "console.hex(255) and console.log(\"a\\x00b\") }\n";
+        const uint32_t want[] = {0};
+        const uint8_t *message = NULL;
+        size_t length = 0;
+        rs = compile_ok(logs);
+        CHECK_OK(specrt_scanner_new(ctx, rs, &scanner));
+        specrt_ruleset_free(rs);
+        r = NULL;
+        CHECK_OK(specrt_scan(scanner, abc, 3, &so, NULL, NULL, &r));
+        check_rules(r, want, 1);
+        CHECK(specrt_scan_result_console_count(r) == 3);
+        CHECK_OK(specrt_scan_result_console_message(r, 0, &message, &length));
+        CHECK(length == 3 && memcmp(message, "n=3", 3) == 0);
+        CHECK_OK(specrt_scan_result_console_message(r, 1, &message, &length));
+        CHECK(length == 4 && memcmp(message, "0xff", 4) == 0);
+        CHECK_OK(specrt_scan_result_console_message(r, 2, &message, &length));
+        CHECK(length == 6 && memcmp(message, "a\\x00b", 6) == 0);
+        CHECK_STATUS(specrt_scan_result_console_message(r, 3, &message, &length),
+                     SPECRT_ERROR_INVALID_ARGUMENT);
+        CHECK_STATUS(specrt_scan_result_console_message(r, 0, NULL, &length),
+                     SPECRT_ERROR_NULL_POINTER);
+        specrt_scan_result_free(r);
+        specrt_scanner_free(scanner);
+    }
+
     rs = (specrt_ruleset *)0x1;
     CHECK_STATUS(specrt_ruleset_compile("import \"pe\" rule a { condition: pe.imphash() == \"\" }",
                                         52, NULL, &rs),

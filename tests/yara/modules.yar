@@ -11,6 +11,7 @@ import "elf"
 import "math"
 import "hash"
 import "time"
+import "console"
 
 rule hash_md5_head { condition: hash.md5(0, 64) matches /^[0-7]/ }
 rule hash_md5_whole { condition: hash.md5(0, filesize) matches /[0-7]$/ }
@@ -91,3 +92,11 @@ rule elf_type { condition: elf.type == elf.ET_DYN and elf.machine == elf.EM_X86_
 rule elf_segments { condition: for 2 i in (0..elf.number_of_segments): (elf.segments[i].type == elf.PT_LOAD and elf.segments[i].flags & elf.PF_X) }
 rule elf_dynsym { condition: for any i in (0..elf.dynsym_entries): (elf.dynsym[i].name == "malloc") }
 rule elf_text_entropy { condition: for any i in (0..elf.number_of_sections): (elf.sections[i].name == ".text" and math.entropy(elf.sections[i].offset, elf.sections[i].size) > 6.0) }
+
+rule console_messages {
+  condition:
+    console.log("size: ", filesize) and console.hex("first: ", uint8(0)) and
+    console.log(hash.md5(0, 4)) and console.log("head: ", uint32(0) & 0x7f7f7f7f) and
+    console.log(math.entropy(0, 64)) and console.log("e=", math.entropy(0, 16)) and
+    console.hex(-1) and console.log("text: ", "a\x01b")
+}

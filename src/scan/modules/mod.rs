@@ -27,8 +27,9 @@
 //! (an overlay's certificate table of a huge file, say) are undefined, so memory stays bounded
 //! whatever the input claims.
 //!
-//! Modules: [`pe`], [`elf`], [`math`], [`hash`], [`time`] and [`string`](text).
+//! Modules: [`pe`], [`elf`], [`math`], [`hash`], [`time`], [`string`](text) and [`console`].
 
+pub mod console;
 pub mod elf;
 pub mod hash;
 pub mod math;
@@ -42,7 +43,8 @@ pub use object::Object;
 pub use schema::{Arg, Kind, Member, Overload, Ret};
 
 use crate::scan::logic::Expr;
-use std::cell::OnceCell;
+use crate::scan::regex::TextRegex;
+use std::cell::{OnceCell, RefCell};
 
 /// Most bytes of one input a module reads (64 MiB).
 pub(crate) const MAX_MODULE_INPUT: u64 = 64 << 20;
@@ -62,16 +64,19 @@ pub enum Module {
     Time,
     /// `string`: conversions of texts.
     Text,
+    /// `console`: messages written while a condition runs.
+    Console,
 }
 
 /// Every module, in the order of [`Module`]'s variants.
-const MODULES: [Module; 6] = [
+const MODULES: [Module; 7] = [
     Module::Pe,
     Module::Elf,
     Module::Math,
     Module::Hash,
     Module::Time,
     Module::Text,
+    Module::Console,
 ];
 
 impl Module {
@@ -89,6 +94,7 @@ impl Module {
             Module::Hash => "hash",
             Module::Time => "time",
             Module::Text => "string",
+            Module::Console => "console",
         }
     }
 
@@ -101,6 +107,7 @@ impl Module {
             Module::Hash => &[hash::DECLARATIONS],
             Module::Time => &[time::DECLARATIONS],
             Module::Text => &[text::DECLARATIONS],
+            Module::Console => &[console::DECLARATIONS],
         }
     }
 
@@ -117,7 +124,7 @@ impl Module {
             Module::Pe => pe::load(input),
             Module::Elf => elf::load(input),
             Module::Math => math::load(input),
-            Module::Hash | Module::Time | Module::Text => Object::structure(),
+            Module::Hash | Module::Time | Module::Text | Module::Console => Object::structure(),
         }
     }
 }
@@ -179,6 +186,8 @@ pub enum ArgValue<'a> {
     Float(f64),
     /// A text.
     Text(&'a [u8]),
+    /// A regular expression (`is_match` tells whether it occurs in a text).
+    Regex(&'a TextRegex),
 }
 
 impl ArgValue<'_> {
@@ -202,6 +211,14 @@ impl ArgValue<'_> {
     pub fn text(&self) -> Option<&[u8]> {
         match self {
             ArgValue::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The regular expression, if this is one.
+    pub fn regex(&self) -> Option<&TextRegex> {
+        match self {
+            ArgValue::Regex(r) => Some(r),
             _ => None,
         }
     }
@@ -235,6 +252,15 @@ impl CallArgs<'_> {
     pub fn text(&self, i: usize) -> &[u8] {
         self.args.get(i).and_then(ArgValue::text).unwrap_or(&[])
     }
+
+    /// Whether regular-expression argument `i` occurs in `text` (false when argument `i` is
+    /// not a regular expression: never called so).
+    pub fn regex_matches(&self, i: usize, text: &[u8]) -> bool {
+        self.args
+            .get(i)
+            .and_then(ArgValue::regex)
+            .is_some_and(|r| r.is_match(text))
+    }
 }
 
 /// A function's result.
@@ -248,6 +274,8 @@ pub enum Returned {
     Text(Vec<u8>),
     /// A boolean.
     Bool(bool),
+    /// A `console` message: the call is true, and the message goes to the scan result.
+    Logged(Vec<u8>),
 }
 
 /// One step from a module's root to a value.
@@ -418,10 +446,12 @@ impl StepShape<'_> {
     }
 }
 
-/// The modules of one input, each computed on first use.
+/// The modules of one input, each computed on first use, and the `console` messages its
+/// conditions wrote.
 pub struct Loaded<'a> {
     input: Input<'a>,
     roots: [OnceCell<Object>; MODULES.len()],
+    console: RefCell<Vec<Vec<u8>>>,
 }
 
 impl<'a> Loaded<'a> {
@@ -430,7 +460,18 @@ impl<'a> Loaded<'a> {
         Self {
             input,
             roots: Default::default(),
+            console: RefCell::default(),
         }
+    }
+
+    /// Records a `console` message.
+    pub fn log(&self, message: Vec<u8>) {
+        self.console.borrow_mut().push(message);
+    }
+
+    /// The `console` messages written so far, in order.
+    pub fn into_console(self) -> Vec<Vec<u8>> {
+        self.console.into_inner()
     }
 
     /// The input.

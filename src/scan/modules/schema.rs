@@ -48,6 +48,8 @@ pub enum Arg {
     Float,
     /// A text.
     Text,
+    /// A regular expression literal (`/.../i`), as `pe.exports(/^Dll/)` takes.
+    Regex,
 }
 
 /// The type a function returns.

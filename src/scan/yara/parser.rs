@@ -460,6 +460,27 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// The regular expression literal `/.../is` at the current token.
+    fn regex_literal(&mut self) -> Result<TextRegex, Diagnostic> {
+        let at = self.at().clone();
+        let Tok::Regex {
+            text,
+            nocase,
+            dot_all,
+        } = at.tok
+        else {
+            return Err(self.error("expected a regular expression `/.../`"));
+        };
+        self.advance();
+        TextRegex::compile(&text, nocase, dot_all).map_err(|e| {
+            Diagnostic::syntax(
+                at.line,
+                at.column + 1 + e.offset,
+                format!("invalid regular expression: {}", e.message),
+            )
+        })
+    }
+
     /// A module expression starting at the module's name: members, indexes, keys and calls,
     /// each checked against the module's declarations.
     fn module_expr(&mut self, r: &mut RuleParse, module: Module) -> Result<Typed, Diagnostic> {
@@ -522,22 +543,29 @@ impl Parser<'_> {
                 let call_at = self.at().clone();
                 self.advance();
                 let mut args = Vec::new();
-                let mut types = Vec::new();
+                // The argument types; None for a regular expression literal.
+                let mut types: Vec<Option<Ty>> = Vec::new();
                 while !self.is_punct(")") {
                     if !args.is_empty() {
                         self.expect_punct(",")?;
                     }
+                    if let Tok::Regex { .. } = self.tok() {
+                        args.push(Expr::Regex(Arc::new(self.regex_literal()?)));
+                        types.push(None);
+                        continue;
+                    }
                     let (arg, ty) = self.nested(r, |p, r| p.expr(r))?;
                     args.push(arg);
-                    types.push(ty);
+                    types.push(Some(ty));
                 }
                 self.advance();
                 let fits = |o: &modules::Overload| {
                     o.args.len() == types.len()
                         && o.args.iter().zip(&types).all(|(a, t)| match a {
-                            modules::Arg::Int => matches!(t, Ty::Int | Ty::Bool),
-                            modules::Arg::Float => *t == Ty::Float,
-                            modules::Arg::Text => *t == Ty::Text,
+                            modules::Arg::Int => matches!(t, Some(Ty::Int | Ty::Bool)),
+                            modules::Arg::Float => *t == Some(Ty::Float),
+                            modules::Arg::Text => *t == Some(Ty::Text),
+                            modules::Arg::Regex => t.is_none(),
                         })
                 };
                 let Some(overload) = overloads.iter().position(fits) else {
@@ -550,7 +578,7 @@ impl Parser<'_> {
                             module.name(),
                             types
                                 .iter()
-                                .map(|t| t.name())
+                                .map(|t| t.map_or("regular expression", Ty::name))
                                 .collect::<Vec<_>>()
                                 .join(", ")
                         ),
@@ -1068,16 +1096,10 @@ impl Parser<'_> {
             Tok::Ident(w) if w == "matches" => {
                 let op_at = self.at().clone();
                 self.advance();
-                let regex_at = self.at().clone();
-                let Tok::Regex {
-                    text,
-                    nocase,
-                    dot_all,
-                } = regex_at.tok
-                else {
+                if !matches!(self.tok(), Tok::Regex { .. }) {
                     return Err(self.error("`matches` needs a regular expression `/.../`"));
-                };
-                self.advance();
+                }
+                let regex = self.regex_literal()?;
                 if left.1 != Ty::Text {
                     return Err(Diagnostic::syntax(
                         op_at.line,
@@ -1085,13 +1107,6 @@ impl Parser<'_> {
                         "`matches` needs a text on its left",
                     ));
                 }
-                let regex = TextRegex::compile(&text, nocase, dot_all).map_err(|e| {
-                    Diagnostic::syntax(
-                        regex_at.line,
-                        regex_at.column + 1 + e.offset,
-                        format!("invalid regular expression: {}", e.message),
-                    )
-                })?;
                 let e = Expr::Matches(Box::new(left.0), Arc::new(regex));
                 return Ok((e, Ty::Bool));
             }
