@@ -79,9 +79,13 @@ def best_of(repeat, fn):
     return best, out
 
 
+RULE_LINE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]* ")
+
+
 def yara_lines(stdout):
-    """`RULE PATH` lines of yara's default output (warnings and errors go to stderr)."""
-    return sorted(l for l in stdout.decode(errors="replace").splitlines() if l.strip())
+    """`RULE PATH` lines of yara's default output (warnings and errors go to stderr; the
+    `console` module's messages, which are not rule lines, are left out)."""
+    return sorted(l for l in stdout.decode(errors="replace").splitlines() if RULE_LINE.match(l))
 
 
 # YARA-X workers: each deserializes the rules once, then scans the paths it is given.

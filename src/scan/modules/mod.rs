@@ -101,7 +101,7 @@ impl Module {
     /// Its top-level declarations, in groups.
     pub fn declarations(self) -> &'static [&'static [Member]] {
         match self {
-            Module::Pe => &[pe::DECLARATIONS, pe::constants::CONSTANTS, pe::NOT_PROVIDED],
+            Module::Pe => &pe::GROUPS,
             Module::Elf => &[elf::DECLARATIONS],
             Module::Math => &[math::DECLARATIONS],
             Module::Hash => &[hash::DECLARATIONS],

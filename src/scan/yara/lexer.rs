@@ -79,9 +79,17 @@ pub fn tokenize(source: &[u8]) -> Result<Vec<Token>, Diagnostic> {
                 ..
             })
         );
+        // A `/` that cannot be a division (after `matches`, or opening a function argument)
+        // starts a regular expression.
         let after_matches = matches!(
             tokens.last(),
             Some(Token { tok: Tok::Ident(w), .. }) if w == "matches"
+        ) || matches!(
+            tokens.last(),
+            Some(Token {
+                tok: Tok::Punct("(" | ","),
+                ..
+            })
         );
         let tok = match lexer.peek() {
             None => Tok::End,

@@ -22,12 +22,18 @@
 //! Signatures ([`signatures`]) are read from the security directory, whose address is a file
 //! offset.
 //!
-//! Not provided yet (rules using them are rejected at compile time, so nothing silently
-//! differs from YARA): imports, exports, resources, version information, the rich signature,
-//! the debug directory, `imphash` and `calculate_checksum`.
+//! The other parts, each in its own module, follow YARA's parsing in the same order: the rich
+//! signature ([`rich`]), the debug directory's PDB path ([`debug`]), resources and version
+//! information ([`resources`]), signatures, imports with `imphash` ([`imports`]) and exports
+//! ([`exports`]).
 
 pub mod constants;
+mod debug;
+mod exports;
 mod headers;
+mod imports;
+mod resources;
+mod rich;
 pub mod signatures;
 
 use super::schema::{member, Arg, Kind, Member, Overload, Ret};
@@ -173,35 +179,16 @@ pub const DECLARATIONS: &[Member] = &[
     ),
 ];
 
-/// Members of YARA's `pe` module not computed yet (imports, exports, resources, version
-/// information, the rich signature, the debug directory, imphash, the checksum function).
-pub const NOT_PROVIDED: &[Member] = &[
-    member("calculate_checksum", Kind::NotProvided),
-    member("delay_import_details", Kind::NotProvided),
-    member("dll_name", Kind::NotProvided),
-    member("export_details", Kind::NotProvided),
-    member("export_timestamp", Kind::NotProvided),
-    member("exports", Kind::NotProvided),
-    member("exports_index", Kind::NotProvided),
-    member("imphash", Kind::NotProvided),
-    member("import_details", Kind::NotProvided),
-    member("imports", Kind::NotProvided),
-    member("language", Kind::NotProvided),
-    member("locale", Kind::NotProvided),
-    member("number_of_delayed_imported_functions", Kind::NotProvided),
-    member("number_of_delayed_imports", Kind::NotProvided),
-    member("number_of_exports", Kind::NotProvided),
-    member("number_of_imported_functions", Kind::NotProvided),
-    member("number_of_imports", Kind::NotProvided),
-    member("number_of_resources", Kind::NotProvided),
-    member("number_of_version_infos", Kind::NotProvided),
-    member("pdb_path", Kind::NotProvided),
-    member("resource_timestamp", Kind::NotProvided),
-    member("resource_version", Kind::NotProvided),
-    member("resources", Kind::NotProvided),
-    member("rich_signature", Kind::NotProvided),
-    member("version_info", Kind::NotProvided),
-    member("version_info_list", Kind::NotProvided),
+/// Every declaration of the module: its fields and functions, its constants, and those of
+/// each part.
+pub(crate) const GROUPS: [&[Member]; 7] = [
+    DECLARATIONS,
+    constants::CONSTANTS,
+    rich::MEMBERS,
+    debug::MEMBERS,
+    resources::MEMBERS,
+    imports::MEMBERS,
+    exports::MEMBERS,
 ];
 
 /// The module's values for `input`.
@@ -213,7 +200,12 @@ pub fn load(input: &Input<'_>) -> Object {
     };
     if let Some(headers) = headers::Headers::find(&data) {
         headers.describe(&data, input.size, &mut pe);
+        rich::describe(&headers, &data, input.size, &mut pe);
+        debug::describe(&headers, &data, input.size, &mut pe);
+        resources::describe(&headers, &data, input.size, &mut pe);
         signatures::describe(&headers, &data, input.size, &mut pe);
+        imports::describe(&headers, &data, input.size, &mut pe);
+        exports::describe(&headers, &data, input.size, &mut pe);
     }
     pe
 }
