@@ -917,8 +917,9 @@ impl<'a> Evaluation<'a, '_> {
                 let Ok(at) = u64::try_from(at) else {
                     return Value::Undefined;
                 };
-                match self.modules.input().bytes(at, *width as u64) {
+                match self.modules.read_int_bytes(at, *width as u64) {
                     Some(bytes) => {
+                        let bytes = &bytes[..*width as usize];
                         let fold = |acc: u64, b: &u8| acc << 8 | *b as u64;
                         let v = if *big_endian {
                             bytes.iter().fold(0, fold)

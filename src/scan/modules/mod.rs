@@ -452,7 +452,14 @@ pub struct Loaded<'a> {
     input: Input<'a>,
     roots: [OnceCell<Object>; MODULES.len()],
     console: RefCell<Vec<Vec<u8>>>,
+    /// The input's first [`HEAD_BLOCK`] bytes, read on the first `uintN` read: conditions
+    /// read headers (`uint16(0)`, `uint32(uint32(0x3C))`) once per rule, and thousands of
+    /// rules would otherwise each read the input.
+    head: OnceCell<Option<Vec<u8>>>,
 }
+
+/// Bytes of an input kept for the conditions' integer reads.
+const HEAD_BLOCK: u64 = 64 << 10;
 
 impl<'a> Loaded<'a> {
     /// Nothing computed yet for `input`.
@@ -461,7 +468,28 @@ impl<'a> Loaded<'a> {
             input,
             roots: Default::default(),
             console: RefCell::default(),
+            head: OnceCell::new(),
         }
+    }
+
+    /// The `width` input bytes at `at` for `uintN` reads (None past the end), from the cached
+    /// first block when they lie in it.
+    pub fn read_int_bytes(&self, at: u64, width: u64) -> Option<[u8; 8]> {
+        let end = at.checked_add(width)?;
+        if width > 8 || end > self.input.size {
+            return None;
+        }
+        let mut out = [0u8; 8];
+        let head = self
+            .head
+            .get_or_init(|| self.input.bytes(0, self.input.size.min(HEAD_BLOCK)));
+        match head {
+            Some(head) if end <= head.len() as u64 => {
+                out[..width as usize].copy_from_slice(&head[at as usize..end as usize]);
+            }
+            _ => out[..width as usize].copy_from_slice(&self.input.bytes(at, width)?),
+        }
+        Some(out)
     }
 
     /// Records a `console` message.
