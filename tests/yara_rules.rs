@@ -392,6 +392,8 @@ rule signed_twice {
 }
 rule head_digest { condition: hash.md5(0, 2) == hash.md5("MZ") and math.entropy(0, 2) == 1.0 }
 rule not_a_pe { condition: pe.is_pe == 0 and not defined pe.entry_point }
+rule loops { condition: for any s in pe.sections : (s.name == ".data" and for all c in pe.sections : (c.virtual_address > 0)) }
+rule imports { condition: pe.imports(/kernel32/i, /^Get/) == 0 and pe.imphash() == hash.md5("") }
 "#;
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -405,15 +407,28 @@ fn fixture(name: &str) -> Vec<u8> {
 fn module_rules_match_identically_on_every_path() {
     let scanner = scanner(MODULE_RULES);
     let cases: [(&str, &[&str]); 5] = [
-        ("pe32_basic.exe", &["pe32", "rdata", "head_digest"]),
+        (
+            "pe32_basic.exe",
+            &["pe32", "rdata", "head_digest", "loops", "imports"],
+        ),
         (
             "pe32_overlay.exe",
-            &["pe32", "entry", "rdata", "head_digest"],
+            &["pe32", "entry", "rdata", "head_digest", "loops", "imports"],
         ),
-        ("pe64_dll.dll", &["dll64", "rdata", "head_digest"]),
+        (
+            "pe64_dll.dll",
+            &["dll64", "rdata", "head_digest", "loops", "imports"],
+        ),
         (
             "signed_dual.dll",
-            &["dll64", "rdata", "signed_twice", "head_digest"],
+            &[
+                "dll64",
+                "rdata",
+                "signed_twice",
+                "head_digest",
+                "loops",
+                "imports",
+            ],
         ),
         ("pe32_bad_signature.exe", &["head_digest", "not_a_pe"]),
     ];
@@ -503,9 +518,19 @@ fn module_expressions_are_checked_against_the_declarations() {
             "the module `dotnet`",
         ),
         (
-            "import \"pe\"\nrule r { condition: pe.imphash() == \"\" }",
-            "test.yar:2:24",
-            "`pe.imphash` (not provided yet)",
+            "import \"pe\"\nrule r { condition: for any s in pe.entry_point : (true) }",
+            "test.yar:2:34",
+            "an integer of module `pe` cannot be iterated",
+        ),
+        (
+            "import \"pe\"\nrule r { condition: for any k in pe.version_info : (true) }",
+            "test.yar:2:34",
+            "a loop over a dictionary takes two variables",
+        ),
+        (
+            "import \"pe\"\nrule r { condition: for any s in pe.sections : (s.nope == 1) }",
+            "test.yar:2:51",
+            "`nope` is not a member of module `pe`",
         ),
     ] {
         let error = compile_error(source, false);
@@ -517,13 +542,12 @@ fn module_expressions_are_checked_against_the_declarations() {
 }
 
 #[test]
-fn rules_on_missing_modules_or_members_skip_alone() {
+fn rules_on_missing_modules_skip_alone() {
     let source = r#"
 import "pe"
 import "dotnet"
 rule uses_dotnet { condition: dotnet.number_of_streams > 0 }
-rule uses_imports { condition: pe.number_of_imports > 0 }
-rule depends { condition: uses_imports }
+rule depends { condition: uses_dotnet }
 rule plain { condition: pe.is_pe == 1 }
 "#;
     let compiled = compile(
@@ -536,7 +560,7 @@ rule plain { condition: pe.is_pe == 1 }
     )
     .unwrap();
     let skipped: Vec<&str> = compiled.skipped.iter().map(|s| s.rule.as_str()).collect();
-    assert_eq!(skipped, ["uses_dotnet", "uses_imports", "depends"]);
+    assert_eq!(skipped, ["uses_dotnet", "depends"]);
     let logic = compiled.rules.logic().unwrap();
     assert_eq!(logic.rules.len(), 1);
     assert_eq!(logic.rules[0].name, "plain");

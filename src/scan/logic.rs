@@ -684,6 +684,9 @@ impl RuleLogic {
     }
 }
 
+/// The value of a missing dictionary item.
+static UNDEFINED_OBJECT: Object = Object::Undefined;
+
 /// One rule's condition being evaluated.
 struct Evaluation<'a, 'm> {
     rule: &'a LogicRule,
@@ -808,6 +811,28 @@ impl<'a> Evaluation<'a, '_> {
                     };
                     kind = Some(*item);
                     object = object.entry(&key);
+                }
+                Step::Length => {
+                    return match kind {
+                        Some(Kind::Array(_) | Kind::Dict(_)) => Value::Int(object.len() as i64),
+                        _ => Value::Undefined,
+                    };
+                }
+                Step::KeyAt(position) => {
+                    let (Some(Kind::Dict(_)), Some(i)) = (kind, self.int(position, env)) else {
+                        return Value::Undefined;
+                    };
+                    return match object.entry_at(i) {
+                        Some((key, _)) => Value::Text(Cow::Borrowed(key)),
+                        None => Value::Undefined,
+                    };
+                }
+                Step::ValueAt(position) => {
+                    let (Some(Kind::Dict(item)), Some(i)) = (kind, self.int(position, env)) else {
+                        return Value::Undefined;
+                    };
+                    kind = Some(*item);
+                    object = object.entry_at(i).map_or(&UNDEFINED_OBJECT, |(_, v)| v);
                 }
                 Step::Call { overload, args } => {
                     let Some(Kind::Function(overloads)) = kind else {

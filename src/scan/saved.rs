@@ -138,6 +138,11 @@ enum SavedStep {
         overload: u32,
         args: u32,
     },
+    Length,
+    /// Takes one operand.
+    KeyAt,
+    /// Takes one operand.
+    ValueAt,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -264,6 +269,15 @@ fn flatten(e: &Expr, out: &mut Vec<Op>) {
                     Step::Key(e) => {
                         flatten(e, out);
                         SavedStep::Key
+                    }
+                    Step::Length => SavedStep::Length,
+                    Step::KeyAt(e) => {
+                        flatten(e, out);
+                        SavedStep::KeyAt
+                    }
+                    Step::ValueAt(e) => {
+                        flatten(e, out);
+                        SavedStep::ValueAt
                     }
                     Step::Call { overload, args } => {
                         for a in args {
@@ -576,6 +590,9 @@ fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result
                     SavedStep::Index => StepShape::Index,
                     SavedStep::Key => StepShape::Key,
                     SavedStep::Call { overload, .. } => StepShape::Call(*overload),
+                    SavedStep::Length => StepShape::Length,
+                    SavedStep::KeyAt => StepShape::KeyAt,
+                    SavedStep::ValueAt => StepShape::ValueAt,
                 });
                 let reached = modules::reach(module, shapes).map_err(|e| bad(e.message))?;
                 if reached.leaf().is_none() {
@@ -587,8 +604,11 @@ fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result
                 let operands: usize = steps
                     .iter()
                     .map(|s| match s {
-                        SavedStep::Field(_) => 0,
-                        SavedStep::Index | SavedStep::Key => 1,
+                        SavedStep::Field(_) | SavedStep::Length => 0,
+                        SavedStep::Index
+                        | SavedStep::Key
+                        | SavedStep::KeyAt
+                        | SavedStep::ValueAt => 1,
                         SavedStep::Call { args, .. } => *args as usize,
                     })
                     .sum();
@@ -610,6 +630,9 @@ fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result
                         SavedStep::Field(name) => Step::Field(name),
                         SavedStep::Index => Step::Index(next()?),
                         SavedStep::Key => Step::Key(next()?),
+                        SavedStep::Length => Step::Length,
+                        SavedStep::KeyAt => Step::KeyAt(next()?),
+                        SavedStep::ValueAt => Step::ValueAt(next()?),
                         SavedStep::Call { overload, args } => Step::Call {
                             overload,
                             args: (0..args).map(|_| next()).collect::<Result<_>>()?,

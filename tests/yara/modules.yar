@@ -100,3 +100,29 @@ rule console_messages {
     console.log(math.entropy(0, 64)) and console.log("e=", math.entropy(0, 16)) and
     console.hex(-1) and console.log("text: ", "a\x01b")
 }
+
+rule pe_imports_name { condition: pe.imports("kernel32.dll", "GetProcAddress") and pe.imports("KERNEL32.DLL", "getprocaddress") }
+rule pe_imports_dll_count { condition: pe.imports("kernel32.dll") > 3 }
+rule pe_imports_ordinal { condition: pe.imports("ws2_32.dll", 115) and pe.imports("oleaut32.dll", 2) }
+rule pe_imports_regex { condition: pe.imports(/kernel32/i, /^Create/) and pe.imports(/.*/, /Heap/) > 0 }
+rule pe_imports_flags { condition: pe.imports(pe.IMPORT_STANDARD, "kernel32.dll", "ExitProcess") and not pe.imports(pe.IMPORT_DELAYED, "kernel32.dll", "ExitProcess") }
+rule pe_imports_delayed { condition: pe.imports(pe.IMPORT_DELAYED, /dbghelp/, /^Sym/) and pe.number_of_delayed_imported_functions == 2 }
+rule pe_imphash_digits { condition: pe.imphash() matches /^[0-7]/ }
+rule pe_imphash_empty { condition: pe.imphash() == "d41d8cd98f00b204e9800998ecf8427e" }
+rule pe_exports { condition: pe.exports("DllMain") and pe.exports(/^PyInit_/) and pe.exports(4) and not pe.exports("Missing") }
+rule pe_exports_index { condition: pe.exports_index("ExportedFunction") == 1 and defined pe.exports_index(/Heap/) }
+rule pe_export_forward { condition: for any e in pe.export_details : (e.forward_name == "NTDLL.RtlAllocateHeap") }
+rule pe_rich { condition: pe.rich_signature.clear_data startswith "DanS" and pe.rich_signature.toolid(0x104) > 0 }
+rule pe_rich_version { condition: pe.rich_signature.version(0x7809) or pe.rich_signature.version(0x7809, 0x105) }
+rule pe_version_info { condition: pe.version_info["CompanyName"] contains "Spec" and defined pe.version_info["ProductName"] }
+rule pe_version_loop { condition: for any k, v in pe.version_info : (k == "FileVersion" and v matches /^[0-9]/) }
+rule pe_language { condition: pe.language(0x09) and pe.locale(0x0407) }
+rule pe_resources_loop { condition: for any r in pe.resources : (r.type == pe.RESOURCE_TYPE_MANIFEST and r.length > 0) }
+rule pe_checksum { condition: pe.checksum == pe.calculate_checksum() }
+rule pe_pdb { condition: pe.pdb_path endswith "fixture.pdb" }
+rule pe_sections_loop { condition: for all s in pe.sections : (s.raw_data_size > 0 or s.virtual_size > 0) }
+rule pe_sections_any { condition: for any s in pe.sections : (s.name == ".rdata" and s.full_name == s.name) }
+rule pe_empty_loop { condition: for any s in pe.sections : (true) }
+rule pe_nested_loops { condition: for any d in pe.import_details : (for 2 f in d.functions : (f.name contains "Heap" or f.ordinal == 115)) }
+rule elf_sections_loop { condition: for any s in elf.sections : (s.name == ".text" and s.type == elf.SHT_PROGBITS) }
+rule elf_symbols_loop { condition: for 3 y in elf.dynsym : (y.bind == elf.STB_GLOBAL and y.type == elf.STT_FUNC) }

@@ -287,6 +287,13 @@ pub enum Step {
     Index(Expr),
     /// `["key"]`: a dictionary item.
     Key(Expr),
+    /// The number of items of an array or dictionary (0 when undefined): the bound of a
+    /// loop over it.
+    Length,
+    /// The key of a dictionary's item at a position (a loop's key variable).
+    KeyAt(Expr),
+    /// The value of a dictionary's item at a position (a loop's value variable).
+    ValueAt(Expr),
     /// `(args)`: a call of the function the previous step named, with its overload's index.
     Call {
         /// Index of the overload in the function's declaration.
@@ -329,6 +336,12 @@ pub enum StepShape<'s> {
     Key,
     /// A call of overload `overload` (with that many arguments).
     Call(u32),
+    /// The number of items.
+    Length,
+    /// A dictionary's key at a position.
+    KeyAt,
+    /// A dictionary's value at a position.
+    ValueAt,
 }
 
 /// Where a path through the declarations leads.
@@ -379,7 +392,13 @@ pub fn follow(module: Module, at: Reached, step: StepShape<'_>) -> Result<Reache
             member(schema::find(members, name), name)
         }
         (Reached::Kind(Kind::Array(item)), StepShape::Index)
-        | (Reached::Kind(Kind::Dict(item)), StepShape::Key) => Ok(Reached::Kind(*item)),
+        | (Reached::Kind(Kind::Dict(item)), StepShape::Key | StepShape::ValueAt) => {
+            Ok(Reached::Kind(*item))
+        }
+        (Reached::Kind(Kind::Array(_) | Kind::Dict(_)), StepShape::Length) => {
+            Ok(Reached::Kind(Kind::Int))
+        }
+        (Reached::Kind(Kind::Dict(_)), StepShape::KeyAt) => Ok(Reached::Kind(Kind::Text)),
         (Reached::Kind(Kind::Function(overloads)), StepShape::Call(i)) => overloads
             .get(i as usize)
             .map(|o| Reached::Result(o.ret))
@@ -442,6 +461,8 @@ impl StepShape<'_> {
             StepShape::Index => "an integer index".into(),
             StepShape::Key => "a string key".into(),
             StepShape::Call(_) => "a call".into(),
+            StepShape::Length => "its length".into(),
+            StepShape::KeyAt | StepShape::ValueAt => "an item position".into(),
         }
     }
 }

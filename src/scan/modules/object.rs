@@ -90,12 +90,23 @@ impl Object {
         }
     }
 
-    /// The number of items of an array (0 for anything else).
+    /// The number of items of an array or dictionary (0 for anything else).
     pub fn len(&self) -> usize {
         match self {
             Object::Array(items) => items.len(),
             Object::Dict(items) => items.len(),
             _ => 0,
+        }
+    }
+
+    /// The key and value of a dictionary's item at `position`.
+    pub fn entry_at(&self, position: i64) -> Option<(&[u8], &Object)> {
+        match self {
+            Object::Dict(items) => usize::try_from(position)
+                .ok()
+                .and_then(|i| items.get(i))
+                .map(|(k, v)| (k.as_slice(), v)),
+            _ => None,
         }
     }
 

@@ -258,10 +258,24 @@ struct RuleParse {
     meta: Vec<(String, MetaValue)>,
     /// The variables of the enclosing `for ... in` loops, outermost first.
     loop_vars: Vec<String>,
+    /// The variables of the enclosing loops over module arrays and dictionaries.
+    module_vars: Vec<ModuleVar>,
     /// How many `for ... of` loops enclose the expression being parsed.
     for_of_depth: usize,
     /// Whether the innermost `for ... of` body looks at its string's match offsets.
     current_offsets: bool,
+}
+
+/// A loop variable that stands for a module value: an array item, or a dictionary's key or
+/// value at the loop's position.
+#[derive(Clone)]
+struct ModuleVar {
+    name: String,
+    module: Module,
+    /// The path to the value, with the loop's position variable in it.
+    steps: Vec<Step>,
+    /// Where the path leads.
+    at: Reached,
 }
 
 /// How a rule's condition uses one of its strings, for YARA's fixed-offset strings.
@@ -485,8 +499,45 @@ impl Parser<'_> {
     /// each checked against the module's declarations.
     fn module_expr(&mut self, r: &mut RuleParse, module: Module) -> Result<Typed, Diagnostic> {
         self.advance();
-        let mut steps = Vec::new();
-        let mut at = Reached::Root;
+        let (steps, at) = self.module_path(r, module, Vec::new(), Reached::Root)?;
+        self.module_value(r, module, steps, at)
+    }
+
+    /// A module value from a path: an error when the path ends at a structure, an array, a
+    /// dictionary or a function.
+    fn module_value(
+        &mut self,
+        r: &mut RuleParse,
+        module: Module,
+        steps: Vec<Step>,
+        at: Reached,
+    ) -> Result<Typed, Diagnostic> {
+        let ty = match at.leaf() {
+            Some(Leaf::Int) => Ty::Int,
+            Some(Leaf::Float) => Ty::Float,
+            Some(Leaf::Text) => Ty::Text,
+            Some(Leaf::Bool) => Ty::Bool,
+            None => {
+                return Err(self.error(format!(
+                    "{} of module `{}` is not a value (use a member, an item or a call)",
+                    at.describe(),
+                    module.name()
+                )))
+            }
+        };
+        r.reads_input = true;
+        Ok((Expr::Module(Box::new(ModuleExpr { module, steps })), ty))
+    }
+
+    /// The members, indexes, keys and calls that follow a module path (`steps`, which lead to
+    /// `at`), each checked against the module's declarations.
+    fn module_path(
+        &mut self,
+        r: &mut RuleParse,
+        module: Module,
+        mut steps: Vec<Step>,
+        mut at: Reached,
+    ) -> Result<(Vec<Step>, Reached), Diagnostic> {
         loop {
             let shape_error = |p: &Self, e: modules::StepError| {
                 if e.not_provided {
@@ -594,21 +645,7 @@ impl Parser<'_> {
                 break;
             }
         }
-        let ty = match at.leaf() {
-            Some(Leaf::Int) => Ty::Int,
-            Some(Leaf::Float) => Ty::Float,
-            Some(Leaf::Text) => Ty::Text,
-            Some(Leaf::Bool) => Ty::Bool,
-            None => {
-                return Err(self.error(format!(
-                    "{} of module `{}` is not a value (use a member, an item or a call)",
-                    at.describe(),
-                    module.name()
-                )))
-            }
-        };
-        r.reads_input = true;
-        Ok((Expr::Module(Box::new(ModuleExpr { module, steps })), ty))
+        Ok((steps, at))
     }
 
     fn skip_statement(&mut self) {
@@ -1443,6 +1480,18 @@ impl Parser<'_> {
                 let depth = r.loop_vars.iter().rposition(|v| v == word).expect("found");
                 Ok((Expr::Var(depth as u32), Ty::Int))
             }
+            _ if r.module_vars.iter().any(|v| v.name == word) => {
+                let var = r
+                    .module_vars
+                    .iter()
+                    .rev()
+                    .find(|v| v.name == word)
+                    .expect("found")
+                    .clone();
+                self.advance();
+                let (steps, at) = self.module_path(r, var.module, var.steps, var.at)?;
+                self.module_value(r, var.module, steps, at)
+            }
             _ if Module::named(word).is_some_and(|m| self.imported.contains(&m)) => {
                 let module = Module::named(word).expect("checked");
                 self.module_expr(r, module)
@@ -1605,16 +1654,21 @@ impl Parser<'_> {
                 )))
             }
         };
-        if r.loop_vars.contains(&name) {
+        if r.loop_vars.contains(&name) || r.module_vars.iter().any(|v| v.name == name) {
             return Err(self.error(format!("duplicated loop identifier `{name}`")));
         }
         self.advance();
+        let mut names = vec![name.clone()];
         if self.is_punct(",") {
-            return Err(self.unsupported("`for` loops over several variables (modules)"));
+            self.advance();
+            names.push(self.identifier("a second loop variable")?);
         }
         self.expect_word("in")?;
         if !self.is_punct("(") {
-            return Err(self.unsupported("`for` loops over module arrays and dictionaries"));
+            return self.for_in_module(r, quantity, names);
+        }
+        if names.len() > 1 {
+            return Err(self.error("two loop variables iterate over a dictionary"));
         }
         self.advance();
         let first = self.int_operand(r, "loop value")?;
@@ -1644,6 +1698,115 @@ impl Parser<'_> {
                 quantity,
                 iteration,
                 body,
+            },
+            Ty::Bool,
+        ))
+    }
+
+    /// `for Q x in pe.sections : (...)` (an array: `x` is each item) and
+    /// `for Q k, v in pe.version_info : (...)` (a dictionary: each key and value), as a loop
+    /// over the items' positions: `x` stands for `pe.sections[i]`. An empty or undefined
+    /// array makes the loop undefined (false), as in YARA.
+    fn for_in_module(
+        &mut self,
+        r: &mut RuleParse,
+        quantity: Quantity,
+        names: Vec<String>,
+    ) -> Result<Typed, Diagnostic> {
+        let at_token = self.at().clone();
+        // The iterated value starts at a module or at an enclosing loop's module variable.
+        let start = match self.tok() {
+            Tok::Ident(w) => match r.module_vars.iter().rev().find(|v| &v.name == w) {
+                Some(v) => Some((v.module, v.steps.clone(), v.at)),
+                None => Module::named(w)
+                    .filter(|m| self.imported.contains(m))
+                    .map(|m| (m, Vec::new(), Reached::Root)),
+            },
+            _ => None,
+        };
+        let Some((module, steps, at)) = start else {
+            return Err(self.error(format!(
+                "expected `(` or a module array or dictionary after `in`, found {}",
+                describe(self.tok())
+            )));
+        };
+        self.advance();
+        let (steps, at) = self.module_path(r, module, steps, at)?;
+        let (item, is_dict) = match at {
+            Reached::Kind(modules::Kind::Array(item)) => (*item, false),
+            Reached::Kind(modules::Kind::Dict(item)) => (*item, true),
+            _ => {
+                return Err(Diagnostic::syntax(
+                    at_token.line,
+                    at_token.column,
+                    format!(
+                        "{} of module `{}` cannot be iterated",
+                        at.describe(),
+                        module.name()
+                    ),
+                ))
+            }
+        };
+        if names.len() != 1 + is_dict as usize {
+            return Err(Diagnostic::syntax(
+                at_token.line,
+                at_token.column,
+                if is_dict {
+                    "a loop over a dictionary takes two variables (key, value)"
+                } else {
+                    "a loop over an array takes one variable"
+                },
+            ));
+        }
+        self.expect_punct(":")?;
+        self.expect_punct("(")?;
+        // The position, a hidden integer variable at this loop's depth.
+        let depth = r.loop_vars.len() as u32;
+        r.loop_vars.push(format!("\0{}", names[0]));
+        let position = || Expr::Var(depth);
+        let with = |last: Step| {
+            let mut path = steps.clone();
+            path.push(last);
+            path
+        };
+        let pushed = names.len();
+        if is_dict {
+            r.module_vars.push(ModuleVar {
+                name: names[0].clone(),
+                module,
+                steps: with(Step::KeyAt(position())),
+                at: Reached::Kind(modules::Kind::Text),
+            });
+            r.module_vars.push(ModuleVar {
+                name: names[1].clone(),
+                module,
+                steps: with(Step::ValueAt(position())),
+                at: Reached::Kind(item),
+            });
+        } else {
+            r.module_vars.push(ModuleVar {
+                name: names[0].clone(),
+                module,
+                steps: with(Step::Index(position())),
+                at: Reached::Kind(item),
+            });
+        }
+        let body = self.nested(r, |p, r| p.expr(r));
+        r.module_vars.truncate(r.module_vars.len() - pushed);
+        r.loop_vars.pop();
+        let (body, _) = body?;
+        self.expect_punct(")")?;
+        r.reads_input = true;
+        let length = Expr::Module(Box::new(ModuleExpr {
+            module,
+            steps: with(Step::Length),
+        }));
+        let last = Expr::Arith(Arith::Sub, Box::new(length), Box::new(Expr::Int(1)));
+        Ok((
+            Expr::ForIn {
+                quantity,
+                iteration: Iteration::Range(Box::new(Expr::Int(0)), Box::new(last)),
+                body: Box::new(body),
             },
             Ty::Bool,
         ))
