@@ -291,7 +291,11 @@ fn run(rules_path: &str, list: &str, out_dir: &str) {
     let started = Instant::now();
     let scanner = Scanner::new(Some(ctx.clone()), &loaded).expect("scanner");
     let scanner_s = started.elapsed().as_secs_f64();
-    let rules_compiled = compiled.rules.rules().len();
+    // Every YARA rule, also those without strings (conditions on modules or the input alone).
+    let rules_compiled = compiled
+        .rules
+        .logic()
+        .map_or(compiled.rules.rules().len(), |l| l.rules.len());
     let rules_skipped = compiled
         .skipped
         .iter()
