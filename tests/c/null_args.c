@@ -349,6 +349,12 @@ static void misuse_every_function(void) {
     CHECK_MISUSE_VALUE(specrt_scan_result_rule_count((struct specrt_scan_result *)(void *)h_speculator), "handle", "specrt_scan_result_rule_count (wrong handle result)");
     CHECK_MISUSE_VALUE(specrt_scan_result_rules(NULL), "NULL", "specrt_scan_result_rules (NULL result)");
     CHECK_MISUSE_VALUE(specrt_scan_result_rules((struct specrt_scan_result *)(void *)h_speculator), "handle", "specrt_scan_result_rules (wrong handle result)");
+    CHECK_MISUSE_VALUE(specrt_scan_result_console_count(NULL), "NULL", "specrt_scan_result_console_count (NULL result)");
+    CHECK_MISUSE_VALUE(specrt_scan_result_console_count((struct specrt_scan_result *)(void *)h_speculator), "handle", "specrt_scan_result_console_count (wrong handle result)");
+    CHECK_MISUSE_STATUS(specrt_scan_result_console_message(NULL, 0, (const uint8_t **)fx_scratch, (size_t *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_result_console_message (NULL result)");
+    CHECK_MISUSE_STATUS(specrt_scan_result_console_message((struct specrt_scan_result *)(void *)h_speculator, 0, (const uint8_t **)fx_scratch, (size_t *)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scan_result_console_message (wrong handle result)");
+    CHECK_MISUSE_STATUS(specrt_scan_result_console_message(h_scan_result, 0, NULL, (size_t *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_result_console_message (NULL message)");
+    CHECK_MISUSE_STATUS(specrt_scan_result_console_message(h_scan_result, 0, (const uint8_t **)fx_scratch, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scan_result_console_message (NULL length)");
     if (CHECK_VALID_STATUS(specrt_scanner_new(NULL, h_ruleset, (struct specrt_scanner **)fx_scratch), "specrt_scanner_new (NULL context)") == SPECRT_OK) specrt_scanner_free(*(struct specrt_scanner **)fx_scratch);
     CHECK_MISUSE_STATUS(specrt_scanner_new((struct specrt_context *)(void *)h_speculator, h_ruleset, (struct specrt_scanner **)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_scanner_new (wrong handle context)");
     CHECK_MISUSE_STATUS(specrt_scanner_new(h_context, NULL, (struct specrt_scanner **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_scanner_new (NULL ruleset)");
