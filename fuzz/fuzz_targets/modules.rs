@@ -32,6 +32,7 @@ fn call_all(declarations: &[Member], input: &Input<'_>, seed: &[u8]) {
                 .enumerate()
                 .map(|(i, a)| match a {
                     Arg::Int => ArgValue::Int(number(i)),
+                    Arg::Bool => ArgValue::Int(number(i) & 1),
                     Arg::Float => ArgValue::Float(number(i) as f64 / 3.0),
                     Arg::Text => ArgValue::Text(&seed[..seed.len().min(64)]),
                 })
@@ -52,6 +53,7 @@ fuzz_target!(|data: &[u8]| {
     let input = Input {
         size: data.len() as u64,
         read: &read,
+        whole: None,
     };
     let first = pe::load(&input);
     assert_eq!(first, pe::load(&input));

@@ -144,7 +144,7 @@ impl Scanner {
         };
         self.add_found(&mut result, found, total, limit, report);
         let read = slice_reader(item);
-        self.finish_rules(&mut result, item.len() as u64, &read, limit)?;
+        self.finish_rules(&mut result, item.len() as u64, &read, Some(item), limit)?;
         Ok(result.into())
     }
 

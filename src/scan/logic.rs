@@ -195,6 +195,9 @@ pub enum Expr {
     Matches(Box<Expr>, std::sync::Arc<crate::scan::regex::TextRegex>),
     /// `filesize`: the input's length.
     Filesize,
+    /// `entrypoint`: the file offset of a PE or ELF input's entry point, as YARA's deprecated
+    /// keyword computes it; undefined for other inputs.
+    EntryPoint,
     /// `$x`: the string matched at least once.
     Found(u32),
     /// `$x at N` or `$x in (N..M)`: index into the rule set's offset probes.
@@ -614,15 +617,17 @@ impl RuleLogic {
     /// input bytes for `uintW` and modules (None when they cannot be read). Private rules are
     /// left out, and when a global rule is false no rule matches.
     pub fn evaluate(&self, tally: &Tally, size: u64, read: &ReadRange<'_>) -> Vec<u32> {
-        self.evaluate_logged(tally, size, read).0
+        self.evaluate_logged(tally, size, read, None).0
     }
 
-    /// [`RuleLogic::evaluate`], and the messages the `console` module wrote, in order.
+    /// [`RuleLogic::evaluate`], and the messages the `console` module wrote, in order;
+    /// `whole` is the input when it is in memory (modules then parse it in place).
     pub fn evaluate_logged(
         &self,
         tally: &Tally,
         size: u64,
         read: &ReadRange<'_>,
+        whole: Option<&[u8]>,
     ) -> (Vec<u32>, Vec<Vec<u8>>) {
         let mut results: Vec<bool> = Vec::with_capacity(self.rules.len());
         let lists = MatchLists::new(tally);
@@ -630,6 +635,7 @@ impl RuleLogic {
         let modules = Loaded::new(Input {
             size,
             read: &reader,
+            whole,
         });
         let compute = || -> Vec<bool> {
             self.rules
@@ -927,6 +933,10 @@ impl<'a> Evaluation<'a, '_> {
                 _ => Value::Undefined,
             },
             Expr::Filesize => Value::Int(i64::try_from(self.size()).unwrap_or(i64::MAX)),
+            Expr::EntryPoint => match self.modules.entry_point() {
+                Some(offset) => Value::Int(offset as i64),
+                None => Value::Undefined,
+            },
             Expr::Found(s) => Value::Bool(self.count(*s) > 0),
             Expr::Probe(p) => Value::Bool(self.tally.probes[*p as usize]),
             Expr::Count(s) => Value::Int(i64::try_from(self.count(*s)).unwrap_or(i64::MAX)),

@@ -123,6 +123,8 @@ enum Op {
         module: String,
         steps: Vec<SavedStep>,
     },
+    /// `entrypoint`.
+    EntryPoint,
 }
 
 /// One step of a saved module expression.
@@ -296,6 +298,7 @@ fn flatten(e: &Expr, out: &mut Vec<Op>) {
             });
         }
         Expr::Filesize => out.push(Op::Filesize),
+        Expr::EntryPoint => out.push(Op::EntryPoint),
         Expr::Found(s) => out.push(Op::Found(*s)),
         Expr::Probe(p) => out.push(Op::Probe(*p)),
         Expr::Count(s) => out.push(Op::Count(*s)),
@@ -423,6 +426,45 @@ fn flatten(e: &Expr, out: &mut Vec<Op>) {
     }
 }
 
+/// Checks that each call of `m` passes as many arguments as its overload takes, with the
+/// regular expressions exactly where the overload takes them.
+fn check_calls(m: &ModuleExpr) -> std::result::Result<(), String> {
+    let shapes = m.steps.iter().map(|s| match s {
+        Step::Field(name) => StepShape::Field(name),
+        Step::Index(_) => StepShape::Index,
+        Step::Key(_) => StepShape::Key,
+        Step::Length => StepShape::Length,
+        Step::KeyAt(_) => StepShape::KeyAt,
+        Step::ValueAt(_) => StepShape::ValueAt,
+        Step::Call { overload, .. } => StepShape::Call(*overload),
+    });
+    let mut at = modules::Reached::Root;
+    for (shape, step) in shapes.zip(&m.steps) {
+        if let (
+            modules::Reached::Kind(modules::Kind::Function(overloads)),
+            Step::Call { overload, args },
+        ) = (at, step)
+        {
+            let declared = overloads
+                .get(*overload as usize)
+                .map_or(&[][..], |o| o.args);
+            let fits = declared.len() == args.len()
+                && declared
+                    .iter()
+                    .zip(args)
+                    .all(|(d, a)| (*d == modules::Arg::Regex) == matches!(a, Expr::Regex(_)));
+            if !fits {
+                return Err(format!(
+                    "a call of a `{}` function with arguments its overload does not take",
+                    m.module.name()
+                ));
+            }
+        }
+        at = modules::follow(m.module, at, shape).map_err(|e| e.message)?;
+    }
+    Ok(())
+}
+
 /// The rule `rule` (of `rules_before` earlier rules, `strings` strings, `probes` probes) from
 /// its postfix condition, every index checked.
 fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result<Expr> {
@@ -476,6 +518,7 @@ fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result
                 (Expr::TextOp(op, a, b), depth)
             }
             Op::Filesize => leaf(Expr::Filesize)?,
+            Op::EntryPoint => leaf(Expr::EntryPoint)?,
             Op::Found(s) => leaf(Expr::Found(string(s)?))?,
             Op::Count(s) => leaf(Expr::Count(string(s)?))?,
             Op::Probe(p) if p < probes => leaf(Expr::Probe(p))?,
@@ -643,6 +686,9 @@ fn rebuild(ops: Vec<Op>, strings: u32, probes: u32, rules_before: u32) -> Result
                     module,
                     steps: rebuilt,
                 }));
+                if let Expr::Module(m) = &e {
+                    check_calls(m).map_err(bad)?;
+                }
                 (e, depth)
             }
             Op::ForOf {

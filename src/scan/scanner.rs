@@ -250,7 +250,12 @@ impl Scanner {
         };
         result.set_backend(gpu, reason);
         let read = |start: u64, end: u64| input.read(start, end).ok();
-        let late = self.finish_rules(&mut result, input.len(), &read, options.max_matches)?;
+        let whole = match input {
+            Input::Memory(data) => Some(data),
+            Input::File { .. } => None,
+        };
+        let late =
+            self.finish_rules(&mut result, input.len(), &read, whole, options.max_matches)?;
         if let Some(sink) = on_match
             .as_mut()
             .filter(|_| !result.stopped && !late.is_empty())
@@ -285,7 +290,7 @@ impl Scanner {
         }
         let started = Instant::now();
         let mut result = self.scan_resident_matches(buffer, len, options)?;
-        self.finish_rules(&mut result, len, &|_, _| None, options.max_matches)?;
+        self.finish_rules(&mut result, len, &|_, _| None, None, options.max_matches)?;
         result.timings.total_ns = started.elapsed().as_nanos() as u64;
         Ok(result)
     }
@@ -574,13 +579,14 @@ impl Scanner {
 
     /// Completes a scan of `size` bytes: verifies the regular-expression candidates, then sets
     /// `result.rules`. `read(start, end)` gives input bytes (for the verification and for
-    /// conditions that read them). Returns the regular-expression matches it stored, which
-    /// come after the chunks' matches.
+    /// conditions that read them); `whole` is the input when it is all in memory. Returns the
+    /// regular-expression matches it stored, which come after the chunks' matches.
     pub(crate) fn finish_rules(
         &self,
         result: &mut ScanResult,
         size: u64,
         read: &ReadRange,
+        whole: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<Match>> {
         let added = self.complete_regex(result, size, read, limit)?;
@@ -588,7 +594,7 @@ impl Scanner {
         result.rules = match &self.rules.logic {
             Some(logic) => {
                 let tally: Tally = result.tally.take().unwrap_or_else(|| logic.tally());
-                let (rules, console) = logic.evaluate_logged(&tally, size, read);
+                let (rules, console) = logic.evaluate_logged(&tally, size, read, whole);
                 result.console = console;
                 rules
             }

@@ -126,3 +126,9 @@ rule pe_empty_loop { condition: for any s in pe.sections : (true) }
 rule pe_nested_loops { condition: for any d in pe.import_details : (for 2 f in d.functions : (f.name contains "Heap" or f.ordinal == 115)) }
 rule elf_sections_loop { condition: for any s in elf.sections : (s.name == ".text" and s.type == elf.SHT_PROGBITS) }
 rule elf_symbols_loop { condition: for 3 y in elf.dynsym : (y.bind == elf.STB_GLOBAL and y.type == elf.STT_FUNC) }
+
+rule entrypoint_prologue { strings: $p = { 55 8B EC } condition: $p at entrypoint }
+rule entrypoint_defined { condition: defined entrypoint }
+rule entrypoint_as_pe { condition: entrypoint == pe.entry_point }
+rule entrypoint_as_elf { condition: entrypoint == elf.entry_point }
+rule entrypoint_range { condition: entrypoint > 0x1000 and entrypoint < filesize }

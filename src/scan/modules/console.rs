@@ -124,6 +124,7 @@ mod tests {
         let input = Input {
             size: 0,
             read: &read,
+            whole: None,
         };
         let root = Object::structure();
         let Some(Member {

@@ -325,6 +325,11 @@ pub fn load(input: &Input<'_>) -> Object {
     for &(name, value) in CONSTANTS {
         elf.set(name, value);
     }
+    // Only an ELF file is read whole.
+    let magic = input.bytes(0, 4);
+    if magic.as_deref() != Some(&abi::ELFMAG[..]) {
+        return elf;
+    }
     let data = input.head();
     if let Some(file) = data.as_deref().and_then(Elf::new) {
         file.fill(&mut elf);
@@ -785,7 +790,15 @@ impl<'a> Elf<'a> {
     /// Name `index` of `strings` as a text, while the budget of names lasts.
     fn name(&self, strings: &Strings<'_>, index: u64) -> Option<Object> {
         let left = self.names_left.get();
-        let name = strings.get(index, left)?;
+        let Some(name) = strings.get(index, left) else {
+            // The table ends every name with a zero byte, so a name at a valid index that
+            // is not found is longer than the budget left: the budget is spent, and later
+            // names are not searched for at all.
+            if strings.holds(index) {
+                self.names_left.set(0);
+            }
+            return None;
+        };
         self.names_left.set(left.saturating_sub(name.len() as u64));
         Some(Object::Text(name.to_vec()))
     }
@@ -883,6 +896,11 @@ impl<'a> Strings<'a> {
         })
     }
 
+    /// Whether `index` lies in the table (as [`Strings::get`] accepts it).
+    fn holds(&self, index: u64) -> bool {
+        index <= i32::MAX as u64 && (index as usize) < self.table.len()
+    }
+
     /// The NUL-terminated name at `index`, without its NUL, when it is at most `max` bytes
     /// long (only that much is searched).
     fn get(&self, index: u64, max: u64) -> Option<&'a [u8]> {
@@ -957,6 +975,7 @@ mod tests {
         let input = Input {
             size: data.len() as u64,
             read: &read,
+            whole: None,
         };
         load(&input)
     }
@@ -1601,10 +1620,16 @@ mod tests {
         let elf = Elf::new(&image).expect("an ELF file");
         elf.names_left.set(5);
         assert_eq!(elf.name(&strings, 1), Some(text("abc")));
+        // "abc" again does not fit in the 2 bytes left: the budget is spent, so "de" (which
+        // would fit) is not searched for either; empty names cost nothing.
         assert_eq!(elf.name(&strings, 1), None);
-        assert_eq!(elf.name(&strings, 5), Some(text("de")));
         assert_eq!(elf.names_left.get(), 0);
+        assert_eq!(elf.name(&strings, 5), None);
         assert_eq!(elf.name(&strings, 0), Some(text("")));
+        // An index past the table does not spend the budget.
+        elf.names_left.set(5);
+        assert_eq!(elf.name(&strings, 99), None);
+        assert_eq!(elf.names_left.get(), 5);
     }
 
     #[test]

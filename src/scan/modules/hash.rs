@@ -212,6 +212,7 @@ pub(super) mod tests {
         let input = Input {
             size: data.len() as u64,
             read: &read,
+            whole: None,
         };
         let member = schema::find(declarations, name).expect("declared");
         let Kind::Function(overloads) = member.kind else {

@@ -169,9 +169,9 @@ pub const DECLARATIONS: &[Member] = &[
     ),
     member(
         "to_number",
-        // YARA's argument is a boolean; the evaluator passes booleans as 0 or 1.
+        // The evaluator passes the boolean as 0 or 1.
         Kind::Function(&[Overload {
-            args: &[Arg::Int],
+            args: &[Arg::Bool],
             ret: Ret::Int,
             call: to_number,
         }]),
@@ -628,6 +628,7 @@ mod tests {
         let input = Input {
             size: 0,
             read: &|_, _| None,
+            whole: None,
         };
         assert_eq!(load(&input).member("MEAN_BYTES"), &Object::Float(127.5));
     }

@@ -23,14 +23,18 @@
 //! Module data needs the input's bytes, so module rules are evaluated when the whole input has
 //! been scanned, whether it came as one buffer, as a file read in chunks, or as a batch item;
 //! a scan of data already resident on the GPU has no host bytes and refuses rule sets that use
-//! modules. A module reads at most [`MAX_MODULE_INPUT`] bytes of an input: structures past it
-//! (an overlay's certificate table of a huge file, say) are undefined, so memory stays bounded
-//! whatever the input claims.
+//! modules. An input in memory (a scanned buffer, a batch item, a file that the many-files
+//! pipeline read whole into a pack, up to 128 MB) is parsed in place, whatever its size. A
+//! file streamed in pieces is read from its start, at most [`MAX_MODULE_INPUT`] bytes, and
+//! only when it starts like a PE or ELF file: structures past that (the section headers at
+//! the end of a 300 MB shared library, say) are undefined, so memory stays bounded whatever
+//! the input claims.
 //!
 //! Modules: [`pe`], [`elf`], [`math`], [`hash`], [`time`], [`string`](text) and [`console`].
 
 pub mod console;
 pub mod elf;
+pub mod entry_point;
 pub mod hash;
 pub mod math;
 mod object;
@@ -44,10 +48,12 @@ pub use schema::{Arg, Kind, Member, Overload, Ret};
 
 use crate::scan::logic::Expr;
 use crate::scan::regex::TextRegex;
+use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
 
-/// Most bytes of one input a module reads (64 MiB).
-pub(crate) const MAX_MODULE_INPUT: u64 = 64 << 20;
+/// Most bytes of a streamed input a module reads (256 MiB), once per PE or ELF file whose
+/// module data a rule asks for, and freed when the input's rules are evaluated.
+pub(crate) const MAX_MODULE_INPUT: u64 = 256 << 20;
 
 /// A module a source can import.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -132,16 +138,20 @@ impl Module {
 /// Reads input bytes `start..end` (None when they cannot be read).
 pub type ReadBytes<'a> = dyn Fn(u64, u64) -> Option<Vec<u8>> + 'a;
 
-/// The input a module reads: its size and a reader of byte ranges.
+/// The input a module reads: its size, a reader of byte ranges, and the whole input when it is
+/// in memory (a scanned buffer, a batch item, a file read whole into a pack).
 #[derive(Clone, Copy)]
 pub struct Input<'a> {
     /// Bytes in the input.
     pub size: u64,
     /// `read(start, end)`: the bytes `start..end`.
     pub read: &'a ReadBytes<'a>,
+    /// All `size` bytes, when they are in memory: modules then parse them in place, whatever
+    /// their size.
+    pub whole: Option<&'a [u8]>,
 }
 
-impl Input<'_> {
+impl<'a> Input<'a> {
     /// The bytes `start..start + len`, if they lie in the input.
     pub fn bytes(&self, start: u64, len: u64) -> Option<Vec<u8>> {
         let end = start.checked_add(len)?;
@@ -171,9 +181,15 @@ impl Input<'_> {
         true
     }
 
-    /// The first bytes a module may parse: the whole input up to [`MAX_MODULE_INPUT`].
-    pub fn head(&self) -> Option<Vec<u8>> {
-        self.bytes(0, self.size.min(MAX_MODULE_INPUT))
+    /// The bytes a module parses: the whole input when it is in memory, else its first
+    /// [`MAX_MODULE_INPUT`] bytes, read once.
+    pub fn head(&self) -> Option<Cow<'a, [u8]>> {
+        match self.whole {
+            Some(whole) => Some(Cow::Borrowed(whole)),
+            None => self
+                .bytes(0, self.size.min(MAX_MODULE_INPUT))
+                .map(Cow::Owned),
+        }
     }
 }
 
@@ -477,6 +493,8 @@ pub struct Loaded<'a> {
     /// read headers (`uint16(0)`, `uint32(uint32(0x3C))`) once per rule, and thousands of
     /// rules would otherwise each read the input.
     head: OnceCell<Option<Vec<u8>>>,
+    /// The value of `entrypoint`, computed on first use.
+    entry_point: OnceCell<Option<u64>>,
 }
 
 /// Bytes of an input kept for the conditions' integer reads.
@@ -490,7 +508,22 @@ impl<'a> Loaded<'a> {
             roots: Default::default(),
             console: RefCell::default(),
             head: OnceCell::new(),
+            entry_point: OnceCell::new(),
         }
+    }
+
+    /// `entrypoint`: the file offset of the input's PE or ELF entry point (None: undefined).
+    pub fn entry_point(&self) -> Option<u64> {
+        *self.entry_point.get_or_init(|| {
+            // Only a file that starts like a PE or an ELF file is read whole.
+            let magic = self.input.bytes(0, 4)?;
+            if !magic.starts_with(b"MZ") && magic != b"\x7fELF" {
+                return None;
+            }
+            self.input
+                .head()
+                .and_then(|data| entry_point::entry_point_offset(&data))
+        })
     }
 
     /// The `width` input bytes at `at` for `uintN` reads (None past the end), from the cached

@@ -44,6 +44,8 @@ pub struct Member {
 pub enum Arg {
     /// An integer.
     Int,
+    /// A boolean (passed to the function as the integer 0 or 1).
+    Bool,
     /// A floating-point number.
     Float,
     /// A text.

@@ -613,7 +613,8 @@ impl Parser<'_> {
                 let fits = |o: &modules::Overload| {
                     o.args.len() == types.len()
                         && o.args.iter().zip(&types).all(|(a, t)| match a {
-                            modules::Arg::Int => matches!(t, Some(Ty::Int | Ty::Bool)),
+                            modules::Arg::Int => *t == Some(Ty::Int),
+                            modules::Arg::Bool => *t == Some(Ty::Bool),
                             modules::Arg::Float => *t == Some(Ty::Float),
                             modules::Arg::Text => *t == Some(Ty::Text),
                             modules::Arg::Regex => t.is_none(),
@@ -1461,7 +1462,13 @@ impl Parser<'_> {
                 self.advance();
                 self.for_loop(r)
             }
-            "entrypoint" => Err(self.unsupported("`entrypoint`")),
+            "entrypoint" => {
+                // Deprecated in YARA in favour of `pe.entry_point` / `elf.entry_point`, and
+                // still evaluated: the entry point's file offset of a PE or ELF input.
+                self.advance();
+                r.reads_input = true;
+                Ok((Expr::EntryPoint, Ty::Int))
+            }
             "them" => Err(self.error("`them` is allowed only after `of`")),
             _ if KEYWORDS.contains(&word) => {
                 Err(self.error(format!("unexpected keyword `{word}`")))

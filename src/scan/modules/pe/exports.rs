@@ -447,6 +447,7 @@ mod tests {
         let input = Input {
             size: 0,
             read: &read,
+            whole: None,
         };
         let member = schema::find(MEMBERS, name).expect("declared");
         let Kind::Function(overloads) = member.kind else {

@@ -10,6 +10,8 @@ use object::pod::{from_bytes, Pod};
 use object::LittleEndian as LE;
 use std::mem::size_of;
 
+/// Most bytes of all sections' full names together.
+const MAX_FULL_NAME_BYTES: usize = 1 << 20;
 /// Data directories YARA lists.
 const MAX_DIRECTORIES: usize = 16;
 /// Size of YARA's `IMAGE_OPTIONAL_HEADER32` / `64`, data directories included.
@@ -23,6 +25,7 @@ const OPTIONAL_OFFSET: usize = 4 + size_of::<ImageFileHeader>();
 pub(super) struct Optional {
     pub magic: u16,
     pub entry_point: u32,
+    pub file_alignment: u32,
     pub number_of_rva_and_sizes: u32,
     /// File offset of the first data directory.
     pub directories_at: usize,
@@ -65,6 +68,7 @@ impl<'a> Headers<'a> {
             let optional = Optional {
                 magic,
                 entry_point: o.address_of_entry_point.get(LE),
+                file_alignment: o.file_alignment.get(LE),
                 number_of_rva_and_sizes: o.number_of_rva_and_sizes.get(LE),
                 directories_at: optional_at + size_of::<ImageOptionalHeader64>(),
             };
@@ -74,6 +78,7 @@ impl<'a> Headers<'a> {
             let optional = Optional {
                 magic,
                 entry_point: o.address_of_entry_point.get(LE),
+                file_alignment: o.file_alignment.get(LE),
                 number_of_rva_and_sizes: o.number_of_rva_and_sizes.get(LE),
                 directories_at: optional_at + size_of::<ImageOptionalHeader32>(),
             };
@@ -136,6 +141,9 @@ impl<'a> Headers<'a> {
         self.describe_directories(data, pe);
         let sections = self.sections(data);
         self.describe_sections(data, &sections, pe);
+        let declared = (self.file.number_of_sections.get(LE) as usize).min(MAX_SECTIONS);
+        let alignment = self.optional.file_alignment;
+        pe.set(SECTION_MAP, section_map(declared, alignment, &sections));
         describe_overlay(&sections, size, pe);
         // The entry point needs the section table (already set).
         let entry =
@@ -236,6 +244,9 @@ impl<'a> Headers<'a> {
     }
 
     fn describe_sections(&self, data: &[u8], sections: &[&ImageSectionHeader], pe: &mut Object) {
+        // Full names may all point at one long string: their bytes together stay bounded
+        // (YARA copies each), and a name past the budget is undefined.
+        let mut budget = MAX_FULL_NAME_BYTES;
         let items = sections
             .iter()
             .map(|s| {
@@ -244,7 +255,10 @@ impl<'a> Headers<'a> {
                 let length = s.name.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
                 let name = s.name[..length].to_vec();
                 if let Some(full) = self.full_section_name(data, &name) {
-                    o.set("full_name", full);
+                    if full.len() <= budget {
+                        budget -= full.len();
+                        o.set("full_name", full);
+                    }
                 }
                 o.set("name", name);
                 o.set("characteristics", s.characteristics.get(LE));
@@ -312,28 +326,56 @@ fn describe_overlay(sections: &[&ImageSectionHeader], size: u64, pe: &mut Object
     pe.set("overlay", overlay);
 }
 
+/// Hidden member of the module's values (rules cannot name it: it is not declared) holding the
+/// section table in the form [`rva_to_offset`] reads: the header's section count (at most
+/// [`MAX_SECTIONS`]), the file alignment, then (virtual address, virtual size, raw offset, raw
+/// size) of each section read, as little-endian `u32`s. The parsers of imports, exports,
+/// resources and the debug directory convert addresses many times per file.
+pub(super) const SECTION_MAP: &str = "#section_map";
+
+/// Packs the section table for [`rva_to_offset`].
+fn section_map(declared: usize, file_alignment: u32, sections: &[&ImageSectionHeader]) -> Vec<u8> {
+    let mut map = Vec::with_capacity(8 + 16 * sections.len());
+    map.extend_from_slice(&(declared as u32).to_le_bytes());
+    map.extend_from_slice(&file_alignment.to_le_bytes());
+    for s in sections {
+        for field in [
+            s.virtual_address.get(LE),
+            s.virtual_size.get(LE),
+            s.pointer_to_raw_data.get(LE),
+            s.size_of_raw_data.get(LE),
+        ] {
+            map.extend_from_slice(&field.to_le_bytes());
+        }
+    }
+    map
+}
+
 /// The file offset of relative virtual address `rva` in a PE of `size` bytes whose values are
 /// `pe`, by YARA's `pe_rva_to_offset`; None where YARA gives -1.
 pub fn rva_to_offset(pe: &Object, size: u64, rva: u64) -> Option<u64> {
-    let declared = pe.member("number_of_sections").int()?;
-    let declared = usize::try_from(declared).unwrap_or(0).min(MAX_SECTIONS);
-    let sections = pe.member("sections");
-    if sections.len() < declared {
+    let map = pe.member(SECTION_MAP).text()?;
+    let word = |at: usize| -> u64 {
+        map.get(at..at + 4)
+            .map_or(0, |b| u32::from_le_bytes(b.try_into().expect("4")) as u64)
+    };
+    let declared = word(0) as usize;
+    let sections = map.len().saturating_sub(8) / 16;
+    if sections < declared {
         // A section header past the end of the file: YARA gives up.
         return None;
     }
-    let alignment = (pe.member("file_alignment").int().unwrap_or(0) as u64).min(0x200);
-    let field = |s: &Object, name: &str| s.member(name).int().unwrap_or(0) as u64;
+    let alignment = word(4).min(0x200);
     let mut lowest_rva = u32::MAX as u64;
     let (mut section_rva, mut section_offset, mut section_raw) = (0u64, 0u64, 0u64);
     for i in 0..declared {
-        let s = sections.item(i as i64);
-        let va = field(s, "virtual_address");
+        let at = 8 + 16 * i;
+        let (va, virtual_size) = (word(at), word(at + 4));
         lowest_rva = lowest_rva.min(va);
-        if rva >= va && rva - va < field(s, "virtual_size") && section_rva <= va {
+        if rva >= va && rva - va < virtual_size && section_rva <= va {
             section_rva = va;
-            section_offset = field(s, "raw_data_offset");
-            section_raw = field(s, "raw_data_size");
+            section_offset = word(at + 8);
+            section_raw = word(at + 12);
             if alignment != 0 {
                 section_offset -= section_offset % alignment;
             }

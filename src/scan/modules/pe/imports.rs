@@ -1237,6 +1237,7 @@ mod tests {
         let input = Input {
             size: 0,
             read: &read,
+            whole: None,
         };
         let member = schema::find(MEMBERS, name).expect("declared");
         let Kind::Function(overloads) = member.kind else {
@@ -1526,6 +1527,7 @@ mod tests {
             let input = Input {
                 size: 0,
                 read: &read,
+                whole: None,
             };
             let module = Object::structure();
             let call = CallArgs {

@@ -195,6 +195,10 @@ pub(crate) const GROUPS: [&[Member]; 7] = [
 pub fn load(input: &Input<'_>) -> Object {
     let mut pe = Object::structure();
     pe.set("is_pe", 0i64);
+    // Only a file that starts like a PE is read whole.
+    if input.bytes(0, 2).as_deref() != Some(b"MZ") {
+        return pe;
+    }
     let Some(data) = input.head() else {
         return pe;
     };

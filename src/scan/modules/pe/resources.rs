@@ -824,6 +824,7 @@ mod tests {
         let input = Input {
             size: data.len() as u64,
             read: &read,
+            whole: None,
         };
         (overload.call)(&CallArgs {
             module: pe,

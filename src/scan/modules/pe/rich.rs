@@ -451,6 +451,7 @@ mod tests {
         let input = Input {
             size: data.len() as u64,
             read: &read,
+            whole: None,
         };
         let owner = pe.member("rich_signature");
         (overload.call)(&CallArgs {
