@@ -6,8 +6,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use specrt::scan::modules::{
-    elf, hash, math, pe, ArgValue, Arg, CallArgs, Input, Kind, Member, Object,
+    elf, hash, math, pe, Arg, ArgValue, CallArgs, Input, Kind, Member, Object,
 };
+use specrt::scan::regex::TextRegex;
 
 /// Calls every overload of every function in `declarations` with arguments drawn from `seed`.
 fn call_all(declarations: &[Member], input: &Input<'_>, seed: &[u8]) {
@@ -21,6 +22,7 @@ fn call_all(declarations: &[Member], input: &Input<'_>, seed: &[u8]) {
         }
     };
     let module = Object::structure();
+    let regex = TextRegex::compile(b"[a-z]+", true, false).expect("a valid expression");
     for member in declarations {
         let Kind::Function(overloads) = member.kind else {
             continue;
@@ -35,6 +37,7 @@ fn call_all(declarations: &[Member], input: &Input<'_>, seed: &[u8]) {
                     Arg::Bool => ArgValue::Int(number(i) & 1),
                     Arg::Float => ArgValue::Float(number(i) as f64 / 3.0),
                     Arg::Text => ArgValue::Text(&seed[..seed.len().min(64)]),
+                    Arg::Regex => ArgValue::Regex(&regex),
                 })
                 .collect();
             let call = CallArgs {
