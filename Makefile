@@ -68,10 +68,10 @@ test: test-rust test-loom test-asan test-header test-c test-yara test-policy-onl
 # cargo-fuzz targets (nightly toolchain): the counter tail parser, the store loader, the YARA
 # compiler, the scanner (random rules x random data, GPU against CPU), the loader of saved
 # rule sets, regular-expression strings (whole against windowed verification), and the module
-# parsers (pe, elf, math, hash on any bytes). `make test` runs each for FUZZ_SECONDS=30;
+# parsers (pe, elf, math, hash on any bytes). `make test` runs each for FUZZ_SECONDS=20;
 # `make fuzz` for 10 minutes each. Crashes land in fuzz/artifacts/.
 FUZZ_TARGETS := counter_tail store_loader yara_compiler scanner saved_rules regex modules
-FUZZ_SECONDS ?= 30
+FUZZ_SECONDS ?= 20
 
 test-fuzz:
 	cd fuzz && cargo +nightly fuzz build -O
