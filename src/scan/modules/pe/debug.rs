@@ -29,6 +29,7 @@
 //!   terminator, moves on to the next entry. Without one, `pdb_path` is undefined.
 
 use super::headers::Headers;
+use super::reader::{fits, u32_at};
 use super::rva_to_offset;
 use crate::scan::modules::schema::{member, Kind, Member};
 use crate::scan::modules::Object;
@@ -118,19 +119,6 @@ fn pdb_path(headers: &Headers<'_>, data: &[u8], size: u64, pe: &Object) -> Optio
         }
     }
     None
-}
-
-/// Whether `len` bytes at `at` lie in `data` (YARA's `fits_in_pe`).
-fn fits(data: &[u8], at: u64, len: u64) -> bool {
-    at.checked_add(len)
-        .is_some_and(|end| end <= data.len() as u64)
-}
-
-/// The little-endian `u32` at `at`, when it lies in `data`.
-fn u32_at(data: &[u8], at: u64) -> Option<u32> {
-    let start = usize::try_from(at).ok()?;
-    let bytes = data.get(start..start.checked_add(4)?)?;
-    Some(u32::from_le_bytes(bytes.try_into().ok()?))
 }
 
 #[cfg(test)]

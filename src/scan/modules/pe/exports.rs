@@ -48,6 +48,7 @@
 
 use super::headers::Headers;
 use super::imports::Matcher;
+use super::reader::{c_string, le32, slice as bytes};
 use super::rva_to_offset;
 use crate::scan::modules::schema::{member, Arg, Kind, Member, Overload, Ret};
 use crate::scan::modules::{CallArgs, Object, Returned};
@@ -233,32 +234,6 @@ fn read(
     }
     found.details = Some(details);
     Some(())
-}
-
-/// `len` bytes at file offset `at`, when they lie in `data`.
-fn bytes(data: &[u8], at: u64, len: u64) -> Option<&[u8]> {
-    let start = usize::try_from(at).ok()?;
-    let end = start.checked_add(usize::try_from(len).ok()?)?;
-    data.get(start..end)
-}
-
-/// The little-endian `u32` at `at` of `bytes` (0 past the end).
-fn le32(bytes: &[u8], at: usize) -> u32 {
-    bytes
-        .get(at..at.saturating_add(4))
-        .and_then(|b| b.try_into().ok())
-        .map_or(0, u32::from_le_bytes)
-}
-
-/// The bytes at file offset `at` up to the first zero byte, at most `max` of them, cut at the
-/// end of `data` (empty when `at` lies outside it).
-fn c_string(data: &[u8], at: u64, max: usize) -> &[u8] {
-    let tail = usize::try_from(at)
-        .ok()
-        .and_then(|at| data.get(at..))
-        .unwrap_or_default();
-    let tail = tail.get(..max).unwrap_or(tail);
-    tail.split(|&b| b == 0).next().unwrap_or_default()
 }
 
 /// The exports of the module's values: `number_of_exports` and `export_details` (None when

@@ -32,6 +32,7 @@ mod debug;
 mod exports;
 mod headers;
 mod imports;
+mod reader;
 mod resources;
 mod rich;
 pub mod signatures;

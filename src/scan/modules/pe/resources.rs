@@ -72,6 +72,7 @@
 //! and `pe.language(0xFF)` hold for any file with a named language. That is kept.
 
 use super::headers::Headers;
+use super::reader::{fits, slice, u16_at, u32_at};
 use super::rva_to_offset;
 use crate::scan::modules::schema::{member, Arg, Kind, Member, Overload, Ret};
 use crate::scan::modules::{CallArgs, Object, Returned};
@@ -553,28 +554,6 @@ fn narrow(data: &[u8], at: usize, max: usize) -> Vec<u8> {
         .take_while(|&&b| b != 0)
         .copied()
         .collect()
-}
-
-/// Whether `len` bytes at `at` lie in `data` (YARA's `fits_in_pe`).
-fn fits(data: &[u8], at: u64, len: u64) -> bool {
-    at.checked_add(len)
-        .is_some_and(|end| end <= data.len() as u64)
-}
-
-/// The `len` bytes at `at`, when they lie in `data`.
-fn slice(data: &[u8], at: u64, len: u64) -> Option<&[u8]> {
-    let start = usize::try_from(at).ok()?;
-    data.get(start..start.checked_add(usize::try_from(len).ok()?)?)
-}
-
-/// The little-endian `u16` at `at`.
-fn u16_at(data: &[u8], at: u64) -> Option<u16> {
-    Some(u16::from_le_bytes(slice(data, at, 2)?.try_into().ok()?))
-}
-
-/// The little-endian `u32` at `at`.
-fn u32_at(data: &[u8], at: u64) -> Option<u32> {
-    Some(u32::from_le_bytes(slice(data, at, 4)?.try_into().ok()?))
 }
 
 /// The little-endian `u16` at `at`, an offset of the version-information parser.

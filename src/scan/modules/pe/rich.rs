@@ -40,6 +40,7 @@
 //! is undefined for a file that is not a PE.
 
 use super::headers::Headers;
+use super::reader::{slice, u16_at, u32_at};
 use crate::scan::modules::schema::{member, Arg, Kind, Member, Overload, Ret};
 use crate::scan::modules::{CallArgs, Object, Returned};
 
@@ -180,22 +181,6 @@ fn rich_signature(data: &[u8]) -> Option<Object> {
     signature.set("raw_data", raw.to_vec());
     signature.set("clear_data", clear);
     Some(signature)
-}
-
-/// The `len` bytes at `at`, when they lie in `data`.
-fn slice(data: &[u8], at: u64, len: u64) -> Option<&[u8]> {
-    let start = usize::try_from(at).ok()?;
-    data.get(start..start.checked_add(usize::try_from(len).ok()?)?)
-}
-
-/// The little-endian `u16` at `at`.
-fn u16_at(data: &[u8], at: u64) -> Option<u16> {
-    Some(u16::from_le_bytes(slice(data, at, 2)?.try_into().ok()?))
-}
-
-/// The little-endian `u32` at `at`.
-fn u32_at(data: &[u8], at: u64) -> Option<u32> {
-    Some(u32::from_le_bytes(slice(data, at, 4)?.try_into().ok()?))
 }
 
 /// The sum of the use counts of the Rich entries whose version and tool id are `version` and

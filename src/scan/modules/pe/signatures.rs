@@ -28,6 +28,7 @@
 //! found here.
 
 use super::headers::Headers;
+use super::reader::slice;
 use super::Object;
 use cms::cert::CertificateChoices;
 use cms::content_info::ContentInfo;
@@ -93,11 +94,6 @@ pub(super) fn describe(headers: &Headers<'_>, data: &[u8], size: u64, pe: &mut O
     }
     pe.set("number_of_signatures", signatures.len() as u64);
     pe.set("signatures", Object::Array(signatures));
-}
-
-fn slice(data: &[u8], at: u64, len: u64) -> Option<&[u8]> {
-    let start = usize::try_from(at).ok()?;
-    data.get(start..start.checked_add(usize::try_from(len).ok()?)?)
 }
 
 /// The signatures of the `ContentInfo`s in `body`, one after another until one does not parse.
