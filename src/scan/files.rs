@@ -625,9 +625,13 @@ fn merge(whole: &mut ScanResult, piece: ScanResult, limit: usize) {
         capped,
         regex_candidates,
         regex_candidates_dropped,
+        chain_parts,
+        chain_parts_dropped,
         ..
     } = piece;
     whole.seen_rules.extend(seen_rules);
+    whole.keep_chain_parts(chain_parts);
+    whole.chain_parts_dropped.extend(chain_parts_dropped);
     for candidate in regex_candidates {
         whole.keep_candidate(candidate);
     }

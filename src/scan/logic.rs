@@ -18,6 +18,7 @@
 //! their quantifier is settled.
 
 use super::bounded::MAX_STRING_MATCHES;
+use super::chain::{self, ChainGap, PartMatch};
 use super::modules::{
     schema, ArgValue, CallArgs, Input, Kind, Loaded, ModuleExpr, Object, Returned, Step,
 };
@@ -387,6 +388,31 @@ pub struct LogicString {
     /// Set when the condition uses the string only as `$x at N` (one N) and it is a literal:
     /// as in YARA, only its match at N is reported.
     pub fixed_offset: Option<u64>,
+    /// For a hex string cut at its long jumps (see [`super::chain`]): the gaps between its
+    /// parts (one fewer than the parts). Empty for any other string.
+    pub chain: Vec<ChainGap>,
+}
+
+/// What a scanner string (a variant) is a form of: a string of its rule, the part of it when
+/// the string is chained (0 otherwise), and its priority among the forms found at one offset
+/// (0 first: alternatives in source order, shorter jumps first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct VariantOf {
+    /// The string's index in its rule.
+    pub string: u32,
+    /// The part of a chained string (0 for other strings).
+    pub part: u32,
+    /// Priority at one offset, 0 highest.
+    pub priority: u32,
+}
+
+/// One chunk's matches mapped to the rules' strings (see [`RuleLogic::resolve`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Resolved {
+    /// Matches of strings, sorted.
+    pub matches: Vec<Match>,
+    /// Matches of chained strings' parts, sorted, to be joined when the input is complete.
+    pub parts: Vec<PartMatch>,
 }
 
 /// One rule.
@@ -404,8 +430,8 @@ pub struct LogicRule {
     pub global: bool,
     /// Its strings, in declaration order.
     pub strings: Vec<LogicString>,
-    /// Scanner string id (the variant) -> (string index in the rule, priority).
-    pub variants: Vec<(u32, u32)>,
+    /// Scanner string id (the variant) -> the string (and part) it is a form of.
+    pub variants: Vec<VariantOf>,
     /// Index of its first string in the rule set's string numbering.
     pub first_string: u32,
     /// Its condition.
@@ -542,39 +568,75 @@ impl RuleLogic {
     }
 
     /// Maps the scanner's variant matches of one chunk to the rules' string matches: one per
-    /// (string, offset), the variant of highest priority. Returns them sorted.
-    pub fn resolve(&self, found: Vec<Match>) -> Vec<Match> {
-        let mut keyed: Vec<(Match, u32)> = found
+    /// (string, part, offset), the variant of highest priority. Matches of chained strings'
+    /// parts come back apart, for [`RuleLogic::join_chains`]. Returns both sorted.
+    pub fn resolve(&self, found: Vec<Match>) -> Resolved {
+        let mut keyed: Vec<(Match, u32, u32)> = found
             .into_iter()
             .map(|m| {
-                let (string, priority) =
-                    self.rules[m.rule_id as usize].variants[m.string_id as usize];
-                (
-                    Match {
-                        string_id: string,
-                        ..m
-                    },
-                    priority,
-                )
+                let v = self.rules[m.rule_id as usize].variants[m.string_id as usize];
+                let string = Match {
+                    string_id: v.string,
+                    ..m
+                };
+                (string, v.part, v.priority)
             })
             .collect();
-        keyed.sort_unstable_by_key(|&(m, priority)| {
-            (m.offset, m.rule_id, m.string_id, priority, m.length)
+        keyed.sort_unstable_by_key(|&(m, part, priority)| {
+            (m.offset, m.rule_id, m.string_id, part, priority, m.length)
         });
-        keyed.dedup_by_key(|(m, _)| (m.offset, m.rule_id, m.string_id));
-        keyed
-            .into_iter()
-            .map(|(m, _)| m)
-            .filter(|m| {
-                let string = &self.rules[m.rule_id as usize].strings[m.string_id as usize];
-                string.fixed_offset.is_none_or(|at| at == m.offset)
-            })
-            .collect()
+        keyed.dedup_by_key(|(m, part, _)| (m.offset, m.rule_id, m.string_id, *part));
+        let mut resolved = Resolved::default();
+        for (m, part, _) in keyed {
+            let string = &self.rules[m.rule_id as usize].strings[m.string_id as usize];
+            if !string.chain.is_empty() {
+                resolved.parts.push(PartMatch {
+                    rule_id: m.rule_id,
+                    string_id: m.string_id,
+                    part,
+                    offset: m.offset,
+                    length: m.length,
+                });
+            } else if string.fixed_offset.is_none_or(|at| at == m.offset) {
+                resolved.matches.push(m);
+            }
+        }
+        resolved
+    }
+
+    /// Joins the part matches an input's scan kept into the matches of their chained strings
+    /// (see [`super::chain`]), sorted.
+    pub fn join_chains(&self, mut parts: Vec<PartMatch>) -> Vec<Match> {
+        parts.sort_unstable_by_key(|p| (p.rule_id, p.string_id, p.part));
+        let mut joined = Vec::new();
+        for group in parts.chunk_by(|a, b| (a.rule_id, a.string_id) == (b.rule_id, b.string_id)) {
+            let (rule_id, string_id) = (group[0].rule_id, group[0].string_id);
+            let string = &self.rules[rule_id as usize].strings[string_id as usize];
+            let mut lists = vec![Vec::new(); string.chain.len() + 1];
+            for p in group {
+                if let Some(list) = lists.get_mut(p.part as usize) {
+                    list.push((p.offset, p.length));
+                }
+            }
+            joined.extend(
+                chain::join(&mut lists, &string.chain)
+                    .into_iter()
+                    .filter(|&(offset, _)| string.fixed_offset.is_none_or(|at| at == offset))
+                    .map(|(offset, length)| Match {
+                        offset,
+                        rule_id,
+                        string_id,
+                        length,
+                    }),
+            );
+        }
+        joined.sort_unstable();
+        joined
     }
 
     /// The index in its rule of scanner string `variant` of rule `rule`.
     pub fn string_of(&self, rule: u32, variant: u32) -> u32 {
-        self.rules[rule as usize].variants[variant as usize].0
+        self.rules[rule as usize].variants[variant as usize].string
     }
 
     /// `matches` without those of `private` strings (counted, never reported).
@@ -584,11 +646,14 @@ impl RuleLogic {
     }
 
     /// Counts `n` matches of scanner string `variant` of rule `rule` past the storage cap (no
-    /// offsets: probes do not see them); returns the string's index in its rule.
+    /// offsets: probes do not see them); returns the string's index in its rule. Matches of a
+    /// chained string's part are not the string's: they are lost, not counted.
     pub fn count_past_cap(&self, tally: &mut Tally, rule: u32, variant: u32, n: u64) -> u32 {
         let r = &self.rules[rule as usize];
-        let (string, _) = r.variants[variant as usize];
-        tally.counts[(r.first_string + string) as usize] += n;
+        let string = r.variants[variant as usize].string;
+        if r.strings[string as usize].chain.is_empty() {
+            tally.counts[(r.first_string + string) as usize] += n;
+        }
         string
     }
 
@@ -1117,11 +1182,20 @@ mod tests {
                     fixed_offset: None,
                     keeps_offsets: true,
                     private: false,
+                    chain: Vec::new(),
                 })
                 .collect(),
-            variants: (0..strings as u32).map(|i| (i, 0)).collect(),
+            variants: (0..strings as u32).map(|i| variant(i, 0, 0)).collect(),
             first_string: 0,
             condition,
+        }
+    }
+
+    fn variant(string: u32, part: u32, priority: u32) -> VariantOf {
+        VariantOf {
+            string,
+            part,
+            priority,
         }
     }
 
@@ -1137,7 +1211,7 @@ mod tests {
     #[test]
     fn resolve_keeps_the_first_variant_per_offset() {
         let mut r = rule(Expr::Bool(true), 1);
-        r.variants = vec![(0, 1), (0, 0), (0, 2)];
+        r.variants = vec![variant(0, 0, 1), variant(0, 0, 0), variant(0, 0, 2)];
         let logic = RuleLogic {
             rules: vec![r],
             string_total: 1,
@@ -1149,7 +1223,49 @@ mod tests {
             m(5, 0, 2, 3),
             m(2, 0, 2, 3),
         ]);
-        assert_eq!(out, vec![m(2, 0, 0, 3), m(5, 0, 0, 9)]);
+        assert_eq!(out.matches, vec![m(2, 0, 0, 3), m(5, 0, 0, 9)]);
+        assert!(out.parts.is_empty());
+    }
+
+    #[test]
+    fn chained_parts_are_kept_apart_and_joined() {
+        // String 0 is chained: variants 0 and 1 are its head's two forms, 2 its tail.
+        let mut r = rule(Expr::Bool(true), 2);
+        r.strings[0].chain = vec![ChainGap {
+            min: 300,
+            max: None,
+        }];
+        r.variants = vec![
+            variant(0, 0, 0),
+            variant(0, 0, 1),
+            variant(0, 1, 0),
+            variant(1, 0, 0),
+        ];
+        let logic = RuleLogic {
+            rules: vec![r],
+            string_total: 2,
+            ..Default::default()
+        };
+        let out = logic.resolve(vec![
+            m(10, 0, 1, 4),
+            m(10, 0, 0, 2),
+            m(400, 0, 2, 3),
+            m(7, 0, 3, 1),
+        ]);
+        assert_eq!(out.matches, vec![m(7, 0, 1, 1)]);
+        let part = |part, offset, length| PartMatch {
+            rule_id: 0,
+            string_id: 0,
+            part,
+            offset,
+            length,
+        };
+        assert_eq!(out.parts, vec![part(0, 10, 2), part(1, 400, 3)]);
+        // A count past the cap of a part is not the string's.
+        let mut tally = logic.tally();
+        logic.count_past_cap(&mut tally, 0, 2, 5);
+        assert_eq!(tally.counts, vec![0, 0]);
+        assert_eq!(logic.join_chains(out.parts), vec![m(10, 0, 0, 393)]);
     }
 
     fn read(offset: Expr, width: u8, big_endian: bool, signed: bool) -> Expr {

@@ -8,6 +8,7 @@
 //! - [`gpu`]: the GPU backend (the WGSL of `shaders/`);
 //! - [`results`]: matches, truncation and per-chunk reports;
 //! - [`bounded`]: the per-pattern cap on stored matches that keeps memory bounded;
+//! - [`chain`]: hex strings cut at long jumps, their parts joined after the scan;
 //! - [`stream`]: cutting large inputs into overlapping chunks;
 //! - [`scanner`]: the scanner that ties them together, and file scanning;
 //! - [`files`]: many files at once, small ones packed into large GPU chunks;
@@ -22,6 +23,7 @@
 pub mod atoms;
 pub mod batch;
 pub mod bounded;
+pub mod chain;
 pub mod compile;
 pub mod cpu;
 pub mod files;

@@ -1,5 +1,6 @@
 //! Scan results: matches, truncation, and what each chunk did.
 
+use super::chain::PartMatch;
 use super::logic::Tally;
 use super::regex::verify::Candidate;
 use super::scanner::{Backend, BackendReason};
@@ -150,6 +151,11 @@ pub struct ScanResult {
     pub(crate) regex_candidates: Vec<Candidate>,
     /// Regular expressions that lost candidates to that cap (reported capped).
     pub(crate) regex_candidates_dropped: BTreeSet<u32>,
+    /// Matches of chained strings' parts, joined when the input is complete (at most
+    /// [`super::chain::MAX_CHAIN_PART_MATCHES`]).
+    pub(crate) chain_parts: Vec<PartMatch>,
+    /// (rule id, string id) of chained strings that lost part matches to that cap.
+    pub(crate) chain_parts_dropped: BTreeSet<(u32, u32)>,
 }
 
 impl ScanResult {
@@ -159,6 +165,19 @@ impl ScanResult {
             self.regex_candidates.push(candidate);
         } else {
             self.regex_candidates_dropped.insert(candidate.regex);
+        }
+    }
+
+    /// Keeps the part matches in `parts` while the scan holds fewer than
+    /// [`super::chain::MAX_CHAIN_PART_MATCHES`].
+    pub(crate) fn keep_chain_parts(&mut self, parts: Vec<PartMatch>) {
+        for part in parts {
+            if self.chain_parts.len() < super::chain::MAX_CHAIN_PART_MATCHES {
+                self.chain_parts.push(part);
+            } else {
+                self.chain_parts_dropped
+                    .insert((part.rule_id, part.string_id));
+            }
         }
     }
 

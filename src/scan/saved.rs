@@ -17,10 +17,11 @@
 //! a panic or an out-of-bounds read. Conditions are stored in postfix order, so decoding needs
 //! no recursion and nesting is bounded on load as in the compiler.
 
+use super::chain::ChainGap;
 use super::gpu::stable_hash;
 use super::logic::{
     Arith, Comparison, Expr, Iteration, LogicRule, LogicString, MetaValue, Probe, Quantity,
-    RuleLogic, StringRef, TextOp,
+    RuleLogic, StringRef, TextOp, VariantOf,
 };
 use super::modules::{self, Module, ModuleExpr, Step, StepShape};
 use super::rules::{RuleSet, StringFlags};
@@ -32,7 +33,7 @@ use std::path::Path;
 /// The magic bytes that open a saved rule set.
 pub const MAGIC: &[u8; 8] = b"SPECRTRS";
 /// Version of the file format; files of other versions are refused.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 /// Deepest condition accepted on load (as the compiler's limit).
 const MAX_DEPTH: usize = 128;
 const HEADER: usize = 8 + 4 + 8 + 8;
@@ -147,6 +148,17 @@ enum SavedStep {
     ValueAt,
 }
 
+/// A string of a YARA rule (see [`LogicString`]).
+#[derive(Serialize, Deserialize)]
+struct SavedLogicString {
+    name: String,
+    is_hex: bool,
+    fixed_offset: Option<u64>,
+    keeps_offsets: bool,
+    private: bool,
+    chain: Vec<ChainGap>,
+}
+
 #[derive(Serialize, Deserialize)]
 struct SavedRule {
     name: String,
@@ -154,9 +166,8 @@ struct SavedRule {
     meta: Vec<(String, MetaValue)>,
     private: bool,
     global: bool,
-    /// (name, is_hex, fixed_offset, keeps_offsets, private)
-    strings: Vec<(String, bool, Option<u64>, bool, bool)>,
-    variants: Vec<(u32, u32)>,
+    strings: Vec<SavedLogicString>,
+    variants: Vec<VariantOf>,
     first_string: u32,
     condition: Vec<Op>,
 }
@@ -800,14 +811,13 @@ impl RuleSet {
                         strings: r
                             .strings
                             .iter()
-                            .map(|s| {
-                                (
-                                    s.name.clone(),
-                                    s.is_hex,
-                                    s.fixed_offset,
-                                    s.keeps_offsets,
-                                    s.private,
-                                )
+                            .map(|s| SavedLogicString {
+                                name: s.name.clone(),
+                                is_hex: s.is_hex,
+                                fixed_offset: s.fixed_offset,
+                                keeps_offsets: s.keeps_offsets,
+                                private: s.private,
+                                chain: s.chain.clone(),
                             })
                             .collect(),
                         variants: r.variants.clone(),
@@ -976,7 +986,11 @@ fn rebuild_logic(saved: SavedLogic, string_count: usize) -> Result<RuleLogic> {
         if next_string > saved.string_total as u64 {
             return Err(bad(format!("rule {index} has strings past the total")));
         }
-        if r.variants.iter().any(|&(s, _)| s >= strings) {
+        let parts_of = |v: &VariantOf| r.strings.get(v.string as usize).map(|s| s.chain.len());
+        if r.variants
+            .iter()
+            .any(|v| parts_of(v).is_none_or(|gaps| v.part as usize > gaps))
+        {
             return Err(bad(format!("rule {index} maps a variant to no string")));
         }
         variant_total += r.variants.len();
@@ -990,15 +1004,14 @@ fn rebuild_logic(saved: SavedLogic, string_count: usize) -> Result<RuleLogic> {
             strings: r
                 .strings
                 .into_iter()
-                .map(
-                    |(name, is_hex, fixed_offset, keeps_offsets, private)| LogicString {
-                        name,
-                        is_hex,
-                        fixed_offset,
-                        keeps_offsets,
-                        private,
-                    },
-                )
+                .map(|s| LogicString {
+                    name: s.name,
+                    is_hex: s.is_hex,
+                    fixed_offset: s.fixed_offset,
+                    keeps_offsets: s.keeps_offsets,
+                    private: s.private,
+                    chain: s.chain,
+                })
                 .collect(),
             variants: r.variants,
             first_string: r.first_string,
@@ -1092,8 +1105,19 @@ mod tests {
                     meta: vec![],
                     private: false,
                     global: false,
-                    strings: vec![("$a".into(), false, None, false, false)],
-                    variants: vec![(0, 0)],
+                    strings: vec![SavedLogicString {
+                        name: "$a".into(),
+                        is_hex: false,
+                        fixed_offset: None,
+                        keeps_offsets: false,
+                        private: false,
+                        chain: vec![],
+                    }],
+                    variants: vec![VariantOf {
+                        string: 0,
+                        part: 0,
+                        priority: 0,
+                    }],
                     first_string,
                     condition,
                 }],

@@ -6,7 +6,7 @@ use super::bounded::BoundedMatches;
 use super::compile::CompiledRules;
 use super::cpu::CpuSearcher;
 use super::gpu::{ChunkData, ChunkOutput, GpuScanner, KernelShape, DEFAULT_SHAPE};
-use super::logic::Tally;
+use super::logic::{RuleLogic, Tally};
 use super::regex::verify::{verify, Candidate, ReadRange};
 use super::regex::RegexString;
 use super::results::{ChunkPath, ChunkReport, Match, ScanResult};
@@ -413,11 +413,9 @@ impl Scanner {
             Some(logic) => {
                 let raw = found.len() as u64;
                 let resolved = logic.resolve(found);
-                let tally = result.tally.get_or_insert_with(|| logic.tally());
-                logic.count(tally, &resolved);
-                let resolved = logic.without_private(resolved);
-                let total = total.saturating_sub(raw - resolved.len() as u64);
-                (resolved, total)
+                result.keep_chain_parts(resolved.parts);
+                let total = total.saturating_sub(raw - resolved.matches.len() as u64);
+                (self.counted(logic, result, resolved.matches), total)
             }
             None => {
                 result.seen_rules.extend(found.iter().map(|m| m.rule_id));
@@ -444,6 +442,46 @@ impl Scanner {
             Some(report) => result.add_chunk(found, total, limit, report),
             None => result.add_matches(found, total, limit),
         }
+    }
+
+    /// Counts a YARA rule set's string matches in `result`'s tally; returns those to report
+    /// (private strings' left out).
+    fn counted(
+        &self,
+        logic: &RuleLogic,
+        result: &mut ScanResult,
+        matches: Vec<Match>,
+    ) -> Vec<Match> {
+        let tally = result.tally.get_or_insert_with(|| logic.tally());
+        logic.count(tally, &matches);
+        logic.without_private(matches)
+    }
+
+    /// Joins the part matches of chained strings (see [`super::chain`]) into their strings'
+    /// matches and adds them to `result`; returns those it stored.
+    fn complete_chains(&self, result: &mut ScanResult, limit: usize) -> Vec<Match> {
+        let Some(logic) = &self.rules.logic else {
+            return Vec::new();
+        };
+        for key in std::mem::take(&mut result.chain_parts_dropped) {
+            if !result.capped.contains(&key) {
+                result.capped.push(key);
+            }
+        }
+        let parts = std::mem::take(&mut result.chain_parts);
+        if parts.is_empty() {
+            return Vec::new();
+        }
+        let joined = self.counted(logic, result, logic.join_chains(parts));
+        let new: std::collections::HashSet<Match> = joined.iter().copied().collect();
+        let total = joined.len() as u64;
+        result.add_matches(joined, total, limit);
+        result
+            .matches
+            .iter()
+            .filter(|m| new.contains(m))
+            .copied()
+            .collect()
     }
 
     /// Moves the anchor hits of regular-expression strings out of `found` (and their counts
@@ -589,8 +627,9 @@ impl Scanner {
         whole: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<Match>> {
-        let added = self.complete_regex(result, size, read, limit)?;
+        let mut added = self.complete_regex(result, size, read, limit)?;
         let started = Instant::now();
+        added.extend(self.complete_chains(result, limit));
         result.rules = match &self.rules.logic {
             Some(logic) => {
                 let tally: Tally = result.tally.take().unwrap_or_else(|| logic.tally());

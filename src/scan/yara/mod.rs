@@ -3,8 +3,9 @@
 //! Supported: `rule NAME [: tags] { meta: strings: condition: }`, comments, the `private` and
 //! `global` rule modifiers; text strings with escapes and `ascii`, `wide`, `nocase`, `fullword`,
 //! `xor` and `base64`/`base64wide` (expanded into fixed patterns by `modifiers`); hex strings
-//! with bytes, `??`, nibble wildcards, bounded jumps and alternatives (past
-//! [`MAX_VARIANTS`] fixed patterns, matched as an expression); regular-expression
+//! with bytes, `??`, nibble wildcards, jumps and alternatives (past [`MAX_VARIANTS`] fixed
+//! patterns, matched as an expression; cut at jumps over 200 bytes or unbounded ones into
+//! parts joined after the scan, see [`crate::scan::chain`]); regular-expression
 //! strings (`/.../is` with `nocase`, `ascii`, `wide`, `fullword`, `private`; see
 //! [`crate::scan::regex`]) and the `matches` operator; conditions with
 //! `any`/`all`/`none`/`N of`/`N% of` them or a string set, `$x`, `#x`, `@x[i]`, `!x[i]`,
@@ -26,7 +27,7 @@ mod lexer;
 mod modifiers;
 mod parser;
 
-use super::logic::RuleLogic;
+use super::logic::{RuleLogic, VariantOf};
 use super::rules::RuleSet;
 use crate::{Error, Result};
 
@@ -159,22 +160,34 @@ fn build(parsed: parser::Parsed, origin: &str) -> Result<CompiledSource> {
         let rule_id = index as u32;
         let mut variants = Vec::new();
         for (string_index, string) in rule.strings.iter().enumerate() {
-            if let Some(regex) = &string.regex {
-                let variant = variants.len() as u32;
-                rules.add_regex(rule_id, variant, regex.clone())?;
-                variants.push((string_index as u32, 0));
-            }
-            for (priority, (bytes, mask)) in string.patterns.iter().enumerate() {
-                pattern_bytes += bytes.len();
-                if pattern_bytes > MAX_PATTERN_BYTES {
-                    return Err(Error::TooLarge(format!(
-                        "{origin}: the strings expand to more than {MAX_PATTERN_BYTES} pattern \
-                         bytes; narrow hex jumps or split the rule set"
-                    )));
+            let head = (&string.patterns, &string.regex);
+            let rest = string.chained.iter().map(|p| (&p.patterns, &p.regex));
+            for (part, (patterns, regex)) in std::iter::once(head).chain(rest).enumerate() {
+                let of = |priority: usize| VariantOf {
+                    string: string_index as u32,
+                    part: part as u32,
+                    priority: priority as u32,
+                };
+                if let Some(regex) = regex {
+                    rules.add_regex(rule_id, variants.len() as u32, regex.clone())?;
+                    variants.push(of(0));
                 }
-                let variant = variants.len() as u32;
-                rules.add_string(rule_id, variant, bytes, mask, string.flags)?;
-                variants.push((string_index as u32, priority as u32));
+                for (priority, (bytes, mask)) in patterns.iter().enumerate() {
+                    pattern_bytes += bytes.len();
+                    if pattern_bytes > MAX_PATTERN_BYTES {
+                        return Err(Error::TooLarge(format!(
+                            "{origin}: the strings expand to more than {MAX_PATTERN_BYTES} \
+                             pattern bytes; narrow hex jumps or split the rule set"
+                        )));
+                    }
+                    let flags = if part == 0 {
+                        string.flags
+                    } else {
+                        Default::default()
+                    };
+                    rules.add_string(rule_id, variants.len() as u32, bytes, mask, flags)?;
+                    variants.push(of(priority));
+                }
             }
         }
         logic.rules.push(super::logic::LogicRule {
@@ -192,6 +205,7 @@ fn build(parsed: parser::Parsed, origin: &str) -> Result<CompiledSource> {
                     fixed_offset: s.fixed_offset,
                     keeps_offsets: s.keeps_offsets,
                     private: s.private,
+                    chain: s.chained.iter().map(|p| p.gap).collect(),
                 })
                 .collect(),
             variants,

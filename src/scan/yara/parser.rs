@@ -2,6 +2,7 @@
 
 use super::lexer::{Tok, Token};
 use super::{hex, modifiers, CompileOptions, Diagnostic, External, SkippedRule};
+use crate::scan::chain::ChainGap;
 use crate::scan::logic::{
     Arith, Comparison, Expr, Iteration, MetaValue, Probe, Quantity, StringRef, TextOp,
 };
@@ -95,7 +96,21 @@ pub struct ParsedString {
     pub keeps_offsets: bool,
     /// `private`: matches count but are not reported.
     pub private: bool,
-    /// A regular-expression string (then `patterns` is empty).
+    /// A regular-expression string, or the expression of a hex string (or of its first part)
+    /// with too many fixed patterns (then `patterns` is empty).
+    pub regex: Option<Arc<RegexString>>,
+    /// The parts after the first of a hex string cut at long jumps (`patterns` or `regex` is
+    /// then its first part); empty for other strings.
+    pub chained: Vec<ChainedPart>,
+}
+
+/// A part after the first of a chained hex string (see [`crate::scan::chain`]).
+pub struct ChainedPart {
+    /// Its distance from the end of the previous part.
+    pub gap: ChainGap,
+    /// Its fixed patterns in priority order (empty when `regex` is set).
+    pub patterns: Vec<hex::Variant>,
+    /// Its expression, when it has too many fixed patterns.
     pub regex: Option<Arc<RegexString>>,
 }
 
@@ -824,6 +839,7 @@ impl Parser<'_> {
                         keeps_offsets: false,
                         private: modifiers.private,
                         regex: None,
+                        chained: Vec::new(),
                     }
                 }
                 Tok::Hex(body) => {
@@ -838,16 +854,28 @@ impl Parser<'_> {
                         private = true;
                         self.advance();
                     }
-                    let (patterns, regex) =
-                        match hex::compile(&body, value_at.line, value_at.column)? {
-                            hex::HexString::Fixed(patterns) => (patterns, None),
-                            hex::HexString::Expression(node) => {
-                                let regex = RegexString::from_hex(&node).map_err(|e| {
-                                    Diagnostic::syntax(value_at.line, value_at.column, e.message)
-                                })?;
-                                (Vec::new(), Some(Arc::new(regex)))
-                            }
-                        };
+                    let compiled = hex::compile(&body, value_at.line, value_at.column)?;
+                    let mut parts = compiled.parts.into_iter().map(|part| match part {
+                        hex::HexPart::Fixed(patterns) => Ok((patterns, None)),
+                        hex::HexPart::Expression(node) => RegexString::from_hex(&node)
+                            .map(|regex| (Vec::new(), Some(Arc::new(regex))))
+                            .map_err(|e| {
+                                Diagnostic::syntax(value_at.line, value_at.column, e.message)
+                            }),
+                    });
+                    let (patterns, regex) = parts.next().expect("a hex string has a part")?;
+                    let chained = compiled
+                        .gaps
+                        .into_iter()
+                        .zip(parts)
+                        .map(|(gap, part)| {
+                            part.map(|(patterns, regex)| ChainedPart {
+                                gap,
+                                patterns,
+                                regex,
+                            })
+                        })
+                        .collect::<Result<_, _>>()?;
                     ParsedString {
                         name,
                         is_hex: true,
@@ -857,6 +885,7 @@ impl Parser<'_> {
                         keeps_offsets: false,
                         private,
                         regex,
+                        chained,
                     }
                 }
                 Tok::Regex {
@@ -906,6 +935,7 @@ impl Parser<'_> {
                         keeps_offsets: false,
                         private: modifiers.private,
                         regex: Some(Arc::new(regex)),
+                        chained: Vec::new(),
                     }
                 }
                 other => {

@@ -141,11 +141,6 @@ fn errors_name_line_column_and_construct() {
             "1:",
             "in/at",
         ),
-        (
-            "rule a { strings: $a = { 41 [2-] 42 } condition: $a }",
-            "1:",
-            "unbounded",
-        ),
     ];
     for (src, place, what) in cases {
         let e = err(src);
