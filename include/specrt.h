@@ -126,22 +126,6 @@
 #define SPECRT_MAX_PATTERN_BYTES (256 << 20)
 #endif
 
-#if defined(SPECRT_GPU)
-/**
- * Jumps longer than this many bytes (either bound) cut a hex string into chained parts, as
- * yara's `YR_STRING_CHAINING_THRESHOLD`.
- */
-#define CHAIN_THRESHOLD 200
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Most part matches one input keeps for the join; a string whose parts lose matches to the
- * cap is reported capped (its matches past it are not found).
- */
-#define MAX_CHAIN_PART_MATCHES 1000000
-#endif
-
 /**
  * Map from (kernel key, adapter id) to tuned record, persisted as a schema-1 TOML file.
  *

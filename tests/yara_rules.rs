@@ -565,3 +565,123 @@ rule plain { condition: pe.is_pe == 1 }
     assert_eq!(logic.rules.len(), 1);
     assert_eq!(logic.rules[0].name, "plain");
 }
+
+const CHAIN_RULES: &str = r#"
+rule unbounded { strings: $a = { 41 42 43 [300-] 44 45 46 } condition: #a == 2 and !a[2] == 4003 }
+rule three_parts { strings: $a = { 58 59 [201-400] 5A ?? 5A [1000-] 57 57 } condition: $a }
+rule too_near { strings: $a = { 41 42 43 [20000-] 44 45 46 } condition: $a }
+rule at_head { strings: $a = { 41 42 43 [-] 57 57 } condition: $a at 5000 }
+"#;
+
+/// A sample for [`CHAIN_RULES`]: heads and tails of the chained strings at known offsets.
+fn chain_sample() -> Vec<u8> {
+    let mut data = vec![b'.'; 12_000];
+    for (at, text) in [
+        (100, &b"ABC"[..]),
+        (450, b"DEF"),
+        (5000, b"ABC"),
+        (9000, b"DEF"),
+        (9500, b"DEF"),
+        (2000, b"XY"),
+        (2300, b"Z-Z"),
+        (2350, b"Z-Z"),
+        (11_000, b"WW"),
+    ] {
+        data[at..at + text.len()].copy_from_slice(text);
+    }
+    data
+}
+
+#[test]
+fn chained_hex_strings_join_their_parts_on_every_path() {
+    let scanner = scanner(CHAIN_RULES);
+    let data = chain_sample();
+    let result = scan_everywhere(&scanner, &data);
+    assert_eq!(
+        names(&scanner, &result.rules),
+        ["unbounded", "three_parts", "at_head"]
+    );
+    let of = |rule: u32| -> Vec<(u64, u32)> {
+        let mut found: Vec<_> = result
+            .matches
+            .iter()
+            .filter(|m| m.rule_id == rule)
+            .map(|m| (m.offset, m.length))
+            .collect();
+        found.sort_unstable();
+        found
+    };
+    // Each head match ends at the nearest tail its gap reaches: ABC@100 -> DEF@450,
+    // ABC@5000 -> DEF@9000 (not 9500).
+    assert_eq!(of(0), [(100, 353), (5000, 4003)]);
+    // XY@2000 -> Z?Z@2300 (the first in 2202..=2402) -> WW@11000.
+    assert_eq!(of(1), [(2000, 9002)]);
+    assert_eq!(of(2), []);
+    // Only the head at 5000 is reported (`at`), ending at the tail WW.
+    assert_eq!(of(3), [(5000, 6002)]);
+
+    // The same from a file read in chunks, and the callback sees each joined match once.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chain.bin");
+    std::fs::write(&path, &data).unwrap();
+    let mut seen = Vec::new();
+    let mut sink = |m: &[Match]| {
+        seen.extend_from_slice(m);
+        true
+    };
+    let from_file = scanner
+        .scan_file(
+            &path,
+            &options(Backend::Cpu, SpeculationMode::Auto, 1024),
+            Some(&mut sink),
+            None,
+        )
+        .unwrap();
+    assert_eq!(from_file.matches, result.matches);
+    assert_eq!(from_file.rules, result.rules);
+    seen.sort_unstable();
+    assert_eq!(seen, result.matches);
+}
+
+#[test]
+fn chained_hex_strings_survive_saving() {
+    let compiled = compile(
+        CHAIN_RULES.as_bytes(),
+        "test.yar",
+        CompileOptions::default(),
+    )
+    .unwrap();
+    let loaded = specrt::scan::RuleSet::from_bytes(&compiled.rules.to_bytes().unwrap()).unwrap();
+    let o = options(Backend::Cpu, SpeculationMode::Auto, 0);
+    let data = chain_sample();
+    let a = Scanner::new(None, &compiled.rules).unwrap();
+    let b = Scanner::new(None, &loaded).unwrap();
+    let (ra, rb) = (
+        a.scan(&data, &o, None, None).unwrap(),
+        b.scan(&data, &o, None, None).unwrap(),
+    );
+    assert_eq!(ra.matches, rb.matches);
+    assert_eq!(ra.rules, rb.rules);
+    assert_eq!(ra.rules.len(), 3);
+}
+
+#[test]
+fn chained_parts_past_their_cap_are_reported() {
+    // A head on every byte pair: its part keeps 1,000,000 matches, the string is reported
+    // capped, and the scan ends with the joins it could make.
+    let scanner = scanner(r#"rule z { strings: $a = { 00 00 [300-] 01 } condition: $a }"#);
+    let mut data = vec![0u8; 1_200_000];
+    data[1_100_000] = 1;
+    let result = scanner
+        .scan(
+            &data,
+            &options(Backend::Cpu, SpeculationMode::Auto, 0),
+            None,
+            None,
+        )
+        .unwrap();
+    assert_eq!(result.capped, vec![(0, 0)]);
+    assert_eq!(result.rules, vec![0]);
+    assert_eq!(result.matches[0].offset, 0);
+    assert_eq!(result.matches[0].length, 1_100_001);
+}

@@ -25,11 +25,15 @@
 
 /// Jumps longer than this many bytes (either bound) cut a hex string into chained parts, as
 /// yara's `YR_STRING_CHAINING_THRESHOLD`.
-pub const CHAIN_THRESHOLD: u64 = 200;
+pub(crate) const CHAIN_THRESHOLD: u64 = 200;
 
-/// Most part matches one input keeps for the join; a string whose parts lose matches to the
-/// cap is reported capped (its matches past it are not found).
-pub const MAX_CHAIN_PART_MATCHES: usize = 1_000_000;
+/// Most matches of one part one input keeps for the join (yara's per-string limit). A string
+/// whose parts lose matches to this cap or to [`MAX_CHAIN_PART_MATCHES`] is reported capped:
+/// matches that need the lost ones are not found.
+pub(crate) const MAX_PART_MATCHES: u32 = 1_000_000;
+
+/// Most part matches of all chained strings one input keeps for the join (96 MiB).
+pub(crate) const MAX_CHAIN_PART_MATCHES: usize = 4_000_000;
 
 /// How far the next part of a chained string may start from the end of the previous one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

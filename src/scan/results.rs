@@ -152,8 +152,11 @@ pub struct ScanResult {
     /// Regular expressions that lost candidates to that cap (reported capped).
     pub(crate) regex_candidates_dropped: BTreeSet<u32>,
     /// Matches of chained strings' parts, joined when the input is complete (at most
-    /// [`super::chain::MAX_CHAIN_PART_MATCHES`]).
+    /// [`super::chain::MAX_PART_MATCHES`] per part, [`super::chain::MAX_CHAIN_PART_MATCHES`]
+    /// in all).
     pub(crate) chain_parts: Vec<PartMatch>,
+    /// How many matches `chain_parts` holds per (rule id, string id, part).
+    pub(crate) chain_part_counts: std::collections::HashMap<(u32, u32, u32), u32>,
     /// (rule id, string id) of chained strings that lost part matches to that cap.
     pub(crate) chain_parts_dropped: BTreeSet<(u32, u32)>,
 }
@@ -168,11 +171,17 @@ impl ScanResult {
         }
     }
 
-    /// Keeps the part matches in `parts` while the scan holds fewer than
-    /// [`super::chain::MAX_CHAIN_PART_MATCHES`].
+    /// Keeps the part matches in `parts` within the caps of [`super::chain`].
     pub(crate) fn keep_chain_parts(&mut self, parts: Vec<PartMatch>) {
         for part in parts {
-            if self.chain_parts.len() < super::chain::MAX_CHAIN_PART_MATCHES {
+            let count = self
+                .chain_part_counts
+                .entry((part.rule_id, part.string_id, part.part))
+                .or_default();
+            if *count < super::chain::MAX_PART_MATCHES
+                && self.chain_parts.len() < super::chain::MAX_CHAIN_PART_MATCHES
+            {
+                *count += 1;
                 self.chain_parts.push(part);
             } else {
                 self.chain_parts_dropped

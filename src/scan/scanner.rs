@@ -469,6 +469,7 @@ impl Scanner {
             }
         }
         let parts = std::mem::take(&mut result.chain_parts);
+        result.chain_part_counts.clear();
         if parts.is_empty() {
             return Vec::new();
         }

@@ -3546,3 +3546,21 @@ rule hex_many_nibbles { strings: $h = { 7F 45 4C 46 [0-30] 0? [0-30] ( 3E | B7 |
 rule re_negated_class_nocase { strings: $a = /id=[^a-z]+;/ nocase $b = /id=[^a-z ]{2}[^0-9]/i condition: any of them }
 rule re_alternation_order { strings: $a = /x(abca|ab)/ $b = /a(bc|b)+x/ condition: any of them }
 rule re_empty_matches_dropped { strings: $a = /(abc)?(def)?/ condition: $a }
+
+// Hex strings cut at jumps over 200 bytes or unbounded ones ([n-], [-]): the parts are found
+// separately and joined with their gaps after the scan, as yara chains them. Each match runs
+// from a head match to the nearest tail match that a chain of parts reaches. (Parts are rare
+// enough here for yara, which compares every pair of pending part matches.)
+rule chain_unbounded { strings: $a = { 7F 45 4C 46 [-] 47 4C 49 42 43 5F 32 } condition: $a }
+rule chain_unbounded_min { strings: $a = { 7F 45 4C 46 [300-] 2E 74 65 78 74 } condition: #a == 1 and @a[1] == 0 and !a[1] > 300 }
+rule chain_three_parts { strings: $a = { 2E 73 6F 2E [100-300] 47 4C 49 42 43 5F [250-] 2E 74 65 78 74 } condition: $a }
+rule chain_bounded { strings: $a = { 6C 69 62 [500-700] 47 4C 49 42 43 } condition: #a > 3 }
+rule chain_fixed_gap { strings: $a = { 2E 73 6F 2E [100-300] 47 4C 49 42 43 5F } condition: #a > 1 and !a[1] > 0 }
+rule chain_at_zero { strings: $a = { 7F 45 4C 46 [1000-] 2E 74 65 78 74 } condition: $a at 0 }
+rule chain_alternatives { strings: $a = { ( 47 4C 49 42 | 47 43 43 ) [300-] ( 2E 73 6F | 6C 69 62 ) } condition: $a }
+rule chain_in_range { strings: $a = { 2E 74 65 78 74 [-] 2E 64 61 74 61 } condition: $a in (0..filesize) }
+rule chain_private { strings: $a = { 47 4C 49 42 43 [300-] 5F 5F 63 78 61 } private condition: #a > 2 }
+rule chain_short_jumps_in_parts { strings: $a = { 2E 73 6F [1-3] 36 [201-] 47 4C 49 42 [-] 2E 74 65 78 74 [2-5] 00 } condition: $a }
+rule chain_expression_part { strings: $a = { 2E 74 65 78 74 [0-20] 00 [0-20] 00 [0-20] 00 [400-] 2E 64 ( 61 | 41 ) } condition: $a }
+rule chain_long_gap { strings: $a = { 47 4C 49 42 43 [5000-90000] 47 4C 49 42 43 } condition: for any i in (1..#a) : (@a[i] > 1000) }
+rule chain_generated { strings: $a = { 63 75 74 [300-] 63 6F 6D } $b = { 68 74 74 70 [201-] 2F 71 } condition: any of them }
