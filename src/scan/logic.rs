@@ -420,6 +420,8 @@ pub struct Resolved {
 pub struct LogicRule {
     /// Its identifier.
     pub name: String,
+    /// Its namespace, an index into [`RuleLogic::namespaces`].
+    pub namespace: u32,
     /// Its tags.
     pub tags: Vec<String>,
     /// Its `meta:` entries, in source order (keys may repeat, as in YARA).
@@ -472,6 +474,8 @@ pub struct RuleLogic {
     pub string_total: u32,
     /// Whether some condition reads input bytes (`uintW`).
     pub reads_input: bool,
+    /// The namespaces' names (`default` for rules compiled without one).
+    pub namespaces: Vec<String>,
     /// Probe indices per string (rule set numbering), built on first use.
     pub(crate) probes_of: std::sync::OnceLock<Vec<Vec<u32>>>,
     /// Per rule, whether its condition is false when none of its strings matched (see
@@ -734,21 +738,21 @@ impl RuleLogic {
             let value = eval.value(&rule.condition, &mut Env::default()).truthy();
             results.push(value);
         }
-        let globals_hold = self
+        // A false global rule hides every rule of its namespace.
+        let hidden: Vec<u32> = self
             .rules
             .iter()
             .zip(&results)
-            .all(|(rule, &hit)| !rule.global || hit);
+            .filter(|(rule, &hit)| rule.global && !hit)
+            .map(|(rule, _)| rule.namespace)
+            .collect();
         let console = modules.into_console();
-        if !globals_hold {
-            return (Vec::new(), console);
-        }
         let matching = self
             .rules
             .iter()
             .zip(&results)
             .enumerate()
-            .filter(|(_, (rule, &hit))| hit && !rule.private)
+            .filter(|(_, (rule, &hit))| hit && !rule.private && !hidden.contains(&rule.namespace))
             .map(|(i, _)| i as u32)
             .collect();
         (matching, console)
@@ -1171,6 +1175,7 @@ mod tests {
     fn rule(condition: Expr, strings: usize) -> LogicRule {
         LogicRule {
             name: "r".into(),
+            namespace: 0,
             tags: Vec::new(),
             meta: Vec::new(),
             private: false,

@@ -162,6 +162,7 @@ struct SavedLogicString {
 #[derive(Serialize, Deserialize)]
 struct SavedRule {
     name: String,
+    namespace: u32,
     tags: Vec<String>,
     meta: Vec<(String, MetaValue)>,
     private: bool,
@@ -178,6 +179,7 @@ struct SavedLogic {
     probes: Vec<(u32, u64, u64)>,
     string_total: u32,
     reads_input: bool,
+    namespaces: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -804,6 +806,7 @@ impl RuleSet {
                     flatten(&r.condition, &mut condition);
                     SavedRule {
                         name: r.name.clone(),
+                        namespace: r.namespace,
                         tags: r.tags.clone(),
                         meta: r.meta.clone(),
                         private: r.private,
@@ -829,6 +832,7 @@ impl RuleSet {
             probes: l.probes.iter().map(|p| (p.string, p.lo, p.hi)).collect(),
             string_total: l.string_total,
             reads_input: l.reads_input,
+            namespaces: l.namespaces.clone(),
         });
         let payload = postcard::to_stdvec(&Saved { strings, logic })
             .map_err(|e| Error::invalid(format!("encoding the rule set: {e}")))?;
@@ -963,6 +967,7 @@ fn rebuild_logic(saved: SavedLogic, string_count: usize) -> Result<RuleLogic> {
     let mut logic = RuleLogic {
         string_total: saved.string_total,
         reads_input: saved.reads_input,
+        namespaces: saved.namespaces,
         ..Default::default()
     };
     for &(string, lo, hi) in &saved.probes {
@@ -993,10 +998,14 @@ fn rebuild_logic(saved: SavedLogic, string_count: usize) -> Result<RuleLogic> {
         {
             return Err(bad(format!("rule {index} maps a variant to no string")));
         }
+        if r.namespace as usize >= logic.namespaces.len() {
+            return Err(bad(format!("rule {index} is in no namespace")));
+        }
         variant_total += r.variants.len();
         let condition = rebuild(r.condition, strings, probes, index as u32)?;
         logic.rules.push(LogicRule {
             name: r.name,
+            namespace: r.namespace,
             tags: r.tags,
             meta: r.meta,
             private: r.private,
@@ -1101,6 +1110,7 @@ mod tests {
             let logic = SavedLogic {
                 rules: vec![SavedRule {
                     name: "r".into(),
+                    namespace: 0,
                     tags: vec![],
                     meta: vec![],
                     private: false,
@@ -1124,6 +1134,7 @@ mod tests {
                 probes: vec![],
                 string_total,
                 reads_input: false,
+                namespaces: vec!["default".into()],
             };
             let payload = postcard::to_stdvec(&Saved {
                 strings,

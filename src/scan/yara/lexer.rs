@@ -57,6 +57,9 @@ pub struct Token {
     pub line: usize,
     /// 1-based column.
     pub column: usize,
+    /// Which source text it comes from: 0 for the source itself, others for the files it
+    /// includes (see `sources`).
+    pub file: u32,
 }
 
 /// Operators and punctuation, longest first.
@@ -98,7 +101,12 @@ pub fn tokenize(source: &[u8]) -> Result<Vec<Token>, Diagnostic> {
             Some(_) => lexer.token()?,
         };
         let end = tok == Tok::End;
-        tokens.push(Token { tok, line, column });
+        tokens.push(Token {
+            tok,
+            line,
+            column,
+            file: 0,
+        });
         if end {
             return Ok(tokens);
         }

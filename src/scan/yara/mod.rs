@@ -26,6 +26,8 @@ pub use hex::MAX_VARIANTS;
 mod lexer;
 mod modifiers;
 mod parser;
+pub mod sources;
+pub use sources::{FileIncludes, IncludeResolver, NoIncludes, Source};
 
 use super::logic::{RuleLogic, VariantOf};
 use super::rules::RuleSet;
@@ -115,7 +117,7 @@ impl Diagnostic {
         }
     }
 
-    fn into_error(self, origin: &str, rule: Option<&str>) -> Error {
+    pub(crate) fn into_error(self, origin: &str, rule: Option<&str>) -> Error {
         let in_rule = rule.map_or(String::new(), |r| format!(" (rule `{r}`)"));
         if self.unsupported {
             Error::Unsupported(format!(
@@ -134,7 +136,8 @@ impl Diagnostic {
     }
 }
 
-/// Compiles YARA `source` (named `origin` in messages).
+/// Compiles YARA `source` (named `origin` in messages) into the `default` namespace; its
+/// `include` statements read files relative to `origin`'s directory.
 pub fn compile(source: &[u8], origin: &str, options: CompileOptions) -> Result<CompiledSource> {
     if source.len() > MAX_SOURCE_BYTES {
         return Err(Error::TooLarge(format!(
@@ -142,10 +145,46 @@ pub fn compile(source: &[u8], origin: &str, options: CompileOptions) -> Result<C
             source.len()
         )));
     }
-    let tokens = lexer::tokenize(source).map_err(|d| d.into_error(origin, None))?;
-    let parsed = parser::parse(&tokens, options)
-        .map_err(|(d, rule)| d.into_error(origin, rule.as_deref()))?;
-    build(parsed, origin)
+    let source = Source {
+        text: source.to_vec(),
+        origin: origin.to_string(),
+        namespace: DEFAULT_NAMESPACE.to_string(),
+    };
+    compile_sources(&[source], options, &mut FileIncludes)
+}
+
+/// yara's namespace for rules added without one.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// Compiles several sources into one rule set, in order: rules of one namespace see each
+/// other's names across sources (a name may not repeat within a namespace), rules of different
+/// namespaces do not, and a false `global` rule hides the rules of its own namespace only, as
+/// in yara. `includes` finds the texts of `include` statements.
+pub fn compile_sources(
+    sources: &[Source],
+    options: CompileOptions,
+    includes: &mut dyn IncludeResolver,
+) -> Result<CompiledSource> {
+    let mut session = parser::Session::new(options);
+    for source in sources {
+        if source.text.len() > MAX_SOURCE_BYTES {
+            return Err(Error::TooLarge(format!(
+                "{}: {} bytes of YARA source; at most {MAX_SOURCE_BYTES}",
+                source.origin,
+                source.text.len()
+            )));
+        }
+        let mut origins = Vec::new();
+        let tokens = sources::tokens_of(source, &mut origins, includes)?;
+        session
+            .parse(&tokens, &source.namespace)
+            .map_err(|(d, rule, file)| {
+                let origin = origins.get(file as usize).unwrap_or(&source.origin);
+                d.into_error(origin, rule.as_deref())
+            })?;
+    }
+    let origin = sources.first().map_or("rules", |s| s.origin.as_str());
+    build(session.finish(), origin)
 }
 
 /// Turns parsed rules into the scanner's rule set and the rule logic.
@@ -192,6 +231,7 @@ fn build(parsed: parser::Parsed, origin: &str) -> Result<CompiledSource> {
         }
         logic.rules.push(super::logic::LogicRule {
             name: rule.name,
+            namespace: rule.namespace,
             tags: rule.tags,
             meta: rule.meta,
             private: rule.private,
@@ -215,6 +255,7 @@ fn build(parsed: parser::Parsed, origin: &str) -> Result<CompiledSource> {
         logic.string_total += logic.rules[index].strings.len() as u32;
     }
     logic.reads_input = parsed.reads_input;
+    logic.namespaces = parsed.namespaces;
     rules.set_logic(logic);
     Ok(CompiledSource {
         rules,

@@ -161,6 +161,8 @@ impl TextModifiers {
 /// One parsed rule.
 pub struct ParsedRule {
     pub name: String,
+    /// Index of its namespace in `Parsed::namespaces`.
+    pub namespace: u32,
     pub tags: Vec<String>,
     pub meta: Vec<(String, MetaValue)>,
     pub private: bool,
@@ -169,79 +171,135 @@ pub struct ParsedRule {
     pub condition: Expr,
 }
 
-/// The parse of a whole source.
+/// The parse of all the sources of a compilation.
+#[derive(Default)]
 pub struct Parsed {
     pub rules: Vec<ParsedRule>,
     pub probes: Vec<Probe>,
     pub skipped: Vec<SkippedRule>,
     pub reads_input: bool,
+    /// The namespaces, in order of first use (`ParsedRule::namespace` indexes them).
+    pub namespaces: Vec<String>,
 }
 
-/// A diagnostic and the rule it is in.
-pub type Failure = (Diagnostic, Option<String>);
+/// A diagnostic, the rule it is in, and the text it is in (the token's `file`).
+pub type Failure = (Diagnostic, Option<String>, u32);
 
-/// Parses `tokens` (ending with `Tok::End`).
-pub fn parse(tokens: &[Token], options: CompileOptions) -> Result<Parsed, Failure> {
-    let mut p = Parser {
-        tokens,
-        pos: 0,
-        externals: options.externals.iter().cloned().collect(),
-        rule_index: HashMap::new(),
-        skipped_names: HashSet::new(),
-        imported: HashSet::new(),
-        unavailable: HashSet::new(),
-        out: Parsed {
-            rules: Vec::new(),
-            probes: Vec::new(),
-            skipped: Vec::new(),
-            reads_input: false,
-        },
-        string_base: 0,
-    };
-    while p.tok() != &Tok::End {
-        let start = p.pos;
-        if p.is_word("import") {
-            p.import(options.skip_unsupported).map_err(|d| (d, None))?;
-            continue;
-        }
-        if let Some(d) = p.top_level_unsupported() {
-            if !options.skip_unsupported {
-                return Err((d, None));
-            }
-            p.skip_statement();
-            p.out.skipped.push(SkippedRule {
-                rule: String::new(),
-                line: d.line,
-                column: d.column,
-                construct: d.message,
-            });
-            continue;
-        }
-        let mut rule = RuleParse::default();
-        match p.rule(&mut rule) {
-            Ok(parsed) => {
-                p.string_base += parsed.strings.len() as u32;
-                p.out.probes.extend(rule.probes);
-                p.out.reads_input |= rule.reads_input;
-                p.rule_index
-                    .insert(parsed.name.clone(), p.out.rules.len() as u32);
-                p.out.rules.push(parsed);
-            }
-            Err(d) if d.unsupported && options.skip_unsupported && !rule.name.is_empty() => {
-                p.pos = start;
-                p.skip_rule();
-                p.skipped_names.insert(rule.name.clone());
-                p.out.skipped.push(SkippedRule {
-                    rule: rule.name,
-                    line: d.line,
-                    column: d.column,
-                    construct: d.message,
-                });
-            }
-            Err(d) => return Err((d, (!rule.name.is_empty()).then_some(rule.name))),
+/// What a namespace has defined so far: its rules' names and its imports.
+#[derive(Default)]
+struct Scope {
+    rule_index: HashMap<String, u32>,
+    skipped_names: HashSet<String>,
+    imported: HashSet<Module>,
+    unavailable: HashSet<String>,
+}
+
+/// The parser's state across the sources of one compilation: the rules so far, and each
+/// namespace's names (rules of one namespace see each other, whatever source declared them).
+pub struct Session {
+    options: CompileOptions,
+    out: Parsed,
+    string_base: u32,
+    scopes: HashMap<String, Scope>,
+}
+
+impl Session {
+    /// A compilation with `options`.
+    pub fn new(options: CompileOptions) -> Self {
+        Self {
+            options,
+            out: Parsed::default(),
+            string_base: 0,
+            scopes: HashMap::new(),
         }
     }
-    Ok(p.out)
+
+    /// Parses `tokens` (ending with `Tok::End`) into `namespace`.
+    pub fn parse(&mut self, tokens: &[Token], namespace: &str) -> Result<(), Failure> {
+        let ns = match self.out.namespaces.iter().position(|n| n == namespace) {
+            Some(i) => i as u32,
+            None => {
+                self.out.namespaces.push(namespace.to_string());
+                (self.out.namespaces.len() - 1) as u32
+            }
+        };
+        let scope = self.scopes.remove(namespace).unwrap_or_default();
+        let mut p = Parser {
+            tokens,
+            pos: 0,
+            externals: self.options.externals.iter().cloned().collect(),
+            rule_index: scope.rule_index,
+            skipped_names: scope.skipped_names,
+            imported: scope.imported,
+            unavailable: scope.unavailable,
+            out: std::mem::take(&mut self.out),
+            string_base: self.string_base,
+        };
+        let result = p.source(self.options.skip_unsupported, ns);
+        let file = tokens
+            .get(p.pos.min(tokens.len().saturating_sub(1)))
+            .map_or(0, |t| t.file);
+        self.out = p.out;
+        self.string_base = p.string_base;
+        self.scopes.insert(
+            namespace.to_string(),
+            Scope {
+                rule_index: p.rule_index,
+                skipped_names: p.skipped_names,
+                imported: p.imported,
+                unavailable: p.unavailable,
+            },
+        );
+        result.map_err(|(d, rule)| (d, rule, file))
+    }
+
+    /// The rules of every source parsed.
+    pub fn finish(self) -> Parsed {
+        self.out
+    }
+}
+
+impl Parser<'_> {
+    /// Parses the statements of one source into namespace `ns`.
+    fn source(
+        &mut self,
+        skip_unsupported: bool,
+        ns: u32,
+    ) -> Result<(), (Diagnostic, Option<String>)> {
+        let p = self;
+        while p.tok() != &Tok::End {
+            let start = p.pos;
+            if p.is_word("import") {
+                p.import(skip_unsupported).map_err(|d| (d, None))?;
+                continue;
+            }
+            let mut rule = RuleParse::default();
+            match p.rule(&mut rule) {
+                Ok(mut parsed) => {
+                    parsed.namespace = ns;
+                    p.string_base += parsed.strings.len() as u32;
+                    p.out.probes.extend(rule.probes);
+                    p.out.reads_input |= rule.reads_input;
+                    p.rule_index
+                        .insert(parsed.name.clone(), p.out.rules.len() as u32);
+                    p.out.rules.push(parsed);
+                }
+                Err(d) if d.unsupported && skip_unsupported && !rule.name.is_empty() => {
+                    p.pos = start;
+                    p.skip_rule();
+                    p.skipped_names.insert(rule.name.clone());
+                    p.out.skipped.push(SkippedRule {
+                        rule: rule.name,
+                        line: d.line,
+                        column: d.column,
+                        construct: d.message,
+                    });
+                }
+                Err(d) => return Err((d, (!rule.name.is_empty()).then_some(rule.name))),
+            }
+        }
+        Ok(())
+    }
 }
 
 struct Parser<'a> {
@@ -459,12 +517,6 @@ impl Parser<'_> {
         }
     }
 
-    /// `include` at the top level.
-    fn top_level_unsupported(&self) -> Option<Diagnostic> {
-        self.is_word("include")
-            .then(|| self.unsupported("`include`"))
-    }
-
     /// `import "name"`. A module this build does not provide is an error, or, when skipping
     /// unsupported constructs, makes only the rules that use it skip.
     fn import(&mut self, skip_unsupported: bool) -> Result<(), Diagnostic> {
@@ -664,13 +716,6 @@ impl Parser<'_> {
         Ok((steps, at))
     }
 
-    fn skip_statement(&mut self) {
-        self.advance();
-        if matches!(self.tok(), Tok::Text(_)) {
-            self.advance();
-        }
-    }
-
     /// Skips a rule whose header starts at the current token: up to its closing brace.
     fn skip_rule(&mut self) {
         while !self.is_punct("{") && self.tok() != &Tok::End {
@@ -755,6 +800,7 @@ impl Parser<'_> {
         }
         Ok(ParsedRule {
             name: r.name.clone(),
+            namespace: 0,
             tags,
             meta: std::mem::take(&mut r.meta),
             private,

@@ -355,3 +355,185 @@ fn regular_expressions_compile_or_fail_with_their_place() {
     assert_eq!(c.skipped.len(), 1);
     assert_eq!(c.skipped[0].rule, "w");
 }
+
+mod sources {
+    use super::super::{compile_sources, CompileOptions, IncludeResolver, NoIncludes, Source};
+    use crate::scan::{Backend, ScanOptions, Scanner};
+    use crate::Error;
+
+    fn source(text: &str, origin: &str, namespace: &str) -> Source {
+        Source {
+            text: text.as_bytes().to_vec(),
+            origin: origin.into(),
+            namespace: namespace.into(),
+        }
+    }
+
+    /// Includes from a table of names.
+    struct Table(Vec<(&'static str, &'static str)>);
+
+    impl IncludeResolver for Table {
+        fn include(&mut self, name: &str, _from: &str) -> Result<(String, Vec<u8>), String> {
+            self.0
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(n, text)| (format!("mem:{n}"), text.as_bytes().to_vec()))
+                .ok_or_else(|| format!("no source named `{name}`"))
+        }
+    }
+
+    fn matching(
+        sources: &[Source],
+        includes: &mut dyn IncludeResolver,
+        data: &[u8],
+    ) -> Vec<String> {
+        let compiled = compile_sources(sources, CompileOptions::default(), includes)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let scanner = Scanner::new(None, &compiled.rules).unwrap();
+        let options = ScanOptions {
+            backend: Backend::Cpu,
+            ..Default::default()
+        };
+        let result = scanner.scan(data, &options, None, None).unwrap();
+        let logic = compiled.rules.logic().unwrap();
+        result
+            .rules
+            .iter()
+            .map(|&r| {
+                let rule = &logic.rules[r as usize];
+                format!(
+                    "{}:{}",
+                    logic.namespaces[rule.namespace as usize], rule.name
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn namespaces_scope_names_references_and_globals() {
+        let sources = [
+            source(
+                "rule a { strings: $x = \"abc\" condition: $x }",
+                "one.yar",
+                "one",
+            ),
+            // The same name in another namespace; `a` here is this namespace's.
+            source(
+                "rule a { condition: false } rule b { condition: not a }",
+                "two.yar",
+                "two",
+            ),
+            // A second source of namespace one sees its rules.
+            source(
+                "rule c { condition: a and any of (a*) }",
+                "three.yar",
+                "one",
+            ),
+            // A false global rule hides its namespace only.
+            source(
+                "global rule g { condition: filesize > 1000 } rule d { condition: true }",
+                "four.yar",
+                "three",
+            ),
+        ];
+        assert_eq!(
+            matching(&sources, &mut NoIncludes, b"..abc.."),
+            ["one:a", "two:b", "one:c"]
+        );
+        let clash = [
+            source("rule a { condition: true }", "x.yar", "one"),
+            source("rule a { condition: true }", "y.yar", "one"),
+        ];
+        let e = compile_sources(&clash, CompileOptions::default(), &mut NoIncludes).unwrap_err();
+        assert!(
+            e.to_string().contains("y.yar:1:6: duplicate rule name `a`"),
+            "{e}"
+        );
+        let unseen = [
+            source("rule a { condition: true }", "x.yar", "one"),
+            source("rule b { condition: a }", "y.yar", "two"),
+        ];
+        let e = compile_sources(&unseen, CompileOptions::default(), &mut NoIncludes).unwrap_err();
+        assert!(e.to_string().contains("y.yar:1:21"), "{e}");
+    }
+
+    #[test]
+    fn includes_splice_sources_and_errors_name_the_included_text() {
+        let mut table = Table(vec![
+            (
+                "strings.yar",
+                "rule inc { strings: $x = \"abc\" condition: $x }\ninclude \"more.yar\"",
+            ),
+            ("more.yar", "rule more { condition: inc }"),
+            ("broken.yar", "\n\nrule broken { condition: nope }"),
+            ("loop.yar", "include \"loop.yar\""),
+        ]);
+        let main = source(
+            "include \"strings.yar\"\nrule main { condition: inc and more }",
+            "main.yar",
+            "default",
+        );
+        assert_eq!(
+            matching(&[main], &mut table, b"abc"),
+            ["default:inc", "default:more", "default:main"]
+        );
+        let cases = [
+            (
+                "include \"broken.yar\"",
+                "mem:broken.yar:3:26: undefined identifier `nope`",
+            ),
+            (
+                "\ninclude \"absent.yar\"",
+                "main.yar:2:1: cannot include `absent.yar`: no source",
+            ),
+            ("include \"loop.yar\"", "includes nest deeper than 16"),
+        ];
+        for (text, expected) in cases {
+            let e = compile_sources(
+                &[source(text, "main.yar", "default")],
+                CompileOptions::default(),
+                &mut table,
+            )
+            .unwrap_err();
+            assert!(matches!(e, Error::Parse { .. }), "{e}");
+            assert!(e.to_string().contains(expected), "{text}: {e}");
+        }
+        let e = compile_sources(
+            &[source("include \"strings.yar\"", "main.yar", "default")],
+            CompileOptions::default(),
+            &mut NoIncludes,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("includes are disabled"), "{e}");
+    }
+
+    #[test]
+    fn file_includes_are_found_beside_the_including_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(
+            dir.path().join("sub/inner.yar"),
+            "rule inner { strings: $x = \"abc\" condition: $x }",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("sub/outer.yar"), "include \"inner.yar\"").unwrap();
+        let main = dir.path().join("main.yar");
+        let text = "include \"sub/outer.yar\"\nrule main { condition: inner }";
+        std::fs::write(&main, text).unwrap();
+        let compiled = super::super::compile(
+            text.as_bytes(),
+            main.to_str().unwrap(),
+            CompileOptions::default(),
+        )
+        .unwrap();
+        let names: Vec<_> = compiled
+            .rules
+            .logic()
+            .unwrap()
+            .rules
+            .iter()
+            .map(|r| r.name.clone())
+            .collect();
+        assert_eq!(names, ["inner", "main"]);
+    }
+}
