@@ -151,6 +151,15 @@ typedef struct specrt_batch_result specrt_batch_result;
 
 #if defined(SPECRT_GPU)
 /**
+ * A compilation of several YARA sources into one rule set: create it with
+ * `specrt_compiler_new`, add sources with `specrt_compiler_add_source` or
+ * `specrt_compiler_add_file`, then `specrt_compiler_build`. Thread safety: calls lock it.
+ */
+typedef struct specrt_compiler specrt_compiler;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
  * What the serial path gives the confirm callback; valid only during the callback. Its calls
  * may come from any thread the callback uses.
  */
@@ -430,6 +439,101 @@ typedef struct specrt_match {
    */
   uint32_t length;
 } specrt_match;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Bits of `specrt_compile_options.flags`.
+ */
+typedef uint32_t specrt_compile_flags;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Kinds of `specrt_external` values.
+ */
+typedef uint32_t specrt_external_kind;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * An external variable: a name the conditions may use as a value.
+ */
+typedef struct specrt_external {
+  /**
+   * The identifier.
+   */
+  const char *name;
+  /**
+   * `SPECRT_EXTERNAL_*`.
+   */
+  specrt_external_kind kind;
+  /**
+   * The value of an integer.
+   */
+  int64_t integer;
+  /**
+   * The value of a float.
+   */
+  double number;
+  /**
+   * The value of a boolean.
+   */
+  bool boolean;
+  /**
+   * The bytes of a text (any bytes; NULL when `text_len` is 0).
+   */
+  const uint8_t *text;
+  /**
+   * Bytes of `text`.
+   */
+  size_t text_len;
+} specrt_external;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * How `specrt_ruleset_compile` compiles; zero-initialise it (or pass NULL) for the defaults.
+ */
+typedef struct specrt_compile_options {
+  /**
+   * `SPECRT_COMPILE_*` bits.
+   */
+  specrt_compile_flags flags;
+  /**
+   * Name of the source in error messages (e.g. its file name); NULL for "rules".
+   */
+  const char *origin;
+  /**
+   * External variables the conditions may use (`yara -d`), fixed at compile time; NULL when
+   * `external_count` is 0.
+   */
+  const struct specrt_external *externals;
+  /**
+   * Entries of `externals`.
+   */
+  size_t external_count;
+} specrt_compile_options;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Finds the text of `include "name"`: returns `*source_len` bytes of YARA source (need not
+ * be NUL-terminated, valid until the free callback gets them), or NULL when there is none.
+ * `including_origin` names the source that includes it. Called on the thread adding the
+ * source.
+ */
+typedef const char *(*specrt_include_callback)(const char *name,
+                                               const char *including_origin,
+                                               void *user_data,
+                                               size_t *source_len);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Releases a text the include callback returned (may be NULL when nothing needs freeing).
+ */
+typedef void (*specrt_include_free_callback)(const char *source, void *user_data);
 #endif
 
 #if defined(SPECRT_GPU)
@@ -993,81 +1097,6 @@ typedef struct specrt_paired_update {
 
 #if defined(SPECRT_GPU)
 /**
- * Bits of `specrt_compile_options.flags`.
- */
-typedef uint32_t specrt_compile_flags;
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * Kinds of `specrt_external` values.
- */
-typedef uint32_t specrt_external_kind;
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * An external variable: a name the conditions may use as a value.
- */
-typedef struct specrt_external {
-  /**
-   * The identifier.
-   */
-  const char *name;
-  /**
-   * `SPECRT_EXTERNAL_*`.
-   */
-  specrt_external_kind kind;
-  /**
-   * The value of an integer.
-   */
-  int64_t integer;
-  /**
-   * The value of a float.
-   */
-  double number;
-  /**
-   * The value of a boolean.
-   */
-  bool boolean;
-  /**
-   * The bytes of a text (any bytes; NULL when `text_len` is 0).
-   */
-  const uint8_t *text;
-  /**
-   * Bytes of `text`.
-   */
-  size_t text_len;
-} specrt_external;
-#endif
-
-#if defined(SPECRT_GPU)
-/**
- * How `specrt_ruleset_compile` compiles; zero-initialise it (or pass NULL) for the defaults.
- */
-typedef struct specrt_compile_options {
-  /**
-   * `SPECRT_COMPILE_*` bits.
-   */
-  specrt_compile_flags flags;
-  /**
-   * Name of the source in error messages (e.g. its file name); NULL for "rules".
-   */
-  const char *origin;
-  /**
-   * External variables the conditions may use (`yara -d`), fixed at compile time; NULL when
-   * `external_count` is 0.
-   */
-  const struct specrt_external *externals;
-  /**
-   * Entries of `externals`.
-   */
-  size_t external_count;
-} specrt_compile_options;
-#endif
-
-#if defined(SPECRT_GPU)
-/**
  * A rule that `specrt_ruleset_compile` left out, and why. The strings are valid while the
  * rule set lives.
  */
@@ -1120,6 +1149,10 @@ typedef struct specrt_rule_info {
    * Number of `meta:` entries (read with `specrt_scanner_rule_meta`).
    */
   uint32_t meta_count;
+  /**
+   * Its namespace ("default" unless added with one through `specrt_compiler`).
+   */
+  const char *namespace_;
 } specrt_rule_info;
 #endif
 
@@ -1527,6 +1560,14 @@ typedef struct specrt_string_info {
 
 #if defined(SPECRT_GPU)
 /**
+ * Refuse `include` statements (by default they read files relative to the including file's
+ * directory, or go to the callback of `specrt_compiler_set_include_callback`).
+ */
+#define SPECRT_COMPILE_NO_INCLUDES 2
+#endif
+
+#if defined(SPECRT_GPU)
+/**
  * An integer (`specrt_external.integer`).
  */
 #define SPECRT_EXTERNAL_INTEGER 0
@@ -1762,6 +1803,90 @@ specrt_status specrt_batch_result_item_rules(const struct specrt_batch_result *r
                                              size_t index,
                                              const uint32_t **rules,
                                              size_t *count);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Creates a compiler with `options` (NULL for the defaults: externals, skipping and
+ * `SPECRT_COMPILE_NO_INCLUDES` apply to every source; `origin` names sources added as text
+ * without one).
+ *
+ * # Safety
+ * `options` must be NULL or valid; `out` valid for a write.
+ */
+specrt_status specrt_compiler_new(const struct specrt_compile_options *options,
+                                  struct specrt_compiler **out);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Frees a compiler. NULL is accepted and ignored.
+ *
+ * # Safety
+ * `compiler` must be NULL or a live compiler not in use by another thread.
+ */
+void specrt_compiler_free(struct specrt_compiler *compiler);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Makes `include "name"` call `callback` instead of reading files (NULL `callback`: files
+ * again). `free_callback` (may be NULL) releases each text `callback` returned.
+ *
+ * # Safety
+ * `compiler` must be a specrt handle; the callbacks must be safe to call with `user_data`
+ * while sources are added.
+ */
+specrt_status specrt_compiler_set_include_callback(struct specrt_compiler *compiler,
+                                                   specrt_include_callback callback,
+                                                   specrt_include_free_callback free_callback,
+                                                   void *user_data);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Adds YARA source text (`len` bytes, need not be NUL-terminated) to `namespace_` (NULL:
+ * "default"), named `origin` in messages (NULL: the options' origin). The source is parsed
+ * now: its errors come from this call (`SPECRT_ERROR_PARSE`, `SPECRT_ERROR_UNSUPPORTED`,
+ * "origin:line:column: what"), and after an error the compiler refuses further calls.
+ *
+ * # Safety
+ * `compiler` must be a specrt handle; `source` valid for `len` bytes; `namespace_` and
+ * `origin` NULL or NUL-terminated.
+ */
+specrt_status specrt_compiler_add_source(struct specrt_compiler *compiler,
+                                         const char *source,
+                                         size_t len,
+                                         const char *namespace_,
+                                         const char *origin);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Adds the YARA file at `path` to `namespace_` (NULL: "default"); its includes are found
+ * from its directory. Errors as `specrt_compiler_add_source`, and `SPECRT_ERROR_IO` when the
+ * file cannot be read.
+ *
+ * # Safety
+ * `compiler` must be a specrt handle; `path` NUL-terminated; `namespace_` NULL or
+ * NUL-terminated.
+ */
+specrt_status specrt_compiler_add_file(struct specrt_compiler *compiler,
+                                       const char *path,
+                                       const char *namespace_);
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Builds the rule set of every source added (for `specrt_scanner_new`; free it with
+ * `specrt_ruleset_free`). Rule ids follow the order the sources were added in; rules skipped
+ * under `SPECRT_COMPILE_SKIP_UNSUPPORTED` are listed by `specrt_ruleset_skipped`. A compiler
+ * builds once.
+ *
+ * # Safety
+ * `compiler` must be a specrt handle; `out` valid for a write.
+ */
+specrt_status specrt_compiler_build(struct specrt_compiler *compiler, struct specrt_ruleset **out);
 #endif
 
 #if defined(SPECRT_GPU)

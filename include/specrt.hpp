@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -498,8 +499,76 @@ public:
     specrt_ruleset *get() const noexcept { return handle_.get(); }
 
 private:
+    friend class Compiler;
     explicit RuleSet(specrt_ruleset *r) : handle_(r) {}
     detail::Owned<specrt_ruleset, specrt_ruleset_free> handle_;
+};
+
+/// Several YARA sources, each in a namespace, compiled into one rule set (`specrt_compiler`).
+/// Each source is parsed when added, so its errors throw from `add_source` / `add_file`.
+class Compiler {
+public:
+    /// `include` texts: the name and the including source's origin give the text, or nothing
+    /// when there is none.
+    using IncludeFn =
+        std::function<std::optional<std::string>(const std::string &name, const std::string &from)>;
+
+    /// `flags` are `SPECRT_COMPILE_*` bits; `externals` (names and texts must outlive the
+    /// compiler's calls) apply to every source.
+    explicit Compiler(specrt_compile_flags flags = 0,
+                      const std::vector<specrt_external> &externals = {}) {
+        specrt_compiler *c = nullptr;
+        specrt_compile_options options{};
+        options.flags = flags;
+        options.externals = externals.empty() ? nullptr : externals.data();
+        options.external_count = externals.size();
+        detail::check(specrt_compiler_new(&options, &c));
+        handle_.reset(c);
+    }
+    Compiler(const Compiler &) = delete;
+    Compiler &operator=(const Compiler &) = delete;
+
+    /// Adds source text to `namespace_`, named `origin` in messages.
+    Compiler &add_source(std::string_view source, const std::string &namespace_ = "default",
+                         const std::string &origin = "rules") {
+        detail::check(specrt_compiler_add_source(get(), source.data(), source.size(),
+                                                 namespace_.c_str(), origin.c_str()));
+        return *this;
+    }
+    /// Adds the YARA file at `path` to `namespace_` (its includes are found beside it).
+    Compiler &add_file(const std::string &path, const std::string &namespace_ = "default") {
+        detail::check(specrt_compiler_add_file(get(), path.c_str(), namespace_.c_str()));
+        return *this;
+    }
+    /// Resolves `include` with `fn` instead of reading files.
+    void set_includes(IncludeFn fn) {
+        includes_ = std::move(fn);
+        detail::check(specrt_compiler_set_include_callback(get(), &Compiler::find, nullptr, this));
+    }
+    /// The rule set of every source added; a compiler builds once.
+    RuleSet build() {
+        specrt_ruleset *r = nullptr;
+        detail::check(specrt_compiler_build(get(), &r));
+        return RuleSet(r);
+    }
+    specrt_compiler *get() const noexcept { return handle_.get(); }
+
+private:
+    static const char *find(const char *name, const char *from, void *self, size_t *len) {
+        auto *c = static_cast<Compiler *>(self);
+        try {
+            std::optional<std::string> text = c->includes_(name, from);
+            if (!text) return nullptr;
+            c->found_ = std::move(*text);
+            *len = c->found_.size();
+            return c->found_.data();
+        } catch (...) {
+            return nullptr; /* no exception crosses the C boundary */
+        }
+    }
+    detail::Owned<specrt_compiler, specrt_compiler_free> handle_;
+    IncludeFn includes_;
+    std::string found_;
 };
 
 /// The result of a scan: matches sorted by (offset, rule, string, length).

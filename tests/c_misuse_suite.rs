@@ -21,6 +21,32 @@ const NULLABLE: &[(&str, &str, &str)] = &[
     ("specrt_scan_batch", "options", "NULL: default options"),
     ("specrt_scan_files", "options", "NULL: default options"),
     ("specrt_ruleset_compile", "options", "NULL: default options"),
+    ("specrt_compiler_new", "options", "NULL: default options"),
+    (
+        "specrt_compiler_set_include_callback",
+        "callback",
+        "NULL: files again",
+    ),
+    (
+        "specrt_compiler_set_include_callback",
+        "free_callback",
+        "optional callback",
+    ),
+    (
+        "specrt_compiler_add_source",
+        "namespace_",
+        "NULL: the default namespace",
+    ),
+    (
+        "specrt_compiler_add_source",
+        "origin",
+        "NULL: the options' origin",
+    ),
+    (
+        "specrt_compiler_add_file",
+        "namespace_",
+        "NULL: the default namespace",
+    ),
     (
         "specrt_dispatch_prefilter_confirm",
         "confirm",
@@ -289,7 +315,10 @@ fn generate(header: &Header) -> String {
         for p in params {
             let _ = writeln!(out, "    (void){};", p.name);
         }
-        let _ = writeln!(out, "    return 0;\n}}\n");
+        match ret.trim() {
+            "void" => out.push_str("}\n\n"),
+            _ => out.push_str("    return 0;\n}\n\n"),
+        }
     }
     let by_value: BTreeSet<&str> = header
         .functions

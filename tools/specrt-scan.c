@@ -1,7 +1,7 @@
 /*
  * specrt-scan: a YARA-compatible file scanner on specrt's pattern scanner (specrt-scan(1)).
  *
- *   specrt-scan [OPTION]... RULES_FILE TARGET...
+ *   specrt-scan [OPTION]... [NAMESPACE:]RULES_FILE TARGET...
  *   specrt-scan [--skip-unsupported] --save COMPILED_FILE RULES_FILE
  *
  * Prints what `yara` prints for the same options: one "RULE TARGET" line per matching rule,
@@ -31,7 +31,7 @@
 #define HEX_DATA_MAX 64
 
 static const char USAGE[] =
-    "Usage: specrt-scan [OPTION]... RULES_FILE TARGET...\n"
+    "Usage: specrt-scan [OPTION]... [NAMESPACE:]RULES_FILE TARGET...\n"
     "       specrt-scan [--skip-unsupported] --save COMPILED_FILE RULES_FILE\n";
 
 static const char HELP[] =
@@ -511,7 +511,8 @@ static int print_meta(const specrt_scanner *scanner, uint32_t rule, const specrt
 /* The rule's line: [namespace:]name [tags] [meta] path. */
 static int print_rule_line(const cli *c, const specrt_scanner *scanner, uint32_t rule,
                            const specrt_rule_info *info, const char *path, text *out) {
-    text_printf(out, "%s%s", c->show_namespace ? "default:" : "", info->name);
+    if (c->show_namespace) text_printf(out, "%s:", info->namespace_);
+    text_printf(out, "%s", info->name);
     if (c->show_tags) {
         const char *p;
         text_printf(out, " [");
@@ -697,60 +698,46 @@ static void print_stats(const job *j, double wall_s) {
 
 /* ---- rules ---- */
 
-static char *read_whole(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t cap = 0;
-    *len = 0;
-    if (!f) return NULL;
-    for (;;) {
-        size_t got;
-        if (*len == cap) {
-            cap = cap ? cap * 2 : 65536;
-            buf = (char *)realloc(buf, cap);
-            if (!buf) abort();
-        }
-        got = fread(buf + *len, 1, cap - *len, f);
-        if (got == 0) break;
-        *len += got;
-    }
-    if (ferror(f)) {
-        fclose(f);
-        free(buf);
-        return NULL;
-    }
-    fclose(f);
-    return buf;
-}
-
 static void report_error(specrt_status st) {
     fprintf(stderr, "error: %s: %s\n", specrt_status_str(st), specrt_last_error());
 }
 
-/* The rule set of RULES_FILE: loaded when saved compiled (-C), else compiled from its YARA
- * source (skipped rules listed on stderr unless -w). NULL after an error message. */
+/* The rule set of [NAMESPACE:]RULES_FILE: loaded when saved compiled (-C), else compiled from
+ * its YARA source into NAMESPACE (yara's "default" without one; includes are found beside the
+ * file), skipped rules listed on stderr unless -w. NULL after an error message. */
 static specrt_ruleset *load_rules(const cli *c, const char *path) {
     specrt_compile_options copts = {0};
+    specrt_compiler *compiler = NULL;
     specrt_ruleset *rules = NULL;
     specrt_status st;
-    size_t source_len, i;
-    char *source;
+    const char *file = path, *colon = strchr(path, ':');
+    char namespace_[256] = "default";
+    struct stat sb;
+    size_t i;
     if (c->compiled) {
         st = specrt_ruleset_load(path, &rules);
         if (st != SPECRT_OK) report_error(st);
         return rules;
     }
-    source = read_whole(path, &source_len);
-    if (!source) {
-        fprintf(stderr, "error: could not open file: %s\n", path);
+    /* As yara: "NS:FILE" names a namespace, unless a file is named so. */
+    if (colon && stat(path, &sb) != 0 && (size_t)(colon - path) < sizeof namespace_ &&
+        colon != path) {
+        memcpy(namespace_, path, (size_t)(colon - path));
+        namespace_[colon - path] = 0;
+        file = colon + 1;
+    }
+    if (access(file, R_OK) != 0) {
+        fprintf(stderr, "error: could not open file: %s\n", file);
         return NULL;
     }
     copts.flags = c->skip_unsupported ? SPECRT_COMPILE_SKIP_UNSUPPORTED : 0;
-    copts.origin = path;
+    copts.origin = file;
     copts.externals = c->externals;
     copts.external_count = (size_t)c->external_count;
-    st = specrt_ruleset_compile(source, source_len, &copts, &rules);
-    free(source);
+    st = specrt_compiler_new(&copts, &compiler);
+    if (st == SPECRT_OK) st = specrt_compiler_add_file(compiler, file, namespace_);
+    if (st == SPECRT_OK) st = specrt_compiler_build(compiler, &rules);
+    specrt_compiler_free(compiler);
     if (st != SPECRT_OK) {
         report_error(st);
         return NULL;
@@ -759,7 +746,7 @@ static specrt_ruleset *load_rules(const cli *c, const char *path) {
         specrt_skipped_rule s;
         if (specrt_ruleset_skipped(rules, i, &s) != SPECRT_OK) break;
         fprintf(stderr, "warning: skipped rule %s (%s:%u:%u: %s)\n",
-                s.rule[0] ? s.rule : "(statement)", path, s.line, s.column, s.construct);
+                s.rule[0] ? s.rule : "(statement)", file, s.line, s.column, s.construct);
     }
     return rules;
 }

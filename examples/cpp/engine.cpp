@@ -56,14 +56,23 @@ int main(int argc, char **argv) try {
                 ctx.adapter_id().c_str());
 
     // Scan the engine's asset bundle (here: a generated one) for leaked secrets, with rules
-    // kept as YARA source.
+    // kept as YARA source in the "secrets" namespace; the key rules come from an include the
+    // engine serves from memory.
     const char *secret_rules = R"(
-        rule aws_access_key { strings: $k = "AKIA" condition: $k }
-        rule rsa_private_key { strings: $b = "-----BEGIN RSA PRIVATE KEY-----" condition: $b }
+        include "keys.yar"
         rule password { strings: $p = "password=" ascii wide nocase condition: #p >= 1 }
         rule big_bundle_with_secret { condition: filesize > 512KB and (aws_access_key or password) }
     )";
-    specrt::Scanner scanner(&ctx, specrt::RuleSet::compile(secret_rules, 0, "secrets.yar"));
+    specrt::Compiler compiler;
+    compiler.set_includes([](const std::string &name, const std::string &) -> std::optional<std::string> {
+        if (name != "keys.yar") return std::nullopt;
+        return std::string(R"(
+            rule aws_access_key { strings: $k = "AKIA" condition: $k }
+            rule rsa_private_key { strings: $b = "-----BEGIN RSA PRIVATE KEY-----" condition: $b }
+        )");
+    });
+    compiler.add_source(secret_rules, "secrets", "secrets.yar");
+    specrt::Scanner scanner(&ctx, compiler.build());
     std::string bundle(1 << 20, '.');
     bundle.replace(1000, 20, "AKIAIOSFODNN7EXAMPLE");
     bundle.replace(500000, 16, "PassWord=hunter2");
@@ -73,7 +82,10 @@ int main(int argc, char **argv) try {
                     scanner.string_info(m.rule_id, m.string_id).name,
                     static_cast<unsigned long long>(m.offset));
     }
-    for (uint32_t rule : found.rules()) std::printf("asset scan: rule %s matched\n", scanner.rule_info(rule).name);
+    for (uint32_t rule : found.rules()) {
+        specrt_rule_info info = scanner.rule_info(rule);
+        std::printf("asset scan: rule %s:%s matched\n", info.namespace_, info.name);
+    }
     if (found.size() != 2 || found.rules().size() != 3) {
         throw std::runtime_error("the asset scan missed a planted secret");
     }

@@ -42,6 +42,8 @@ pub(crate) mod tags {
     pub(crate) const SCAN_RESULT: u8 = 0xa;
     /// `specrt_batch_result`.
     pub(crate) const BATCH_RESULT: u8 = 0xb;
+    /// `specrt_compiler`.
+    pub(crate) const COMPILER: u8 = 0xc;
 }
 
 /// What each handle tag is, for messages about a handle of the wrong type.
@@ -57,6 +59,7 @@ static KNOWN_TAGS: &[(u8, &str)] = &[
     (tags::SCANNER, "it is a specrt_scanner"),
     (tags::SCAN_RESULT, "it is a specrt_scan_result"),
     (tags::BATCH_RESULT, "it is a specrt_batch_result"),
+    (tags::COMPILER, "it is a specrt_compiler"),
 ];
 
 /// Moves `value` to the heap, registers it and returns its handle.

@@ -12,6 +12,8 @@ pub mod autotune;
 pub mod batch;
 pub mod boundary;
 #[cfg(feature = "gpu")]
+pub mod compiler;
+#[cfg(feature = "gpu")]
 pub mod confirm_io;
 #[cfg(feature = "gpu")]
 pub mod context;

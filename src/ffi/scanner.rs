@@ -37,6 +37,8 @@ pub(crate) struct RuleNames {
 pub struct ScannerInner {
     scanner: Scanner,
     pub(crate) names: Vec<RuleNames>,
+    /// C copies of the namespaces' names.
+    pub(crate) namespaces: Vec<CString>,
 }
 
 impl ScannerInner {
@@ -70,7 +72,17 @@ impl ScannerInner {
                     .collect()
             })
             .unwrap_or_default();
-        Self { scanner, names }
+        let namespaces = scanner
+            .rules()
+            .logic
+            .as_deref()
+            .map(|logic| logic.namespaces.iter().map(|n| c_string(n)).collect())
+            .unwrap_or_default();
+        Self {
+            scanner,
+            names,
+            namespaces,
+        }
     }
 }
 

@@ -8,7 +8,9 @@ use super::ruleset::{specrt_ruleset, RuleSetInner, SkippedC};
 use super::scanner::{specrt_scanner, ScannerInner};
 use super::status::specrt_status;
 use crate::scan::logic::{MetaValue, RuleLogic};
-use crate::scan::yara::{compile, CompileOptions, External};
+use crate::scan::yara::{
+    CompileOptions, Compiler, External, NoIncludes, Source, DEFAULT_NAMESPACE,
+};
 use crate::{Error, Result};
 use std::ffi::c_char;
 
@@ -29,6 +31,12 @@ pub type specrt_compile_flags = u32;
 /// Skip rules that use unsupported YARA constructs (listed by `specrt_ruleset_skipped`)
 /// instead of failing the compilation.
 pub const SPECRT_COMPILE_SKIP_UNSUPPORTED: specrt_compile_flags = 1;
+/// Refuse `include` statements (by default they read files relative to the including file's
+/// directory, or go to the callback of `specrt_compiler_set_include_callback`).
+pub const SPECRT_COMPILE_NO_INCLUDES: specrt_compile_flags = 2;
+/// Every `SPECRT_COMPILE_*` bit.
+const KNOWN_FLAGS: specrt_compile_flags =
+    SPECRT_COMPILE_SKIP_UNSUPPORTED | SPECRT_COMPILE_NO_INCLUDES;
 
 /// How `specrt_ruleset_compile` compiles; zero-initialise it (or pass NULL) for the defaults.
 #[repr(C)]
@@ -74,6 +82,51 @@ pub struct specrt_external {
     pub text: *const u8,
     /// Bytes of `text`.
     pub text_len: usize,
+}
+
+/// What `specrt_compile_options` asks for, checked.
+pub(crate) struct CompileSettings {
+    /// The compiler's options.
+    pub(crate) options: CompileOptions,
+    /// The origin of a source given as text.
+    pub(crate) origin: String,
+    /// Whether `include` may read files (or call the include callback).
+    pub(crate) includes: bool,
+}
+
+impl CompileSettings {
+    /// The settings of `options` (NULL for the defaults).
+    ///
+    /// # Safety
+    /// `options` must be NULL or valid, with valid externals.
+    pub(crate) unsafe fn of(options: *const specrt_compile_options) -> Result<Self> {
+        let Some(o) = options.as_ref() else {
+            return Ok(Self {
+                options: CompileOptions::default(),
+                origin: "rules".into(),
+                includes: true,
+            });
+        };
+        if o.flags & !KNOWN_FLAGS != 0 {
+            return Err(Error::invalid(format!(
+                "options->flags 0x{:x} has unknown SPECRT_COMPILE_* bits",
+                o.flags
+            )));
+        }
+        let origin = if o.origin.is_null() {
+            "rules"
+        } else {
+            args::c_str(o.origin, "options->origin")?
+        };
+        Ok(Self {
+            options: CompileOptions {
+                skip_unsupported: o.flags & SPECRT_COMPILE_SKIP_UNSUPPORTED != 0,
+                externals: externals_of(o)?,
+            },
+            origin: origin.to_string(),
+            includes: o.flags & SPECRT_COMPILE_NO_INCLUDES == 0,
+        })
+    }
 }
 
 /// The externals of `options`, checked.
@@ -149,6 +202,8 @@ pub struct specrt_rule_info {
     pub is_global: bool,
     /// Number of `meta:` entries (read with `specrt_scanner_rule_meta`).
     pub meta_count: u32,
+    /// Its namespace ("default" unless added with one through `specrt_compiler`).
+    pub namespace_: *const c_char,
 }
 
 /// Kinds of `specrt_meta` values.
@@ -214,31 +269,18 @@ pub unsafe extern "C" fn specrt_ruleset_compile(
             )));
         }
         let source = args::bytes(source.cast(), len, "source")?;
-        let (flags, origin, externals) = match options.as_ref() {
-            Some(o) => (
-                o.flags,
-                if o.origin.is_null() {
-                    "rules"
-                } else {
-                    args::c_str(o.origin, "options->origin")?
-                },
-                externals_of(o)?,
-            ),
-            None => (0, "rules", Vec::new()),
+        let settings = CompileSettings::of(options)?;
+        let source = Source {
+            text: source.to_vec(),
+            origin: settings.origin.clone(),
+            namespace: DEFAULT_NAMESPACE.into(),
         };
-        if flags & !SPECRT_COMPILE_SKIP_UNSUPPORTED != 0 {
-            return Err(Error::invalid(format!(
-                "options->flags 0x{flags:x} has unknown SPECRT_COMPILE_* bits"
-            )));
+        let mut compiler = Compiler::new(settings.options.clone());
+        match settings.includes {
+            true => compiler.add(&source)?,
+            false => compiler.add_with(&source, &mut NoIncludes)?,
         }
-        let compiled = compile(
-            source,
-            origin,
-            CompileOptions {
-                skip_unsupported: flags & SPECRT_COMPILE_SKIP_UNSUPPORTED != 0,
-                externals,
-            },
-        )?;
+        let compiled = compiler.build()?;
         let skipped = compiled.skipped.into_iter().map(SkippedC::from).collect();
         *out = handle::into_raw::<specrt_ruleset>(RuleSetInner::new(compiled.rules, skipped))?;
         Ok(())
@@ -322,6 +364,10 @@ pub unsafe extern "C" fn specrt_scanner_rule_info(
             is_private: rule.private,
             is_global: rule.global,
             meta_count: rule.meta.len() as u32,
+            namespace_: inner
+                .namespaces
+                .get(rule.namespace as usize)
+                .map_or(c"default".as_ptr(), |n| n.as_ptr()),
         };
         Ok(())
     })

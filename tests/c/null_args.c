@@ -145,6 +145,19 @@ static int stub_specrt_file_result_fn(size_t index, specrt_status status, const 
     return 0;
 }
 
+static const char * stub_specrt_include_callback(const char * name, const char * including_origin, void * user_data, size_t * source_len) {
+    (void)name;
+    (void)including_origin;
+    (void)user_data;
+    (void)source_len;
+    return 0;
+}
+
+static void stub_specrt_include_free_callback(const char * source, void * user_data) {
+    (void)source;
+    (void)user_data;
+}
+
 static int stub_specrt_match_fn(const struct specrt_match * matches, size_t count, void * user_data) {
     (void)matches;
     (void)count;
@@ -217,6 +230,27 @@ static void misuse_every_function(void) {
     CHECK_MISUSE_STATUS(specrt_batch_result_item_rules((struct specrt_batch_result *)(void *)h_speculator, 0, (const uint32_t **)fx_scratch, (size_t *)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_batch_result_item_rules (wrong handle result)");
     CHECK_MISUSE_STATUS(specrt_batch_result_item_rules(h_batch_result, 0, NULL, (size_t *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_item_rules (NULL rules)");
     CHECK_MISUSE_STATUS(specrt_batch_result_item_rules(h_batch_result, 0, (const uint32_t **)fx_scratch, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_batch_result_item_rules (NULL count)");
+    if (CHECK_VALID_STATUS(specrt_compiler_new(NULL, (struct specrt_compiler **)fx_scratch), "specrt_compiler_new (NULL options)") == SPECRT_OK) specrt_compiler_free(*(struct specrt_compiler **)fx_scratch);
+    CHECK_MISUSE_STATUS(specrt_compiler_new(&fx_compile_options, NULL), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_compiler_new (NULL out)");
+    specrt_compiler_free(NULL); /* specrt_compiler_free (NULL compiler): must not crash */
+    specrt_compiler_free((struct specrt_compiler *)(void *)h_speculator); /* specrt_compiler_free (wrong handle compiler): must not crash */
+    CHECK_MISUSE_STATUS(specrt_compiler_set_include_callback(NULL, stub_specrt_include_callback, stub_specrt_include_free_callback, (void *)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_compiler_set_include_callback (NULL compiler)");
+    CHECK_MISUSE_STATUS(specrt_compiler_set_include_callback((struct specrt_compiler *)(void *)h_speculator, stub_specrt_include_callback, stub_specrt_include_free_callback, (void *)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_compiler_set_include_callback (wrong handle compiler)");
+    (void)CHECK_VALID_STATUS(specrt_compiler_set_include_callback((struct specrt_compiler *)h_speculator, NULL, stub_specrt_include_free_callback, (void *)fx_scratch), "specrt_compiler_set_include_callback (NULL callback)");
+    (void)CHECK_VALID_STATUS(specrt_compiler_set_include_callback((struct specrt_compiler *)h_speculator, stub_specrt_include_callback, NULL, (void *)fx_scratch), "specrt_compiler_set_include_callback (NULL free_callback)");
+    (void)CHECK_VALID_STATUS(specrt_compiler_set_include_callback((struct specrt_compiler *)h_speculator, stub_specrt_include_callback, stub_specrt_include_free_callback, NULL), "specrt_compiler_set_include_callback (NULL user_data)");
+    CHECK_MISUSE_STATUS(specrt_compiler_add_source(NULL, fx_text, 8, fx_text, fx_text), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_compiler_add_source (NULL compiler)");
+    CHECK_MISUSE_STATUS(specrt_compiler_add_source((struct specrt_compiler *)(void *)h_speculator, fx_text, 8, fx_text, fx_text), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_compiler_add_source (wrong handle compiler)");
+    CHECK_MISUSE_STATUS(specrt_compiler_add_source((struct specrt_compiler *)h_speculator, NULL, 8, fx_text, fx_text), NULL_OR_HANDLE, "", "specrt_compiler_add_source (NULL source)");
+    (void)CHECK_VALID_STATUS(specrt_compiler_add_source((struct specrt_compiler *)h_speculator, fx_text, 8, NULL, fx_text), "specrt_compiler_add_source (NULL namespace_)");
+    (void)CHECK_VALID_STATUS(specrt_compiler_add_source((struct specrt_compiler *)h_speculator, fx_text, 8, fx_text, NULL), "specrt_compiler_add_source (NULL origin)");
+    CHECK_MISUSE_STATUS(specrt_compiler_add_file(NULL, fx_path, fx_text), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_compiler_add_file (NULL compiler)");
+    CHECK_MISUSE_STATUS(specrt_compiler_add_file((struct specrt_compiler *)(void *)h_speculator, fx_path, fx_text), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_compiler_add_file (wrong handle compiler)");
+    CHECK_MISUSE_STATUS(specrt_compiler_add_file((struct specrt_compiler *)h_speculator, NULL, fx_text), NULL_OR_HANDLE, "", "specrt_compiler_add_file (NULL path)");
+    (void)CHECK_VALID_STATUS(specrt_compiler_add_file((struct specrt_compiler *)h_speculator, fx_path, NULL), "specrt_compiler_add_file (NULL namespace_)");
+    CHECK_MISUSE_STATUS(specrt_compiler_build(NULL, (struct specrt_ruleset **)fx_scratch), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_compiler_build (NULL compiler)");
+    CHECK_MISUSE_STATUS(specrt_compiler_build((struct specrt_compiler *)(void *)h_speculator, (struct specrt_ruleset **)fx_scratch), SPECRT_ERROR_INVALID_HANDLE, "handle", "specrt_compiler_build (wrong handle compiler)");
+    CHECK_MISUSE_STATUS(specrt_compiler_build((struct specrt_compiler *)h_speculator, NULL), NULL_OR_HANDLE, "", "specrt_compiler_build (NULL out)");
     CHECK_MISUSE_VALUE(specrt_confirm_io_input_count(NULL), "NULL", "specrt_confirm_io_input_count (NULL io)");
     CHECK_MISUSE_VALUE(specrt_confirm_io_input_count((struct specrt_confirm_io *)(void *)h_speculator), "handle", "specrt_confirm_io_input_count (wrong handle io)");
     CHECK_MISUSE_STATUS(specrt_confirm_io_input(NULL, 0, &fx_item), SPECRT_ERROR_NULL_POINTER, "NULL", "specrt_confirm_io_input (NULL io)");

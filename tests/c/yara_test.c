@@ -488,6 +488,114 @@ static void modules(specrt_context *ctx) {
     CHECK(rs == (specrt_ruleset *)0x1);
 }
 
+/* The include callback: "virtual" is a rule in memory; counts what it hands out and frees. */
+static int includes_given, includes_freed;
+static const char *find_include(const char *name, const char *including, void *user,
+                                size_t *len) {
+    static const char text[] = "rule cb { condition: true }";
+    (void)including;
+    CHECK(user == &includes_given);
+    if (strcmp(name, "virtual") != 0) return NULL;
+    includes_given++;
+    *len = sizeof text - 1;
+    return text;
+}
+static void free_include(const char *text, void *user) {
+    (void)text;
+    (void)user;
+    includes_freed++;
+}
+
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Several sources in namespaces, includes from files and from a callback, and misuse. */
+static void compiler_and_includes(specrt_context *ctx, const char *scratch) {
+    static const uint8_t data[] = "..KEY..";
+    static const char *want[][2] = {
+        {"files", "inner"}, {"files", "main"}, {"memory", "main"}, {"default", "cb"},
+        {"default", "uses_cb"}};
+    const char *dup = "rule main { condition: true }";
+    const char *virt = "include \"virtual\"\nrule uses_cb { condition: cb }";
+    char dir[512], inner[600], main_path[600];
+    specrt_compiler *c = NULL;
+    specrt_ruleset *rs = NULL;
+    specrt_scanner *scanner = NULL;
+    specrt_scan_result *r = NULL;
+    specrt_scan_options o = specrt_scan_options_default();
+    specrt_compile_options co;
+    specrt_rule_info info;
+    size_t i;
+
+    snprintf(dir, sizeof dir, "%s/inc", scratch);
+    snprintf(inner, sizeof inner, "%s/inner.yar", dir);
+    snprintf(main_path, sizeof main_path, "%s/main.yar", scratch);
+    {
+        char command[700];
+        snprintf(command, sizeof command, "mkdir -p '%s'", dir);
+        CHECK(system(command) == 0);
+    }
+    write_text(inner, "rule inner { strings: $k = \"KEY\" condition: $k }\n");
+    write_text(main_path, "include \"inc/inner.yar\"\nrule main { condition: inner }\n");
+
+    CHECK_OK(specrt_compiler_new(NULL, &c));
+    CHECK_OK(specrt_compiler_add_file(c, main_path, "files"));
+    /* The same rule name in another namespace. */
+    CHECK_OK(specrt_compiler_add_source(c, dup, strlen(dup), "memory", "memory.yar"));
+    CHECK_OK(specrt_compiler_set_include_callback(c, find_include, free_include, &includes_given));
+    CHECK_OK(specrt_compiler_add_source(c, virt, strlen(virt), NULL, NULL));
+    CHECK(includes_given == 1 && includes_freed == 1);
+    CHECK_OK(specrt_compiler_build(c, &rs));
+    CHECK_STATUS(specrt_compiler_build(c, &rs), SPECRT_ERROR_INVALID_ARGUMENT);
+    CHECK_ERROR_MENTIONS("already built");
+    specrt_compiler_free(c);
+
+    CHECK_OK(specrt_scanner_new(ctx, rs, &scanner));
+    specrt_ruleset_free(rs);
+    CHECK(specrt_scanner_rule_count(scanner) == 5);
+    for (i = 0; i < 5; i++) {
+        CHECK_OK(specrt_scanner_rule_info(scanner, (uint32_t)i, &info));
+        CHECK(strcmp(info.namespace_, want[i][0]) == 0 && strcmp(info.name, want[i][1]) == 0);
+    }
+    o.backend = SPECRT_SCAN_BACKEND_CPU;
+    CHECK_OK(specrt_scan(scanner, data, sizeof data - 1, &o, NULL, NULL, &r));
+    CHECK(specrt_scan_result_rule_count(r) == 5);
+    specrt_scan_result_free(r);
+    specrt_scanner_free(scanner);
+
+    /* A duplicate name in one namespace fails that source, and the compiler stays failed. */
+    CHECK_OK(specrt_compiler_new(NULL, &c));
+    CHECK_OK(specrt_compiler_add_source(c, dup, strlen(dup), NULL, "a.yar"));
+    CHECK_STATUS(specrt_compiler_add_source(c, dup, strlen(dup), NULL, "b.yar"), SPECRT_ERROR_PARSE);
+    CHECK_ERROR_MENTIONS("b.yar:1:6: duplicate rule name `main`");
+    CHECK_STATUS(specrt_compiler_add_source(c, dup, strlen(dup), "x", NULL),
+                 SPECRT_ERROR_INVALID_ARGUMENT);
+    CHECK_ERROR_MENTIONS("earlier source");
+    CHECK_STATUS(specrt_compiler_build(c, &rs), SPECRT_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(specrt_compiler_add_file(c, "/nonexistent/x.yar", NULL), SPECRT_ERROR_IO);
+    CHECK_STATUS(specrt_compiler_add_source(c, dup, strlen(dup), "", NULL),
+                 SPECRT_ERROR_INVALID_ARGUMENT);
+    specrt_compiler_free(c);
+
+    /* Includes refused, and a missing include named with its position. */
+    memset(&co, 0, sizeof co);
+    co.flags = SPECRT_COMPILE_NO_INCLUDES;
+    co.origin = "main.yar";
+    CHECK_STATUS(specrt_ruleset_compile(virt, strlen(virt), &co, &rs), SPECRT_ERROR_PARSE);
+    CHECK_ERROR_MENTIONS("main.yar:1:1: cannot include `virtual`: includes are disabled");
+    CHECK_OK(specrt_compiler_new(NULL, &c));
+    CHECK_STATUS(specrt_compiler_add_source(c, virt, strlen(virt), NULL, "m.yar"), SPECRT_ERROR_PARSE);
+    CHECK_ERROR_MENTIONS("cannot include `virtual`");
+    specrt_compiler_free(c);
+    CHECK_STATUS(specrt_compiler_build((specrt_compiler *)(void *)scanner, &rs),
+                 SPECRT_ERROR_INVALID_HANDLE);
+}
+
 int main(int argc, char **argv) {
     specrt_context_options copts = specrt_context_options_default();
     specrt_context *ctx = NULL;
@@ -503,6 +611,7 @@ int main(int argc, char **argv) {
     externals_and_meta();
     regular_expressions(ctx);
     modules(ctx);
+    compiler_and_includes(ctx, argv[1]);
     specrt_context_free(ctx);
     return check_report("yara_test");
 }

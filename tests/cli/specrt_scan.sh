@@ -68,6 +68,20 @@ for defs in "-d name=a.txt -d limit=8 -d ratio=1.5 -d strict=true" \
   same $defs externals.yar tree/a.txt
 done
 same externals.yar tree/a.txt      # externals not defined: exit 1
+# A namespace for the rules file, and includes found beside the including file.
+mkdir -p inc/deeper
+printf 'include "deeper/words.yar"\nrule uses_words { condition: word_hello and filesize > 3 }\n' > inc/top.yar
+printf 'rule word_hello { strings: $a = "hello" condition: $a }\n' > inc/deeper/words.yar
+printf 'include "inc/top.yar"\nrule greeting { condition: uses_words }\n' > including.yar
+for flags in "-e -r" "-s -r" "-e -g -r"; do
+  # shellcheck disable=SC2086
+  same $flags scan:rules.yar tree
+  # shellcheck disable=SC2086
+  same $flags including.yar tree
+  # shellcheck disable=SC2086
+  same $flags mine:including.yar tree
+done
+same -e including.yar tree/nothing    # a missing target: exit 1
 same -c --scan-list rules.yar list.txt
 same rules.yar tree -g -r         # options after the operands
 # `--` ends the options (yara has no `--`: compare with the plain command).

@@ -156,17 +156,54 @@ pub fn compile(source: &[u8], origin: &str, options: CompileOptions) -> Result<C
 /// yara's namespace for rules added without one.
 pub const DEFAULT_NAMESPACE: &str = "default";
 
-/// Compiles several sources into one rule set, in order: rules of one namespace see each
-/// other's names across sources (a name may not repeat within a namespace), rules of different
-/// namespaces do not, and a false `global` rule hides the rules of its own namespace only, as
-/// in yara. `includes` finds the texts of `include` statements.
+/// Compiles several sources into one rule set, in order (see [`Compiler`]). `includes` finds
+/// the texts of `include` statements.
 pub fn compile_sources(
     sources: &[Source],
     options: CompileOptions,
     includes: &mut dyn IncludeResolver,
 ) -> Result<CompiledSource> {
-    let mut session = parser::Session::new(options);
+    let mut compiler = Compiler::new(options);
     for source in sources {
+        compiler.add_with(source, includes)?;
+    }
+    compiler.build()
+}
+
+/// A compilation of several sources, added one at a time (yara's `YR_COMPILER`): rules of one
+/// namespace see each other's names across sources (a name may not repeat within a
+/// namespace), rules of different namespaces do not, and a false `global` rule hides the rules
+/// of its own namespace only, as in yara. Each source is parsed when added, so its errors come
+/// from [`Compiler::add`]; after an error the compiler refuses further sources.
+pub struct Compiler {
+    session: parser::Session,
+    origin: Option<String>,
+    failed: bool,
+}
+
+impl Compiler {
+    /// An empty compilation with `options`.
+    pub fn new(options: CompileOptions) -> Self {
+        Self {
+            session: parser::Session::new(options),
+            origin: None,
+            failed: false,
+        }
+    }
+
+    /// Adds `source`, its includes read from files beside it ([`FileIncludes`]).
+    pub fn add(&mut self, source: &Source) -> Result<()> {
+        self.add_with(source, &mut FileIncludes)
+    }
+
+    /// Adds `source`, its includes found by `includes`.
+    pub fn add_with(&mut self, source: &Source, includes: &mut dyn IncludeResolver) -> Result<()> {
+        if self.failed {
+            return Err(Error::invalid(
+                "an earlier source of this compilation failed; start a new one",
+            ));
+        }
+        self.failed = true;
         if source.text.len() > MAX_SOURCE_BYTES {
             return Err(Error::TooLarge(format!(
                 "{}: {} bytes of YARA source; at most {MAX_SOURCE_BYTES}",
@@ -176,15 +213,27 @@ pub fn compile_sources(
         }
         let mut origins = Vec::new();
         let tokens = sources::tokens_of(source, &mut origins, includes)?;
-        session
+        self.session
             .parse(&tokens, &source.namespace)
             .map_err(|(d, rule, file)| {
                 let origin = origins.get(file as usize).unwrap_or(&source.origin);
                 d.into_error(origin, rule.as_deref())
             })?;
+        self.origin.get_or_insert_with(|| source.origin.clone());
+        self.failed = false;
+        Ok(())
     }
-    let origin = sources.first().map_or("rules", |s| s.origin.as_str());
-    build(session.finish(), origin)
+
+    /// The rule set of every source added.
+    pub fn build(self) -> Result<CompiledSource> {
+        if self.failed {
+            return Err(Error::invalid(
+                "an earlier source of this compilation failed; start a new one",
+            ));
+        }
+        let origin = self.origin.unwrap_or_else(|| "rules".into());
+        build(self.session.finish(), &origin)
+    }
 }
 
 /// Turns parsed rules into the scanner's rule set and the rule logic.
