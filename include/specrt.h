@@ -349,6 +349,12 @@ typedef struct specrt_scan_options {
    * settled choices go to the context's autotune store. Default true.
    */
   bool tune;
+  /**
+   * yara's fast mode (`yara -f`): a YARA string whose condition only asks whether it
+   * matched (`$x`, `of`) reports its first match only; rule results are the same. Default
+   * false.
+   */
+  bool fast;
 } specrt_scan_options;
 #endif
 

@@ -685,3 +685,35 @@ fn chained_parts_past_their_cap_are_reported() {
     assert_eq!(result.matches[0].offset, 0);
     assert_eq!(result.matches[0].length, 1_100_001);
 }
+
+#[test]
+fn fast_mode_reports_the_first_match_of_strings_only_tested_for_one() {
+    let scanner = scanner(
+        r#"rule r { strings: $a = "ab" $b = "cd" $c = "ef" condition: $a and #b > 1 and any of ($c) }
+           rule loop { strings: $d = "ab" condition: for any of ($d) : (# > 1) }"#,
+    );
+    let data = b"ab cd ef ab cd ef ab";
+    let mut o = options(Backend::Cpu, SpeculationMode::Auto, 0);
+    let all = scanner.scan(data, &o, None, None).unwrap();
+    o.fast = true;
+    let fast = scanner.scan(data, &o, None, None).unwrap();
+    assert_eq!(fast.rules, all.rules);
+    let count = |r: &ScanResult, rule: u32, string: u32| {
+        r.matches
+            .iter()
+            .filter(|m| m.rule_id == rule && m.string_id == string)
+            .count()
+    };
+    // $a and $c are only tested for a match; $b is counted; a loop body that counts `#`
+    // makes every string of its rule keep its matches (as yara).
+    assert_eq!(
+        (count(&all, 0, 0), count(&all, 0, 1), count(&all, 0, 2)),
+        (3, 2, 2)
+    );
+    assert_eq!(
+        (count(&fast, 0, 0), count(&fast, 0, 1), count(&fast, 0, 2)),
+        (1, 2, 1)
+    );
+    assert_eq!(count(&fast, 1, 0), 3);
+    assert_eq!(fast.matches[0].offset, 0);
+}

@@ -52,6 +52,8 @@ static const char HELP[] =
     "  -r, --recursive              scan directories recursively\n"
     "  -C, --compiled-rules         RULES_FILE is a rule set saved with --save\n"
     "  -w, --no-warnings            disable warnings\n"
+    "  -f, --fast-scan              fast matching mode (a string only tested for a match\n"
+    "                               reports its first match)\n"
     "  -p, --threads=N              accepted for yara's command line (all cores are used)\n"
     "      --scan-list              each TARGET is a file listing targets, one per line\n"
     "  -h, --help                   show this help and exit\n"
@@ -216,6 +218,7 @@ static int parse_args(int argc, char **argv, cli *c) {
                 case 'r': c->recursive = 1; break;
                 case 'C': c->compiled = 1; break;
                 case 'w': c->no_warnings = 1; break;
+                case 'f': c->scan.fast = true; break;
                 case 'h': return print_help();
                 case 'v': return print_version();
                 default: return usage_error("unknown option `-%c`", *p), -2;
@@ -243,6 +246,10 @@ static int parse_args(int argc, char **argv, cli *c) {
         FLAG("--skip-unsupported", skip_unsupported)
         FLAG("--stats", stats)
 #undef FLAG
+        if (strcmp(name, "--fast-scan") == 0 && !eq) {
+            c->scan.fast = true;
+            continue;
+        }
         if (strcmp(name, "--help") == 0 && !eq) return print_help();
         if (strcmp(name, "--version") == 0 && !eq) return print_version();
         if (!value) {

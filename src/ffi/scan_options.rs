@@ -75,6 +75,10 @@ pub struct specrt_scan_options {
     /// chunk's shape, the chunk also runs a candidate variant and the paired window decides;
     /// settled choices go to the context's autotune store. Default true.
     pub tune: bool,
+    /// yara's fast mode (`yara -f`): a YARA string whose condition only asks whether it
+    /// matched (`$x`, `of`) reports its first match only; rule results are the same. Default
+    /// false.
+    pub fast: bool,
 }
 
 /// Default scan options: Auto mode and backend, 1048576 matches, the device's chunk size.
@@ -86,6 +90,7 @@ pub extern "C" fn specrt_scan_options_default() -> specrt_scan_options {
         max_matches: crate::scan::scanner::DEFAULT_MAX_MATCHES as u64,
         max_chunk_bytes: 0,
         tune: true,
+        fast: false,
     }
 }
 
@@ -110,5 +115,6 @@ pub(crate) fn to_options(o: &specrt_scan_options) -> Result<ScanOptions> {
         max_matches: usize::try_from(o.max_matches).unwrap_or(usize::MAX),
         max_chunk_bytes: o.max_chunk_bytes,
         tune: o.tune,
+        fast: o.fast,
     })
 }

@@ -130,7 +130,13 @@ impl Scanner {
     }
 
     /// The result of one packed item from its raw matches.
-    fn item_result(&self, found: Vec<Match>, item: &[u8], limit: usize) -> Result<ItemResult> {
+    fn item_result(
+        &self,
+        found: Vec<Match>,
+        item: &[u8],
+        options: &ScanOptions,
+    ) -> Result<ItemResult> {
+        let limit = options.max_matches;
         let mut result = ScanResult::default();
         let total = found.len() as u64;
         let report = ChunkReport {
@@ -144,7 +150,7 @@ impl Scanner {
         };
         self.add_found(&mut result, found, total, limit, report);
         let read = slice_reader(item);
-        self.finish_rules(&mut result, item.len() as u64, &read, Some(item), limit)?;
+        self.finish_rules(&mut result, item.len() as u64, &read, Some(item), options)?;
         Ok(result.into())
     }
 
@@ -178,8 +184,7 @@ impl Scanner {
                     found[item as usize].push(self.to_match(pattern, start as u64));
                 }
                 for (&index, f) in group.iter().zip(found) {
-                    results[index] =
-                        Some(self.item_result(f, items[index], options.max_matches)?);
+                    results[index] = Some(self.item_result(f, items[index], options)?);
                 }
             }
             group.clear();

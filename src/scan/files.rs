@@ -553,7 +553,7 @@ impl Scanner {
                         file.as_ref()?.read_exact_at(&mut buf, start).ok()?;
                         Some(Cow::Owned(buf))
                     };
-                    self.finish_rules(&mut r, len, &read, None, options.max_matches)?;
+                    self.finish_rules(&mut r, len, &read, None, options)?;
                     r.timings.total_ns += started.elapsed().as_nanos() as u64;
                     Ok(r)
                 });
@@ -590,7 +590,7 @@ impl Scanner {
                                 slot.piece.len(),
                                 &read,
                                 Some(bytes),
-                                options.max_matches,
+                                options,
                             )
                             .map(|_| {
                                 let t = &mut result.timings;

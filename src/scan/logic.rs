@@ -391,6 +391,9 @@ pub struct LogicString {
     /// For a hex string cut at its long jumps (see [`super::chain`]): the gaps between its
     /// parts (one fewer than the parts). Empty for any other string.
     pub chain: Vec<ChainGap>,
+    /// The condition only asks whether it matched: a fast-mode scan reports its first match
+    /// only (see [`super::ScanOptions::fast`]).
+    pub single_match: bool,
 }
 
 /// What a scanner string (a variant) is a form of: a string of its rule, the part of it when
@@ -1188,6 +1191,7 @@ mod tests {
                     keeps_offsets: true,
                     private: false,
                     chain: Vec::new(),
+                    single_match: false,
                 })
                 .collect(),
             variants: (0..strings as u32).map(|i| variant(i, 0, 0)).collect(),

@@ -157,6 +157,7 @@ struct SavedLogicString {
     keeps_offsets: bool,
     private: bool,
     chain: Vec<ChainGap>,
+    single_match: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -821,6 +822,7 @@ impl RuleSet {
                                 keeps_offsets: s.keeps_offsets,
                                 private: s.private,
                                 chain: s.chain.clone(),
+                                single_match: s.single_match,
                             })
                             .collect(),
                         variants: r.variants.clone(),
@@ -1020,6 +1022,7 @@ fn rebuild_logic(saved: SavedLogic, string_count: usize) -> Result<RuleLogic> {
                     keeps_offsets: s.keeps_offsets,
                     private: s.private,
                     chain: s.chain,
+                    single_match: s.single_match,
                 })
                 .collect(),
             variants: r.variants,
@@ -1122,6 +1125,7 @@ mod tests {
                         keeps_offsets: false,
                         private: false,
                         chain: vec![],
+                        single_match: false,
                     }],
                     variants: vec![VariantOf {
                         string: 0,

@@ -108,6 +108,9 @@ pub struct ScanOptions {
     /// Whether GPU chunks take part in self-tuning (racing kernel variants until a choice is
     /// settled for their shape; settled choices are always used).
     pub tune: bool,
+    /// yara's fast mode (`yara -f`): a string whose condition only asks whether it matched
+    /// (`$x`, `of`) reports its first match only. Rule results are the same.
+    pub fast: bool,
 }
 
 impl Default for ScanOptions {
@@ -118,6 +121,7 @@ impl Default for ScanOptions {
             max_matches: DEFAULT_MAX_MATCHES,
             max_chunk_bytes: 0,
             tune: true,
+            fast: false,
         }
     }
 }
@@ -254,8 +258,7 @@ impl Scanner {
             Input::Memory(data) => Some(data),
             Input::File { .. } => None,
         };
-        let late =
-            self.finish_rules(&mut result, input.len(), &read, whole, options.max_matches)?;
+        let late = self.finish_rules(&mut result, input.len(), &read, whole, options)?;
         if let Some(sink) = on_match
             .as_mut()
             .filter(|_| !result.stopped && !late.is_empty())
@@ -290,7 +293,7 @@ impl Scanner {
         }
         let started = Instant::now();
         let mut result = self.scan_resident_matches(buffer, len, options)?;
-        self.finish_rules(&mut result, len, &|_, _| None, None, options.max_matches)?;
+        self.finish_rules(&mut result, len, &|_, _| None, None, options)?;
         result.timings.total_ns = started.elapsed().as_nanos() as u64;
         Ok(result)
     }
@@ -626,8 +629,9 @@ impl Scanner {
         size: u64,
         read: &ReadRange,
         whole: Option<&[u8]>,
-        limit: usize,
+        options: &ScanOptions,
     ) -> Result<Vec<Match>> {
+        let limit = options.max_matches;
         let mut added = self.complete_regex(result, size, read, limit)?;
         let started = Instant::now();
         added.extend(self.complete_chains(result, limit));
@@ -641,7 +645,23 @@ impl Scanner {
             None => std::mem::take(&mut result.seen_rules).into_iter().collect(),
         };
         result.timings.evaluate_ns += started.elapsed().as_nanos() as u64;
+        if options.fast {
+            self.keep_first_matches(result);
+            added.retain(|m| result.matches.binary_search(m).is_ok());
+        }
         Ok(added)
+    }
+
+    /// Fast mode: leaves single-match strings (see [`ScanOptions::fast`]) their first match.
+    fn keep_first_matches(&self, result: &mut ScanResult) {
+        let Some(logic) = &self.rules.logic else {
+            return;
+        };
+        let mut seen = std::collections::HashSet::new();
+        result.matches.retain(|m| {
+            let single = logic.rules[m.rule_id as usize].strings[m.string_id as usize].single_match;
+            !single || seen.insert((m.rule_id, m.string_id))
+        });
     }
 
     pub(crate) fn to_match(&self, pattern: u32, start: u64) -> Match {

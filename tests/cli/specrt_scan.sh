@@ -16,6 +16,7 @@ printf 'hello world' > tree/a.txt
 printf 'nothing here' > tree/sub/b.txt
 printf 'hello again, MZ' > tree/sub/c.txt
 printf 'world' > tree/sub/deeper/d.txt
+printf 'hello hello world, hello world' > many.txt
 ln -s ../a.txt tree/sub/link.txt
 printf 'tree/a.txt\ntree/sub/c.txt\n' > list.txt
 cat > rules.yar <<'YARA'
@@ -51,11 +52,12 @@ same() { # same stdout (sorted) and exit status as yara
     failures=$((failures + 1))
   fi
 }
-for target in tree tree/a.txt tree/sub/c.txt; do
+for target in tree tree/a.txt tree/sub/c.txt many.txt; do
   for flags in "" "-r" "-s" "-s -L" "-sL" "-c" "-c -r" "-n" "-n -g" "-g -e" "-i planet -s" \
                "-t beta" "--tag=beta -r" "-c -n -r" "--print-strings --print-string-length -r" \
                "-p 4 -r" "--threads=2 -w" "-i greeting -i planet" "-t alpha -i planet" \
-               "-r -t alpha -t beta -g" "-m -r" "-mg -s" "--print-meta -n -e"; do
+               "-r -t alpha -t beta -g" "-m -r" "-mg -s" "--print-meta -n -e" "-f -s" "-f -s -L -r" \
+               "--fast-scan -s -r"; do
     # shellcheck disable=SC2086
     same $flags rules.yar "$target"
   done

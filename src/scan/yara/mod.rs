@@ -295,6 +295,7 @@ fn build(parsed: parser::Parsed, origin: &str) -> Result<CompiledSource> {
                     keeps_offsets: s.keeps_offsets,
                     private: s.private,
                     chain: s.chained.iter().map(|p| p.gap).collect(),
+                    single_match: s.single_match,
                 })
                 .collect(),
             variants,

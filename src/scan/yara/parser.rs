@@ -96,6 +96,9 @@ pub struct ParsedString {
     pub keeps_offsets: bool,
     /// `private`: matches count but are not reported.
     pub private: bool,
+    /// The condition only asks whether it matched (`$x`, `of`): in fast mode its first match
+    /// is enough (yara's `STRING_FLAGS_SINGLE_MATCH`).
+    pub single_match: bool,
     /// A regular-expression string, or the expression of a hex string (or of its first part)
     /// with too many fixed patterns (then `patterns` is empty).
     pub regex: Option<Arc<RegexString>>,
@@ -337,6 +340,9 @@ struct RuleParse {
     for_of_depth: usize,
     /// Whether the innermost `for ... of` body looks at its string's match offsets.
     current_offsets: bool,
+    /// Whether a `for ... of` body counts or locates its string (`#`, `@`, `!`, `at`, `in`):
+    /// then, as in yara, no string of the rule is single-match.
+    current_not_single: bool,
 }
 
 /// A loop variable that stands for a module value: an array item, or a dictionary's key or
@@ -506,8 +512,18 @@ impl Parser<'_> {
         ))
     }
 
+    /// Notes that the condition counts or locates `string`'s matches, so it is not
+    /// single-match.
+    fn not_single(r: &mut RuleParse, string: StringRef) {
+        match string {
+            StringRef::Named(i) => r.strings[i as usize].single_match = false,
+            StringRef::Current => r.current_not_single = true,
+        }
+    }
+
     /// Notes that the condition needs the matches' offsets of `string`.
     fn keep_offsets(r: &mut RuleParse, string: StringRef) {
+        Self::not_single(r, string);
         match string {
             StringRef::Named(i) => {
                 r.strings[i as usize].keeps_offsets = true;
@@ -791,6 +807,11 @@ impl Parser<'_> {
                 r.name
             )));
         }
+        if r.current_not_single {
+            for string in &mut r.strings {
+                string.single_match = false;
+            }
+        }
         for (string, use_) in r.strings.iter_mut().zip(&r.uses) {
             let literal =
                 string.patterns.len() == 1 && string.patterns[0].1.iter().all(|&m| m == 0xff);
@@ -884,6 +905,7 @@ impl Parser<'_> {
                         fixed_offset: None,
                         keeps_offsets: false,
                         private: modifiers.private,
+                        single_match: true,
                         regex: None,
                         chained: Vec::new(),
                     }
@@ -930,6 +952,7 @@ impl Parser<'_> {
                         fixed_offset: None,
                         keeps_offsets: false,
                         private,
+                        single_match: true,
                         regex,
                         chained,
                     }
@@ -980,6 +1003,7 @@ impl Parser<'_> {
                         fixed_offset: None,
                         keeps_offsets: false,
                         private: modifiers.private,
+                        single_match: true,
                         regex: Some(Arc::new(regex)),
                         chained: Vec::new(),
                     }
@@ -1437,6 +1461,7 @@ impl Parser<'_> {
                     Self::keep_offsets(r, string);
                     return Ok((Expr::CountIn(string, Box::new(lo), Box::new(hi)), Ty::Int));
                 }
+                Self::not_single(r, string);
                 Ok(match string {
                     StringRef::Named(i) => {
                         r.used(i as usize, None);
@@ -1612,6 +1637,7 @@ impl Parser<'_> {
     /// `$x at e`: a probe when `x` is named and `e` constant (no offsets kept), else a lookup
     /// in the kept matches.
     fn found_at(&mut self, r: &mut RuleParse, string: StringRef, at: Expr) -> Expr {
+        Self::not_single(r, string);
         match (string, at) {
             (StringRef::Named(i), Expr::Int(at)) => {
                 if at < 0 {
@@ -1631,6 +1657,7 @@ impl Parser<'_> {
     /// `$x in (lo..hi)`: a probe when `x` is named and the bounds constant, else a lookup in
     /// the kept matches.
     fn found_in(&mut self, r: &mut RuleParse, string: StringRef, lo: Expr, hi: Expr) -> Expr {
+        Self::not_single(r, string);
         match (string, lo, hi) {
             (StringRef::Named(i), Expr::Int(lo), Expr::Int(hi)) => {
                 self.probe(r, i as usize, lo, hi)
