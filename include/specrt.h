@@ -355,6 +355,12 @@ typedef struct specrt_scan_options {
    * false.
    */
   bool fast;
+  /**
+   * Longest one input's scan may take, milliseconds (yara's `-a`; 0: no limit): checked
+   * between chunks and after the conditions, a scan past it fails with
+   * `SPECRT_ERROR_TIMEOUT`. `specrt_scan_files` then scans each file on its own.
+   */
+  uint64_t timeout_ms;
 } specrt_scan_options;
 #endif
 
@@ -1555,6 +1561,11 @@ typedef struct specrt_string_info {
  * A panic was caught inside specrt; the objects involved are unchanged.
  */
 #define SPECRT_ERROR_PANIC 17
+
+/**
+ * A scan ran past its time limit (`specrt_scan_options.timeout_ms`, yara's `-a`).
+ */
+#define SPECRT_ERROR_TIMEOUT 18
 
 #if defined(SPECRT_GPU)
 /**

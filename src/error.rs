@@ -95,6 +95,9 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A scan ran past its time limit (`ScanOptions::timeout`).
+    #[error("timeout: {0}")]
+    Timeout(String),
     /// A panic was caught at the C boundary.
     #[error(
         "internal panic: {0}; the objects involved were left as they were, please report this"

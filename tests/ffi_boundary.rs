@@ -46,7 +46,7 @@ fn version_matches_cargo_toml_and_header() {
 
 #[test]
 fn every_status_has_a_distinct_name() {
-    let names: Vec<String> = (0..=SPECRT_ERROR_PANIC)
+    let names: Vec<String> = (0..=SPECRT_ERROR_TIMEOUT)
         .map(|s| {
             unsafe { CStr::from_ptr(specrt_status_str(s)) }
                 .to_string_lossy()

@@ -717,3 +717,34 @@ fn fast_mode_reports_the_first_match_of_strings_only_tested_for_one() {
     assert_eq!(count(&fast, 1, 0), 3);
     assert_eq!(fast.matches[0].offset, 0);
 }
+
+#[test]
+fn scans_past_their_time_limit_fail_with_a_timeout() {
+    let scanner = scanner(r#"rule r { strings: $a = "ab" condition: $a }"#);
+    let mut o = options(Backend::Cpu, SpeculationMode::Auto, 1024);
+    o.timeout = Some(std::time::Duration::from_nanos(1));
+    let data = b"ab".repeat(32 << 10);
+    let e = scanner.scan(&data, &o, None, None).unwrap_err();
+    assert!(matches!(e, specrt::Error::Timeout(_)), "{e}");
+    // Many files: each is scanned on its own, and each reports its timeout.
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<_> = (0..3)
+        .map(|i| {
+            let p = dir.path().join(format!("{i}.bin"));
+            std::fs::write(&p, &data).unwrap();
+            p
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    scanner
+        .scan_files(&paths, &o, &mut |i, r| {
+            outcomes.push((i, matches!(r, Err(specrt::Error::Timeout(_)))));
+            true
+        })
+        .unwrap();
+    outcomes.sort_unstable();
+    assert_eq!(outcomes, [(0, true), (1, true), (2, true)]);
+    // A generous limit changes nothing.
+    o.timeout = Some(std::time::Duration::from_secs(600));
+    assert_eq!(scanner.scan(&data, &o, None, None).unwrap().rules, [0]);
+}

@@ -52,6 +52,7 @@ static const char HELP[] =
     "  -r, --recursive              scan directories recursively\n"
     "  -C, --compiled-rules         RULES_FILE is a rule set saved with --save\n"
     "  -w, --no-warnings            disable warnings\n"
+    "  -a, --timeout=SECONDS        abort scanning a file after SECONDS (0: no limit)\n"
     "  -f, --fast-scan              fast matching mode (a string only tested for a match\n"
     "                               reports its first match)\n"
     "  -p, --threads=N              accepted for yara's command line (all cores are used)\n"
@@ -166,6 +167,14 @@ static int parse_unsigned(const char *text, unsigned long long *out) {
     return *end == 0;
 }
 
+/* Sets -a SECONDS (yara's --timeout); 0 when it is not a number of seconds. */
+static int set_timeout(cli *c, const char *value) {
+    unsigned long long seconds;
+    if (!parse_unsigned(value, &seconds) || seconds > 1000000000ull) return 0;
+    c->scan.timeout_ms = seconds * 1000;
+    return 1;
+}
+
 /* Adds a -i or -t value; 0 when there are too many. */
 static int add_filter(const char **list, int *count, const char *value) {
     if (*count == MAX_FILTERS) return 0;
@@ -195,7 +204,7 @@ static int parse_args(int argc, char **argv, cli *c) {
             /* Short options, clustered ("-sL"); one taking a value ends the cluster. */
             const char *p;
             for (p = arg + 1; *p; p++) {
-                if (strchr("itpd", *p)) {
+                if (strchr("itpda", *p)) {
                     const char *v = p[1] ? p + 1 : (a + 1 < argc ? argv[++a] : NULL);
                     if (!v) return usage_error("option `-%c` needs a value", *p), -2;
                     if ((*p == 'i' && !add_filter(c->identifiers, &c->identifier_count, v)) ||
@@ -205,6 +214,8 @@ static int parse_args(int argc, char **argv, cli *c) {
                         return usage_error("invalid number of threads `%s`", v), -2;
                     if (*p == 'd' && !add_external(c, (char *)v))
                         return usage_error("invalid external definition `%s` (NAME=VALUE)", v), -2;
+                    if (*p == 'a' && !set_timeout(c, v))
+                        return usage_error("invalid timeout `%s` (seconds)", v), -2;
                     break; /* the value ends the cluster */
                 }
                 switch (*p) {
@@ -267,6 +278,8 @@ static int parse_args(int argc, char **argv, cli *c) {
                 return usage_error("too many `--tag` options"), -2;
         } else if (strcmp(name, "--threads") == 0) {
             if (!parse_unsigned(value, &number)) return usage_error("invalid number of threads `%s`", value), -2;
+        } else if (strcmp(name, "--timeout") == 0) {
+            if (!set_timeout(c, value)) return usage_error("invalid timeout `%s` (seconds)", value), -2;
         } else if (strcmp(name, "--save") == 0) {
             c->save_to = value;
         } else if (strcmp(name, "--chunk") == 0) {
@@ -414,6 +427,7 @@ typedef struct job {
     int failures;
     int progress_bar;
     double started, last_drawn;
+    double deadline; /* -a: when to stop (0: never), as yara's deadline for the whole run */
     totals sum;
 } job;
 
@@ -665,7 +679,10 @@ static int on_file(size_t index, specrt_status st, const specrt_scan_result *res
     job *j = (job *)user_data;
     const char *path = j->files.paths[index];
     text out = {NULL, 0, 0};
-    if (st != SPECRT_OK) {
+    if (st == SPECRT_ERROR_TIMEOUT) {
+        fprintf(stderr, "error scanning %s: scanning timed out\n", path);
+        if (j->files.direct[index]) j->failures++;
+    } else if (st != SPECRT_OK) {
         fprintf(stderr, "error scanning %s: %s\n", path, specrt_last_error());
         if (j->files.direct[index]) j->failures++;
     } else {
@@ -679,7 +696,8 @@ static int on_file(size_t index, specrt_status st, const specrt_scan_result *res
     free(out.data);
     j->done_bytes += j->files.sizes[index];
     draw_progress(j, 0);
-    return 0;
+    /* Past the deadline the files not yet scanned are skipped, as yara does. */
+    return j->deadline > 0 && now_s() > j->deadline;
 }
 
 /* The scan summary as one JSON object on stderr. */
@@ -808,6 +826,7 @@ static int scan_targets(specrt_context *ctx, const cli *c, char **targets, int t
     }
     j.progress_bar = isatty(STDERR_FILENO);
     j.started = now_s();
+    if (c->scan.timeout_ms) j.deadline = j.started + (double)c->scan.timeout_ms / 1000.0;
     st = j.files.count == 0 ? SPECRT_OK
                             : specrt_scan_files(scanner, (const char *const *)j.files.paths,
                                                 j.files.count, &c->scan, on_file, &j);

@@ -79,6 +79,10 @@ pub struct specrt_scan_options {
     /// matched (`$x`, `of`) reports its first match only; rule results are the same. Default
     /// false.
     pub fast: bool,
+    /// Longest one input's scan may take, milliseconds (yara's `-a`; 0: no limit): checked
+    /// between chunks and after the conditions, a scan past it fails with
+    /// `SPECRT_ERROR_TIMEOUT`. `specrt_scan_files` then scans each file on its own.
+    pub timeout_ms: u64,
 }
 
 /// Default scan options: Auto mode and backend, 1048576 matches, the device's chunk size.
@@ -91,6 +95,7 @@ pub extern "C" fn specrt_scan_options_default() -> specrt_scan_options {
         max_chunk_bytes: 0,
         tune: true,
         fast: false,
+        timeout_ms: 0,
     }
 }
 
@@ -116,5 +121,6 @@ pub(crate) fn to_options(o: &specrt_scan_options) -> Result<ScanOptions> {
         max_chunk_bytes: o.max_chunk_bytes,
         tune: o.tune,
         fast: o.fast,
+        timeout: (o.timeout_ms > 0).then(|| std::time::Duration::from_millis(o.timeout_ms)),
     })
 }

@@ -43,6 +43,8 @@ pub const SPECRT_ERROR_DEVICE_LOST: specrt_status = 15;
 pub const SPECRT_ERROR_CALLBACK: specrt_status = 16;
 /// A panic was caught inside specrt; the objects involved are unchanged.
 pub const SPECRT_ERROR_PANIC: specrt_status = 17;
+/// A scan ran past its time limit (`specrt_scan_options.timeout_ms`, yara's `-a`).
+pub const SPECRT_ERROR_TIMEOUT: specrt_status = 18;
 
 /// The status code for an error.
 pub fn status_of(error: &Error) -> specrt_status {
@@ -62,9 +64,10 @@ pub fn status_of(error: &Error) -> specrt_status {
         Error::Gpu(_) => SPECRT_ERROR_GPU,
         Error::OutOfMemory(_) => SPECRT_ERROR_OUT_OF_MEMORY,
         Error::DeviceLost(_) => SPECRT_ERROR_DEVICE_LOST,
-        Error::Callback { status, .. } if (1..=SPECRT_ERROR_PANIC).contains(status) => *status,
+        Error::Callback { status, .. } if (1..=SPECRT_ERROR_TIMEOUT).contains(status) => *status,
         Error::Callback { .. } => SPECRT_ERROR_CALLBACK,
         Error::Panic(_) => SPECRT_ERROR_PANIC,
+        Error::Timeout(_) => SPECRT_ERROR_TIMEOUT,
     }
 }
 
@@ -91,6 +94,7 @@ pub extern "C" fn specrt_status_str(status: specrt_status) -> *const c_char {
         SPECRT_ERROR_DEVICE_LOST => c"SPECRT_ERROR_DEVICE_LOST",
         SPECRT_ERROR_CALLBACK => c"SPECRT_ERROR_CALLBACK",
         SPECRT_ERROR_PANIC => c"SPECRT_ERROR_PANIC",
+        SPECRT_ERROR_TIMEOUT => c"SPECRT_ERROR_TIMEOUT",
         _ => c"SPECRT_UNKNOWN_STATUS",
     };
     name.as_ptr()

@@ -202,7 +202,9 @@ impl Scanner {
     /// completion order; `on_file` returning false stops the scan (files not yet reported are
     /// then skipped). On a GPU, files are packed into large chunks (see the module
     /// documentation); each file's result equals that of [`Scanner::scan_file`] (on a GPU
-    /// only regular files are accepted; others are reported as errors).
+    /// only regular files are accepted; others are reported as errors). With
+    /// [`ScanOptions::timeout`] each file is scanned on its own, so that the limit is the
+    /// file's.
     pub fn scan_files(
         &self,
         paths: &[PathBuf],
@@ -210,8 +212,9 @@ impl Scanner {
         on_file: &mut FileSink,
     ) -> Result<()> {
         let (gpu, reason) = self.choose_backend(options)?;
-        if !gpu {
-            return self.scan_files_cpu(paths, options, on_file);
+        if !gpu || options.timeout.is_some() {
+            // A time limit is per file: each file is then a scan of its own.
+            return self.scan_files_one_by_one(paths, options, on_file);
         }
         let on_file = &mut |i: usize, result: Result<ScanResult>| {
             on_file(
@@ -241,8 +244,9 @@ impl Scanner {
         })
     }
 
-    /// The CPU backend's many-file scan: `scan_file` on all threads.
-    fn scan_files_cpu(
+    /// The many-file scan of the CPU backend and of scans with a time limit: `scan_file` on
+    /// all threads.
+    fn scan_files_one_by_one(
         &self,
         paths: &[PathBuf],
         options: &ScanOptions,

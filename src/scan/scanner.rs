@@ -111,6 +111,9 @@ pub struct ScanOptions {
     /// yara's fast mode (`yara -f`): a string whose condition only asks whether it matched
     /// (`$x`, `of`) reports its first match only. Rule results are the same.
     pub fast: bool,
+    /// Longest one input's scan may take (yara's `-a`): checked between chunks and after the
+    /// conditions, an input past it fails with [`Error::Timeout`]. None: no limit.
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl Default for ScanOptions {
@@ -122,6 +125,7 @@ impl Default for ScanOptions {
             max_chunk_bytes: 0,
             tune: true,
             fast: false,
+            timeout: None,
         }
     }
 }
@@ -247,6 +251,17 @@ impl Scanner {
         let started = Instant::now();
         let (gpu, reason) = self.choose_backend(options)?;
         let mut on_match = on_match;
+        // The progress report between chunks also watches the clock (with a time limit).
+        let mut user_progress = progress;
+        let mut timed_out = false;
+        let mut watch = |done: u64, total: u64| {
+            if options.timeout.is_some_and(|t| started.elapsed() > t) {
+                timed_out = true;
+                return false;
+            }
+            user_progress.as_mut().is_none_or(|p| p(done, total))
+        };
+        let progress: Option<&mut Progress> = Some(&mut watch);
         let mut result = if gpu {
             self.scan_gpu_host(input, options, &mut on_match, progress)?
         } else {
@@ -259,6 +274,15 @@ impl Scanner {
             Input::File { .. } => None,
         };
         let late = self.finish_rules(&mut result, input.len(), &read, whole, options)?;
+        if let Some(limit) = options
+            .timeout
+            .filter(|&t| timed_out || started.elapsed() > t)
+        {
+            return Err(Error::Timeout(format!(
+                "the scan of {} bytes took longer than {limit:?}",
+                input.len()
+            )));
+        }
         if let Some(sink) = on_match
             .as_mut()
             .filter(|_| !result.stopped && !late.is_empty())

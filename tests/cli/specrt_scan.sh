@@ -57,7 +57,7 @@ for target in tree tree/a.txt tree/sub/c.txt many.txt; do
                "-t beta" "--tag=beta -r" "-c -n -r" "--print-strings --print-string-length -r" \
                "-p 4 -r" "--threads=2 -w" "-i greeting -i planet" "-t alpha -i planet" \
                "-r -t alpha -t beta -g" "-m -r" "-mg -s" "--print-meta -n -e" "-f -s" "-f -s -L -r" \
-               "--fast-scan -s -r"; do
+               "--fast-scan -s -r" "-a 100 -r" "--timeout=100 -s"; do
     # shellcheck disable=SC2086
     same $flags rules.yar "$target"
   done
