@@ -126,13 +126,6 @@
 #define SPECRT_MAX_PATTERN_BYTES (256 << 20)
 #endif
 
-#if defined(SPECRT_GPU)
-/**
- * Deepest nesting of `include` (yara's `YR_MAX_INCLUDE_DEPTH`).
- */
-#define MAX_INCLUDE_DEPTH 16
-#endif
-
 /**
  * Map from (kernel key, adapter id) to tuned record, persisted as a schema-1 TOML file.
  *

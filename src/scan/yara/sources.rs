@@ -16,7 +16,7 @@ use crate::{Error, Result};
 use std::path::Path;
 
 /// Deepest nesting of `include` (yara's `YR_MAX_INCLUDE_DEPTH`).
-pub const MAX_INCLUDE_DEPTH: usize = 16;
+pub(crate) const MAX_INCLUDE_DEPTH: usize = 16;
 
 /// One YARA source of a compilation.
 #[derive(Clone, Debug, PartialEq, Eq)]
