@@ -38,6 +38,7 @@ pub trait IncludeResolver {
 }
 
 /// Includes read from files: a relative name is found from the including file's directory.
+/// Only regular files are read (a FIFO or a device could block the compilation).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct FileIncludes;
 
@@ -53,6 +54,13 @@ impl IncludeResolver for FileIncludes {
             _ => named.to_path_buf(),
         };
         let file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // Only regular files: a FIFO, a terminal or `/dev/stdin` would block the compiler.
+        let meta = file
+            .metadata()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        if !meta.is_file() {
+            return Err(format!("{}: not a regular file", path.display()));
+        }
         let mut text = Vec::new();
         std::io::Read::read_to_end(
             &mut std::io::Read::take(&file, MAX_SOURCE_BYTES as u64 + 1),

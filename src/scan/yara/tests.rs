@@ -526,6 +526,14 @@ mod sources {
             CompileOptions::default(),
         )
         .unwrap();
+        // Devices and FIFOs are refused rather than read (they could block).
+        let e = super::super::compile(
+            b"include \"/dev/null\"",
+            main.to_str().unwrap(),
+            CompileOptions::default(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
         let names: Vec<_> = compiled
             .rules
             .logic()
