@@ -332,23 +332,23 @@ fn regular_expression_matches_reach_the_callback_once() {
     assert_eq!(seen, result.matches);
 }
 
+/// Scans `data` on the CPU with `source` compiled, and with it saved and loaded back.
+fn scanned_before_and_after_saving(source: &str, data: &[u8]) -> (ScanResult, ScanResult) {
+    let compiled = compile(source.as_bytes(), "test.yar", CompileOptions::default()).unwrap();
+    let loaded = specrt::scan::RuleSet::from_bytes(&compiled.rules.to_bytes().unwrap()).unwrap();
+    let o = options(Backend::Cpu, SpeculationMode::Auto, 0);
+    let scan = |rules| {
+        Scanner::new(None, rules)
+            .unwrap()
+            .scan(data, &o, None, None)
+            .unwrap()
+    };
+    (scan(&compiled.rules), scan(&loaded))
+}
+
 #[test]
 fn regular_expressions_survive_saving() {
-    let compiled = compile(
-        REGEX_RULES.as_bytes(),
-        "test.yar",
-        CompileOptions::default(),
-    )
-    .unwrap();
-    let loaded = specrt::scan::RuleSet::from_bytes(&compiled.rules.to_bytes().unwrap()).unwrap();
-    let a = Scanner::new(None, &compiled.rules).unwrap();
-    let b = Scanner::new(None, &loaded).unwrap();
-    let o = options(Backend::Cpu, SpeculationMode::Auto, 0);
-    let data = regex_sample();
-    let (ra, rb) = (
-        a.scan(&data, &o, None, None).unwrap(),
-        b.scan(&data, &o, None, None).unwrap(),
-    );
+    let (ra, rb) = scanned_before_and_after_saving(REGEX_RULES, &regex_sample());
     assert_eq!(ra.matches, rb.matches);
     assert_eq!(ra.rules, rb.rules);
 }
@@ -645,21 +645,7 @@ fn chained_hex_strings_join_their_parts_on_every_path() {
 
 #[test]
 fn chained_hex_strings_survive_saving() {
-    let compiled = compile(
-        CHAIN_RULES.as_bytes(),
-        "test.yar",
-        CompileOptions::default(),
-    )
-    .unwrap();
-    let loaded = specrt::scan::RuleSet::from_bytes(&compiled.rules.to_bytes().unwrap()).unwrap();
-    let o = options(Backend::Cpu, SpeculationMode::Auto, 0);
-    let data = chain_sample();
-    let a = Scanner::new(None, &compiled.rules).unwrap();
-    let b = Scanner::new(None, &loaded).unwrap();
-    let (ra, rb) = (
-        a.scan(&data, &o, None, None).unwrap(),
-        b.scan(&data, &o, None, None).unwrap(),
-    );
+    let (ra, rb) = scanned_before_and_after_saving(CHAIN_RULES, &chain_sample());
     assert_eq!(ra.matches, rb.matches);
     assert_eq!(ra.rules, rb.rules);
     assert_eq!(ra.rules.len(), 3);
