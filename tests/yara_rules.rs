@@ -494,7 +494,7 @@ fn module_expressions_are_checked_against_the_declarations() {
         ),
         (
             "import \"pe\"\nrule r { condition: pe.sections == 1 }",
-            "test.yar:2:33",
+            "test.yar:2:24",
             "an array of module `pe` is not a value",
         ),
         (

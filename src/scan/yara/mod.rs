@@ -20,10 +20,12 @@
 //! is an error naming its line, column and construct, or, with
 //! [`CompileOptions::skip_unsupported`], skips the rule using it.
 
+mod ast;
 mod cursor;
 mod hex;
 pub use hex::MAX_VARIANTS;
 mod lexer;
+mod lower;
 mod modifiers;
 mod parser;
 pub mod sources;
@@ -94,6 +96,8 @@ pub struct Diagnostic {
     pub message: String,
     /// Whether the problem is an unsupported (valid YARA) construct rather than a syntax error.
     pub unsupported: bool,
+    /// Which text of the compilation it is in: 0 for the source, others for its includes.
+    pub file: u32,
 }
 
 impl Diagnostic {
@@ -104,6 +108,7 @@ impl Diagnostic {
             column,
             message: message.into(),
             unsupported: false,
+            file: 0,
         }
     }
 
@@ -114,7 +119,30 @@ impl Diagnostic {
             column,
             message: construct.to_string(),
             unsupported: true,
+            file: 0,
         }
+    }
+
+    /// A syntax or semantic error at `at`.
+    pub(crate) fn error_at(at: ast::Pos, message: impl Into<String>) -> Self {
+        Self {
+            file: at.file,
+            ..Self::syntax(at.line, at.column, message)
+        }
+    }
+
+    /// An unsupported construct at `at`.
+    pub(crate) fn unsupported_at(at: ast::Pos, construct: &str) -> Self {
+        Self {
+            file: at.file,
+            ..Self::unsupported(at.line, at.column, construct)
+        }
+    }
+
+    /// The same problem, in text `file` (for diagnostics of sub-parsers that count lines
+    /// within one text).
+    pub(crate) fn in_file(self, file: u32) -> Self {
+        Self { file, ..self }
     }
 
     pub(crate) fn into_error(self, origin: &str, rule: Option<&str>) -> Error {
@@ -176,7 +204,7 @@ pub fn compile_sources(
 /// of its own namespace only, as in yara. Each source is parsed when added, so its errors come
 /// from [`Compiler::add`]; after an error the compiler refuses further sources.
 pub struct Compiler {
-    session: parser::Session,
+    session: lower::Session,
     origin: Option<String>,
     failed: bool,
 }
@@ -185,7 +213,7 @@ impl Compiler {
     /// An empty compilation with `options`.
     pub fn new(options: CompileOptions) -> Self {
         Self {
-            session: parser::Session::new(options),
+            session: lower::Session::new(options),
             origin: None,
             failed: false,
         }
@@ -214,9 +242,9 @@ impl Compiler {
         let mut origins = Vec::new();
         let tokens = sources::tokens_of(source, &mut origins, includes)?;
         self.session
-            .parse(&tokens, &source.namespace)
-            .map_err(|(d, rule, file)| {
-                let origin = origins.get(file as usize).unwrap_or(&source.origin);
+            .add(&tokens, &source.namespace)
+            .map_err(|(d, rule)| {
+                let origin = origins.get(d.file as usize).unwrap_or(&source.origin);
                 d.into_error(origin, rule.as_deref())
             })?;
         self.origin.get_or_insert_with(|| source.origin.clone());
@@ -237,7 +265,7 @@ impl Compiler {
 }
 
 /// Turns parsed rules into the scanner's rule set and the rule logic.
-fn build(parsed: parser::Parsed, origin: &str) -> Result<CompiledSource> {
+fn build(parsed: lower::Lowered, origin: &str) -> Result<CompiledSource> {
     let mut rules = RuleSet::new();
     let mut logic = RuleLogic {
         probes: parsed.probes,
