@@ -1,5 +1,18 @@
 //! A compiler from YARA source text to a rule set with rule logic.
 //!
+//! The front end runs in layers, each in its own module:
+//! 1. `lexer`: source text to tokens (with line, column and text of origin);
+//! 2. [`sources`]: the tokens of each source with its `include`s spliced in, and the namespace
+//!    it compiles into;
+//! 3. `parser`: tokens to the syntax tree of `ast`, one statement at a time, checking syntax
+//!    only, so every valid YARA 4.x source parses whatever it uses;
+//! 4. `lower`: each rule's tree to the typed IR of [`crate::scan::logic`]: names resolved,
+//!    types checked, constants folded, strings compiled to patterns (`hex`, `modifiers`,
+//!    [`crate::scan::regex`]); a construct this build cannot evaluate makes the rule skip
+//!    (with [`CompileOptions::skip_unsupported`]) or fails the compilation naming it;
+//! 5. `build` (here): the rules' patterns into the scanner's [`RuleSet`], their conditions
+//!    into its [`RuleLogic`].
+//!
 //! Supported: `rule NAME [: tags] { meta: strings: condition: }`, comments, the `private` and
 //! `global` rule modifiers; text strings with escapes and `ascii`, `wide`, `nocase`, `fullword`,
 //! `xor` and `base64`/`base64wide` (expanded into fixed patterns by `modifiers`); hex strings

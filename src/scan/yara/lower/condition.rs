@@ -216,7 +216,9 @@ impl<'a> RuleLowering<'a> {
             }
             return Ok(StringRef::Current);
         }
-        Ok(StringRef::Named(self.string_index(&format!("${name}"), at)?))
+        Ok(StringRef::Named(
+            self.string_index(&format!("${name}"), at)?,
+        ))
     }
 
     /// Notes that the condition counts or locates `string`'s matches, so it is not
@@ -334,7 +336,11 @@ impl<'a> RuleLowering<'a> {
         for item in items {
             let name = &item.name;
             if item.wildcard {
-                if scope.skipped_names.iter().any(|s| s.starts_with(name.as_str())) {
+                if scope
+                    .skipped_names
+                    .iter()
+                    .any(|s| s.starts_with(name.as_str()))
+                {
                     let what = format!("a reference to skipped rules `{name}*`");
                     return Err(Diagnostic::unsupported_at(item.at, &what));
                 }
@@ -561,10 +567,7 @@ impl<'a> RuleLowering<'a> {
                         "text operators need texts on both sides",
                     ));
                 }
-                (
-                    Expr::TextOp(*op, Box::new(left), Box::new(right)),
-                    Ty::Bool,
-                )
+                (Expr::TextOp(*op, Box::new(left), Box::new(right)), Ty::Bool)
             }
             ExprKind::Matches(left, literal) => {
                 let (left, ty) = self.expr(left)?;
@@ -669,10 +672,7 @@ impl<'a> RuleLowering<'a> {
                  a number; floats mix with integers), or texts on both sides",
             ));
         }
-        Ok((
-            Expr::Compare(op, Box::new(left), Box::new(right)),
-            Ty::Bool,
-        ))
+        Ok((Expr::Compare(op, Box::new(left), Box::new(right)), Ty::Bool))
     }
 
     /// A binary arithmetic or bitwise operator, folded when both sides are integer constants.
@@ -698,10 +698,7 @@ impl<'a> RuleLowering<'a> {
             ));
         }
         if !both_int {
-            return Ok((
-                Expr::Arith(op, Box::new(left), Box::new(right)),
-                Ty::Float,
-            ));
+            return Ok((Expr::Arith(op, Box::new(left), Box::new(right)), Ty::Float));
         }
         let folded = match (&left, &right) {
             (Expr::Int(_), Expr::Int(0)) if matches!(op, Arith::Div | Arith::Mod) => {
@@ -753,7 +750,11 @@ impl<'a> RuleLowering<'a> {
             });
         }
         if is_loop_var {
-            let depth = self.loop_vars.iter().rposition(|v| v == name).expect("found");
+            let depth = self
+                .loop_vars
+                .iter()
+                .rposition(|v| v == name)
+                .expect("found");
             return Ok((Expr::Var(depth as u32), Ty::Int));
         }
         if self.is_module_name(name) {
@@ -789,8 +790,7 @@ impl<'a> RuleLowering<'a> {
                 if let Some(v) = self.module_vars.iter().rev().find(|v| &v.name == name) {
                     return Ok((v.module, v.steps.clone(), v.at));
                 }
-                if let Some(m) = Module::named(name).filter(|m| self.scope.imported.contains(m))
-                {
+                if let Some(m) = Module::named(name).filter(|m| self.scope.imported.contains(m)) {
                     return Ok((m, Vec::new(), Reached::Root));
                 }
                 if self.scope.unavailable.contains(name) {
@@ -819,7 +819,8 @@ impl<'a> RuleLowering<'a> {
                 } else {
                     StepShape::Index
                 };
-                let at = modules::follow(module, at, shape).map_err(|err| shape_error(err, e.at))?;
+                let at =
+                    modules::follow(module, at, shape).map_err(|err| shape_error(err, e.at))?;
                 let (value, ty) = self.expr(index)?;
                 if ty != if is_dict { Ty::Text } else { Ty::Int } {
                     return Err(Diagnostic::error_at(
@@ -1028,14 +1029,19 @@ impl<'a> RuleLowering<'a> {
         if is_dict {
             let kinds = [modules::Kind::Text, item];
             let keys = var(&vars[0].0, Step::KeyAt(position()), Reached::Kind(kinds[0]));
-            let values = var(&vars[1].0, Step::ValueAt(position()), Reached::Kind(kinds[1]));
+            let values = var(
+                &vars[1].0,
+                Step::ValueAt(position()),
+                Reached::Kind(kinds[1]),
+            );
             self.module_vars.extend([keys, values]);
         } else {
             let items = var(&vars[0].0, Step::Index(position()), Reached::Kind(item));
             self.module_vars.push(items);
         }
         let body = self.expr(body);
-        self.module_vars.truncate(self.module_vars.len() - vars.len());
+        self.module_vars
+            .truncate(self.module_vars.len() - vars.len());
         self.loop_vars.pop();
         let (body, _) = body?;
         self.reads_input = true;

@@ -206,8 +206,7 @@ impl Session {
     /// Lowers one rule, or skips it (listed) when it uses an unsupported construct and the
     /// options say so.
     fn rule(&mut self, scope: &mut Scope, rule: Rule, ns: u32) -> Result<(), Failure> {
-        if scope.rule_index.contains_key(&rule.name) || scope.skipped_names.contains(&rule.name)
-        {
+        if scope.rule_index.contains_key(&rule.name) || scope.skipped_names.contains(&rule.name) {
             let message = format!("duplicate rule name `{}`", rule.name);
             return Err((Diagnostic::error_at(rule.name_at, message), Some(rule.name)));
         }
@@ -226,9 +225,7 @@ impl Session {
                 self.string_base += lowered.strings.len() as u32;
                 self.out.probes.extend(probes);
                 self.out.reads_input |= reads_input;
-                scope
-                    .rule_index
-                    .insert(name, self.out.rules.len() as u32);
+                scope.rule_index.insert(name, self.out.rules.len() as u32);
                 self.out.rules.push(lowered);
                 Ok(())
             }

@@ -81,7 +81,9 @@ fn lower_string(decl: StringDecl) -> Result<LoweredString, Diagnostic> {
         }
         StringValue::Regex(literal) => {
             let modifiers = TextModifiers::of(&decl.modifiers)?;
-            if modifiers.xor.is_some() || modifiers.base64.is_some() || modifiers.base64wide.is_some()
+            if modifiers.xor.is_some()
+                || modifiers.base64.is_some()
+                || modifiers.base64wide.is_some()
             {
                 return Err(Diagnostic::error_at(
                     at,
@@ -105,7 +107,10 @@ fn lower_string(decl: StringDecl) -> Result<LoweredString, Diagnostic> {
                 if e.unsupported {
                     Diagnostic::unsupported_at(column, &e.message)
                 } else {
-                    Diagnostic::error_at(column, format!("invalid regular expression: {}", e.message))
+                    Diagnostic::error_at(
+                        column,
+                        format!("invalid regular expression: {}", e.message),
+                    )
                 }
             })?;
             let regex = Some(Arc::new(regex));
@@ -121,7 +126,11 @@ fn lower_string(decl: StringDecl) -> Result<LoweredString, Diagnostic> {
 }
 
 /// The head part's patterns or expression, and the chained parts, of a hex string.
-type HexParts = (Vec<hex::Variant>, Option<Arc<RegexString>>, Vec<ChainedPart>);
+type HexParts = (
+    Vec<hex::Variant>,
+    Option<Arc<RegexString>>,
+    Vec<ChainedPart>,
+);
 
 /// A hex string `{ body }` whose body starts at `at`.
 fn hex_string(body: &str, at: Pos) -> Result<HexParts, Diagnostic> {
