@@ -264,6 +264,13 @@ pub enum ExprKind {
         /// The body.
         body: Box<Expr>,
     },
+    /// `with name = e, ... : (body)` (YARA 4.3): names bound to expressions in the body.
+    With {
+        /// The names, where they are, and their expressions.
+        bindings: Vec<(String, Pos, Expr)>,
+        /// The body.
+        body: Box<Expr>,
+    },
     /// `for Q a[, b] in iterable : (body)`.
     ForIn {
         /// How many values must satisfy the body.

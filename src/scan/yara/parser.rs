@@ -757,6 +757,14 @@ impl<'a> Parser<'a> {
                 self.for_loop(at)
             }
             "them" => Err(self.error("`them` is allowed only after `of`")),
+            // `with` is a word YARA 4.3 added: a name before it stays a name.
+            "with"
+                if matches!(self.ahead(1), Some(Tok::Ident(_)))
+                    && matches!(self.ahead(2), Some(Tok::Punct("="))) =>
+            {
+                self.advance();
+                self.with(at)
+            }
             _ if KEYWORDS.contains(&word) => {
                 Err(self.error(format!("unexpected keyword `{word}`")))
             }
@@ -942,6 +950,24 @@ impl<'a> Parser<'a> {
             },
             at,
         ))
+    }
+
+    /// `with name = e, ... : (body)`, after `with`.
+    fn with(&mut self, at: Pos) -> Result<Expr, Diagnostic> {
+        let mut bindings = Vec::new();
+        loop {
+            let name_at = self.here();
+            let name = self.identifier("a name to bind")?;
+            self.expect_punct("=")?;
+            let value = self.nested(|p| p.expr())?;
+            bindings.push((name, name_at, value));
+            if !self.is_punct(",") {
+                break;
+            }
+            self.advance();
+        }
+        let body = self.loop_body()?;
+        Ok(Self::node(ExprKind::With { bindings, body }, at))
     }
 
     /// `: (body)` of a loop.

@@ -545,3 +545,88 @@ mod sources {
         assert_eq!(names, ["inner", "main"]);
     }
 }
+
+/// Compiles `src` skipping unsupported rules.
+fn skipping(src: &str) -> Result<CompiledSource> {
+    let options = CompileOptions {
+        skip_unsupported: true,
+        ..Default::default()
+    };
+    compile(src.as_bytes(), "t.yar", options)
+}
+
+#[test]
+fn constructs_that_parse_but_cannot_run_skip_their_rule_alone() {
+    for (rule, construct, position) in [
+        (
+            "rule r { strings: $a = \"x\" condition: any of ($a) in (0..10) }",
+            "`of ... in/at` ranges",
+            (1, 39),
+        ),
+        (
+            "rule r { strings: $a = \"x\" condition: all of them at 0 }",
+            "`of ... in/at` ranges",
+            (1, 39),
+        ),
+        (
+            "rule r { strings: $a = \"x\" condition: any of ($a, keep) }",
+            "rule sets after `of`",
+            (1, 51),
+        ),
+        (
+            "rule r { condition: for filesize i in (1..2) : (i > 0) }",
+            "a non-constant `for` quantifier",
+            (1, 25),
+        ),
+        (
+            "rule r { condition: with n = filesize : (n > 1) }",
+            "`with` declarations",
+            (1, 21),
+        ),
+    ] {
+        let src =
+            format!("rule keep {{ condition: true }}\n{rule}\nrule after {{ condition: keep }}");
+        let c = skipping(&src).unwrap_or_else(|e| panic!("{rule}: {e}"));
+        assert_eq!(c.skipped.len(), 1, "{rule}");
+        let s = &c.skipped[0];
+        assert_eq!(s.rule, "r");
+        assert!(s.construct.contains(construct), "{rule}: {}", s.construct);
+        assert_eq!((s.line - 1, s.column), position, "{rule}");
+        let kept: Vec<&str> = c
+            .rules
+            .logic()
+            .unwrap()
+            .rules
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(kept, ["keep", "after"], "{rule}");
+        let e = err(&src);
+        assert!(matches!(e, Error::Unsupported(_)), "{rule}: {e}");
+    }
+}
+
+#[test]
+fn a_syntax_error_fails_even_in_a_rule_that_would_skip() {
+    // The whole rule is parsed before it is lowered: a rule with an unsupported construct
+    // and a syntax error is an error, not a skipped rule.
+    let src = "import \"dotnet\"\nrule r { condition: dotnet.version == \"x\" and }";
+    let e = skipping(src).unwrap_err();
+    assert!(matches!(e, Error::Parse { line: 2, .. }), "{e}");
+    // A name YARA 4.3 made a keyword still names a rule where YARA 4.2 allowed it.
+    let c = ok("rule with { condition: true } rule b { condition: with }");
+    assert_eq!(c.rules.logic().unwrap().rules.len(), 2);
+}
+
+#[test]
+fn deep_operator_chains_are_refused_not_overflowed() {
+    // Left-associative chains deepen the tree as nesting does: both stay bounded.
+    let chain = vec!["filesize"; 5000].join(" + ");
+    let e = err(&format!("rule r {{ condition: {chain} > 0 }}"));
+    assert!(e.to_string().contains("nested deeper than"), "{e}");
+    let path = format!("pe{}", ".a".repeat(5000));
+    let e = err(&format!("import \"pe\" rule r {{ condition: {path} }}"));
+    assert!(e.to_string().contains("nested deeper than"), "{e}");
+    let short = vec!["filesize"; 50].join(" + ");
+    ok(&format!("rule r {{ condition: {short} > 0 }}"));
+}

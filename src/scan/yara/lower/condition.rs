@@ -646,6 +646,12 @@ impl<'a> RuleLowering<'a> {
                 iterable,
                 body,
             } => return self.for_in(quantifier, vars, iterable, body),
+            ExprKind::With { .. } => {
+                return Err(Diagnostic::unsupported_at(
+                    at,
+                    "`with` declarations (YARA 4.3)",
+                ))
+            }
         })
     }
 
