@@ -92,7 +92,8 @@ fn data_byte(i: u32) -> u32 {
 }
 
 // Four bytes at view offset p, little-endian, read from `data` in two aligned loads; bytes past
-// the end of the data are unspecified (callers mask them out).
+// the end of the data are unspecified (callers mask them out). The second load stays inside the
+// binding: the kernels run without wgpu's bounds checks.
 fn data_word(p: u32) -> u32 {
     let at = view_base + p;
     let w = at >> 2u;
@@ -100,7 +101,8 @@ fn data_word(p: u32) -> u32 {
     if (shift == 0u) {
         return data[w];
     }
-    return (data[w] >> shift) | (data[w + 1u] << (32u - shift));
+    let next = data[min(w + 1u, arrayLength(&data) - 1u)];
+    return (data[w] >> shift) | (next << (32u - shift));
 }
 
 // ASCII lower-casing of the four bytes of v (bytes 'A'..'Z' get bit 0x20).

@@ -17,6 +17,10 @@ fn emit(pattern: u32, start: u32) {
 @compute @workgroup_size(LANES)
 fn scan_fused(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
     view_chunk();
+    // Workgroup memory starts undefined (no zeroing): the barrier in `scan_tile` orders this.
+    if (lane == 0u) {
+        atomicStore(&tile_hit, 0u);
+    }
     if (scan_tile(group.x, lane, true)) {
         atomicOr(&tile_hit, 1u);
     }

@@ -111,14 +111,30 @@ pub struct Program {
 impl Program {
     /// Compiles `desc` on `ctx`'s device. A WGSL error is `Error::Shader` with `line:column`.
     pub fn new(ctx: &GpuContext, desc: ProgramDesc) -> Result<Self> {
+        Self::build(ctx, desc, false)
+    }
+
+    /// [`Program::new`] for the engine's own kernels, compiled as [`ENGINE_CHECKS`] says.
+    pub(crate) fn new_engine(ctx: &GpuContext, desc: ProgramDesc) -> Result<Self> {
+        Self::build(ctx, desc, true)
+    }
+
+    fn build(ctx: &GpuContext, desc: ProgramDesc, engine: bool) -> Result<Self> {
         let gpu = ctx.gpu()?;
         validate(&desc, &gpu.summary.limits)?;
         let device = &gpu.device;
         let module = capture(device, "compiling the WGSL module", || {
-            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            let source = wgpu::ShaderModuleDescriptor {
                 label: Some(&desc.entry_point),
                 source: wgpu::ShaderSource::Wgsl(desc.wgsl.as_str().into()),
-            });
+            };
+            let module = if engine {
+                // SAFETY: the engine's kernels need none of the runtime checks (see
+                // `ENGINE_CHECKS`).
+                unsafe { device.create_shader_module_trusted(source, ENGINE_CHECKS) }
+            } else {
+                device.create_shader_module(source)
+            };
             shader_diagnostics(&module)?;
             Ok(module)
         })
@@ -157,7 +173,10 @@ impl Program {
                     layout: Some(&layout),
                     module: &module,
                     entry_point: Some(&desc.entry_point),
-                    compilation_options: Default::default(),
+                    compilation_options: wgpu::PipelineCompilationOptions {
+                        zero_initialize_workgroup_memory: !engine,
+                        ..Default::default()
+                    },
                     cache: None,
                 });
                 Ok((bind_group_layout, pipeline))
@@ -190,6 +209,17 @@ impl Program {
         self.desc.outputs.len()
     }
 }
+
+/// How the engine's own scan kernels are compiled: without the checks wgpu adds for untrusted
+/// WGSL (index clamping, loop bounding, guarded integer division) and without zeroing workgroup
+/// memory before each workgroup starts. Those checks cost the prefilter about a third of its
+/// throughput (the clamps sit on every access to the staged filters). The kernels earn the
+/// trust: every index into workgroup and private arrays is in range by construction (hashes
+/// shifted to the filter's size, tile offsets below the tile), every loop is counted, buffer
+/// reads stay inside their bindings (`data_word` clamps its look-ahead word), writes are
+/// guarded by the capacities in `Params`, and every workgroup variable is written before it
+/// is read. Programs from [`Program::new`] (the engine's users' WGSL) keep every check.
+const ENGINE_CHECKS: wgpu::ShaderRuntimeChecks = wgpu::ShaderRuntimeChecks::unchecked();
 
 fn validate(desc: &ProgramDesc, limits: &wgpu::Limits) -> Result<()> {
     if desc.outputs.is_empty() {

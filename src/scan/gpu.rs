@@ -421,7 +421,7 @@ fn scan_programs<const N: usize>(
             .iter()
             .map(|&(k, shape)| {
                 scope.spawn(move || {
-                    Program::new(
+                    Program::new_engine(
                         ctx,
                         ProgramDesc {
                             wgsl: format!("{}\n{}", common_source(shape, small), k.source),
