@@ -264,7 +264,7 @@ pub enum ExprKind {
         /// The body.
         body: Box<Expr>,
     },
-    /// `with name = e, ... : (body)` (YARA 4.3): names bound to expressions in the body.
+    /// `with name = e, ... : (body)` (YARA-X): names bound to expressions in the body.
     With {
         /// The names, where they are, and their expressions.
         bindings: Vec<(String, Pos, Expr)>,

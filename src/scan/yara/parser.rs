@@ -757,7 +757,7 @@ impl<'a> Parser<'a> {
                 self.for_loop(at)
             }
             "them" => Err(self.error("`them` is allowed only after `of`")),
-            // `with` is a word YARA 4.3 added: a name before it stays a name.
+            // YARA-X's `with`; in YARA 4 the word is a name, as it stays where no `name =` follows.
             "with"
                 if matches!(self.ahead(1), Some(Tok::Ident(_)))
                     && matches!(self.ahead(2), Some(Tok::Punct("="))) =>

@@ -583,6 +583,11 @@ fn constructs_that_parse_but_cannot_run_skip_their_rule_alone() {
             "`with` declarations",
             (1, 21),
         ),
+        (
+            "rule r { condition: for any s in (\"a\", \"b\") : (s == \"a\") }",
+            "a loop over texts",
+            (1, 35),
+        ),
     ] {
         let src =
             format!("rule keep {{ condition: true }}\n{rule}\nrule after {{ condition: keep }}");
@@ -613,7 +618,7 @@ fn a_syntax_error_fails_even_in_a_rule_that_would_skip() {
     let src = "import \"dotnet\"\nrule r { condition: dotnet.version == \"x\" and }";
     let e = skipping(src).unwrap_err();
     assert!(matches!(e, Error::Parse { line: 2, .. }), "{e}");
-    // A name YARA 4.3 made a keyword still names a rule where YARA 4.2 allowed it.
+    // `with` (a keyword of YARA-X) still names a rule, as in YARA 4.
     let c = ok("rule with { condition: true } rule b { condition: with }");
     assert_eq!(c.rules.logic().unwrap().rules.len(), 2);
 }

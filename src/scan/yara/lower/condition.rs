@@ -649,7 +649,7 @@ impl<'a> RuleLowering<'a> {
             ExprKind::With { .. } => {
                 return Err(Diagnostic::unsupported_at(
                     at,
-                    "`with` declarations (YARA 4.3)",
+                    "`with` declarations (YARA-X)",
                 ))
             }
         })
@@ -959,12 +959,28 @@ impl<'a> RuleLowering<'a> {
                 let (lo, hi) = self.range(range)?;
                 Iteration::Range(Box::new(lo), Box::new(hi))
             }
-            ast::Iterable::List(items) => Iteration::List(
-                items
-                    .iter()
-                    .map(|item| self.int_operand(item, "loop value"))
-                    .collect::<Result<_, _>>()?,
-            ),
+            ast::Iterable::List(items) => {
+                let mut values = Vec::with_capacity(items.len());
+                for item in items {
+                    match self.expr(item)? {
+                        (value, Ty::Int) => values.push(value),
+                        // yara 4.2 refuses them; later versions loop over texts.
+                        (_, Ty::Text) => {
+                            return Err(Diagnostic::unsupported_at(
+                                item.at,
+                                "a loop over texts (`for any s in (\"a\", \"b\")`)",
+                            ))
+                        }
+                        _ => {
+                            return Err(Diagnostic::error_at(
+                                item.at,
+                                "expected an integer loop value",
+                            ))
+                        }
+                    }
+                }
+                Iteration::List(values)
+            }
         };
         self.loop_vars.push(vars[0].0.clone());
         let body = self.expr(body);
