@@ -105,6 +105,8 @@ pub struct Parser<'a> {
     depth: usize,
     /// The name of the rule being parsed, once read.
     rule_name: Option<String>,
+    /// Parsing a `for` loop's quantifier: `of` after it belongs to the loop.
+    in_quantifier: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -115,6 +117,7 @@ impl<'a> Parser<'a> {
             pos: 0,
             depth: 0,
             rule_name: None,
+            in_quantifier: false,
         }
     }
 
@@ -603,25 +606,38 @@ impl<'a> Parser<'a> {
         Ok(Self::node(kind(Box::new(inner)), at))
     }
 
+    /// A primary expression, or `e of set` / `e% of set` when it is a quantifier (yara's
+    /// `for_expression`: any primary expression).
     fn primary(&mut self) -> Result<Expr, Diagnostic> {
+        let at = self.here();
+        let e = self.primary_value()?;
+        if self.in_quantifier {
+            return Ok(e);
+        }
+        if self.is_word("of") {
+            return self.of(Quantifier::Count(Box::new(e)), at);
+        }
+        if self.is_punct("%") && self.word_ahead(1, "of") {
+            self.advance();
+            return self.of(Quantifier::Percent(Box::new(e)), at);
+        }
+        Ok(e)
+    }
+
+    fn primary_value(&mut self) -> Result<Expr, Diagnostic> {
         let at = self.here();
         let node = |kind| Self::node(kind, at);
         match self.tok().clone() {
             Tok::Int(v) => {
                 self.advance();
-                let number = Box::new(node(ExprKind::Int(v)));
-                if self.is_word("of") {
-                    return self.of(Quantifier::Count(number), at);
-                }
-                if self.is_punct("%") && self.word_ahead(1, "of") {
-                    self.advance();
-                    return self.of(Quantifier::Percent(number), at);
-                }
-                Ok(*number)
+                Ok(node(ExprKind::Int(v)))
             }
             Tok::Punct("(") => {
                 self.advance();
-                let inner = self.nested(|p| p.expr())?;
+                let quantifier = std::mem::take(&mut self.in_quantifier);
+                let inner = self.nested(|p| p.expr());
+                self.in_quantifier = quantifier;
+                let inner = inner?;
                 self.expect_punct(")")?;
                 Ok(inner)
             }
@@ -862,7 +878,10 @@ impl<'a> Parser<'a> {
                 return Ok(Quantifier::Percent(number));
             }
         }
-        let n = Box::new(self.nested(|p| p.operand())?);
+        self.in_quantifier = true;
+        let n = self.nested(|p| p.operand());
+        self.in_quantifier = false;
+        let n = Box::new(n?);
         if self.is_punct("%") {
             self.advance();
             return Ok(Quantifier::Percent(n));

@@ -575,8 +575,13 @@ fn constructs_that_parse_but_cannot_run_skip_their_rule_alone() {
         ),
         (
             "rule r { condition: for filesize i in (1..2) : (i > 0) }",
-            "a non-constant `for` quantifier",
+            "a quantifier that is not a constant",
             (1, 25),
+        ),
+        (
+            "rule r { strings: $a = \"x\" condition: #a of them }",
+            "a quantifier that is not a constant",
+            (1, 39),
         ),
         (
             "rule r { condition: with n = filesize : (n > 1) }",
@@ -634,4 +639,32 @@ fn deep_operator_chains_are_refused_not_overflowed() {
     assert!(e.to_string().contains("nested deeper than"), "{e}");
     let short = vec!["filesize"; 50].join(" + ");
     ok(&format!("rule r {{ condition: {short} > 0 }}"));
+}
+
+#[test]
+fn any_primary_expression_quantifies_of() {
+    use crate::scan::logic::{Expr, Quantity};
+    // yara's `for_expression`: constant expressions fold to the quantity.
+    for (condition, quantity) in [
+        ("(1 + 1) of them", Quantity::AtLeast(2)),
+        ("2 of them", Quantity::AtLeast(2)),
+        ("(100 \\ 2)% of them", Quantity::Percent(50)),
+        ("for (1 + 1) of them : ($)", Quantity::AtLeast(2)),
+    ] {
+        let c = ok(&format!(
+            "rule r {{ strings: $a = \"x\" $b = \"y\" condition: {condition} }}"
+        ));
+        let rule = &c.rules.logic().unwrap().rules[0];
+        let found = match &rule.condition {
+            Expr::Of { quantity, strings }
+            | Expr::ForOf {
+                quantity, strings, ..
+            } => {
+                assert_eq!(strings, &[0, 1], "{condition}");
+                *quantity
+            }
+            other => panic!("{condition}: {other:?}"),
+        };
+        assert_eq!(found, quantity, "{condition}");
+    }
 }

@@ -409,7 +409,7 @@ impl<'a> RuleLowering<'a> {
             Expr::Int(n) => Ok(n),
             _ => Err(Diagnostic::unsupported_at(
                 e.at,
-                "a non-constant `for` quantifier",
+                "a quantifier that is not a constant",
             )),
         };
         Ok(match q {
