@@ -212,8 +212,8 @@ impl Program {
 
 /// How the engine's own scan kernels are compiled: without the checks wgpu adds for untrusted
 /// WGSL (index clamping, loop bounding, guarded integer division) and without zeroing workgroup
-/// memory before each workgroup starts. Those checks cost the prefilter about a third of its
-/// throughput (the clamps sit on every access to the staged filters). The kernels earn the
+/// memory before each workgroup starts. The clamps sit on every access to the staged filters:
+/// in paired runs on an H200 the serial kernels ran 10-15 % faster without them. The kernels earn the
 /// trust: every index into workgroup and private arrays is in range by construction (hashes
 /// shifted to the filter's size, tile offsets below the tile), every loop is counted, buffer
 /// reads stay inside their bindings (`data_word` clamps its look-ahead word), writes are

@@ -52,6 +52,9 @@ impl Ty {
 /// An IR expression and its type.
 type Typed = (Expr, Ty);
 
+/// A module, the steps of a path into it, and where they lead.
+type ModulePath = (Module, Vec<Step>, Reached);
+
 /// How a rule's condition uses one of its strings, for YARA's fixed-offset strings.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum Use {
@@ -763,8 +766,8 @@ impl<'a> RuleLowering<'a> {
                 .expect("found");
             return Ok((Expr::Var(depth as u32), Ty::Int));
         }
-        if self.is_module_name(name) {
-            let (module, steps, reached) = self.path(e)?;
+        if let Some(root) = self.module_root(name, e.at) {
+            let (module, steps, reached) = root?;
             return self.module_value(module, steps, reached, e.at);
         }
         match self.scope.rule_index.get(name) {
@@ -773,17 +776,25 @@ impl<'a> RuleLowering<'a> {
         }
     }
 
-    /// Whether `name` starts a module path: a module loop variable, an imported module, or an
-    /// imported module this build lacks.
-    fn is_module_name(&self, name: &str) -> bool {
-        self.module_vars.iter().any(|v| v.name == name)
-            || Module::named(name).is_some_and(|m| self.scope.imported.contains(&m))
-            || self.scope.unavailable.contains(name)
+    /// Where a module path that starts at `name` (at `at`) begins: a module loop variable's
+    /// value, an imported module, or, for an imported module this build lacks, an unsupported
+    /// construct. None when `name` is no module.
+    fn module_root(&self, name: &str, at: Pos) -> Option<Result<ModulePath, Diagnostic>> {
+        if let Some(v) = self.module_vars.iter().rev().find(|v| v.name == name) {
+            return Some(Ok((v.module, v.steps.clone(), v.at)));
+        }
+        if let Some(m) = Module::named(name).filter(|m| self.scope.imported.contains(m)) {
+            return Some(Ok((m, Vec::new(), Reached::Root)));
+        }
+        self.scope.unavailable.contains(name).then(|| {
+            let what = format!("the module `{name}`");
+            Err(Diagnostic::unsupported_at(at, &what))
+        })
     }
 
     /// The module, steps and place that the path `e` (a name followed by members, indexes
     /// and calls) leads to, each step checked against the module's declarations.
-    fn path(&mut self, e: &ast::Expr) -> Result<(Module, Vec<Step>, Reached), Diagnostic> {
+    fn path(&mut self, e: &ast::Expr) -> Result<ModulePath, Diagnostic> {
         let shape_error = |e: modules::StepError, at: Pos| {
             if e.not_provided {
                 Diagnostic::unsupported_at(at, &e.message)
@@ -793,15 +804,8 @@ impl<'a> RuleLowering<'a> {
         };
         match &e.kind {
             ExprKind::Ident(name) => {
-                if let Some(v) = self.module_vars.iter().rev().find(|v| &v.name == name) {
-                    return Ok((v.module, v.steps.clone(), v.at));
-                }
-                if let Some(m) = Module::named(name).filter(|m| self.scope.imported.contains(m)) {
-                    return Ok((m, Vec::new(), Reached::Root));
-                }
-                if self.scope.unavailable.contains(name) {
-                    let what = format!("the module `{name}`");
-                    return Err(Diagnostic::unsupported_at(e.at, &what));
+                if let Some(root) = self.module_root(name, e.at) {
+                    return root;
                 }
                 // Not a module: an error naming what it is.
                 self.ident(e, name)?;

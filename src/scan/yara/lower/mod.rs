@@ -126,7 +126,9 @@ struct Scope {
 /// The lowering state across the sources of one compilation: the rules so far, and each
 /// namespace's names (rules of one namespace see each other, whatever source declared them).
 pub struct Session {
-    options: CompileOptions,
+    /// Skip rules with unsupported constructs (see [`CompileOptions::skip_unsupported`]).
+    skip_unsupported: bool,
+    /// External variables by name.
     externals: HashMap<String, External>,
     out: Lowered,
     /// Strings declared so far over all rules (the rule set's string numbering).
@@ -138,8 +140,8 @@ impl Session {
     /// A compilation with `options`.
     pub fn new(options: CompileOptions) -> Self {
         Self {
-            externals: options.externals.iter().cloned().collect(),
-            options,
+            skip_unsupported: options.skip_unsupported,
+            externals: options.externals.into_iter().collect(),
             out: Lowered::default(),
             string_base: 0,
             scopes: HashMap::new(),
@@ -190,7 +192,7 @@ impl Session {
             Some(module) => {
                 scope.imported.insert(module);
             }
-            None if self.options.skip_unsupported => {
+            None if self.skip_unsupported => {
                 scope.unavailable.insert(name);
             }
             None => {
@@ -229,7 +231,7 @@ impl Session {
                 self.out.rules.push(lowered);
                 Ok(())
             }
-            Err(d) if d.unsupported && self.options.skip_unsupported => {
+            Err(d) if d.unsupported && self.skip_unsupported => {
                 scope.skipped_names.insert(name.clone());
                 self.out.skipped.push(SkippedRule {
                     rule: name,
