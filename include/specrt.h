@@ -315,6 +315,14 @@ typedef uint32_t specrt_scan_backend;
 
 #if defined(SPECRT_GPU)
 /**
+ * Where the anchor hits of regular-expression strings are verified: one of the
+ * `SPECRT_REGEX_VERIFY_*` values.
+ */
+typedef uint32_t specrt_regex_verification;
+#endif
+
+#if defined(SPECRT_GPU)
+/**
  * Per-scan settings; start from `specrt_scan_options_default()`.
  */
 typedef struct specrt_scan_options {
@@ -354,6 +362,11 @@ typedef struct specrt_scan_options {
    * `SPECRT_ERROR_TIMEOUT`. `specrt_scan_files` then scans each file on its own.
    */
   uint64_t timeout_ms;
+  /**
+   * `SPECRT_REGEX_VERIFY_*`: where regular-expression candidates are verified. Default
+   * `SPECRT_REGEX_VERIFY_AUTO`.
+   */
+  specrt_regex_verification regex_verification;
 } specrt_scan_options;
 #endif
 
@@ -1405,6 +1418,29 @@ typedef struct specrt_string_info {
  * The CPU.
  */
 #define SPECRT_SCAN_BACKEND_CPU 2
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * On the GPU when the input was scanned there and has many candidates whose automata fit the
+ * GPU's tables; the others on the CPU.
+ */
+#define SPECRT_REGEX_VERIFY_AUTO 0
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Always on the CPU.
+ */
+#define SPECRT_REGEX_VERIFY_CPU 1
+#endif
+
+#if defined(SPECRT_GPU)
+/**
+ * Every candidate whose automata fit on the GPU whenever the scanner has one; the others on
+ * the CPU.
+ */
+#define SPECRT_REGEX_VERIFY_GPU 2
 #endif
 
 #if defined(SPECRT_GPU)

@@ -6,7 +6,7 @@ mod common;
 use proptest::prelude::*;
 use specrt::policy::SpeculationMode;
 use specrt::scan::yara::{compile, CompileOptions};
-use specrt::scan::{Backend, Match, ScanOptions, ScanResult, Scanner};
+use specrt::scan::{Backend, Match, RegexVerification, ScanOptions, ScanResult, Scanner};
 use std::sync::Arc;
 
 fn scanner(source: &str) -> Scanner {
@@ -43,6 +43,10 @@ fn scan_everywhere(scanner: &Scanner, data: &[u8]) -> ScanResult {
                 runs.push(options(Backend::Gpu, mode, chunk));
             }
         }
+        runs.push(ScanOptions {
+            regex_verification: RegexVerification::Gpu,
+            ..options(Backend::Gpu, SpeculationMode::Auto, 8192)
+        });
     }
     for o in runs {
         let r = scanner.scan(data, &o, None, None).unwrap();
@@ -284,6 +288,15 @@ fn regular_expressions_match_identically_on_every_path() {
     );
     assert_eq!(of(2), [(16_380, 44)]);
     assert_eq!(of(3), [(30_006, 6), (30_007, 6)]);
+    if scanner.has_gpu() {
+        let on_gpu = ScanOptions {
+            regex_verification: RegexVerification::Gpu,
+            ..options(Backend::Cpu, SpeculationMode::Auto, 0)
+        };
+        let r = scanner.scan(&data, &on_gpu, None, None).unwrap();
+        assert_eq!(r.matches, result.matches);
+        assert!(r.regex_gpu_candidates > 0, "no candidate went to the GPU");
+    }
     // Batches and files see the same.
     let items: Vec<&[u8]> = vec![&data, b"abc123 def456", b""];
     let batch = scanner
@@ -309,6 +322,83 @@ fn regular_expressions_match_identically_on_every_path() {
         )
         .unwrap();
     assert_eq!(from_file.matches, result.matches);
+}
+
+/// Expressions whose automata fit the GPU's tables, with what yara's verification makes
+/// subtle: greedy and lazy repeats, alternatives, exhaustive starts before the atom, `wide`,
+/// `nocase`, `fullword`.
+const GPU_REGEX_RULES: &[&str] = &[
+    r"/[a-z]+[0-9]{3}/",
+    r"/[a-z]+?[0-9]{2,4}?x/",
+    r"/(ab|abc)+d/",
+    r"/x{2,5}y(zz|z)/",
+    r"/\w+@[a-z]{2,8}\.(com|net)/",
+    r"/[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}/",
+    r"/A.{0,40}B/s",
+    r"/https?:\/\/[^ ]{4,60}/ nocase",
+    r"/Se[a-z]{2,6}Priv/ wide ascii",
+    r"/key[ =:]+[a-f0-9]{8}/ nocase fullword",
+    r"/GetProc(Address)?/ wide",
+    r"/\x4d\x5a.{2,10}\x50\x45/s",
+];
+
+/// Data with samples of every expression of `scanner`, near each other, across chunk borders
+/// and at both ends, between random bytes.
+fn gpu_regex_data(scanner: &Scanner, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let regexes = &scanner.rules().regexes;
+    let mut data = regexes[0].regex.sample(seed);
+    while data.len() < 60_000 {
+        let noise = (next() % 40) as usize;
+        for _ in 0..noise {
+            let alphabet = b"ab0123xyzABCkey =.@:/\x00";
+            data.push(alphabet[(next() % alphabet.len() as u64) as usize]);
+        }
+        let r = &regexes[(next() % regexes.len() as u64) as usize];
+        data.extend(r.regex.sample(next()));
+    }
+    data.extend(regexes[1].regex.sample(seed + 1));
+    data
+}
+
+#[test]
+fn regular_expressions_verify_identically_on_the_gpu() {
+    let source: String = GPU_REGEX_RULES
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!("rule r{i} {{ strings: $r = {r} condition: $r }}\n"))
+        .collect();
+    let scanner = scanner(&source);
+    if !scanner.has_gpu() {
+        return;
+    }
+    for seed in 1..4 {
+        let data = gpu_regex_data(&scanner, seed);
+        let cpu = ScanOptions {
+            regex_verification: RegexVerification::Cpu,
+            ..options(Backend::Gpu, SpeculationMode::Auto, 16_384)
+        };
+        let gpu = ScanOptions {
+            regex_verification: RegexVerification::Gpu,
+            ..cpu
+        };
+        let expected = scanner.scan(&data, &cpu, None, None).unwrap();
+        let r = scanner.scan(&data, &gpu, None, None).unwrap();
+        assert_eq!(r.matches, expected.matches, "seed {seed}");
+        assert_eq!(r.rules, expected.rules, "seed {seed}");
+        assert!(
+            expected.matches.len() > 100,
+            "seed {seed}: samples should match"
+        );
+        assert!(r.regex_gpu_candidates > 0, "seed {seed}");
+        assert_eq!(expected.regex_gpu_candidates, 0);
+    }
 }
 
 #[test]

@@ -63,6 +63,7 @@ static const char HELP[] =
     "specrt's options:\n"
     "      --backend=auto|gpu|cpu   where to scan (auto: a hardware GPU, else the CPU)\n"
     "      --mode=auto|fused|serial GPU path (auto: the speculator decides)\n"
+    "      --regex-verify=auto|gpu|cpu  where regular-expression candidates are verified\n"
     "      --chunk=BYTES            largest chunk of one streamed file\n"
     "      --skip-unsupported       skip rules that use constructs specrt cannot run yet\n"
     "      --save=FILE              compile RULES_FILE, save the rule set to FILE and exit\n"
@@ -295,6 +296,11 @@ static int parse_args(int argc, char **argv, cli *c) {
             else if (strcmp(value, "fused") == 0) c->scan.mode = SPECRT_SPECULATION_FORCE;
             else if (strcmp(value, "serial") == 0) c->scan.mode = SPECRT_SPECULATION_DISABLE;
             else return usage_error("unknown mode `%s` (auto, fused or serial)", value), -2;
+        } else if (strcmp(name, "--regex-verify") == 0) {
+            if (strcmp(value, "auto") == 0) c->scan.regex_verification = SPECRT_REGEX_VERIFY_AUTO;
+            else if (strcmp(value, "gpu") == 0) c->scan.regex_verification = SPECRT_REGEX_VERIFY_GPU;
+            else if (strcmp(value, "cpu") == 0) c->scan.regex_verification = SPECRT_REGEX_VERIFY_CPU;
+            else return usage_error("unknown regex verification `%s` (auto, gpu or cpu)", value), -2;
         } else {
             return usage_error("unknown option `%s`", name), -2;
         }

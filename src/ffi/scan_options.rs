@@ -2,7 +2,7 @@
 
 use super::speculator::{specrt_speculation_mode, SPECRT_SPECULATION_AUTO};
 use crate::policy::SpeculationMode;
-use crate::scan::{Backend, BackendReason, ScanOptions};
+use crate::scan::{Backend, BackendReason, RegexVerification, ScanOptions};
 use crate::{Error, Result};
 use std::ffi::c_char;
 
@@ -15,6 +15,18 @@ pub const SPECRT_SCAN_BACKEND_AUTO: specrt_scan_backend = 0;
 pub const SPECRT_SCAN_BACKEND_GPU: specrt_scan_backend = 1;
 /// The CPU.
 pub const SPECRT_SCAN_BACKEND_CPU: specrt_scan_backend = 2;
+
+/// Where the anchor hits of regular-expression strings are verified: one of the
+/// `SPECRT_REGEX_VERIFY_*` values.
+pub type specrt_regex_verification = u32;
+/// On the GPU when the input was scanned there and has many candidates whose automata fit the
+/// GPU's tables; the others on the CPU.
+pub const SPECRT_REGEX_VERIFY_AUTO: specrt_regex_verification = 0;
+/// Always on the CPU.
+pub const SPECRT_REGEX_VERIFY_CPU: specrt_regex_verification = 1;
+/// Every candidate whose automata fit on the GPU whenever the scanner has one; the others on
+/// the CPU.
+pub const SPECRT_REGEX_VERIFY_GPU: specrt_regex_verification = 2;
 
 /// Why a scan ran on its backend: one of the `SPECRT_BACKEND_REASON_*` values.
 pub type specrt_backend_reason = u32;
@@ -83,6 +95,9 @@ pub struct specrt_scan_options {
     /// between chunks and after the conditions, a scan past it fails with
     /// `SPECRT_ERROR_TIMEOUT`. `specrt_scan_files` then scans each file on its own.
     pub timeout_ms: u64,
+    /// `SPECRT_REGEX_VERIFY_*`: where regular-expression candidates are verified. Default
+    /// `SPECRT_REGEX_VERIFY_AUTO`.
+    pub regex_verification: specrt_regex_verification,
 }
 
 /// Default scan options: Auto mode and backend, 1048576 matches, the device's chunk size.
@@ -96,6 +111,7 @@ pub extern "C" fn specrt_scan_options_default() -> specrt_scan_options {
         tune: true,
         fast: false,
         timeout_ms: 0,
+        regex_verification: SPECRT_REGEX_VERIFY_AUTO,
     }
 }
 
@@ -122,5 +138,15 @@ pub(crate) fn to_options(o: &specrt_scan_options) -> Result<ScanOptions> {
         tune: o.tune,
         fast: o.fast,
         timeout: (o.timeout_ms > 0).then(|| std::time::Duration::from_millis(o.timeout_ms)),
+        regex_verification: match o.regex_verification {
+            SPECRT_REGEX_VERIFY_AUTO => RegexVerification::Auto,
+            SPECRT_REGEX_VERIFY_CPU => RegexVerification::Cpu,
+            SPECRT_REGEX_VERIFY_GPU => RegexVerification::Gpu,
+            other => {
+                return Err(Error::invalid(format!(
+                    "regex_verification {other} is not a SPECRT_REGEX_VERIFY_* value"
+                )))
+            }
+        },
     })
 }

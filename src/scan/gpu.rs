@@ -966,7 +966,8 @@ pub struct PendingChunk {
     spare: Vec<wgpu::Buffer>,
 }
 
-fn entry(binding: u32, buffer: &wgpu::Buffer, size: u64) -> wgpu::BindGroupEntry<'_> {
+/// A bind group entry for the first `size` bytes of `buffer` (rounded up to a multiple of 4).
+pub(crate) fn entry(binding: u32, buffer: &wgpu::Buffer, size: u64) -> wgpu::BindGroupEntry<'_> {
     wgpu::BindGroupEntry {
         binding,
         resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {

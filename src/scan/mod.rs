@@ -43,4 +43,4 @@ pub mod yara;
 pub use compile::CompiledRules;
 pub use results::{Match, ScanResult};
 pub use rules::{RuleSet, StringFlags};
-pub use scanner::{Backend, BackendReason, ScanOptions, Scanner};
+pub use scanner::{Backend, BackendReason, RegexVerification, ScanOptions, Scanner};

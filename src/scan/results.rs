@@ -84,8 +84,12 @@ pub struct ScanTimings {
     pub prefilter_gpu_ns: u64,
     /// GPU time of the compaction and confirm passes of the serial path, from GPU timestamps.
     pub confirm_gpu_ns: u64,
-    /// Verifying the candidates of regular-expression strings on the CPU.
+    /// Verifying the candidates of regular-expression strings (on the CPU, and on the GPU
+    /// where they went there).
     pub regex_ns: u64,
+    /// The part of `regex_ns` spent on GPU verification (gathering the data around the
+    /// candidates, the upload, the kernel and the readback).
+    pub regex_gpu_ns: u64,
     /// Evaluating the rules' conditions.
     pub evaluate_ns: u64,
     /// The whole scan.
@@ -102,6 +106,7 @@ impl ScanTimings {
         self.prefilter_gpu_ns += other.prefilter_gpu_ns;
         self.confirm_gpu_ns += other.confirm_gpu_ns;
         self.regex_ns += other.regex_ns;
+        self.regex_gpu_ns += other.regex_gpu_ns;
         self.evaluate_ns += other.evaluate_ns;
         self.total_ns += other.total_ns;
     }
@@ -140,6 +145,9 @@ pub struct ScanResult {
     pub backend: Backend,
     /// Why it ran there.
     pub backend_reason: BackendReason,
+    /// Regular-expression candidates verified on the GPU (the others were verified on the
+    /// CPU; see [`super::RegexVerification`]).
+    pub regex_gpu_candidates: u64,
     /// Matches stored per (rule id, string id), for the per-string cap.
     pub(crate) stored_per_string: std::collections::HashMap<(u32, u32), u32>,
     /// Per-string tallies of a YARA rule set, for its conditions.

@@ -11,6 +11,7 @@ use super::bounded::BoundedMatches;
 use super::compile::CompiledRules;
 use super::cpu::CpuSearcher;
 use super::gpu::{ChunkData, ChunkOutput, GpuScanner, KernelShape, DEFAULT_SHAPE};
+use super::regex::gpu::RegexGpu;
 use super::results::{ChunkPath, ChunkReport, Match, ScanResult};
 use super::rules::RuleSet;
 use super::stream::{plan, Chunk};
@@ -23,7 +24,7 @@ use crate::policy::{AdaptiveSpeculator, SpeculationMode};
 use crate::{Error, Result};
 use std::borrow::Cow;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 /// Default chunk size of the CPU backend (its unit of parallelism and progress), bytes.
@@ -52,6 +53,21 @@ pub enum Backend {
     Gpu,
     /// The CPU.
     Cpu,
+}
+
+/// Where the anchor hits of regular-expression strings are verified.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RegexVerification {
+    /// On the GPU when the input was scanned there and has many candidates whose automata
+    /// fit the GPU's tables (a round trip costs more than the CPU spends on a few); the
+    /// others on the CPU.
+    #[default]
+    Auto,
+    /// Always on the CPU.
+    Cpu,
+    /// Every candidate whose automata fit on the GPU, whenever the scanner has one (whatever
+    /// the backend that scanned); the others on the CPU.
+    Gpu,
 }
 
 /// Whether the context's adapter is a software rasterizer (such as llvmpipe or SwiftShader).
@@ -113,6 +129,8 @@ pub struct ScanOptions {
     /// Longest one input's scan may take (yara's `-a`): checked between chunks and after the
     /// conditions, an input past it fails with [`Error::Timeout`]. None: no limit.
     pub timeout: Option<std::time::Duration>,
+    /// Where regular-expression candidates are verified.
+    pub regex_verification: RegexVerification,
 }
 
 impl Default for ScanOptions {
@@ -125,6 +143,7 @@ impl Default for ScanOptions {
             tune: true,
             fast: false,
             timeout: None,
+            regex_verification: RegexVerification::Auto,
         }
     }
 }
@@ -147,6 +166,9 @@ pub type Progress<'a> = dyn FnMut(u64, u64) -> bool + 'a;
 pub struct Scanner {
     rules: CompiledRules,
     cpu: CpuSearcher,
+    /// The dense automata of the regular expressions on the GPU, built on first use (an error
+    /// as its message).
+    regex_gpu: OnceLock<std::result::Result<Option<RegexGpu>, String>>,
     /// The GPU tables, then the context: fields drop in order, so the tables go first.
     gpu: Option<(GpuScanner, Arc<GpuContext>)>,
     speculator: AdaptiveSpeculator,
@@ -172,6 +194,7 @@ impl Scanner {
             cpu: cpu?,
             tuner: Tuner::new(compiled.patterns.len()),
             rules: compiled,
+            regex_gpu: OnceLock::new(),
             gpu: gpu?,
             speculator: AdaptiveSpeculator::default(),
         })

@@ -3,7 +3,8 @@
 # that benches/rules/synth.py generates with the statistics of public malware rule sets (fixed
 # seed), over generated files, a fixed list of this machine's binaries and the PE fixtures,
 # scanned by `yara -s -L` (rules compiled once with yarac) and by specrt-scan (CPU backend, GPU
-# fused, GPU serial and GPU adaptive with small chunks).
+# fused with its regular-expression candidates verified on the GPU, GPU serial and GPU adaptive
+# with small chunks).
 # Rule-level and string-level output must be identical after sorting. Then every value of the
 # pe and elf modules on those files is compared with yara's (module_fields.py).
 #
@@ -63,7 +64,7 @@ for rules in "$here/differential.yar" "$here/modules.yar" "$work/synthetic/synth
   }
   run cpu --backend cpu
   run cpu-small-chunks --backend cpu --chunk 70000
-  run gpu-fused --backend gpu --mode fused
+  run gpu-fused --backend gpu --mode fused --regex-verify gpu
   run gpu-serial --backend gpu --mode serial --chunk 65536
   run gpu-adaptive --backend gpu --chunk 100000
 done

@@ -92,11 +92,17 @@ pub(crate) struct SplitProgram {
     pub forward: Automaton,
     /// The prefix, reversed (None: the atom starts the expression).
     pub backward: Option<Automaton>,
+    /// What precedes the atom (for the GPU's dense automata, built on demand).
+    pub prefix: Node,
+    /// The atom and what follows it.
+    pub suffix: Node,
 }
 
 /// The automata of one form (plain or wide) of an expression.
 #[derive(Debug)]
 pub(crate) struct Form {
+    /// How it matches (its `wide` is the form).
+    pub mode: Mode,
     /// Wide form.
     pub wide: bool,
     /// Matches must be whole words (yara's `fullword`).
@@ -162,6 +168,8 @@ impl Form {
                         Node::Empty => None,
                         ref prefix => Some(Automaton::build(prefix, mode, true)?),
                     },
+                    prefix: s.prefix.clone(),
+                    suffix: s.suffix.clone(),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -172,6 +180,7 @@ impl Form {
             None
         };
         Ok(Self {
+            mode,
             wide: mode.wide,
             fullword,
             whole: Automaton::build(&entered, mode, false)?,

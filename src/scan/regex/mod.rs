@@ -5,16 +5,21 @@
 //! - [`hir`]: that tree as `regex-syntax`'s HIR under a string's modifiers (`nocase`, dot-all,
 //!   `wide`);
 //! - [`split`]: the atoms of an expression and its cut at each;
-//! - [`matcher`]: the forward and backward automata and the verification at a candidate.
+//! - [`matcher`]: the forward and backward automata and the verification at a candidate;
+//! - [`dense`] and [`gpu`]: the same automata built whole, and the verification of
+//!   candidates on the GPU with them.
 //!
 //! A regular-expression string takes part in the scan through its atoms: each atom is an
 //! anchor pattern searched by the same prefilter as text and hex strings, on the GPU or the
 //! CPU. Anchor hits are not matches: once the scan of an input has found them, each is verified
-//! on the CPU against the data around it ([`matcher`]), which yields yara's matches (offset
+//! against the data around it, on the CPU ([`matcher`]) or, when an input has many and their
+//! automata fit, on the GPU ([`gpu`]), which yields yara's matches (offset
 //! and length). Where several anchor hits give a match at the same offset, the first length
 //! found stays, except for an expression with greedy repeats, where the last one wins: yara's
 //! rule, since its greedy expressions are matched from every atom occurrence.
 
+pub(crate) mod dense;
+pub mod gpu;
 pub(crate) mod hir;
 pub(crate) mod matcher;
 pub(crate) mod split;
@@ -81,7 +86,7 @@ impl RegexString {
                 unsupported: false,
             });
         }
-        if flags.wide && has_word_boundary(&parsed.root) {
+        if flags.wide && parsed.root.has_word_boundary() {
             return Err(RegexError {
                 offset: 0,
                 message: "`\\b` or `\\B` in a wide regular expression".into(),
@@ -207,7 +212,14 @@ impl RegexString {
             }
         }
         let unanchored: &[u32] = if self.anchored { &[] } else { &[0] };
-        let found = verify::verify(&[self], unanchored, candidates, data.len() as u64, read)?;
+        let found = verify::verify(
+            &[self],
+            unanchored,
+            candidates,
+            gpu::GpuVerified::default(),
+            data.len() as u64,
+            read,
+        )?;
         Ok(found.matches.get(&0).cloned().unwrap_or_default())
     }
 
@@ -351,16 +363,6 @@ fn sample_node(
             }
         }
         Node::Empty | Node::Start | Node::End | Node::WordBoundary | Node::NotWordBoundary => {}
-    }
-}
-
-fn has_word_boundary(node: &syntax::Node) -> bool {
-    use syntax::Node;
-    match node {
-        Node::WordBoundary | Node::NotWordBoundary => true,
-        Node::Concat(items) | Node::Alt(items) => items.iter().any(has_word_boundary),
-        Node::Repeat { node, .. } => has_word_boundary(node),
-        _ => false,
     }
 }
 

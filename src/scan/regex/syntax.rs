@@ -131,6 +131,34 @@ pub(crate) enum Node {
     },
 }
 
+impl Node {
+    /// Whether this node or one inside it satisfies `test`.
+    pub fn any(&self, test: &dyn Fn(&Node) -> bool) -> bool {
+        test(self)
+            || match self {
+                Node::Concat(items) | Node::Alt(items) => items.iter().any(|n| n.any(test)),
+                Node::Repeat { node, .. } => node.any(test),
+                _ => false,
+            }
+    }
+
+    /// Whether this node or one inside it is `\b` or `\B`.
+    pub fn has_word_boundary(&self) -> bool {
+        self.any(&|n| matches!(n, Node::WordBoundary | Node::NotWordBoundary))
+    }
+
+    /// Whether this node or one inside it tests the data around its path (`^`, `$`, `\b`,
+    /// `\B`).
+    pub fn has_look_around(&self) -> bool {
+        self.any(&|n| {
+            matches!(
+                n,
+                Node::Start | Node::End | Node::WordBoundary | Node::NotWordBoundary
+            )
+        })
+    }
+}
+
 /// A parsed regular expression.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Parsed {

@@ -7,6 +7,7 @@
 //! context of every candidate in them, so a file is read about once whatever the number of
 //! candidates. Expressions without atoms are matched at every position, block by block.
 
+use super::gpu::GpuVerified;
 use super::matcher::{SplitCaches, Window, WINDOW_CONTEXT};
 use super::RegexString;
 use crate::Result;
@@ -48,16 +49,30 @@ pub struct Verified {
 }
 
 /// Verifies `candidates` of `regexes` (and matches the expressions without atoms, listed in
-/// `unanchored`, everywhere) over data of `total` bytes read through `read`.
+/// `unanchored`, everywhere) over data of `total` bytes read through `read`; `on_gpu` are
+/// other candidates, already verified.
 pub fn verify(
     regexes: &[&RegexString],
     unanchored: &[u32],
-    mut candidates: Vec<Candidate>,
+    candidates: Vec<Candidate>,
+    on_gpu: GpuVerified,
     total: u64,
     read: &ReadRange,
 ) -> Result<Verified> {
+    // Each candidate, with the index of its GPU matches where it has them.
+    let mut candidates: Vec<(Candidate, Option<usize>)> = candidates
+        .into_iter()
+        .map(|c| (c, None))
+        .chain(
+            on_gpu
+                .candidates
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| (c, Some(i))),
+        )
+        .collect();
     candidates.sort_unstable();
-    candidates.dedup();
+    candidates.dedup_by_key(|(c, _)| *c);
     let mut found: HashMap<u32, BTreeMap<u64, u32>> = HashMap::new();
     let mut capped = Vec::new();
     let mut caches: HashMap<(u32, u16, Option<u16>), SplitCaches> = HashMap::new();
@@ -88,7 +103,13 @@ pub fn verify(
         map.insert(start, len);
     };
     let mut window: Option<(u64, Cow<[u8]>)> = None;
-    for c in candidates {
+    for (c, gpu) in candidates {
+        if let Some(i) = gpu {
+            for &(start, len) in &on_gpu.matches[i] {
+                record(c.regex, start, len);
+            }
+            continue;
+        }
         let need_start = c.offset.saturating_sub(WINDOW_CONTEXT);
         let need_end = (c.offset + WINDOW_CONTEXT).min(total);
         let covered = window.as_ref().is_some_and(|(base, bytes)| {

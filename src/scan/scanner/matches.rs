@@ -12,13 +12,14 @@
 //!    conditions evaluated on the tally, and in fast mode single-match strings keep their
 //!    first match.
 
-use super::{ScanOptions, Scanner};
+use super::{RegexVerification, ScanOptions, Scanner};
 use crate::scan::bounded::BoundedMatches;
 use crate::scan::logic::{RuleLogic, Tally};
+use crate::scan::regex::gpu::{GpuVerified, RegexGpu, AUTO_MIN_CANDIDATES};
 use crate::scan::regex::verify::{verify, Candidate, ReadRange};
 use crate::scan::regex::RegexString;
 use crate::scan::results::{ChunkReport, Match, ScanResult};
-use crate::Result;
+use crate::{Error, Result};
 use std::time::Instant;
 
 /// `Match::rule_id` of an anchor hit of a regular-expression string (its `string_id` is the
@@ -209,18 +210,27 @@ impl Scanner {
         result: &mut ScanResult,
         total: u64,
         read: &ReadRange,
-        limit: usize,
+        options: &ScanOptions,
     ) -> Result<Vec<Match>> {
         if self.rules.regexes.is_empty() {
             return Ok(Vec::new());
         }
+        let limit = options.max_matches;
         let started = Instant::now();
-        let candidates = std::mem::take(&mut result.regex_candidates);
+        let mut candidates = std::mem::take(&mut result.regex_candidates);
         for regex in std::mem::take(&mut result.regex_candidates_dropped) {
             self.mark_regex_capped(result, regex);
         }
+        let on_gpu = self.verify_on_gpu(result, &mut candidates, total, read, options)?;
         let regexes: Vec<&RegexString> = self.rules.regexes.iter().map(|r| &*r.regex).collect();
-        let verified = verify(&regexes, &self.rules.unanchored, candidates, total, read)?;
+        let verified = verify(
+            &regexes,
+            &self.rules.unanchored,
+            candidates,
+            on_gpu,
+            total,
+            read,
+        )?;
         for &regex in &verified.capped {
             self.mark_regex_capped(result, regex);
         }
@@ -258,6 +268,60 @@ impl Scanner {
         Ok(added)
     }
 
+    /// Verifies on the GPU the candidates that `options` sends there (taking them out of
+    /// `candidates`).
+    fn verify_on_gpu(
+        &self,
+        result: &mut ScanResult,
+        candidates: &mut Vec<Candidate>,
+        total: u64,
+        read: &ReadRange,
+        options: &ScanOptions,
+    ) -> Result<GpuVerified> {
+        let wanted = match options.regex_verification {
+            RegexVerification::Cpu => false,
+            RegexVerification::Gpu => true,
+            RegexVerification::Auto => {
+                result.backend == super::Backend::Gpu && candidates.len() >= AUTO_MIN_CANDIDATES
+            }
+        };
+        let Some((ctx, _)) = self
+            .gpu
+            .as_ref()
+            .map(|(g, c)| (c.as_ref(), g))
+            .filter(|_| wanted)
+        else {
+            return Ok(GpuVerified::default());
+        };
+        let tables = self
+            .regex_gpu
+            .get_or_init(|| RegexGpu::new(ctx, &self.rules).map_err(|e| e.to_string()));
+        let regex_gpu = match tables {
+            Ok(Some(tables)) => tables,
+            Ok(None) => return Ok(GpuVerified::default()),
+            Err(message) if options.regex_verification == RegexVerification::Gpu => {
+                return Err(Error::Gpu(message.clone()))
+            }
+            Err(_) => return Ok(GpuVerified::default()),
+        };
+        let (mut fitting, rest): (Vec<Candidate>, Vec<Candidate>) =
+            candidates.drain(..).partition(|c| regex_gpu.fits(c));
+        *candidates = rest;
+        if options.regex_verification == RegexVerification::Auto
+            && fitting.len() < AUTO_MIN_CANDIDATES
+        {
+            candidates.append(&mut fitting);
+            return Ok(GpuVerified::default());
+        }
+        fitting.sort_unstable();
+        fitting.dedup();
+        let started = Instant::now();
+        let verified = regex_gpu.verify(ctx, &fitting, total, read)?;
+        result.timings.regex_gpu_ns += started.elapsed().as_nanos() as u64;
+        result.regex_gpu_candidates += verified.candidates.len() as u64;
+        Ok(verified)
+    }
+
     /// Adds a chunk searched on the CPU.
     pub(crate) fn add_cpu_chunk(
         &self,
@@ -284,7 +348,7 @@ impl Scanner {
         options: &ScanOptions,
     ) -> Result<Vec<Match>> {
         let limit = options.max_matches;
-        let mut added = self.complete_regex(result, size, read, limit)?;
+        let mut added = self.complete_regex(result, size, read, options)?;
         let started = Instant::now();
         added.extend(self.complete_chains(result, limit));
         result.rules = match &self.rules.logic {
