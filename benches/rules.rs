@@ -13,7 +13,9 @@
 //! Settings: `SPECRT_BENCH_THREADS` (reported; specrt uses all cores), `SPECRT_BENCH_REPEAT`
 //! (best of; default 3),
 //! `SPECRT_BENCH_RESIDENT_BYTES` (default 1 GiB, 32 MiB on a software adapter),
-//! `SPECRT_BENCH_BACKENDS` (default "gpu_fused,gpu_serial,gpu_auto,cpu").
+//! `SPECRT_BENCH_BACKENDS` (default "gpu_fused,gpu_serial,gpu_auto,cpu"),
+//! `SPECRT_BENCH_REGEX_VERIFY` (where regular-expression candidates are verified: `auto`, the
+//! default, `gpu` or `cpu`).
 
 #[path = "common/resident.rs"]
 mod resident;
@@ -25,7 +27,7 @@ use specrt::policy::SpeculationMode;
 use specrt::scan::atoms::AtomStatistics;
 use specrt::scan::results::ScanTimings;
 use specrt::scan::yara::{compile, CompileOptions};
-use specrt::scan::{Backend, RuleSet, ScanOptions, Scanner};
+use specrt::scan::{Backend, RegexVerification, RuleSet, ScanOptions, Scanner};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -113,6 +115,7 @@ impl Stages {
             "gpu_confirm_ms": ms(s.confirm_gpu_ns),
             "readback_ms": ms(s.readback_ns),
             "regex_verification_ms": ms(s.regex_ns),
+            "regex_gpu_verification_ms": ms(s.regex_gpu_ns),
             "condition_evaluation_ms": ms(s.evaluate_ns),
             "scan_total_ms": ms(s.total_ns),
         })
@@ -259,6 +262,12 @@ fn run(rules_path: &str, list: &str, out_dir: &str) {
     let repeat = env_u64("SPECRT_BENCH_REPEAT", 3) as usize;
     let backends = std::env::var("SPECRT_BENCH_BACKENDS")
         .unwrap_or_else(|_| "gpu_fused,gpu_serial,gpu_auto,cpu".into());
+    let regex_verification = match std::env::var("SPECRT_BENCH_REGEX_VERIFY").as_deref() {
+        Ok("gpu") => RegexVerification::Gpu,
+        Ok("cpu") => RegexVerification::Cpu,
+        Ok("auto") | Err(_) => RegexVerification::Auto,
+        Ok(other) => panic!("SPECRT_BENCH_REGEX_VERIFY={other}: auto, gpu or cpu"),
+    };
     let files: Vec<PathBuf> = std::fs::read_to_string(list)
         .unwrap_or_else(|e| panic!("reading {list}: {e}"))
         .lines()
@@ -329,6 +338,7 @@ fn run(rules_path: &str, list: &str, out_dir: &str) {
             mode: config.mode,
             backend: config.backend,
             tune: false,
+            regex_verification,
             ..Default::default()
         };
         let (mut best, mut best_stages, lines) = pass(&scanner, &files, &options);

@@ -7,8 +7,10 @@ match them (real files match few of them).
    `any of them`, so every string's matches are printed;
 3. writes ten samples of each expression (`bench_rules samples`, RegexString::sample) between
    filler bytes, cut into files of 150 KB;
-4. runs `yara -s -L` and `specrt-scan -s -L` (CPU backend) on them; the sorted outputs must be
-   identical (offsets and lengths of every match).
+4. runs `yara -s -L` and `specrt-scan -s -L` on them: the CPU backend, and the GPU backend with
+   every candidate that fits verified on the GPU (`--regex-verify gpu`) and with all of them
+   verified on the CPU (`--regex-verify cpu`), skipped with `--no-gpu`; the sorted outputs must
+   be identical (offsets and lengths of every match). The wall time of each run is printed.
 
 Usage: regex_samples.py --bench-bin BENCH_RULES --scan SPECRT_SCAN --out DIR RULE_DIR...
 """
@@ -18,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -46,6 +49,7 @@ def main():
     ap.add_argument("--yara", default="yara")
     ap.add_argument("--yarac", default="yarac")
     ap.add_argument("--out", default="target/regex-samples")
+    ap.add_argument("--no-gpu", action="store_true", help="only the CPU backend")
     ap.add_argument("dirs", nargs="+")
     args = ap.parse_args()
     out = lambda name: os.path.join(args.out, name)  # noqa: E731
@@ -73,24 +77,28 @@ def main():
             f.write(data[k: k + 150_000])
     with open(out("files.txt"), "w") as f:
         f.write("".join(p + "\n" for p in files))
+    specrt = [args.scan, "-w", "-s", "-L"]
+    runs = [("yara", [args.yara, "-w", "-s", "-L"]), ("specrt-cpu", specrt + ["--backend", "cpu"])]
+    if not args.no_gpu:
+        runs += [(f"specrt-gpu-verify-{where}",
+                  specrt + ["--backend", "gpu", "--regex-verify", where]) for where in ("gpu", "cpu")]
     outputs = {}
-    for name, cmd in [
-        ("yara", [args.yara, "-w", "-s", "-L"]),
-        ("specrt", [args.scan, "-w", "-s", "-L", "--backend", "cpu"]),
-    ]:
+    for name, cmd in runs:
+        started = time.monotonic()
         run = subprocess.run(cmd + ["--scan-list", out("regex.yar"), out("files.txt")],
                              check=True, capture_output=True)
+        seconds = time.monotonic() - started
         outputs[name] = sorted(run.stdout.decode(errors="replace").splitlines())
-    same = outputs["yara"] == outputs["specrt"]
+        print(f"regex samples: {name}: {seconds:.2f} s")
     rule_lines = sum(1 for line in outputs["yara"] if not line.startswith("0x"))
+    different = [name for name in outputs if outputs[name] != outputs["yara"]]
     print(f"regex samples: {len(names)} rules, {len(data)} bytes in {len(files)} files, "
           f"{len(outputs['yara'])} yara lines ({rule_lines} rule lines): "
-          f"{'identical' if same else 'DIFFERENT'}")
-    if not same:
-        with open(out("yara.txt"), "w") as f:
-            f.write("\n".join(outputs["yara"]))
-        with open(out("specrt.txt"), "w") as f:
-            f.write("\n".join(outputs["specrt"]))
+          f"{'DIFFERENT: ' + ', '.join(different) if different else 'identical'}")
+    if different:
+        for name in outputs:
+            with open(out(f"{name}.txt"), "w") as f:
+                f.write("\n".join(outputs[name]))
         sys.exit(1)
 
 

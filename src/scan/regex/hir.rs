@@ -42,7 +42,13 @@ pub(crate) fn translate(node: &Node, mode: Mode) -> Hir {
         }
         Node::Start => Hir::look(Look::Start),
         Node::End => Hir::look(Look::End),
-        Node::WordBoundary => Hir::look(Look::WordAscii),
+        // yara's `\b` also holds at the very start and end of the data, whatever the byte
+        // there (its `\B` never does there; here that one follows the byte).
+        Node::WordBoundary => Hir::alternation(vec![
+            Hir::look(Look::Start),
+            Hir::look(Look::End),
+            Hir::look(Look::WordAscii),
+        ]),
         Node::NotWordBoundary => Hir::look(Look::WordAsciiNegate),
         Node::Concat(items) => Hir::concat(items.iter().map(|n| translate(n, mode)).collect()),
         Node::Alt(branches) => {

@@ -41,6 +41,11 @@ fn anchors_and_boundaries_see_the_real_data() {
         matches(br"\bfoo\b", plain(), b"foo xfoo foo"),
         [(0, 3), (9, 3)]
     );
+    // yara's `\b` holds at the start and the end of the data, also next to a non-word byte.
+    assert_eq!(matches(br"\b\.ab", plain(), b".abc"), [(0, 3)]);
+    assert_eq!(matches(br"bc\.\b", plain(), b"abc."), [(1, 3)]);
+    assert_eq!(matches(br"\b\.ab", plain(), b"x.abc"), [(1, 3)]);
+    assert_eq!(matches(br"\b\.ab", plain(), b" .abc"), []);
 }
 
 #[test]
