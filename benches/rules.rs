@@ -389,6 +389,10 @@ fn run(rules_path: &str, list: &str, out_dir: &str) {
         "backends": results,
         "resident": resident,
         "atoms": atoms_json(&atoms),
+        "regex_atoms_on_gpu": scanner.regex_atoms_on_gpu().map(|(on_gpu, all)| json!({
+            "on_gpu": on_gpu,
+            "all": all,
+        })).unwrap_or_else(|e| json!(e.to_string())),
         "regex_strings": {
             "strings": scanner.rules().regexes.len(),
             "without_atoms": scanner.rules().unanchored.len(),

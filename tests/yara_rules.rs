@@ -340,6 +340,8 @@ const GPU_REGEX_RULES: &[&str] = &[
     r"/key[ =:]+[a-f0-9]{8}/ nocase fullword",
     r"/GetProc(Address)?/ wide",
     r"/\x4d\x5a.{2,10}\x50\x45/s",
+    // Look-around keeps an expression's atoms on the CPU.
+    r"/\bkey[0-9]{2}/",
 ];
 
 /// Data with samples of every expression of `scanner`, near each other, across chunk borders
@@ -378,6 +380,8 @@ fn regular_expressions_verify_identically_on_the_gpu() {
     if !scanner.has_gpu() {
         return;
     }
+    let (on_gpu, atoms) = scanner.regex_atoms_on_gpu().unwrap();
+    assert_eq!(on_gpu + 1, atoms, "every atom but the `\\b` one fits");
     for seed in 1..4 {
         let data = gpu_regex_data(&scanner, seed);
         let cpu = ScanOptions {
@@ -399,6 +403,30 @@ fn regular_expressions_verify_identically_on_the_gpu() {
         assert!(r.regex_gpu_candidates > 0, "seed {seed}");
         assert_eq!(expected.regex_gpu_candidates, 0);
     }
+}
+
+#[test]
+fn gpu_verification_makes_room_for_every_match() {
+    // One candidate with 1,000 matches, more than a batch's first match list holds.
+    let scanner = scanner("rule r { strings: $r = /[a-z]{1,1000}qq/ condition: $r }");
+    if !scanner.has_gpu() {
+        return;
+    }
+    let mut data = vec![b'a'; 5000];
+    data.extend(b"qq..");
+    let on = |regex_verification| ScanOptions {
+        regex_verification,
+        ..options(Backend::Gpu, SpeculationMode::Auto, 0)
+    };
+    let cpu = scanner
+        .scan(&data, &on(RegexVerification::Cpu), None, None)
+        .unwrap();
+    let gpu = scanner
+        .scan(&data, &on(RegexVerification::Gpu), None, None)
+        .unwrap();
+    assert_eq!(cpu.matches.len(), 1000);
+    assert_eq!(gpu.matches, cpu.matches);
+    assert_eq!(gpu.regex_gpu_candidates, 1);
 }
 
 #[test]

@@ -40,6 +40,28 @@ if [ "${SPECRT_RUN:-all}" = rules ]; then
     --max-bytes "${SPECRT_CORPUS_BYTES:-6000000000}" --results "$out/rules.json"
   exit $?
 fi
+# SPECRT_RUN=regex: the carried sets' regular-expression rules on data made to match them
+# (yara against specrt, candidates verified on the CPU and on the GPU), the YARA rule tests, then
+# the carried sets over this machine's files with the candidates verified on the CPU, then on
+# the GPU (OUT_DIR/regex-verify-{cpu,gpu}.json).
+if [ "${SPECRT_RUN:-all}" = regex ]; then
+  nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
+  "$bin/yara_rules_rs" 2>&1 | grep -E "^test result|FAILED|panicked"
+  python3 benches/rules/regex_samples.py --bench-bin "$bin/bench_rules" --scan "$bin/specrt-scan" \
+    --yara "$yara_root/wrap/yara" --yarac "$yara_root/wrap/yarac" --out /tmp/regex-samples \
+    .carry/rules/* || exit 1
+  python3 -c 'import sys; sys.path.insert(0, "benches/rules"); import bench
+print("".join(f + "\n" for f in bench.corpus_files(sys.argv[1].split(), int(sys.argv[2]), 16384)))' \
+    "${SPECRT_CORPUS:-/usr /opt}" "${SPECRT_CORPUS_BYTES:-6000000000}" > /tmp/regex-files.txt
+  for where in cpu gpu; do
+    mkdir -p "/tmp/regex-$where"
+    SPECRT_BENCH_REGEX_VERIFY=$where SPECRT_BENCH_BACKENDS=gpu_auto SPECRT_BENCH_RESIDENT_BYTES=0 \
+      "$bin/bench_rules" run /tmp/regex-samples/rules.yar /tmp/regex-files.txt "/tmp/regex-$where" \
+      > "$out/regex-verify-$where.json" || exit 1
+  done
+  cmp /tmp/regex-cpu/gpu_auto.rules /tmp/regex-gpu/gpu_auto.rules && echo "rule outputs: identical"
+  exit $?
+fi
 status=0
 run() { echo "== $*"; "$@" || { echo "FAILED: $*"; status=1; }; }
 # SPECRT_RUN=bench skips the tests.

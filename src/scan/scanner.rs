@@ -211,6 +211,34 @@ impl Scanner {
         self.cpu.statistics(&self.rules, sample)
     }
 
+    /// How many atoms of the regular-expression strings (per form) have automata on the GPU,
+    /// of how many: the candidates of the others are always verified on the CPU. Builds the
+    /// GPU tables if they are not built yet; (0, atoms) without a GPU.
+    pub fn regex_atoms_on_gpu(&self) -> Result<(usize, usize)> {
+        let atoms = self
+            .rules
+            .regexes
+            .iter()
+            .flat_map(|r| r.regex.forms.iter())
+            .map(|f| f.splits.len())
+            .sum();
+        let on_gpu = match self.regex_gpu() {
+            Some(Ok(Some(tables))) => tables.atoms(),
+            Some(Err(message)) => return Err(Error::Gpu(message.clone())),
+            _ => 0,
+        };
+        Ok((on_gpu, atoms))
+    }
+
+    /// The GPU tables of the regular expressions, built on first use (None: no GPU).
+    pub(crate) fn regex_gpu(&self) -> Option<&std::result::Result<Option<RegexGpu>, String>> {
+        let (_, ctx) = self.gpu.as_ref()?;
+        Some(
+            self.regex_gpu
+                .get_or_init(|| RegexGpu::new(ctx, &self.rules).map_err(|e| e.to_string())),
+        )
+    }
+
     /// The speculator that routes this scanner's GPU chunks.
     pub fn speculator(&self) -> &AdaptiveSpeculator {
         &self.speculator

@@ -143,6 +143,11 @@ impl RegexGpu {
         }))
     }
 
+    /// How many atoms have GPU automata.
+    pub fn atoms(&self) -> usize {
+        self.tables.splits.len()
+    }
+
     /// Whether the candidate's atom has GPU automata.
     pub fn fits(&self, c: &Candidate) -> bool {
         self.tables.index.contains_key(&(c.regex, c.form, c.split))

@@ -15,7 +15,7 @@
 use super::{RegexVerification, ScanOptions, Scanner};
 use crate::scan::bounded::BoundedMatches;
 use crate::scan::logic::{RuleLogic, Tally};
-use crate::scan::regex::gpu::{GpuVerified, RegexGpu, AUTO_MIN_CANDIDATES};
+use crate::scan::regex::gpu::{GpuVerified, AUTO_MIN_CANDIDATES};
 use crate::scan::regex::verify::{verify, Candidate, ReadRange};
 use crate::scan::regex::RegexString;
 use crate::scan::results::{ChunkReport, Match, ScanResult};
@@ -285,17 +285,10 @@ impl Scanner {
                 result.backend == super::Backend::Gpu && candidates.len() >= AUTO_MIN_CANDIDATES
             }
         };
-        let Some((ctx, _)) = self
-            .gpu
-            .as_ref()
-            .map(|(g, c)| (c.as_ref(), g))
-            .filter(|_| wanted)
+        let (Some(tables), Some((_, ctx))) = (self.regex_gpu().filter(|_| wanted), &self.gpu)
         else {
             return Ok(GpuVerified::default());
         };
-        let tables = self
-            .regex_gpu
-            .get_or_init(|| RegexGpu::new(ctx, &self.rules).map_err(|e| e.to_string()));
         let regex_gpu = match tables {
             Ok(Some(tables)) => tables,
             Ok(None) => return Ok(GpuVerified::default()),
