@@ -1422,8 +1422,9 @@ typedef struct specrt_string_info {
 
 #if defined(SPECRT_GPU)
 /**
- * On the GPU when the input was scanned there and has many candidates whose automata fit the
- * GPU's tables; the others on the CPU.
+ * On the GPU when the input was scanned there and the CPU, by its measured recent time per
+ * candidate, would spend at least a millisecond on the candidates whose automata fit the GPU's
+ * tables; the others on the CPU.
  */
 #define SPECRT_REGEX_VERIFY_AUTO 0
 #endif

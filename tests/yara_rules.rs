@@ -430,6 +430,43 @@ fn gpu_verification_makes_room_for_every_match() {
 }
 
 #[test]
+fn automatic_verification_moves_costly_candidates_to_the_gpu() {
+    // 200 candidates that each walk 1,000 bytes back and find 1,000 starts: far more CPU time
+    // than a GPU round trip, once the scanner has measured the CPU's cost per candidate.
+    let scanner = scanner("rule r { strings: $r = /[a-z]{1,1000}qq/ condition: $r }");
+    if !scanner.has_gpu() {
+        return;
+    }
+    let mut data = Vec::new();
+    for _ in 0..200 {
+        data.extend(std::iter::repeat_n(b'a', 1000));
+        data.extend(b"qq..");
+    }
+    let auto = ScanOptions {
+        max_matches: usize::MAX,
+        ..options(Backend::Gpu, SpeculationMode::Auto, 0)
+    };
+    let first = scanner.scan(&data, &auto, None, None).unwrap();
+    assert_eq!(
+        first.regex_gpu_candidates, 0,
+        "no measurement yet: the CPU verifies"
+    );
+    assert_eq!(first.matches.len(), 200 * 1000);
+    let second = scanner.scan(&data, &auto, None, None).unwrap();
+    assert_eq!(second.regex_gpu_candidates, 200);
+    assert_eq!(second.matches, first.matches);
+    let on_cpu = ScanOptions {
+        backend: Backend::Cpu,
+        ..auto
+    };
+    let cpu = scanner.scan(&data, &on_cpu, None, None).unwrap();
+    assert_eq!(
+        cpu.regex_gpu_candidates, 0,
+        "scanned on the CPU: verified there"
+    );
+}
+
+#[test]
 fn regular_expression_matches_reach_the_callback_once() {
     let scanner = scanner(REGEX_RULES);
     let data = regex_sample();

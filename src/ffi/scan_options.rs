@@ -19,8 +19,9 @@ pub const SPECRT_SCAN_BACKEND_CPU: specrt_scan_backend = 2;
 /// Where the anchor hits of regular-expression strings are verified: one of the
 /// `SPECRT_REGEX_VERIFY_*` values.
 pub type specrt_regex_verification = u32;
-/// On the GPU when the input was scanned there and has many candidates whose automata fit the
-/// GPU's tables; the others on the CPU.
+/// On the GPU when the input was scanned there and the CPU, by its measured recent time per
+/// candidate, would spend at least a millisecond on the candidates whose automata fit the GPU's
+/// tables; the others on the CPU.
 pub const SPECRT_REGEX_VERIFY_AUTO: specrt_regex_verification = 0;
 /// Always on the CPU.
 pub const SPECRT_REGEX_VERIFY_CPU: specrt_regex_verification = 1;

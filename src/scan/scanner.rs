@@ -11,7 +11,7 @@ use super::bounded::BoundedMatches;
 use super::compile::CompiledRules;
 use super::cpu::CpuSearcher;
 use super::gpu::{ChunkData, ChunkOutput, GpuScanner, KernelShape, DEFAULT_SHAPE};
-use super::regex::gpu::RegexGpu;
+use super::regex::gpu::{CpuCost, RegexGpu};
 use super::results::{ChunkPath, ChunkReport, Match, ScanResult};
 use super::rules::RuleSet;
 use super::stream::{plan, Chunk};
@@ -58,9 +58,10 @@ pub enum Backend {
 /// Where the anchor hits of regular-expression strings are verified.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum RegexVerification {
-    /// On the GPU when the input was scanned there and has many candidates whose automata
-    /// fit the GPU's tables (a round trip costs more than the CPU spends on a few); the
-    /// others on the CPU.
+    /// On the GPU when the input was scanned there and the CPU would spend at least a
+    /// millisecond on its candidates whose automata fit the GPU's tables (from the CPU's
+    /// measured recent time per candidate: a round trip costs more than the CPU spends on a
+    /// few cheap ones); the others on the CPU.
     #[default]
     Auto,
     /// Always on the CPU.
@@ -169,6 +170,8 @@ pub struct Scanner {
     /// The dense automata of the regular expressions on the GPU, built on first use (an error
     /// as its message).
     regex_gpu: OnceLock<std::result::Result<Option<RegexGpu>, String>>,
+    /// The CPU's recent time per regular-expression candidate (for the automatic choice).
+    regex_cpu_cost: CpuCost,
     /// The GPU tables, then the context: fields drop in order, so the tables go first.
     gpu: Option<(GpuScanner, Arc<GpuContext>)>,
     speculator: AdaptiveSpeculator,
@@ -195,6 +198,7 @@ impl Scanner {
             tuner: Tuner::new(compiled.patterns.len()),
             rules: compiled,
             regex_gpu: OnceLock::new(),
+            regex_cpu_cost: CpuCost::default(),
             gpu: gpu?,
             speculator: AdaptiveSpeculator::default(),
         })

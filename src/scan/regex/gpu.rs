@@ -9,9 +9,13 @@
 //! room for all of them. The tables stay on the GPU from the first verification on.
 //!
 //! A GPU verification costs a submission and a round trip (tens of microseconds on a discrete
-//! GPU) where the CPU verifies most candidates in well under a microsecond each, since most
-//! die within a few bytes: [`crate::scan::RegexVerification::Auto`] sends an input's
-//! candidates to the GPU only when they are many ([`AUTO_MIN_CANDIDATES`]).
+//! GPU, plus the data's upload) where the CPU verifies most candidates of real files in about
+//! a microsecond, since most die within a few bytes; but a candidate whose automata run far
+//! (a prefix like `[a-z]+` over text, which yara's exhaustive backward search walks up to
+//! 4,096 bytes, reporting every start) costs the CPU far more. So the automatic choice
+//! ([`crate::scan::RegexVerification::Auto`]) is measured, not guessed: [`CpuCost`] keeps the
+//! CPU's recent time per candidate, and an input's candidates go to the GPU when the CPU
+//! would spend at least [`AUTO_MIN_CPU_NS`] on them.
 
 use super::dense::DenseTables;
 use super::matcher::{SCAN_LIMIT, WINDOW_CONTEXT};
@@ -27,8 +31,11 @@ use crate::{Error, Result};
 const KERNEL: &str = include_str!("../../../shaders/scan_regex.wgsl");
 /// Lanes per workgroup (`@workgroup_size` in the kernel).
 const LANES: u32 = 64;
-/// Candidates an input needs before the automatic choice verifies them on the GPU.
-pub(crate) const AUTO_MIN_CANDIDATES: usize = 4096;
+/// CPU time that an input's candidates must be expected to cost before the automatic choice
+/// verifies them on the GPU, nanoseconds.
+pub(crate) const AUTO_MIN_CPU_NS: f64 = 1e6;
+/// Weight of the past in [`CpuCost`] at each new input.
+const COST_DECAY: f64 = 0.9;
 /// Most data bytes one batch uploads.
 const MAX_BATCH_DATA: u64 = 64 << 20;
 /// Most candidates in one batch.
@@ -70,6 +77,34 @@ struct FoundHead {
     /// Matches found (also those past the list's end).
     count: u32,
     _pad: [u32; 3],
+}
+
+/// The CPU's recent verification time per candidate: candidates and nanoseconds summed over
+/// the inputs verified on the CPU, the past decaying by [`COST_DECAY`] at each input.
+#[derive(Debug, Default)]
+pub(crate) struct CpuCost {
+    sums: std::sync::Mutex<(f64, f64)>,
+}
+
+impl CpuCost {
+    /// Records that `candidates` took `ns` on the CPU.
+    pub fn record(&self, candidates: usize, ns: u64) {
+        if candidates == 0 {
+            return;
+        }
+        let mut sums = self.sums.lock().unwrap_or_else(|p| p.into_inner());
+        sums.0 = sums.0 * COST_DECAY + candidates as f64;
+        sums.1 = sums.1 * COST_DECAY + ns as f64;
+    }
+
+    /// Expected CPU time of `candidates`, nanoseconds (0 before any measurement).
+    pub fn estimate(&self, candidates: usize) -> f64 {
+        let sums = self.sums.lock().unwrap_or_else(|p| p.into_inner());
+        if sums.0 == 0.0 {
+            return 0.0;
+        }
+        candidates as f64 * sums.1 / sums.0
+    }
 }
 
 /// The dense tables of a rule set on one GPU, and the kernel that walks them.

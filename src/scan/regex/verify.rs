@@ -46,6 +46,10 @@ pub struct Verified {
     pub matches: BTreeMap<u32, Vec<(u64, u32)>>,
     /// Expressions that reached the cap.
     pub capped: Vec<u32>,
+    /// Candidates verified here (not on the GPU).
+    pub cpu_candidates: usize,
+    /// Time spent verifying them, nanoseconds.
+    pub cpu_candidates_ns: u64,
 }
 
 /// Verifies `candidates` of `regexes` (and matches the expressions without atoms, listed in
@@ -103,6 +107,8 @@ pub fn verify(
         map.insert(start, len);
     };
     let mut window: Option<(u64, Cow<[u8]>)> = None;
+    let started = std::time::Instant::now();
+    let mut cpu_candidates = 0;
     for (c, gpu) in candidates {
         if let Some(i) = gpu {
             for &(start, len) in &on_gpu.matches[i] {
@@ -110,6 +116,7 @@ pub fn verify(
             }
             continue;
         }
+        cpu_candidates += 1;
         let need_start = c.offset.saturating_sub(WINDOW_CONTEXT);
         let need_end = (c.offset + WINDOW_CONTEXT).min(total);
         let covered = window.as_ref().is_some_and(|(base, bytes)| {
@@ -141,6 +148,7 @@ pub fn verify(
             &mut |s, l| record(c.regex, s, l),
         )?;
     }
+    let cpu_candidates_ns = started.elapsed().as_nanos() as u64;
     for &regex in unanchored {
         let r = regexes[regex as usize];
         for (f, form) in r.forms.iter().enumerate() {
@@ -180,5 +188,7 @@ pub fn verify(
             .map(|(regex, map)| (regex, map.into_iter().collect()))
             .collect(),
         capped,
+        cpu_candidates,
+        cpu_candidates_ns,
     })
 }

@@ -15,7 +15,7 @@
 use super::{RegexVerification, ScanOptions, Scanner};
 use crate::scan::bounded::BoundedMatches;
 use crate::scan::logic::{RuleLogic, Tally};
-use crate::scan::regex::gpu::{GpuVerified, AUTO_MIN_CANDIDATES};
+use crate::scan::regex::gpu::{GpuVerified, AUTO_MIN_CPU_NS};
 use crate::scan::regex::verify::{verify, Candidate, ReadRange};
 use crate::scan::regex::RegexString;
 use crate::scan::results::{ChunkReport, Match, ScanResult};
@@ -231,6 +231,8 @@ impl Scanner {
             total,
             read,
         )?;
+        self.regex_cpu_cost
+            .record(verified.cpu_candidates, verified.cpu_candidates_ns);
         for &regex in &verified.capped {
             self.mark_regex_capped(result, regex);
         }
@@ -282,7 +284,8 @@ impl Scanner {
             RegexVerification::Cpu => false,
             RegexVerification::Gpu => true,
             RegexVerification::Auto => {
-                result.backend == super::Backend::Gpu && candidates.len() >= AUTO_MIN_CANDIDATES
+                result.backend == super::Backend::Gpu
+                    && self.regex_cpu_cost.estimate(candidates.len()) >= AUTO_MIN_CPU_NS
             }
         };
         let (Some(tables), Some((_, ctx))) = (self.regex_gpu().filter(|_| wanted), &self.gpu)
@@ -301,7 +304,7 @@ impl Scanner {
             candidates.drain(..).partition(|c| regex_gpu.fits(c));
         *candidates = rest;
         if options.regex_verification == RegexVerification::Auto
-            && fitting.len() < AUTO_MIN_CANDIDATES
+            && self.regex_cpu_cost.estimate(fitting.len()) < AUTO_MIN_CPU_NS
         {
             candidates.append(&mut fitting);
             return Ok(GpuVerified::default());
