@@ -455,6 +455,20 @@ fn automatic_verification_moves_costly_candidates_to_the_gpu() {
     let second = scanner.scan(&data, &auto, None, None).unwrap();
     assert_eq!(second.regex_gpu_candidates, 200);
     assert_eq!(second.matches, first.matches);
+    // Files packed into one dispatch choose the same way.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("costly.txt");
+    std::fs::write(&path, &data).unwrap();
+    let mut from_file = None;
+    scanner
+        .scan_files(&[path], &auto, &mut |_, r| {
+            from_file = Some(r.unwrap());
+            true
+        })
+        .unwrap();
+    let from_file = from_file.expect("one result");
+    assert_eq!(from_file.regex_gpu_candidates, 200);
+    assert_eq!(from_file.matches, first.matches);
     let on_cpu = ScanOptions {
         backend: Backend::Cpu,
         ..auto

@@ -27,7 +27,7 @@
 //! all threads.
 
 use super::results::{ChunkPath, ChunkReport, Match, ScanResult, ScanTimings};
-use super::scanner::{slice_reader, ScanOptions, Scanner};
+use super::scanner::{slice_reader, BackendReason, ScanOptions, Scanner};
 use super::stream::Chunk;
 use crate::gpu::capture::capture;
 use crate::gpu::dispatch::choose_path;
@@ -557,6 +557,9 @@ impl Scanner {
                         file.as_ref()?.read_exact_at(&mut buf, start).ok()?;
                         Some(Cow::Owned(buf))
                     };
+                    // Packs are GPU scans: the regular-expression verification reads the
+                    // backend (`scan_files` sets the reason).
+                    r.set_backend(true, BackendReason::Requested);
                     self.finish_rules(&mut r, len, &read, None, options)?;
                     r.timings.total_ns += started.elapsed().as_nanos() as u64;
                     Ok(r)
@@ -589,6 +592,7 @@ impl Scanner {
                             let bytes = &data
                                 [slot.offset as usize..(slot.offset + slot.piece.len()) as usize];
                             let read = slice_reader(bytes);
+                            result.set_backend(true, BackendReason::Requested);
                             self.finish_rules(
                                 &mut result,
                                 slot.piece.len(),
