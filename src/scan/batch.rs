@@ -3,7 +3,7 @@
 //! says given this context's measured launch overheads.
 
 use super::results::{ChunkPath, ChunkReport, Match, ScanResult};
-use super::scanner::{slice_reader, ScanOptions, Scanner};
+use super::scanner::{slice_reader, BackendReason, ScanOptions, Scanner};
 use crate::gpu::LaunchOverheads;
 use crate::policy::{
     decide_persistent_kernel, PersistentDecision, PersistentInputs, SpeculationMode,
@@ -149,6 +149,8 @@ impl Scanner {
             raced: false,
         };
         self.add_found(&mut result, found, total, limit, report);
+        // Found by the batch kernel: the regular-expression verification reads the backend.
+        result.set_backend(true, BackendReason::Requested);
         let read = slice_reader(item);
         self.finish_rules(&mut result, item.len() as u64, &read, Some(item), options)?;
         Ok(result.into())
