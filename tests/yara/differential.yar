@@ -3526,6 +3526,9 @@ rule re_fullword { strings: $a = /id=\d+/ fullword condition: $a }
 rule re_anchor_start { strings: $a = /^MZ[a-z]+/ condition: $a at 0 }
 rule re_anchor_end { strings: $a = /END\.$/ condition: $a }
 rule re_boundary_at_start { strings: $a = /\b\x7fELF/ $b = /\b(\x7fELF|MZ)\x02/ condition: any of them }
+rule re_wide_boundary { strings: $a = /\busage\b/ wide $b = /\bhelp/ wide ascii $c = /version\b/ nocase wide $d = /last version\b/ wide condition: any of them }
+rule re_wide_not_boundary { strings: $a = /\Busage/ wide $b = /usage\B/ wide $c = /\Bversion\B/ wide $d = /Copyright\B/ nocase wide condition: any of them }
+rule re_not_boundary { strings: $a = /\Bhelp/ $b = /help\B/ $c = /\Busage\b/ nocase condition: any of them }
 rule re_wide_only { strings: $a = /wide\.example\.(org|com)/ wide condition: $a }
 rule re_long_run { strings: $a = /[a-z]+1234 tail/ condition: !a[1] > 4000 }
 rule re_escapes { strings: $a = /foo\\[nr]bar/ $b = /foo.bar/ $c = /foo\x2ebar/ condition: any of them }

@@ -69,7 +69,7 @@ pub(crate) fn translate(node: &Node, mode: Mode) -> Hir {
 }
 
 /// `set` with, under `nocase`, each letter's other case.
-fn folded(mut set: ByteSet, mode: Mode) -> ByteSet {
+pub(crate) fn folded(mut set: ByteSet, mode: Mode) -> ByteSet {
     if mode.nocase {
         for b in b'a'..=b'z' {
             let upper = b.to_ascii_uppercase();

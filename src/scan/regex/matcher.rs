@@ -13,10 +13,13 @@
 //! is at most twice that long. `^`, `$` and `\b` see the real data around the window. Both
 //! directions run on lazy DFAs (`regex-automata`'s hybrid DFA, its cache per thread): the
 //! forward one reports the leftmost-first end, the backward one is stepped byte by byte and
-//! every match state it passes is a start. An expression without an atom is matched forward
-//! from every position.
+//! every match state it passes is a start. Expressions whose look-around yara defines in ways
+//! these automata cannot express (`\B`, and `\b` when `wide`) run both directions on the Pike
+//! VM of [`super::pike`] instead. An expression without an atom is matched forward from every
+//! position.
 
 use super::hir::{translate, Mode};
+use super::pike::{Pike, Span};
 use super::split::{self, Split};
 use super::syntax::Node;
 use crate::scan::compile::is_fullword;
@@ -38,14 +41,20 @@ const CACHE_CAPACITY: usize = 4 << 20;
 /// counted repeats (`((a{999}){999}){999}`) are refused instead of exhausting memory.
 pub(crate) const MAX_AUTOMATON_BYTES: usize = 8 << 20;
 
-/// A direction's automaton.
+/// A direction's automaton: a lazy DFA, or for the look-around that yara defines otherwise
+/// (see [`super::pike`]) a Pike VM.
 #[derive(Debug)]
-pub(crate) struct Automaton {
-    dfa: DFA,
+pub(crate) enum Automaton {
+    Lazy(Box<DFA>),
+    Pike(Pike),
 }
 
 impl Automaton {
-    fn build(node: &Node, mode: Mode, reverse: bool) -> Result<Self> {
+    /// `pike`: the whole expression needs the Pike VM (then every part of it runs there).
+    fn build(node: &Node, mode: Mode, reverse: bool, pike: bool) -> Result<Self> {
+        if pike {
+            return Pike::compile(node, mode, reverse).map(Self::Pike);
+        }
         let hir = translate(node, mode);
         let nfa = thompson::Compiler::new()
             .configure(
@@ -71,13 +80,21 @@ impl Automaton {
             )
             .build_from_nfa(nfa)
             .map_err(|e| Error::invalid(format!("regular expression: {e}")))?;
-        Ok(Self { dfa })
+        Ok(Self::Lazy(Box::new(dfa)))
     }
 
-    /// A fresh cache for this automaton.
-    pub fn cache(&self) -> Cache {
-        self.dfa.create_cache()
+    /// A fresh cache for this automaton (None: it needs none).
+    pub fn cache(&self) -> Option<Cache> {
+        match self {
+            Self::Lazy(dfa) => Some(dfa.create_cache()),
+            Self::Pike(_) => None,
+        }
     }
+}
+
+/// Whether an expression (or part of one) needs the Pike VM: `\B` anywhere, `\b` when wide.
+pub(crate) fn needs_pike(node: &Node, mode: Mode) -> bool {
+    node.any(&|n| matches!(n, Node::NotWordBoundary) || (mode.wide && *n == Node::WordBoundary))
 }
 
 /// One atom's anchor and the automata of the expression cut there.
@@ -118,7 +135,7 @@ pub(crate) struct Form {
 
 /// The two caches of one split (or of a form's whole expression).
 pub(crate) struct SplitCaches {
-    forward: Cache,
+    forward: Option<Cache>,
     backward: Option<Cache>,
 }
 
@@ -136,6 +153,7 @@ pub(crate) struct Window<'a> {
 impl Form {
     /// Builds the form's automata.
     pub fn build(root: &Node, splits: &[Split], mode: Mode, fullword: bool) -> Result<Self> {
+        let pike = needs_pike(root, mode);
         let widen = |bytes: &[u8]| -> Vec<u8> {
             if mode.wide {
                 bytes.iter().flat_map(|&b| [b, 0]).collect()
@@ -163,10 +181,10 @@ impl Form {
                 Ok(SplitProgram {
                     atom_end,
                     literal,
-                    forward: Automaton::build(&s.suffix, mode, false)?,
+                    forward: Automaton::build(&s.suffix, mode, false, pike)?,
                     backward: match s.prefix {
                         Node::Empty => None,
-                        ref prefix => Some(Automaton::build(prefix, mode, true)?),
+                        ref prefix => Some(Automaton::build(prefix, mode, true, pike)?),
                     },
                     prefix: s.prefix.clone(),
                     suffix: s.suffix.clone(),
@@ -175,7 +193,7 @@ impl Form {
             .collect::<Result<Vec<_>>>()?;
         let entered = entered_as_yara_does(root);
         let starts = if splits.is_empty() {
-            Some(Automaton::build(&entered, mode, true)?)
+            Some(Automaton::build(&entered, mode, true, pike)?)
         } else {
             None
         };
@@ -183,7 +201,7 @@ impl Form {
             mode,
             wide: mode.wide,
             fullword,
-            whole: Automaton::build(&entered, mode, false)?,
+            whole: Automaton::build(&entered, mode, false, pike)?,
             starts,
             splits,
         })
@@ -194,11 +212,11 @@ impl Form {
         match split {
             Some(i) => SplitCaches {
                 forward: self.splits[i].forward.cache(),
-                backward: self.splits[i].backward.as_ref().map(Automaton::cache),
+                backward: self.splits[i].backward.as_ref().and_then(Automaton::cache),
             },
             None => SplitCaches {
                 forward: self.whole.cache(),
-                backward: self.starts.as_ref().map(Automaton::cache),
+                backward: self.starts.as_ref().and_then(Automaton::cache),
             },
         }
     }
@@ -222,30 +240,53 @@ impl Form {
         };
         let round = |n: u64| n - n % step;
         let forward_len = round((window.total - at).min(SCAN_LIMIT as u64));
+        let lo = at - round(at.min(SCAN_LIMIT as u64));
         let (forward, backward) = match split {
             Some(i) => (&self.splits[i].forward, self.splits[i].backward.as_ref()),
             None => (&self.whole, None),
+        };
+        let (forward, cache) = match (forward, caches.forward.as_mut()) {
+            (Automaton::Lazy(dfa), Some(cache)) => (dfa, cache),
+            (Automaton::Pike(pike), _) => {
+                let span = |limit| Span {
+                    bytes: window.bytes,
+                    base: window.base,
+                    total: window.total,
+                    at,
+                    limit,
+                };
+                let Some(forward_matched) = pike.forward(&span(at + forward_len)) else {
+                    return Ok(());
+                };
+                // A form's automata are all Pike VMs or all lazy DFAs.
+                if let Some(Automaton::Pike(back)) = backward {
+                    back.backward(&span(lo), &mut |start| {
+                        found(start, (at - start + forward_matched) as u32)
+                    });
+                } else {
+                    found(at, forward_matched as u32);
+                }
+                return Ok(());
+            }
+            (Automaton::Lazy(_), None) => return Ok(()),
         };
         let input = Input::new(window.bytes)
             .span(local(at)..local(at + forward_len))
             .anchored(Anchored::Yes);
         let end = forward
-            .dfa
-            .try_search_fwd(&mut caches.forward, &input)
+            .try_search_fwd(cache, &input)
             .map_err(|e| Error::invalid(format!("regular expression search: {e}")))?;
         let Some(end) = end else {
             return Ok(());
         };
         let forward_matched = (end.offset() - local(at)) as u32;
-        let (Some(backward), Some(cache)) = (backward, caches.backward.as_mut()) else {
+        let (Some(Automaton::Lazy(dfa)), Some(cache)) = (backward, caches.backward.as_mut()) else {
             found(at, forward_matched);
             return Ok(());
         };
-        let lo = at - round(at.min(SCAN_LIMIT as u64));
         let fail = |e: regex_automata::hybrid::CacheError| {
             Error::invalid(format!("regular expression search: {e}"))
         };
-        let dfa = &backward.dfa;
         let config = StartConfig::new()
             .anchored(Anchored::Yes)
             .look_behind(window.bytes.get(local(at)).copied());
@@ -293,11 +334,19 @@ impl Form {
         caches: &mut SplitCaches,
         found: &mut dyn FnMut(u64),
     ) -> Result<()> {
-        let (Some(starts), Some(cache)) = (self.starts.as_ref(), caches.backward.as_mut()) else {
+        if let Automaton::Pike(_) = self.whole {
+            // Every position may start a match: the forward run decides.
+            for at in (lo..hi).rev() {
+                found(at);
+            }
+            return Ok(());
+        }
+        let (Some(Automaton::Lazy(dfa)), Some(cache)) =
+            (self.starts.as_ref(), caches.backward.as_mut())
+        else {
             return Ok(());
         };
         let fail = |e: String| Error::invalid(format!("regular expression search: {e}"));
-        let dfa = &starts.dfa;
         let local = |offset: u64| (offset - window.base) as usize;
         let mut sid = match *state {
             Some(sid) => sid,

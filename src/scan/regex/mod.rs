@@ -6,6 +6,7 @@
 //!   `wide`);
 //! - [`split`]: the atoms of an expression and its cut at each;
 //! - [`matcher`]: the forward and backward automata and the verification at a candidate;
+//! - [`pike`]: a Pike VM for yara's `\B` and wide `\b`, which lazy DFAs cannot express;
 //! - [`dense`] and [`gpu`]: the same automata built whole, and the verification of
 //!   candidates on the GPU with them.
 //!
@@ -22,6 +23,7 @@ pub(crate) mod dense;
 pub mod gpu;
 pub(crate) mod hir;
 pub(crate) mod matcher;
+pub(crate) mod pike;
 pub(crate) mod split;
 pub(crate) mod syntax;
 pub mod verify;
@@ -66,8 +68,6 @@ pub struct RegexError {
     pub offset: usize,
     /// What is wrong.
     pub message: String,
-    /// Whether the expression is valid yara but not supported here.
-    pub unsupported: bool,
 }
 
 impl RegexString {
@@ -76,21 +76,12 @@ impl RegexString {
         let parsed = syntax::parse(text).map_err(|e| RegexError {
             offset: e.offset,
             message: e.message,
-            unsupported: false,
         })?;
         if parsed.greedy && parsed.lazy {
             return Err(RegexError {
                 offset: 0,
                 message: "greedy and ungreedy quantifiers can't be mixed in a regular expression"
                     .into(),
-                unsupported: false,
-            });
-        }
-        if flags.wide && parsed.root.has_word_boundary() {
-            return Err(RegexError {
-                offset: 0,
-                message: "`\\b` or `\\B` in a wide regular expression".into(),
-                unsupported: true,
             });
         }
         let splits = matcher::splits_of(&parsed.root, flags.nocase);
@@ -113,7 +104,6 @@ impl RegexString {
             .map_err(|e| RegexError {
                 offset: 0,
                 message: e.to_string(),
-                unsupported: false,
             })?;
             forms.push(form);
         }
@@ -384,7 +374,6 @@ impl TextRegex {
         let parsed = syntax::parse(text).map_err(|e| RegexError {
             offset: e.offset,
             message: e.message,
-            unsupported: false,
         })?;
         let mode = Mode {
             nocase,
@@ -403,7 +392,6 @@ impl TextRegex {
             .map_err(|e| RegexError {
                 offset: 0,
                 message: format!("regular expression too large: {e}"),
-                unsupported: false,
             })?;
         Ok(Self {
             text: text.to_vec(),

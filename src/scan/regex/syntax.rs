@@ -142,11 +142,6 @@ impl Node {
             }
     }
 
-    /// Whether this node or one inside it is `\b` or `\B`.
-    pub fn has_word_boundary(&self) -> bool {
-        self.any(&|n| matches!(n, Node::WordBoundary | Node::NotWordBoundary))
-    }
-
     /// Whether this node or one inside it tests the data around its path (`^`, `$`, `\b`,
     /// `\B`).
     pub fn has_look_around(&self) -> bool {

@@ -340,20 +340,6 @@ fn regular_expressions_compile_or_fail_with_their_place() {
         let text = e.to_string();
         assert!(text.contains(place) && text.contains(what), "{src}: {text}");
     }
-    // `\b` in a wide expression is valid yara that specrt does not run: skipped cleanly.
-    let src = r#"rule w { strings: $a = /\bab/ wide condition: $a } rule k { condition: true }"#;
-    assert!(matches!(err(src), Error::Unsupported(_)));
-    let c = compile(
-        src.as_bytes(),
-        "t.yar",
-        CompileOptions {
-            skip_unsupported: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    assert_eq!(c.skipped.len(), 1);
-    assert_eq!(c.skipped[0].rule, "w");
 }
 
 mod sources {

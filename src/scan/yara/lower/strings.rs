@@ -104,14 +104,7 @@ fn lower_string(decl: StringDecl) -> Result<LoweredString, Diagnostic> {
                     column: at.column + 1 + e.offset,
                     ..at
                 };
-                if e.unsupported {
-                    Diagnostic::unsupported_at(column, &e.message)
-                } else {
-                    Diagnostic::error_at(
-                        column,
-                        format!("invalid regular expression: {}", e.message),
-                    )
-                }
+                Diagnostic::error_at(column, format!("invalid regular expression: {}", e.message))
             })?;
             let regex = Some(Arc::new(regex));
             Ok(string(
