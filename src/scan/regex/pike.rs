@@ -17,8 +17,9 @@ use super::hir::{folded, Mode};
 use super::syntax::{is_word, ByteSet, Node};
 use crate::{Error, Result};
 
-/// Most instructions of one program (bounded repeats expand).
-const MAX_INSTRUCTIONS: usize = 1 << 20;
+/// Most instructions of one program (bounded repeats expand): each byte read costs up to one
+/// step per instruction, so this bounds the work per byte.
+const MAX_INSTRUCTIONS: usize = 1 << 16;
 
 /// Where an assertion is tested.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
