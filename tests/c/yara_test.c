@@ -376,7 +376,8 @@ static void externals_and_meta(void) {
 }
 
 /* Regular-expression strings and `matches`: compiled, scanned on the CPU and on the context's
- * backend, with yara's offsets and lengths; a bad expression is a parse error at its place. */
+ * backend with the candidates verified on the CPU and (where the scanner has a GPU) on the GPU,
+ * with yara's offsets and lengths; a bad expression is a parse error at its place. */
 static void regular_expressions(specrt_context *ctx) {
     static const char source[] =
         "rule url { strings: $u = /https?:\\/\\/[a-z.]+\\/[a-z]*/ nocase condition: $u }\n"
@@ -388,14 +389,17 @@ static void regular_expressions(specrt_context *ctx) {
     specrt_ruleset *rs = compile_ok(source);
     specrt_scanner *scanner = NULL;
     specrt_scan_options so = specrt_scan_options_default();
+    specrt_regex_verification verify[] = {SPECRT_REGEX_VERIFY_CPU, SPECRT_REGEX_VERIFY_GPU};
+    specrt_scan_result *bad = NULL;
     size_t b;
 
     CHECK_OK(specrt_scanner_new(ctx, rs, &scanner));
     specrt_ruleset_free(rs);
-    for (b = 0; b < 2; b++) {
+    for (b = 0; b < 4; b++) {
         specrt_scan_result *r = NULL;
         const specrt_match *m;
-        so.backend = backends[b];
+        so.backend = backends[b % 2];
+        so.regex_verification = verify[b / 2];
         CHECK_OK(specrt_scan(scanner, data, sizeof data - 1, &so, NULL, NULL, &r));
         check_rules(r, want, 3);
         /* The URL, then every start of `[a-z]+` before "42". */
@@ -408,6 +412,11 @@ static void regular_expressions(specrt_context *ctx) {
         }
         specrt_scan_result_free(r);
     }
+    so.regex_verification = 7;
+    CHECK_STATUS(specrt_scan(scanner, data, sizeof data - 1, &so, NULL, NULL, &bad),
+                 SPECRT_ERROR_INVALID_ARGUMENT);
+    CHECK_ERROR_MENTIONS("SPECRT_REGEX_VERIFY_");
+    CHECK(bad == NULL);
     specrt_scanner_free(scanner);
 
     rs = (specrt_ruleset *)0x1;
