@@ -38,8 +38,12 @@ pub(crate) const AUTO_MIN_CPU_NS: f64 = 1e6;
 const COST_DECAY: f64 = 0.9;
 /// Most data bytes one batch uploads.
 const MAX_BATCH_DATA: u64 = 64 << 20;
-/// Most candidates in one batch.
-const MAX_BATCH_CANDIDATES: usize = 1 << 20;
+/// Most candidates in one batch: each finds at most SCAN_LIMIT + 1 matches, so the kernel's
+/// 32-bit match counter cannot wrap.
+const MAX_BATCH_CANDIDATES: usize = 1 << 19;
+/// Most matches one batch may return; a batch that finds more is verified on the CPU, which
+/// keeps at most one match per start.
+const MAX_BATCH_MATCHES: u64 = 1 << 24;
 /// Match slots per candidate in a batch's first run.
 const SLOTS_PER_CANDIDATE: u64 = 4;
 
@@ -122,6 +126,9 @@ pub struct GpuVerified {
     pub candidates: Vec<Candidate>,
     /// Per candidate, its matches (start, length) in the CPU's order.
     pub matches: Vec<Vec<(u64, u32)>>,
+    /// Candidates left to the CPU: those of batches that found more than
+    /// [`MAX_BATCH_MATCHES`].
+    pub declined: Vec<Candidate>,
 }
 
 impl RegexGpu {
@@ -202,7 +209,10 @@ impl RegexGpu {
         let mut rest = candidates;
         while !rest.is_empty() {
             let batch = Batch::gather(self, &mut rest, total, read);
-            let found = self.run(ctx, &batch)?;
+            let Some(found) = self.run(ctx, &batch)? else {
+                out.declined.extend(&batch.candidates);
+                continue;
+            };
             let first = out.candidates.len();
             out.candidates.extend(&batch.candidates);
             out.matches.resize(out.candidates.len(), Vec::new());
@@ -214,18 +224,29 @@ impl RegexGpu {
         Ok(out)
     }
 
-    /// Runs the kernel on one batch: its matches, grouped by candidate in emission order.
-    fn run(&self, ctx: &GpuContext, batch: &Batch) -> Result<Vec<GpuMatch>> {
+    /// Runs the kernel on one batch: its matches, grouped by candidate in emission order (None:
+    /// more than [`MAX_BATCH_MATCHES`], or than the adapter binds).
+    fn run(&self, ctx: &GpuContext, batch: &Batch) -> Result<Option<Vec<GpuMatch>>> {
         if batch.gpu.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Some(Vec::new()));
         }
-        let mut slots = batch.gpu.len() as u64 * SLOTS_PER_CANDIDATE;
+        let limits = &ctx.gpu()?.summary.limits;
+        let bindable = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size)
+            .saturating_sub(std::mem::size_of::<FoundHead>() as u64)
+            / std::mem::size_of::<GpuMatch>() as u64;
+        let most = MAX_BATCH_MATCHES.min(bindable);
+        let mut slots = (batch.gpu.len() as u64 * SLOTS_PER_CANDIDATE).min(most);
         loop {
             let (count, mut matches) = self.dispatch(ctx, batch, slots)?;
             if count as u64 <= slots {
                 // Lanes append concurrently; within one candidate, in the order it found them.
                 matches.sort_by_key(|m| m.candidate);
-                return Ok(matches);
+                return Ok(Some(matches));
+            }
+            if count as u64 > most {
+                return Ok(None);
             }
             slots = count as u64;
         }

@@ -42,8 +42,8 @@ pub(crate) fn translate(node: &Node, mode: Mode) -> Hir {
         }
         Node::Start => Hir::look(Look::Start),
         Node::End => Hir::look(Look::End),
-        // yara's `\b` also holds at the very start and end of the data, whatever the byte
-        // there (its `\B` never does there; here that one follows the byte).
+        // For the `matches` operator (strings with `\b` or `\B` run on the Pike VM): yara's
+        // `\b` also holds at the very start and end of the text, whatever the byte there.
         Node::WordBoundary => Hir::alternation(vec![
             Hir::look(Look::Start),
             Hir::look(Look::End),

@@ -13,8 +13,9 @@
 //! is at most twice that long. `^`, `$` and `\b` see the real data around the window. Both
 //! directions run on lazy DFAs (`regex-automata`'s hybrid DFA, its cache per thread): the
 //! forward one reports the leftmost-first end, the backward one is stepped byte by byte and
-//! every match state it passes is a start. Expressions whose look-around yara defines in ways
-//! these automata cannot express (`\B`, and `\b` when `wide`) run both directions on the Pike
+//! every match state it passes is a start. Expressions with `\b` or `\B`, whose yara
+//! semantics these automata cannot express (two-byte characters when `wide`, and a test that
+//! holds or fails at the scan limit whatever the bytes beyond), run both directions on the Pike
 //! VM of [`super::pike`] instead. An expression without an atom is matched forward from every
 //! position.
 
@@ -92,11 +93,11 @@ impl Automaton {
     }
 }
 
-/// Whether an expression (or part of one) needs the Pike VM: `\B` anywhere, `\b` when wide.
-pub(crate) fn needs_pike(node: &Node, mode: Mode) -> bool {
-    node.any(&|n| matches!(n, Node::NotWordBoundary) || (mode.wide && *n == Node::WordBoundary))
+/// Whether an expression (or part of one) needs the Pike VM: `\b` or `\B` (yara's word
+/// tests hold or fail at the scan limit whatever the bytes beyond it, which a lazy DFA reads).
+pub(crate) fn needs_pike(node: &Node) -> bool {
+    node.any(&|n| matches!(n, Node::WordBoundary | Node::NotWordBoundary))
 }
-
 /// One atom's anchor and the automata of the expression cut there.
 #[derive(Debug)]
 pub(crate) struct SplitProgram {
@@ -153,7 +154,7 @@ pub(crate) struct Window<'a> {
 impl Form {
     /// Builds the form's automata.
     pub fn build(root: &Node, splits: &[Split], mode: Mode, fullword: bool) -> Result<Self> {
-        let pike = needs_pike(root, mode);
+        let pike = needs_pike(root);
         let widen = |bytes: &[u8]| -> Vec<u8> {
             if mode.wide {
                 bytes.iter().flat_map(|&b| [b, 0]).collect()

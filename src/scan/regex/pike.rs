@@ -1,13 +1,13 @@
-//! A Pike VM for the expressions whose look-around yara defines in ways a lazy DFA's cannot
-//! express: `\b` and `\B` in `wide` expressions, and `\B` anywhere.
+//! A Pike VM for the expressions with `\b` or `\B`, whose yara semantics a lazy DFA's
+//! assertions cannot express.
 //!
 //! yara's word test in a wide expression looks at two-byte characters: a character is a word
 //! character when its first byte is alphanumeric or `_` and its second byte is zero, and `\b`
 //! compares the characters on both sides of the position. At the ends of what a direction may
 //! read (the data's start and end, and the scan limit) yara's `\b` always holds and `\B` never
-//! does, whatever the bytes. `regex-automata`'s assertions look at single bytes and follow them
-//! at the ends, so these expressions run here instead: the expression compiles to a small
-//! instruction list (Thompson's construction), and a Pike VM runs it forward with
+//! does, whatever the bytes. `regex-automata`'s assertions look at single bytes, and at the
+//! bytes beyond the scan limit, so these expressions run here instead: the expression compiles
+//! to a small instruction list (Thompson's construction), and a Pike VM runs it forward with
 //! leftmost-first priority (the highest-priority thread that reaches `Match` decides, as the
 //! lazy DFA's leftmost-first search does) or backward, reporting every position where some
 //! thread matches (the exhaustive backward search). Its cost grows with the expression's size

@@ -51,6 +51,13 @@ fn anchors_and_boundaries_see_the_real_data() {
     assert_eq!(matches(br"\B\.ab", plain(), text), [(0x13, 3)]);
     assert_eq!(matches(br"\.ab\B", plain(), text), [(0, 3)]);
     assert_eq!(matches(br"x\B", plain(), b"xx.ab"), [(0, 1)]);
+    // ... and at the scan limit, whatever the bytes beyond it.
+    let mut long = b"abc".to_vec();
+    long.extend([b'a'; 5000]);
+    assert_eq!(matches(br"abc[a-z]*\b", plain(), &long), [(0, 4096)]);
+    let mut long = vec![b'a'; 5000];
+    long.extend(b"xyz");
+    assert_eq!(matches(br"\b[a-z]*xyz", plain(), &long), [(904, 4099)]);
 }
 
 /// UTF-16LE of `s`.

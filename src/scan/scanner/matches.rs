@@ -288,8 +288,10 @@ impl Scanner {
                     && self.regex_cpu_cost.estimate(candidates.len()) >= AUTO_MIN_CPU_NS
             }
         };
-        let (Some(tables), Some((_, ctx))) = (self.regex_gpu().filter(|_| wanted), &self.gpu)
-        else {
+        let (true, Some((_, ctx))) = (wanted, &self.gpu) else {
+            return Ok(GpuVerified::default());
+        };
+        let Some(tables) = self.regex_gpu() else {
             return Ok(GpuVerified::default());
         };
         let regex_gpu = match tables {
@@ -312,7 +314,8 @@ impl Scanner {
         fitting.sort_unstable();
         fitting.dedup();
         let started = Instant::now();
-        let verified = regex_gpu.verify(ctx, &fitting, total, read)?;
+        let mut verified = regex_gpu.verify(ctx, &fitting, total, read)?;
+        candidates.append(&mut verified.declined);
         result.timings.regex_gpu_ns += started.elapsed().as_nanos() as u64;
         result.regex_gpu_candidates += verified.candidates.len() as u64;
         Ok(verified)
