@@ -7,7 +7,8 @@
 #
 # SPECRT_CARRY=rules prepares the real-rule benchmark alone (make bench-rules there): its
 # binary, yara's packages, the yara-x wheel, and the rule sets named by SPECRT_RULE_DIRS
-# (space-separated directories; only their .yar/.yara files travel).
+# (space-separated directories; only their .yar/.yara files travel); with specrt-scan and the
+# YARA rule tests, for the regular-expression runs (SPECRT_RUN=regex).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 carry=.carry
@@ -32,7 +33,16 @@ fetch_debs() {
 
 if [ "${SPECRT_CARRY:-all}" = rules ]; then
   cp "$(bench_exe rules)" "$carry/bin/bench_rules"
-  strip "$carry/bin/bench_rules"
+  # For SPECRT_RUN=regex: the scanner CLI (static) and the YARA rule tests.
+  make -s target/release/specrt-scan
+  cp target/release/specrt-scan "$carry/bin/specrt-scan"
+  cp "$(cargo test --release --test yara_rules --no-run --message-format=json 2>/dev/null |
+    python3 -c 'import sys,json
+for l in sys.stdin:
+    m=json.loads(l)
+    if m.get("reason")=="compiler-artifact" and m.get("executable"): print(m["executable"])' | tail -1)" \
+    "$carry/bin/yara_rules_rs"
+  strip "$carry"/bin/*
   fetch_debs
   mkdir -p "$carry/wheels"
   python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
