@@ -42,13 +42,8 @@ pub(crate) fn translate(node: &Node, mode: Mode) -> Hir {
         }
         Node::Start => Hir::look(Look::Start),
         Node::End => Hir::look(Look::End),
-        // For the `matches` operator (strings with `\b` or `\B` run on the Pike VM): yara's
-        // `\b` also holds at the very start and end of the text, whatever the byte there.
-        Node::WordBoundary => Hir::alternation(vec![
-            Hir::look(Look::Start),
-            Hir::look(Look::End),
-            Hir::look(Look::WordAscii),
-        ]),
+        // Unused: expressions with `\b` or `\B` run on the Pike VM (yara's word tests).
+        Node::WordBoundary => Hir::look(Look::WordAscii),
         Node::NotWordBoundary => Hir::look(Look::WordAsciiNegate),
         Node::Concat(items) => Hir::concat(items.iter().map(|n| translate(n, mode)).collect()),
         Node::Alt(branches) => {

@@ -361,7 +361,15 @@ fn sample_node(
 pub struct TextRegex {
     text: Vec<u8>,
     flags: RegexFlags,
-    regex: regex_automata::meta::Regex,
+    engine: TextEngine,
+}
+
+/// How a [`TextRegex`] runs: `regex-automata`'s meta regex, or the Pike VM for `\b` and `\B`
+/// (yara's word tests at the ends of the text and of the scan limit).
+#[derive(Debug)]
+enum TextEngine {
+    Meta(Box<regex_automata::meta::Regex>),
+    Pike(pike::Pike),
 }
 
 impl TextRegex {
@@ -380,19 +388,28 @@ impl TextRegex {
             dot_all,
             wide: false,
         };
-        let hir = hir::translate(&parsed.root, mode);
-        let regex = regex_automata::meta::Regex::builder()
-            .configure(
-                regex_automata::meta::Regex::config()
-                    .nfa_size_limit(Some(matcher::MAX_AUTOMATON_BYTES))
-                    .utf8_empty(false)
-                    .which_captures(regex_automata::nfa::thompson::WhichCaptures::None),
+        let too_large = |e: String| RegexError {
+            offset: 0,
+            message: format!("regular expression too large: {e}"),
+        };
+        let engine = if matcher::needs_pike(&parsed.root) {
+            TextEngine::Pike(
+                pike::Pike::compile(&parsed.root, mode, false)
+                    .map_err(|e| too_large(e.to_string()))?,
             )
-            .build_from_hir(&hir)
-            .map_err(|e| RegexError {
-                offset: 0,
-                message: format!("regular expression too large: {e}"),
-            })?;
+        } else {
+            let hir = hir::translate(&parsed.root, mode);
+            let regex = regex_automata::meta::Regex::builder()
+                .configure(
+                    regex_automata::meta::Regex::config()
+                        .nfa_size_limit(Some(matcher::MAX_AUTOMATON_BYTES))
+                        .utf8_empty(false)
+                        .which_captures(regex_automata::nfa::thompson::WhichCaptures::None),
+                )
+                .build_from_hir(&hir)
+                .map_err(|e| too_large(e.to_string()))?;
+            TextEngine::Meta(Box::new(regex))
+        };
         Ok(Self {
             text: text.to_vec(),
             flags: RegexFlags {
@@ -400,13 +417,29 @@ impl TextRegex {
                 dot_all,
                 ..Default::default()
             },
-            regex,
+            engine,
         })
     }
 
     /// Whether the expression occurs in `haystack`.
     pub fn is_match(&self, haystack: &[u8]) -> bool {
-        self.regex.is_match(haystack)
+        match &self.engine {
+            TextEngine::Meta(regex) => regex.is_match(haystack),
+            // As yara: tried from every position, each run reading at most the scan limit.
+            TextEngine::Pike(pike) => {
+                let total = haystack.len() as u64;
+                (0..=total).any(|at| {
+                    let span = pike::Span {
+                        bytes: haystack,
+                        base: 0,
+                        total,
+                        at,
+                        limit: total.min(at + matcher::SCAN_LIMIT as u64),
+                    };
+                    pike.forward(&span).is_some()
+                })
+            }
+        }
     }
 
     /// The expression's text and its (nocase, dot-all) flags.

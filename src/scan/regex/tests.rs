@@ -149,6 +149,14 @@ fn text_regex_finds_anywhere() {
     assert!(TextRegex::compile(b"AB", true, false)
         .unwrap()
         .is_match(b"xxab"));
+    // yara's word tests at the ends of the text.
+    let found =
+        |re: &[u8], text: &[u8]| TextRegex::compile(re, false, false).unwrap().is_match(text);
+    assert!(!found(br"\B\.ab", b".abc"));
+    assert!(found(br"\B\.ab", b" .abc"));
+    assert!(found(br"\b\.ab", b".abc"));
+    assert!(!found(br"c\.\B", b"abc."));
+    assert!(!found(br"c\.\B", b"abc.x"));
 }
 
 #[test]
