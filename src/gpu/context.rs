@@ -60,6 +60,15 @@ pub struct AdapterSummary {
     pub timestamp_queries: bool,
 }
 
+impl AdapterSummary {
+    /// The most bytes one storage buffer binding can hold on this device.
+    pub fn max_binding(&self) -> u64 {
+        self.limits
+            .max_storage_buffer_binding_size
+            .min(self.limits.max_buffer_size)
+    }
+}
+
 /// The launch costs the persistent-kernel decision weighs (docs/SPEC.md section 9), measured on a
 /// context once or set by the host.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -64,9 +64,7 @@ pub fn run_program(ctx: &GpuContext, program: &Program, inputs: &[&[u8]]) -> Res
     }
     let lens: Vec<usize> = inputs.iter().map(|i| i.len()).collect();
     let limits = &gpu.summary.limits;
-    let max_binding = limits
-        .max_storage_buffer_binding_size
-        .min(limits.max_buffer_size);
+    let max_binding = gpu.summary.max_binding();
     let output_sizes = program
         .desc
         .outputs

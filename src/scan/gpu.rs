@@ -572,11 +572,9 @@ impl GpuScanner {
 
     /// The largest chunk data this device can bind (and dispatch in one grid).
     pub fn max_chunk_data(ctx: &GpuContext) -> Result<u64> {
-        let limits = &ctx.gpu()?.summary.limits;
-        let binding = limits
-            .max_storage_buffer_binding_size
-            .min(limits.max_buffer_size);
-        let grid = limits.max_compute_workgroups_per_dimension as u64 * MIN_TILE;
+        let summary = &ctx.gpu()?.summary;
+        let binding = summary.max_binding();
+        let grid = summary.limits.max_compute_workgroups_per_dimension as u64 * MIN_TILE;
         Ok(binding.min(grid) / 256 * 256)
     }
 
@@ -935,12 +933,7 @@ const WORK_TILE_ARGS: u64 = 12;
 /// positions (real rule sets pass about one position in a hundred), within what the device
 /// binds. Tiles past it are confirmed whole, so a small queue costs time, never matches.
 fn queue_capacity(gpu: &Gpu, data_len: u64) -> u32 {
-    let limits = &gpu.summary.limits;
-    let bindable = limits
-        .max_storage_buffer_binding_size
-        .min(limits.max_buffer_size)
-        / 4
-        - 1;
+    let bindable = gpu.summary.max_binding() / 4 - 1;
     (data_len / QUEUE_POSITIONS_PER_ENTRY + QUEUE_MIN_ENTRIES)
         .min(bindable)
         .min(u32::MAX as u64 - 1) as u32

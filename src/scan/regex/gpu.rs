@@ -230,10 +230,10 @@ impl RegexGpu {
         if batch.gpu.is_empty() {
             return Ok(Some(Vec::new()));
         }
-        let limits = &ctx.gpu()?.summary.limits;
-        let bindable = limits
-            .max_storage_buffer_binding_size
-            .min(limits.max_buffer_size)
+        let bindable = ctx
+            .gpu()?
+            .summary
+            .max_binding()
             .saturating_sub(std::mem::size_of::<FoundHead>() as u64)
             / std::mem::size_of::<GpuMatch>() as u64;
         let most = MAX_BATCH_MATCHES.min(bindable);
@@ -264,10 +264,7 @@ impl RegexGpu {
         let (device, queue, pool) = (&gpu.device, &gpu.queue, &gpu.pool);
         let head = std::mem::size_of::<FoundHead>() as u64;
         let found_size = head + slots * std::mem::size_of::<GpuMatch>() as u64;
-        let limits = &gpu.summary.limits;
-        let max_binding = limits
-            .max_storage_buffer_binding_size
-            .min(limits.max_buffer_size);
+        let max_binding = gpu.summary.max_binding();
         if found_size > max_binding || batch.data.len() as u64 > max_binding {
             return Err(Error::TooLarge(format!(
                 "a regular-expression verification batch needs {found_size} bytes of matches and {} of data; this adapter binds at most {max_binding}",

@@ -119,10 +119,8 @@ pub(crate) struct SplitProgram {
 /// The automata of one form (plain or wide) of an expression.
 #[derive(Debug)]
 pub(crate) struct Form {
-    /// How it matches (its `wide` is the form).
+    /// How it matches (`mode.wide`: the wide form).
     pub mode: Mode,
-    /// Wide form.
-    pub wide: bool,
     /// Matches must be whole words (yara's `fullword`).
     pub fullword: bool,
     /// One program per atom; empty when the expression has no atom.
@@ -200,7 +198,6 @@ impl Form {
         };
         Ok(Self {
             mode,
-            wide: mode.wide,
             fullword,
             whole: Automaton::build(&entered, mode, false, pike)?,
             starts,
@@ -232,10 +229,12 @@ impl Form {
         caches: &mut SplitCaches,
         found: &mut dyn FnMut(u64, u32),
     ) -> Result<()> {
-        let step = if self.wide { 2 } else { 1 };
+        let step = if self.mode.wide { 2 } else { 1 };
         let local = |offset: u64| (offset - window.base) as usize;
         let mut found = |start: u64, len: u32| {
-            if !self.fullword || is_fullword(window.bytes, local(start), len as usize, self.wide) {
+            if !self.fullword
+                || is_fullword(window.bytes, local(start), len as usize, self.mode.wide)
+            {
                 found(start, len)
             }
         };
@@ -249,13 +248,7 @@ impl Form {
         let (forward, cache) = match (forward, caches.forward.as_mut()) {
             (Automaton::Lazy(dfa), Some(cache)) => (dfa, cache),
             (Automaton::Pike(pike), _) => {
-                let span = |limit| Span {
-                    bytes: window.bytes,
-                    base: window.base,
-                    total: window.total,
-                    at,
-                    limit,
-                };
+                let span = |limit| Span { window, at, limit };
                 let Some(forward_matched) = pike.forward(&span(at + forward_len)) else {
                     return Ok(());
                 };

@@ -430,9 +430,11 @@ impl TextRegex {
                 let total = haystack.len() as u64;
                 (0..=total).any(|at| {
                     let span = pike::Span {
-                        bytes: haystack,
-                        base: 0,
-                        total,
+                        window: matcher::Window {
+                            bytes: haystack,
+                            base: 0,
+                            total,
+                        },
                         at,
                         limit: total.min(at + matcher::SCAN_LIMIT as u64),
                     };

@@ -14,6 +14,7 @@
 //! times the bytes read, where a DFA's does not, so only those expressions use it.
 
 use super::hir::{folded, Mode};
+use super::matcher::Window;
 use super::syntax::{is_word, ByteSet, Node};
 use crate::{Error, Result};
 
@@ -55,16 +56,12 @@ pub(crate) struct Pike {
     step: u64,
 }
 
-/// What a run may read: the data (`bytes` from data offset `base`, of `total` bytes) between
-/// `lo` and `hi`, from the anchor `at`.
+/// What a run may read: the data in `window`, from the anchor `at` up to (forward) or down to
+/// (backward) `limit`.
 #[derive(Clone, Copy)]
 pub(crate) struct Span<'a> {
-    /// The bytes.
-    pub bytes: &'a [u8],
-    /// Data offset of `bytes[0]`.
-    pub base: u64,
-    /// Length of the data.
-    pub total: u64,
+    /// The data around the run.
+    pub window: Window<'a>,
     /// Where the run starts.
     pub at: u64,
     /// The lowest position a backward run reaches, or the highest a forward run reaches.
@@ -73,7 +70,7 @@ pub(crate) struct Span<'a> {
 
 impl Span<'_> {
     fn byte(&self, p: u64) -> u8 {
-        self.bytes[(p - self.base) as usize]
+        self.window.bytes[(p - self.window.base) as usize]
     }
 }
 
@@ -100,7 +97,9 @@ impl Pike {
             return true;
         }
         let word = |q: u64| -> bool {
-            q + step <= span.total && is_word(span.byte(q)) && (step == 1 || span.byte(q + 1) == 0)
+            q + step <= span.window.total
+                && is_word(span.byte(q))
+                && (step == 1 || span.byte(q + 1) == 0)
         };
         word(p) != word(p - step)
     }
@@ -108,7 +107,7 @@ impl Pike {
     fn holds(&self, a: Assertion, span: &Span, p: u64) -> bool {
         match a {
             Assertion::Start => p == 0,
-            Assertion::End => p == span.total,
+            Assertion::End => p == span.window.total,
             Assertion::Boundary => self.boundary(span, p),
             Assertion::NotBoundary => !self.boundary(span, p),
         }

@@ -288,19 +288,19 @@ impl Scanner {
                     && self.regex_cpu_cost.estimate(candidates.len()) >= AUTO_MIN_CPU_NS
             }
         };
-        let (true, Some((_, ctx))) = (wanted, &self.gpu) else {
+        if !wanted {
             return Ok(GpuVerified::default());
-        };
-        let Some(tables) = self.regex_gpu() else {
+        }
+        // Built on first use only: a scan that keeps its candidates on the CPU builds nothing.
+        let (Some((_, ctx)), Some(tables)) = (&self.gpu, self.regex_gpu()) else {
             return Ok(GpuVerified::default());
         };
         let regex_gpu = match tables {
             Ok(Some(tables)) => tables,
-            Ok(None) => return Ok(GpuVerified::default()),
             Err(message) if options.regex_verification == RegexVerification::Gpu => {
                 return Err(Error::Gpu(message.clone()))
             }
-            Err(_) => return Ok(GpuVerified::default()),
+            _ => return Ok(GpuVerified::default()),
         };
         let (mut fitting, rest): (Vec<Candidate>, Vec<Candidate>) =
             candidates.drain(..).partition(|c| regex_gpu.fits(c));
