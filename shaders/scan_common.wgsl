@@ -16,7 +16,6 @@ struct Params {
     owned_end: u32,
     max_matches: u32,
     tile_count: u32,
-    anchor_lengths: u32,
     table_mask: u32,
     unanchored_first: u32,
     unanchored_count: u32,
@@ -54,6 +53,11 @@ const SMALL_SHIFT: u32 = 17u;
 // Words of the filter of the anchors of 1 and 2 bytes, and its shift.
 const SHORT_WORDS: u32 = 512u;
 const SHORT_SHIFT: u32 = 18u;
+// The anchor lengths of the rule set (bit n: anchors of n bytes) and whether some of its
+// patterns have no anchor, rewritten by specrt per rule set like LANES: the driver then drops
+// the tests of the lengths the rules do not use.
+const ANCHOR_LENGTHS: u32 = 0x1eu;
+const HAS_UNANCHORED: bool = true;
 // A queue entry that holds no candidate.
 const NO_CANDIDATE: u32 = 0xffffffffu;
 
@@ -206,36 +210,39 @@ fn verify(pattern: u32, start: u32) -> bool {
 // The prefilter at position p: does any anchor length hit the filters (or are there patterns
 // without an anchor)? The staged filters when they are staged, then the exact bitmaps.
 fn position_hit(p: u32, folded: u32) -> bool {
-    if (params.unanchored_count > 0u) {
+    if (HAS_UNANCHORED) {
         return true;
     }
     // The exact bitmaps only behind the staged filters, where there are some: on real rule sets
     // few positions pass them, and most of those are true candidates. The anchors of 3 and 4
     // bytes share one Bloom filter keyed by their first three bytes: one test for both.
     var long_pass = true;
-    if (small_filter_ready && (params.anchor_lengths & 0x18u) != 0u) {
+    if (small_filter_ready && (ANCHOR_LENGTHS & 0x18u) != 0u) {
         long_pass = long_filter_hit(folded & 0xffffffu);
     }
-    for (var len = 1u; len <= 4u; len++) {
-        if ((params.anchor_lengths & (1u << len)) == 0u || p + len > view_len) {
-            continue;
-        }
-        var staged = long_pass;
-        if (len < 3u && small_filter_ready) {
-            staged = short_filter_hit(low_bytes(folded, len), len);
-        }
-        if (staged && bitmap_hit(folded, len)) {
-            return true;
-        }
+    // One call per length, so that each has a constant length.
+    return length_hit(p, folded, 1u, long_pass) || length_hit(p, folded, 2u, long_pass) ||
+        length_hit(p, folded, 3u, long_pass) || length_hit(p, folded, 4u, long_pass);
+}
+
+// Whether an anchor of `len` bytes may start at p: the staged filter of its length (`long_pass`
+// for 3 and 4 bytes), then the exact bitmap.
+fn length_hit(p: u32, folded: u32, len: u32, long_pass: bool) -> bool {
+    if ((ANCHOR_LENGTHS & (1u << len)) == 0u || p + len > view_len) {
+        return false;
     }
-    return false;
+    var staged = long_pass;
+    if (len < 3u && small_filter_ready) {
+        staged = short_filter_hit(low_bytes(folded, len), len);
+    }
+    return staged && bitmap_hit(folded, len);
 }
 
 // The confirm at position p: looks up each anchor length and verifies the candidates; patterns
 // without an anchor are tried with p as their start.
 fn confirm_position(p: u32, folded: u32) {
     for (var len = 1u; len <= 4u; len++) {
-        if ((params.anchor_lengths & (1u << len)) == 0u || p + len > view_len || !bitmap_hit(folded, len)) {
+        if ((ANCHOR_LENGTHS & (1u << len)) == 0u || p + len > view_len || !bitmap_hit(folded, len)) {
             continue;
         }
         let value = low_bytes(folded, len);

@@ -72,9 +72,14 @@ fn scan_prefilter(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invoca
     workgroupBarrier();
     let base = tile_base + offset;
     let overflow = tile_overflow != 0u;
+    // This lane's positions, the set bits of its hit set, lowest first (a loop over the set bits
+    // rather than all 64: on the H200 with real rules, 6.1 ms per GiB against 6.7).
     var j = 0u;
-    for (var h = 0u; h < TILE / LANES; h++) {
-        if ((hits[h >> 5u] & (1u << (h & 31u))) != 0u) {
+    for (var half = 0u; half < 2u; half++) {
+        var bits = hits[half];
+        while (bits != 0u) {
+            let h = half * 32u + countTrailingZeros(bits);
+            bits &= bits - 1u;
             let index = base + j;
             j++;
             if (!overflow) {
