@@ -728,3 +728,57 @@ fn the_automatic_backend_skips_software_adapters_and_says_why() {
     assert_eq!(r.rules, [0]);
     assert_eq!(r.backend_reason, BackendReason::NothingToSearch);
 }
+
+/// Resident scans (the input already in a GPU buffer) of several chunks, each chunk submitted
+/// before the previous one's matches are taken, find what the reference finds, in order.
+#[test]
+fn resident_scans_of_several_chunks_find_every_match_in_order() {
+    let Some(ctx) = common::context().map(Arc::new) else {
+        return;
+    };
+    let needles: Vec<Vec<u8>> = (0..20u8)
+        .map(|i| vec![0xc3, i, 0x77, i ^ 0x5a, 0x19])
+        .collect();
+    let mut rules = RuleSet::new();
+    for (i, needle) in needles.iter().enumerate() {
+        rules
+            .add_string(
+                i as u32 / 4,
+                i as u32 % 4,
+                needle,
+                &[],
+                StringFlags::default(),
+            )
+            .unwrap();
+    }
+    rules
+        .add_string(9, 0, b"\xc3\x01", &[], StringFlags::default())
+        .unwrap();
+    let s = Scanner::new(Some(ctx.clone()), &rules).unwrap();
+    let data = planted(600_000, 100, &needles, 5);
+    let gpu = ctx.gpu().unwrap();
+    let buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("resident test input"),
+        size: (data.len() as u64 + 4).next_multiple_of(4),
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut padded = data.clone();
+    padded.resize(data.len().next_multiple_of(4), 0);
+    gpu.queue.write_buffer(&buffer, 0, &padded);
+    let expected = reference(s.rules(), &data);
+    assert!(expected.len() > 100);
+    for mode in [SpeculationMode::Force, SpeculationMode::Disable] {
+        for chunk in [0, 32 << 10] {
+            let o = options(Backend::Gpu, mode, chunk);
+            let r = s
+                .scan_resident_matches(&buffer, data.len() as u64, &o)
+                .unwrap();
+            assert_eq!(r.matches, expected, "{mode:?}, chunk {chunk}");
+            assert_eq!(r.bytes, data.len() as u64);
+            if chunk > 0 {
+                assert!(r.chunks.len() >= 18, "{} chunks", r.chunks.len());
+            }
+        }
+    }
+}

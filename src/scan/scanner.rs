@@ -10,12 +10,12 @@ use super::atoms::AtomStatistics;
 use super::bounded::BoundedMatches;
 use super::compile::CompiledRules;
 use super::cpu::CpuSearcher;
-use super::gpu::{ChunkData, ChunkOutput, GpuScanner, KernelShape, DEFAULT_SHAPE};
+use super::gpu::{ChunkData, ChunkOutput, GpuScanner, KernelShape, PendingChunk, DEFAULT_SHAPE};
 use super::regex::gpu::{CpuCost, RegexGpu};
 use super::results::{ChunkPath, ChunkReport, Match, ScanResult};
 use super::rules::RuleSet;
 use super::stream::{plan, Chunk};
-use super::tune::{Plan, Tuner};
+use super::tune::{Bucket, Plan, Tuner};
 use crate::gpu::capture::capture;
 use crate::gpu::dispatch::choose_path;
 use crate::gpu::staging::Staging;
@@ -147,6 +147,18 @@ impl Default for ScanOptions {
             regex_verification: RegexVerification::Auto,
         }
     }
+}
+
+/// A chunk's scan submitted to the GPU, and what completing it needs.
+struct SubmittedChunk<'a> {
+    pending: PendingChunk,
+    data: ChunkData<'a>,
+    chunk: &'a Chunk,
+    path: DispatchPath,
+    bucket: Bucket,
+    shape: KernelShape,
+    /// The shape to race against `shape` on this chunk, when the tuner plans a race.
+    candidate: Option<KernelShape>,
 }
 
 /// A chunk's GPU output and how it was produced.
@@ -395,11 +407,23 @@ impl Scanner {
         )?;
         let mut result = ScanResult::default();
         result.set_backend(true, BackendReason::Requested);
-        for chunk in &chunks {
-            let path = choose_path(ctx, &self.speculator, options.mode, true)?;
-            let data = ChunkData::Buffer(buffer, chunk.data_start);
-            let run = self.run_chunk(ctx, gpu, data, chunk, path, options, || Ok(()))?;
-            self.take_gpu_chunk(&mut result, chunk, path, run, options, None)?;
+        // Chunk k+1 is submitted before chunk k's matches are taken, so the GPU scans it while
+        // the host sorts and resolves them.
+        let mut in_flight: Option<SubmittedChunk> = None;
+        for chunk in chunks.iter().map(Some).chain([None]) {
+            let next = match chunk {
+                Some(chunk) => {
+                    let path = choose_path(ctx, &self.speculator, options.mode, true)?;
+                    let data = ChunkData::Buffer(buffer, chunk.data_start);
+                    Some(self.submit_chunk(ctx, gpu, data, chunk, path, options)?)
+                }
+                None => None,
+            };
+            if let Some(submitted) = std::mem::replace(&mut in_flight, next) {
+                let (chunk, path) = (submitted.chunk, submitted.path);
+                let run = self.complete_chunk(ctx, gpu, submitted)?;
+                self.take_gpu_chunk(&mut result, chunk, path, run, options, None)?;
+            }
         }
         // Anchor hits of regular-expression strings need host bytes to become matches.
         result.regex_candidates = Vec::new();
@@ -466,6 +490,21 @@ impl Scanner {
         options: &ScanOptions,
         prepare_next: impl FnOnce() -> Result<()>,
     ) -> Result<ChunkRun> {
+        let submitted = self.submit_chunk(ctx, gpu, data, chunk, path, options)?;
+        prepare_next()?;
+        self.complete_chunk(ctx, gpu, submitted)
+    }
+
+    /// Submits a chunk's scan with the shape the tuner plans for its size.
+    fn submit_chunk<'a>(
+        &self,
+        ctx: &GpuContext,
+        gpu: &GpuScanner,
+        data: ChunkData<'a>,
+        chunk: &'a Chunk,
+        path: DispatchPath,
+        options: &ScanOptions,
+    ) -> Result<SubmittedChunk<'a>> {
         let bucket = self.tuner.bucket(chunk.data_end - chunk.data_start);
         let plan = if options.tune {
             self.tuner.plan(ctx, bucket)
@@ -476,8 +515,34 @@ impl Scanner {
             Plan::Use(shape) => (shape, None),
             Plan::Race { current, candidate } => (current, Some(candidate)),
         };
-        let pending = gpu.submit(ctx, data, chunk, path, MAX_CHUNK_CAPACITY, shape)?;
-        prepare_next()?;
+        Ok(SubmittedChunk {
+            pending: gpu.submit(ctx, data, chunk, path, MAX_CHUNK_CAPACITY, shape)?,
+            data,
+            chunk,
+            path,
+            bucket,
+            shape,
+            candidate,
+        })
+    }
+
+    /// Waits for a submitted chunk; when the tuner planned a race, runs the chunk again with
+    /// the candidate shape and records both times.
+    fn complete_chunk(
+        &self,
+        ctx: &GpuContext,
+        gpu: &GpuScanner,
+        submitted: SubmittedChunk,
+    ) -> Result<ChunkRun> {
+        let SubmittedChunk {
+            pending,
+            data,
+            chunk,
+            path,
+            bucket,
+            shape,
+            candidate,
+        } = submitted;
         let out = gpu.finish(ctx, pending)?;
         if let Some(candidate) = candidate {
             let raced = gpu.finish(
