@@ -408,7 +408,8 @@ impl Scanner {
         let mut result = ScanResult::default();
         result.set_backend(true, BackendReason::Requested);
         // Chunk k+1 is submitted before chunk k's matches are taken, so the GPU scans it while
-        // the host sorts and resolves them.
+        // the host sorts and resolves them (its path is chosen before chunk k's report reaches
+        // the speculator: the adaptive choice lags one chunk).
         let mut in_flight: Option<SubmittedChunk> = None;
         for chunk in chunks.iter().map(Some).chain([None]) {
             let next = match chunk {
