@@ -226,7 +226,7 @@ fn resident(
         }
         // Sustained: `streams` threads scanning the buffer back to back.
         let started = Instant::now();
-        let totals = std::sync::Mutex::new((0usize, KernelTime::default()));
+        let totals = std::sync::Mutex::new((0usize, ScanTimings::default()));
         std::thread::scope(|s| {
             for _ in 0..streams {
                 s.spawn(|| {
@@ -234,16 +234,17 @@ fn resident(
                         let r = scan();
                         let mut totals = totals.lock().unwrap();
                         totals.0 += 1;
-                        totals.1 = totals.1.plus(KernelTime::of(&r.timings));
+                        totals.1.add(&r.timings);
                     }
                 });
             }
         });
         let wall = started.elapsed().as_secs_f64();
-        let (scans, kernel) = totals.into_inner().unwrap();
+        let (scans, timings) = totals.into_inner().unwrap();
+        let kernel = KernelTime::of(&timings);
         out.insert(
             format!("{name}_sustained_gbps"),
-            json!(round2((scans as u64 * len) as f64 / wall / 1e9)),
+            json!(gbps(wall / scans as f64)),
         );
         if let Some(seconds) = kernel.seconds() {
             let mean = seconds / scans as f64;
@@ -281,10 +282,6 @@ impl KernelTime {
             (a, b) if b < a => other,
             _ => self,
         }
-    }
-
-    fn plus(self, other: Self) -> Self {
-        Self(self.0 + other.0, self.1 + other.1)
     }
 
     /// Seconds, where the adapter has timestamps.
